@@ -1,0 +1,163 @@
+"""``houqin``: run the local cloud, mint dev tokens, fire schedules.
+
+  houqin run [--template template.yaml] [--api-port 3000 ...] [--no-demo]
+  houqin token --role student --as S00001 [--child S00001] [--name 秦鹏] [--hours 12]
+  houqin fire AlarmsFunction
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from localcloud.template import TemplateError
+
+PORT_FLAGS = {"aws": "aws", "api": "api", "lambda": "lambda_", "mqtt": "mqtt", "web": "web"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="houqin", description="Houqin's local cloud and dev tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the template on 127.0.0.1 until Ctrl-C")
+    run.add_argument("--template", type=Path, default=Path("template.yaml"))
+    run.add_argument("--no-demo", action="store_true", help="start without demo data")
+    run.add_argument("--web", type=Path, default=Path("web"), help="static files to serve")
+    for flag in PORT_FLAGS:
+        run.add_argument(f"--{flag}-port", type=int, default=None, help=f"port of the {flag} endpoint")
+
+    token = commands.add_parser("token", help="print a dev ID token the local gateway accepts")
+    token.add_argument("--role", required=True, action="append", help="a role (Cognito group); repeatable")
+    token.add_argument("--as", dest="person_id", required=True, help="the person's id")
+    token.add_argument("--child", action="append", default=[], help="a parent's child id; repeatable")
+    token.add_argument("--name", default="")
+    token.add_argument("--hours", type=float, default=12.0)
+    token.add_argument("--template", type=Path, default=Path("template.yaml"))
+
+    fire = commands.add_parser("fire", help="fire a function's schedule now, in the running local cloud")
+    fire.add_argument("function", help="logical id (e.g. AlarmsFunction) or function name")
+    fire.add_argument("--lambda-url", default=None, help="the local Lambda endpoint (default from HOUQIN_LAMBDA_PORT)")
+
+    args = parser.parse_args(argv)
+    try:
+        return {"run": _run, "token": _token, "fire": _fire}[args.command](args)
+    except (TemplateError, RuntimeError, OSError) as exc:
+        print(f"houqin {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from localcloud.cloud import CloudConfig, LocalCloud, Ports
+    from localcloud.identity import DevKey, UserPoolIssuer
+
+    _configure_logging()
+    ports = Ports()
+    for flag, field in PORT_FLAGS.items():
+        value = getattr(args, f"{flag}_port")
+        if value is not None:
+            setattr(ports, field, value)
+    config = CloudConfig(template=args.template, ports=ports, demo=not args.no_demo,
+                         web_dir=args.web if args.web.is_dir() else None)
+    print("houqin: starting the local cloud ...", flush=True)
+    cloud = LocalCloud(config).start()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    issuer = next(iter(cloud.issuers.values()), None) or UserPoolIssuer.for_template(
+        cloud.template, DevKey.load_or_create(config.key_file))
+    print(banner(cloud, issuer), flush=True)
+    stop.wait()
+    print("houqin: stopping ...", flush=True)
+    cloud.stop()
+    return 0
+
+
+def banner(cloud, issuer) -> str:  # noqa: ANN001 - LocalCloud, UserPoolIssuer (imported lazily)
+    lines = ["", "=" * 78, f"  Houqin local cloud is up ({cloud.startup_seconds:.1f}s) — Ctrl-C stops everything",
+             "=" * 78]
+    web = cloud.urls.get("web")
+    if web:
+        lines.append(f"  Web UI ............ {web}/")
+    lines += [
+        f"  API ............... {cloud.urls['api']}   (try {cloud.urls['api']}/health)",
+        f"  MQTT (gate readers)  {cloud.urls.get('mqtt', '-')}   topic houqin/gates/<reader_id>/swipes",
+        f"  AWS endpoint ...... {cloud.urls['aws']}   (moto; AWS_ENDPOINT_URL=... with any credentials)",
+        f"  Lambda endpoint ... {cloud.urls['lambda']}   (houqin fire <Function> fires a schedule now)",
+        "",
+        "  Resources from template.yaml: " + ", ".join(f"{len(v)} {k}" for k, v in cloud.created.items()),
+        "  Functions: " + ", ".join(f"{f.logical_id}" for f in cloud.functions.values()),
+        "  Routes: " + ", ".join(f"{r.method} {r.path}{'' if r.authorizer else ' (public)'}"
+                                 for r in cloud.template.routes()),
+    ]
+    if cloud.demo_counts:
+        lines += ["", "  Demo data: " + ", ".join(f"{n} {k}" for k, n in sorted(cloud.demo_counts.items()))]
+    if cloud.demo_users:
+        lines += ["", "  Demo logins (pick one on the web page, or send the token as 'Authorization: Bearer ...'):"]
+        for user in cloud.demo_users:
+            token = issuer.mint(person_id=user.person_id, roles=[user.role], name=user.name,
+                                child_ids=list(user.child_ids))
+            lines.append(f"  - {user.role:<12} {user.person_id:<8} {user.name} ({user.note})")
+            lines.append(f"    {token}")
+        lines.append("  Any other: houqin token --role <role> --as <person_id> [--child <id>]")
+    lines.append("=" * 78)
+    return "\n".join(lines)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from localcloud.identity import DevKey, UserPoolIssuer
+    from localcloud.template import Template
+
+    from houqin.auth import Role
+
+    unknown = [r for r in args.role if r not in {role.value for role in Role}]
+    if unknown:
+        print(f"houqin token: unknown role {unknown[0]!r}; roles: {', '.join(r.value for r in Role)}",
+              file=sys.stderr)
+        return 2
+    template = Template.load(args.template, region=_region())
+    issuer = UserPoolIssuer.for_template(template, DevKey.load_or_create())
+    print(issuer.mint(person_id=args.person_id, roles=args.role, name=args.name, child_ids=args.child,
+                      hours=args.hours))
+    return 0
+
+
+def _fire(args: argparse.Namespace) -> int:
+    from localcloud.cloud import Ports
+
+    url = (args.lambda_url or f"http://127.0.0.1:{Ports().lambda_}") + f"/_local/fire/{args.function}"
+    request = urllib.request.Request(url, method="POST", data=b"")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local endpoint
+            print(json.dumps(json.load(response), ensure_ascii=False))
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(f"houqin fire: {json.load(exc).get('message', exc)}", file=sys.stderr)
+    except urllib.error.URLError as exc:
+        print(f"houqin fire: the local cloud is not running at {url} ({exc.reason}); start it with make run",
+              file=sys.stderr)
+    return 1
+
+
+def _region() -> str:
+    from localcloud.cloud import CloudConfig
+
+    return CloudConfig().region
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-5s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    for noisy in ("werkzeug", "amqtt", "transitions", "botocore", "urllib3", "moto", "localcloud.gateway"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("localcloud.gateway").setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Chalice glue shared by every HTTP function: one error shape, the caller's principal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Chalice, Response
+
+from houqin.auth import Principal
+from houqin.errors import HouqinError, error_body
+from houqin.observability import logger
+
+JSON = {"Content-Type": "application/json"}
+
+
+def create_app(name: str) -> Chalice:
+    """A Chalice app whose errors all answer ``{"error": {"code", "message", "field"}}``."""
+    app = Chalice(app_name=name)
+    app.log.setLevel("INFO")
+
+    @app.middleware("http")
+    def houqin_errors(event: Any, get_response: Any) -> Response:
+        logger.set_correlation_id(event.context.get("requestId"))
+        try:
+            response = get_response(event)
+        except HouqinError as exc:
+            return json_response(exc.body(), exc.status)
+        return _reshape_chalice_error(response)
+
+    return app
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+                    headers={**JSON, **(headers or {})})
+
+
+def principal(app: Chalice) -> Principal:
+    """The caller, from the claims the Cognito authorizer put on the request."""
+    request = app.current_request
+    return Principal.from_claims((request.context.get("authorizer") or {}).get("claims"))
+
+
+def _reshape_chalice_error(response: Response) -> Response:
+    """Chalice's own errors ({"Code", "Message"}) in our shape, so clients parse one format."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    code = "internal" if response.status_code >= 500 else str(body["Code"]).removesuffix("Error").lower()
+    message = "internal error" if response.status_code >= 500 else str(body.get("Message", ""))
+    return json_response(error_body(response.status_code, code, message), response.status_code)
