@@ -111,10 +111,9 @@ def banner(cloud, issuer) -> str:  # noqa: ANN001 - LocalCloud, UserPoolIssuer (
 
 
 def _token(args: argparse.Namespace) -> int:
+    from houqin.auth import Role
     from localcloud.identity import DevKey, UserPoolIssuer
     from localcloud.template import Template
-
-    from houqin.auth import Role
 
     unknown = [r for r in args.role if r not in {role.value for role in Role}]
     if unknown:
@@ -132,9 +131,9 @@ def _fire(args: argparse.Namespace) -> int:
     from localcloud.cloud import Ports
 
     url = (args.lambda_url or f"http://127.0.0.1:{Ports().lambda_}") + f"/_local/fire/{args.function}"
-    request = urllib.request.Request(url, method="POST", data=b"")
+    request = urllib.request.Request(url, method="POST", data=b"")  # noqa: S310 - a local http URL
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local endpoint
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a local http URL
             print(json.dumps(json.load(response), ensure_ascii=False))
             return 0
     except urllib.error.HTTPError as exc:

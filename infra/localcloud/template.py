@@ -94,7 +94,7 @@ class Template:
     doc: dict[str, Any]
     stack: str = "houqin"
     region: str = "us-east-1"
-    endpoint: str = "http://127.0.0.1:4566"
+    endpoint: str | None = "http://127.0.0.1:4566"  # None: AWS's own URLs (in-process moto in tests)
     parameters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -155,7 +155,8 @@ class Template:
         kind = self._resource(logical_id)["Type"]
         name = self.physical_name(logical_id)
         if kind == "AWS::SQS::Queue":
-            return f"{self.endpoint}/{ACCOUNT}/{name}"
+            base = self.endpoint or f"https://sqs.{self.region}.amazonaws.com"
+            return f"{base}/{ACCOUNT}/{name}"
         if kind in ("AWS::SNS::Topic", "AWS::Serverless::LayerVersion", "AWS::IAM::Role"):
             return self.get_att(logical_id, "Arn")
         if kind == "AWS::Cognito::UserPool":

@@ -6,11 +6,12 @@ import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
-from houqin.costmeter import CostMeter, item_size
 from moto import mock_aws
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
+
+from houqin.costmeter import CostMeter, item_size
 
 TABLE = "hq-costmeter"
 REGION = "us-east-1"

@@ -3,6 +3,7 @@
 import boto3
 import botocore.session
 import pytest
+
 from houqin.costmeter import (
     CostMeter,
     IndexSchema,

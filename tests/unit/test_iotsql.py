@@ -2,6 +2,7 @@ import json
 import uuid
 
 import pytest
+
 from localcloud.iotsql import IotSqlError, Rule, parse, topic_matches
 
 SWIPES = "SELECT *, topic(3) AS reader_id FROM 'houqin/gates/+/swipes'"

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from localcloud.schedule import At, Cron, Rate, ScheduleError, parse
 
 

@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Chalice, CORSConfig, Response
 
 from houqin.auth import Principal
 from houqin.errors import HouqinError, error_body
 from houqin.observability import logger
+from houqin.settings import settings
 
 JSON = {"Content-Type": "application/json"}
 
 
-def create_app(name: str) -> Chalice:
+class HouqinApp(Chalice):
+    """Chalice whose views may raise ``HouqinError``: it becomes the error's status and body."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(view)
+            def guarded(*args: Any, **kw: Any) -> Any:
+                try:
+                    return view(*args, **kw)
+                except HouqinError as exc:
+                    return json_response(exc.body(), exc.status)
+
+            register(guarded)
+            return view
+
+        return decorator
+
+
+def create_app(name: str) -> HouqinApp:
     """A Chalice app whose errors all answer ``{"error": {"code", "message", "field"}}``."""
-    app = Chalice(app_name=name)
+    app = HouqinApp(app_name=name)
     app.log.setLevel("INFO")
+    # Browsers call the API from the web UI's origin (template parameter WebOrigin).
+    app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"])
 
     @app.middleware("http")
     def houqin_errors(event: Any, get_response: Any) -> Response:
         logger.set_correlation_id(event.context.get("requestId"))
-        try:
-            response = get_response(event)
-        except HouqinError as exc:
-            return json_response(exc.body(), exc.status)
-        return _reshape_chalice_error(response)
+        return _reshape_chalice_error(get_response(event))
 
     return app
 

@@ -28,6 +28,7 @@ class Settings:
     timezone: str
     service: str
     version: str
+    web_origin: str = "*"
     tables: Mapping[str, str] = field(default_factory=dict)
     queues: Mapping[str, str] = field(default_factory=dict)
     buckets: Mapping[str, str] = field(default_factory=dict)
@@ -66,6 +67,7 @@ class Settings:
             timezone=timezone,
             service=env.get("POWERTOOLS_SERVICE_NAME", "houqin"),
             version=__version__,
+            web_origin=env.get("HOUQIN_WEB_ORIGIN", "*"),
             tables=_suffixed(env, TABLE_SUFFIX),
             queues=_suffixed(env, "_QUEUE_URL"),
             buckets=_suffixed(env, "_BUCKET"),

@@ -1,0 +1,52 @@
+"""Shared test set-up.
+
+Order matters: fake credentials, region and the template's Globals environment are set, and
+moto imported, before any handler or store module is imported (clients created earlier would
+escape the mock; the store's models read table names at import).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
+})
+for _name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+    os.environ.pop(_name, None)
+
+import moto  # noqa: E402,F401 - must precede handler imports
+import pytest  # noqa: E402
+
+from localcloud.template import Template  # noqa: E402
+
+TEMPLATE = Template.load(ROOT / "template.yaml", endpoint=None)
+_globals = ((TEMPLATE.doc.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+os.environ.update({k: str(v) for k, v in TEMPLATE.resolve(_globals.get("Variables") or {}).items()})
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    return TEMPLATE
+
+
+def load_function_module(template: Template, logical_id: str) -> ModuleType:
+    """Import a function's handler module from its CodeUri, fresh, under a unique name."""
+    function = template.function(logical_id)
+    module_name = function.handler.rpartition(".")[0]
+    path = function.code_uri / f"{module_name.replace('.', '/')}.py"
+    unique = f"fn_{logical_id}_{module_name}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    assert spec and spec.loader, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    spec.loader.exec_module(module)
+    return module

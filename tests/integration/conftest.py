@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+
+from localcloud.resources import create_all
+
+
+@pytest.fixture
+def aws(template):
+    """In-process moto with every resource of template.yaml, created from the template."""
+    with mock_aws():
+        from houqin.store import dorms, staff
+
+        for model in (dorms.DormsTable, staff.StaffTable):  # PynamoDB caches a client per model
+            _reset_connections(model)
+        create_all(template)
+        yield template
+
+
+def _reset_connections(model) -> None:
+    model._connection = None
+    for sub in model.__subclasses__():
+        _reset_connections(sub)

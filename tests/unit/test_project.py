@@ -1,0 +1,72 @@
+"""Project invariants: packaging, and the store's models agree with template.yaml."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter, defaultdict
+
+from houqin.store import dorms, staff
+from localcloud import demo
+from tests.conftest import ROOT
+
+
+def test_runtime_dependencies_equal_the_deps_layer():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [line.strip() for line in (ROOT / "layers/deps/requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert sorted(project) == sorted(layer)
+
+
+def test_models_match_their_tables_in_the_template(template):
+    for table_logical, base in (("DormsTable", dorms.DormsTable), ("StaffTable", staff.StaffTable)):
+        props = template.props(table_logical)
+        assert base.Meta.table_name == template.physical_name(table_logical)
+        keys = {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}
+        assert (base._hash_keyname, base._range_keyname) == (keys["HASH"], keys["RANGE"])
+        declared = {i["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in i["KeySchema"]}
+                    for i in props["GlobalSecondaryIndexes"]}
+        for model in base.__subclasses__():
+            for index in model._indexes.values():
+                name = index.Meta.index_name
+                assert name in declared, f"{model.__name__} uses {name}, not in {table_logical}"
+                hash_key = next(a.attr_name for a in index.Meta.attributes.values() if a.is_hash_key)
+                assert hash_key == declared[name]["HASH"]
+
+
+def test_demo_data_follows_the_seed_numbers():
+    data = demo.generate()
+    counts = Counter((r["category"], r["campus_id"]) for r in data.residents)
+    assert len(data.residents) == 6450
+    assert counts[("本科", "SB")] == 3626 and counts[("本科", "JN")] == 1786
+    assert sum(n for (category, _), n in counts.items() if category == "本科") == 5412
+    assert counts[("专升本", "JN")] == 581 and counts[("研究生", "SB")] == 398
+    assert counts[("成教", "JN")] == 22 and counts[("教工", "SB")] == 37
+    assert len(data.staff) == 1700 and len(data.departments) == 11
+    assert {t["trade"] for t in data.teams} == {"水", "电", "木工", "泥瓦", "暖通", "门窗锁具"}
+    assert all(b["campus_id"] in ("SB", "JN") for b in data.buildings)
+    assert "松北九公寓" in {b["name"] for b in data.buildings}
+    assert {r["building_id"] for r in data.readers} == {b["building_id"] for b in data.buildings}
+
+
+def test_demo_beds_never_mix_genders_and_hold_one_resident_each():
+    data = demo.generate()
+    beds = [(r["building_id"], r["room_no"], r["bed_no"]) for r in data.residents]
+    assert len(set(beds)) == len(beds)
+    room_gender = {(r["building_id"], r["room_no"]): r["gender"] for r in data.rooms}
+    genders = defaultdict(set)
+    for resident in data.residents:
+        genders[(resident["building_id"], resident["room_no"])].add(resident["gender"])
+        assert room_gender[(resident["building_id"], resident["room_no"])] == resident["gender"]
+        assert resident["building_id"].startswith(resident["campus_id"])
+    assert all(len(g) == 1 for g in genders.values())
+    occupied = sum(1 for b in data.beds if b["resident_id"])
+    assert occupied == 6450 and len(data.beds) > occupied  # some free beds remain
+
+
+def test_demo_data_is_deterministic_and_has_a_user_for_every_role():
+    first, second = demo.generate(), demo.generate()
+    assert first.residents[:50] == second.residents[:50]
+    assert {u.role for u in first.users} == {"student", "parent", "worker", "dispatcher", "dorm_manager",
+                                            "counsellor", "finance", "leader", "admin"}
+    parents = [u for u in first.users if u.role == "parent"]
+    assert all(u.child_ids and u.child_ids[0] in {r["resident_id"] for r in first.residents} for u in parents)

@@ -1,0 +1,130 @@
+"""Reading SAM templates: intrinsics, Globals, routes and authorizers, unsupported features."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from localcloud.template import Template, TemplateError
+
+SMALL = """
+Parameters:
+  Stage: {Type: String, Default: dev}
+Globals:
+  Function:
+    Runtime: python3.12
+    Timeout: 5
+    Layers: [!Ref Shared]
+    Environment:
+      Variables:
+        STAGE: !Ref Stage
+        ITEMS_TABLE: !Ref Items
+Resources:
+  Shared: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: layer/}}
+  Items: {Type: AWS::DynamoDB::Table, Properties: {TableName: !Sub "${AWS::StackName}-items-${Stage}"}}
+  Jobs: {Type: AWS::SQS::Queue}
+  Pool: {Type: AWS::Cognito::UserPool}
+  Client: {Type: AWS::Cognito::UserPoolClient, Properties: {UserPoolId: !Ref Pool}}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: !Ref Stage
+      Auth:
+        DefaultAuthorizer: Cognito
+        Authorizers: {Cognito: {UserPoolArn: !GetAtt Pool.Arn}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.app
+      Timeout: 9
+      Layers: [!Ref Shared]
+      Environment: {Variables: {QUEUE: !Ref Jobs, ARN: !GetAtt Jobs.Arn, JOINED: !Join ["-", [a, !Ref Stage]]}}
+      EventInvokeConfig:
+        MaximumRetryAttempts: 1
+        DestinationConfig: {OnFailure: {Type: SQS, Destination: !GetAtt Jobs.Arn}}
+      Events:
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: "/items/{item_id}", Method: get}}
+        Open: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /ping, Method: get, Auth: {Authorizer: NONE}}}
+        Work: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn}}
+"""
+
+
+def load(tmp_path, text=SMALL, **kwargs) -> Template:
+    path = tmp_path / "template.yaml"
+    path.write_text(textwrap.dedent(text))
+    return Template.load(path, **kwargs)
+
+
+def test_globals_merge_and_intrinsics_resolve(tmp_path):
+    template = load(tmp_path, parameters={"Stage": "qa"})
+    fn = template.function("Fn")
+    assert fn.timeout == 9 and fn.runtime == "python3.12"
+    assert fn.environment == {
+        "STAGE": "qa", "ITEMS_TABLE": "houqin-items-qa", "JOINED": "a-qa",
+        "QUEUE": "http://127.0.0.1:4566/123456789012/houqin-Jobs",
+        "ARN": "arn:aws:sqs:us-east-1:123456789012:houqin-Jobs",
+    }
+    assert fn.code_uri == (tmp_path / "fn").resolve()
+    assert fn.max_retries == 1
+    assert fn.on_failure == {"Type": "SQS", "Destination": "arn:aws:sqs:us-east-1:123456789012:houqin-Jobs"}
+    assert [e.type for e in fn.events] == ["Api", "Api", "SQS"]
+
+
+def test_routes_carry_their_authorizer(tmp_path):
+    template = load(tmp_path)
+    routes = {(r.path, r.method): r.authorizer for r in template.routes()}
+    assert routes == {("/items/{item_id}", "GET"): "Pool", ("/ping", "GET"): None}
+    assert template.user_pool_clients("Pool") == [template.ref("Client")]
+    assert template.issuer("Pool") == f"https://cognito-idp.us-east-1.amazonaws.com/{template.ref('Pool')}"
+
+
+def test_queue_urls_follow_the_endpoint(tmp_path):
+    assert load(tmp_path, endpoint=None).ref("Jobs") == "https://sqs.us-east-1.amazonaws.com/123456789012/houqin-Jobs"
+    assert load(tmp_path).queue_url_for_arn("arn:aws:sqs:us-east-1:123456789012:houqin-Jobs").endswith("/houqin-Jobs")
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('Path: "/items/{item_id}"', 'Path: "/items/{proxy+}"', "greedy path"),
+    ("Type: Api, Properties: {RestApiId: !Ref Api, Path: /ping",
+     "Type: HttpApi, Properties: {RestApiId: !Ref Api, Path: /ping", "HttpApi events are not supported"),
+    ("QUEUE: !Ref Jobs", "QUEUE: !Ref Nowhere", "unknown resource or parameter 'Nowhere'"),
+    ("QUEUE: !Ref Jobs", "QUEUE: !If [c, a, b]", "Fn::If is not supported"),
+])
+def test_unsupported_features_fail_loudly(tmp_path, old, new, message):
+    template = load(tmp_path, SMALL.replace(old, new))
+    with pytest.raises(TemplateError, match=message):
+        template.routes()
+        template.function("Fn")
+
+
+def test_a_parameter_without_default_must_be_given(tmp_path):
+    with pytest.raises(TemplateError, match="parameter Stage has no Default"):
+        load(tmp_path, SMALL.replace("{Type: String, Default: dev}", "{Type: String}"))
+
+
+def test_the_real_template_declares_what_the_foundation_needs(template):
+    kinds = {r["Type"] for r in template.resources.values()}
+    assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SNS::Topic",
+            "AWS::IoT::TopicRule", "AWS::Cognito::UserPool", "AWS::Serverless::Api"} <= kinds
+    for logical in template.of_type("AWS::DynamoDB::Table"):
+        props = template.props(logical)
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+    rule = template.props("GateSwipesRule")["TopicRulePayload"]
+    assert rule["Sql"] == "SELECT *, topic(3) AS reader_id FROM 'houqin/gates/+/swipes'"
+    queue = template.resolve(template.props("SwipesQueue"))
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == template.get_att("SwipesDeadLetterQueue", "Arn")
+    groups = {template.props(g)["GroupName"] for g in template.of_type("AWS::Cognito::UserPoolGroup")}
+    assert groups == {"student", "parent", "worker", "dispatcher", "dorm_manager", "counsellor", "finance",
+                      "leader", "admin"}
+    globals_fn = template.doc["Globals"]["Function"]
+    assert globals_fn["Runtime"] == "python3.12" and globals_fn["Architectures"] == ["arm64"]
+
+
+def test_local_only_things_are_not_in_the_deployed_template(template):
+    text = template.path.read_text()
+    for local_only in ("_local", "dev-signing-key", "demo"):
+        assert local_only not in text
