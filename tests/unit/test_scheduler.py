@@ -47,7 +47,7 @@ def test_each_schedule_fires_when_due_in_its_time_zone():
     assert [e for _, e in fired].count({"check": "overdue"}) == 2  # missed hours fire once, not in a burst
     event = next(e for _, e in fired if "detail-type" in e)
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.scheduler"
-    assert event["time"] == "2026-11-23T15:00:30Z"
+    assert event["time"] == "2026-11-23T15:00:00Z"  # the scheduled time, as EventBridge sends
     assert scheduler.next_fire[("AlarmsFunction", "Curfew")] == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
