@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--template", type=Path, default=Path("template.yaml"))
     run.add_argument("--no-demo", action="store_true", help="start without demo data")
     run.add_argument("--web", type=Path, default=Path("web"), help="static files to serve")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="a template parameter (default: Stage=local when the template has Stage)")
     for flag in PORT_FLAGS:
         run.add_argument(f"--{flag}-port", type=int, default=None, help=f"port of the {flag} endpoint")
 
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from localcloud.cloud import CloudConfig, LocalCloud, Ports
     from localcloud.identity import DevKey, UserPoolIssuer
+    from localcloud.template import load_yaml
 
     _configure_logging()
     ports = Ports()
@@ -63,7 +66,10 @@ def _run(args: argparse.Namespace) -> int:
         value = getattr(args, f"{flag}_port")
         if value is not None:
             setattr(ports, field, value)
-    config = CloudConfig(template=args.template, ports=ports, demo=not args.no_demo,
+    parameters = dict(p.split("=", 1) for p in args.param if "=" in p)
+    if "Stage" in (load_yaml(args.template).get("Parameters") or {}):
+        parameters.setdefault("Stage", "local")
+    config = CloudConfig(template=args.template, ports=ports, demo=not args.no_demo, parameters=parameters,
                          web_dir=args.web if args.web.is_dir() else None)
     print("houqin: starting the local cloud ...", flush=True)
     cloud = LocalCloud(config).start()

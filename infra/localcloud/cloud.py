@@ -60,7 +60,7 @@ class CloudConfig:
     ports: Ports = field(default_factory=Ports)
     region: str = os.environ.get("HOUQIN_REGION", "us-east-1")
     stack: str = "houqin"
-    stage: str | None = None  # default: the template's Stage parameter, else "local"
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameter overrides
     web_dir: Path | None = Path("web")
     demo: bool = False
     key_file: Path = DEFAULT_KEY_FILE
@@ -101,8 +101,7 @@ class LocalCloud:
         endpoint = self.urls["aws"] = f"http://{cfg.host}:{self.ports['aws']}"
 
         template = self.template = Template.load(cfg.template, endpoint=endpoint, region=cfg.region,
-                                                  stack=cfg.stack)
-        self.stage = cfg.stage or template.parameters.get("Stage", "local")
+                                                  stack=cfg.stack, parameters=dict(cfg.parameters))
         self.created = create_all(template)
 
         lambda_server = self._serve("lambda_", cfg.ports.lambda_, None)
@@ -131,9 +130,11 @@ class LocalCloud:
         self.issuers = {pool: UserPoolIssuer.for_template(template, key, pool)
                         for pool in {r.authorizer for r in routes if r.authorizer}}
         apis = {r.api for r in routes}
+        declared = [api for api in apis if api in template.resources]
+        self.stages = {api: str(template.resolve(template.props(api).get("StageName", "Prod"))) for api in declared}
         gateway = Gateway(RouteTable(routes), self.invoke, self.issuers,
-                          {api: template.cors(api) for api in apis}, self.stage,
-                          {api: template.ref(api) for api in apis if api in template.resources})
+                          {api: template.cors(api) for api in apis}, self.stages,
+                          {api: template.ref(api) for api in declared})
         self._serve("api", cfg.ports.api, gateway.handler_class())
         self.urls["api"] = f"http://{cfg.host}:{self.ports['api']}"
 
@@ -191,7 +192,7 @@ class LocalCloud:
             return issuer.mint(person_id=user.person_id, roles=[user.role], name=user.name,
                                child_ids=list(user.child_ids))
 
-        config = {"apiUrl": self.urls["api"], "auth": "local", "stage": self.stage}
+        config = {"apiUrl": self.urls["api"], "auth": "local"}
         handler = web_handler(cfg.web_dir.resolve(), config,
                               [{"role": u.role, "person_id": u.person_id, "name": u.name, "note": u.note}
                                for u in self.demo_users], mint)

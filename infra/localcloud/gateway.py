@@ -74,7 +74,7 @@ class Gateway:
     invoke: Callable[[str, dict[str, Any]], Invocation]  # (function logical id, event) -> result
     issuers: Mapping[str, UserPoolIssuer]  # user pool logical id -> issuer
     cors: Mapping[str, Mapping[str, str]]  # api logical id -> CORS settings
-    stage: str
+    stages: Mapping[str, str]  # api logical id -> stage name
     api_ids: Mapping[str, str]  # api logical id -> rest api id
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -148,16 +148,17 @@ class _ApiHandler(BaseHTTPRequestHandler):
         content_type = self.headers.get("Content-Type", "")
         is_text = not body or content_type.startswith(TEXT_TYPES)
         now = datetime.now(UTC)
+        stage = self.gateway.stages.get(route.api, "Prod")
         context: dict[str, Any] = {
             "resourceId": route.function,
             "resourcePath": route.path,
             "httpMethod": self.command,
             "extendedRequestId": request_id,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{self.gateway.stage}{path}",
+            "path": f"/{stage}{path}",
             "accountId": ACCOUNT,
             "protocol": self.request_version,
-            "stage": self.gateway.stage,
+            "stage": stage,
             "domainPrefix": "localhost",
             "requestTimeEpoch": int(now.timestamp() * 1000),
             "requestId": request_id,

@@ -105,6 +105,9 @@ class Template:
             raise TemplateError(f"{path}: not a CloudFormation template (no Resources)")
         template = cls(path=path, doc=doc, **kwargs)
         declared = doc.get("Parameters") or {}
+        unknown = set(template.parameters) - set(declared)
+        if unknown:
+            raise TemplateError(f"unknown template parameter(s): {', '.join(sorted(unknown))}")
         for name, spec in declared.items():
             if name not in template.parameters:
                 if "Default" not in spec:
