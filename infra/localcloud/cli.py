@@ -57,7 +57,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from localcloud.cloud import CloudConfig, LocalCloud, Ports
-    from localcloud.identity import DevKey, UserPoolIssuer
     from localcloud.template import load_yaml
 
     _configure_logging()
@@ -76,9 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    issuer = next(iter(cloud.issuers.values()), None) or UserPoolIssuer.for_template(
-        cloud.template, DevKey.load_or_create(config.key_file))
-    print(banner(cloud, issuer), flush=True)
+    print(banner(cloud, next(iter(cloud.issuers.values()), None)), flush=True)
     stop.wait()
     print("houqin: stopping ...", flush=True)
     cloud.stop()
@@ -104,7 +101,7 @@ def banner(cloud, issuer) -> str:  # noqa: ANN001 - LocalCloud, UserPoolIssuer (
     ]
     if cloud.demo_counts:
         lines += ["", "  Demo data: " + ", ".join(f"{n} {k}" for k, n in sorted(cloud.demo_counts.items()))]
-    if cloud.demo_users:
+    if cloud.demo_users and issuer:
         lines += ["", "  Demo logins (pick one on the web page, or send the token as 'Authorization: Bearer ...'):"]
         for user in cloud.demo_users:
             token = issuer.mint(person_id=user.person_id, roles=[user.role], name=user.name,

@@ -128,7 +128,7 @@ class LocalCloud:
         key = DevKey.load_or_create(cfg.key_file)
         routes = template.routes()
         self.issuers = {pool: UserPoolIssuer.for_template(template, key, pool)
-                        for pool in {r.authorizer for r in routes if r.authorizer}}
+                        for pool in template.of_type("AWS::Cognito::UserPool")}
         apis = {r.api for r in routes}
         declared = [api for api in apis if api in template.resources]
         self.stages = {api: str(template.resolve(template.props(api).get("StageName", "Prod"))) for api in declared}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import boto3
 
 from tests.conftest import ROOT, load_function_module

@@ -1,0 +1,159 @@
+"""`houqin run` (what `make run` starts) on the real template.yaml, as a newcomer would use it."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import boto3
+import paho.mqtt.client as paho
+import pytest
+
+from tests.conftest import ROOT
+from tests.e2e.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+BANNER = "Houqin local cloud is up"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def houqin(tmp_path_factory):
+    ports = {name: free_port() for name in ("aws", "api", "lambda", "mqtt", "web")}
+    command = [sys.executable, "-m", "localcloud.cli", "run"] + [
+        arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    output, started, rules_after_banner = [], time.monotonic(), 0
+    while time.monotonic() - started < 60 and rules_after_banner < 2:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        output.append(line)
+        if line.startswith("=====") and any(BANNER in seen for seen in output):
+            rules_after_banner += 1  # the second is the banner's closing rule
+    if not any(BANNER in line for line in output):
+        process.kill()
+        pytest.fail("no banner within 60 s:\n" + "".join(output[-40:]))
+    seconds = time.monotonic() - started
+    yield {"process": process, "ports": ports, "output": output, "seconds": seconds}
+    if process.poll() is None:
+        process.kill()
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+        return response.status, json.load(response)
+
+
+def aws(houqin, service):
+    return boto3.client(service, endpoint_url=f"http://127.0.0.1:{houqin['ports']['aws']}", region_name="us-east-1",
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def test_the_banner_lists_urls_and_demo_logins(houqin):
+    banner = "".join(houqin["output"])
+    assert houqin["seconds"] < 60
+    api = houqin["ports"]["api"]
+    assert f"http://127.0.0.1:{api}" in banner
+    assert f"mqtt://127.0.0.1:{houqin['ports']['mqtt']}" in banner
+    for role in ("student", "parent", "worker", "dispatcher", "dorm_manager", "counsellor", "finance", "leader",
+                 "admin"):
+        assert f"- {role}" in banner
+
+
+def test_health_answers_with_every_table_reachable(houqin):
+    status, body = get_json(f"http://127.0.0.1:{houqin['ports']['api']}/health")
+    assert status == 200
+    assert body["status"] == "ok" and body["stage"] == "local"
+    assert set(body["tables"]) == {"dorms", "staff"}
+
+
+def test_demo_data_is_loaded(houqin):
+    dynamodb = aws(houqin, "dynamodb")
+
+    def count(table, index, key):
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=f"houqin-{table}", IndexName=index, KeyConditionExpression="gsi1pk = :k",
+            ExpressionAttributeValues={":k": {"S": key}}, Select="COUNT")
+        return sum(page["Count"] for page in pages)
+
+    buildings = [f"SB{n:02d}" for n in range(1, 10)] + [f"JN{n:02d}" for n in range(1, 7)]
+    residents = sum(count("DormsTable", "GSI1", f"BLDG#{b}") for b in buildings)
+    readers = 20
+    assert residents - readers == 6450  # GSI1 of a building holds its residents and its readers
+    departments = dynamodb.query(TableName="houqin-StaffTable", KeyConditionExpression="pk = :p",
+                                 ExpressionAttributeValues={":p": {"S": "DEPT"}})["Items"]
+    assert len(departments) == 11
+    assert sum(count("StaffTable", "GSI1", d["sk"]["S"]) for d in departments) == 1700
+
+
+def test_the_web_page_gets_config_and_a_demo_token(houqin):
+    web = f"http://127.0.0.1:{houqin['ports']['web']}"
+    _, config = get_json(f"{web}/config.json")
+    assert config["apiUrl"] == f"http://127.0.0.1:{houqin['ports']['api']}"
+    _, users = get_json(f"{web}/_local/demo-users")
+    student = next(u for u in users["users"] if u["role"] == "student")
+    _, issued = get_json(f"{web}/_local/token?person_id={student['person_id']}")
+    assert issued["token"].count(".") == 2
+    with urllib.request.urlopen(f"{web}/", timeout=10) as response:  # noqa: S310
+        assert "后勤" in response.read().decode()
+
+
+def test_a_gate_reader_publish_lands_on_the_swipes_queue(houqin):
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="SB01-A")
+    client.connect("127.0.0.1", houqin["ports"]["mqtt"])
+    client.loop_start()
+    message = {"v": 1, "reader_id": "SB01-A", "sent_at": "2026-11-23T15:00:00Z", "swipes": []}
+    client.publish("houqin/gates/SB01-A/swipes", json.dumps(message), qos=1).wait_for_publish(timeout=5)
+    client.loop_stop()
+    client.disconnect()
+    sqs = aws(houqin, "sqs")
+    url = sqs.get_queue_url(QueueName="houqin-SwipesQueue")["QueueUrl"]
+    received = eventually(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"))
+    assert json.loads(received[0]["Body"]) == {**message, "reader_id": "SB01-A"}
+
+
+def test_houqin_token_is_accepted_by_the_running_gateway(houqin):
+    minted = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "student", "--as", "S00001"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert minted.returncode == 0, minted.stderr
+    claims = json.loads(__import__("base64").urlsafe_b64decode(minted.stdout.strip().split(".")[1] + "=="))
+    assert claims["custom:person_id"] == "S00001" and claims["cognito:groups"] == ["student"]
+    refused = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "janitor", "--as", "X"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and "unknown role 'janitor'" in refused.stderr
+
+
+def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):
+    busy = subprocess.run([sys.executable, "-m", "localcloud.cli", "run", "--api-port", str(houqin["ports"]["api"]),
+                           "--aws-port", "0", "--lambda-port", "0", "--mqtt-port", "0", "--web-port", "0"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert busy.returncode == 2
+    assert f"port {houqin['ports']['api']} (api) on 127.0.0.1 is busy" in busy.stderr
+
+    process = houqin["process"]
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0
+    for port in houqin["ports"].values():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))  # free again
