@@ -97,7 +97,11 @@ class FunctionRuntime:
         request_id = str(uuid.uuid4())
         timeout = self.function.timeout
         started = time.monotonic()
-        worker = self._acquire()
+        try:
+            worker = self._acquire()
+        except Exception as exc:  # could not start a worker (bad CodeUri, shutting down ...)
+            log.error("%s could not start: %s", self.function.logical_id, exc)
+            return Invocation(request_id, False, error={"errorType": "Runtime.StartError", "errorMessage": str(exc)})
         reply = None
         try:
             reply = worker.invoke({"request_id": request_id, "event": event,

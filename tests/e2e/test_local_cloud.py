@@ -117,6 +117,14 @@ def test_a_function_past_its_timeout_is_a_502_and_the_next_call_works(cloud):
     assert request(cloud, "GET", "/ping").status == 200
 
 
+def test_a_function_that_cannot_import_is_a_502_with_the_reason_in_the_invoke_api(cloud):
+    assert request(cloud, "GET", "/broken").status == 502
+    result = cloud.invoke("BrokenFunction", {})
+    assert not result.ok
+    assert result.error["errorType"] == "Runtime.ImportModuleError"
+    assert "missing_module" in result.error["errorMessage"]
+
+
 # ---------------------------------------------------------------- MQTT -> IoT rule -> SQS -> function
 def publish(cloud, topic, payload):
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"reader-{time.monotonic_ns()}")

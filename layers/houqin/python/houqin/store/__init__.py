@@ -1,0 +1,1 @@
+"""PynamoDB models and repositories: the only place that talks to DynamoDB."""
