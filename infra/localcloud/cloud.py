@@ -104,8 +104,8 @@ class LocalCloud:
                                                   stack=cfg.stack, parameters=dict(cfg.parameters))
         self.created = create_all(template)
 
-        lambda_server = self._serve("lambda_", cfg.ports.lambda_, None)
-        self.urls["lambda"] = f"http://{cfg.host}:{self.ports['lambda_']}"
+        lambda_server = self._serve("lambda", cfg.ports.lambda_, None)
+        self.urls["lambda"] = f"http://{cfg.host}:{self.ports['lambda']}"
         self.functions = {f.logical_id: f for f in template.functions()}
         self.runtimes = {
             logical: FunctionRuntime(f, lambda_environment(f, region=cfg.region, endpoint=endpoint,
