@@ -1,6 +1,6 @@
 """The dorms table: campuses, buildings, rooms, beds, residents and gate readers.
 
-Access patterns (all Queries or GetItems, never Scan):
+Access patterns (Queries and GetItems only):
 - campuses ............................ pk = "CAMPUS"
 - buildings of a campus ............... GSI1 gsi1pk = "CAMPUS#<campus>"
 - building ............................ pk = "BLDG#<building>", sk = "META"

@@ -1,6 +1,6 @@
 """The staff table: service departments, staff and repair teams.
 
-Access patterns (Queries or GetItems, never Scan):
+Access patterns (Queries and GetItems only):
 - departments ........................ pk = "DEPT"
 - staff member ....................... pk = "STAFF#<staff>", sk = "PROFILE"
 - staff of a department .............. GSI1 gsi1pk = "DEPT#<department>"
