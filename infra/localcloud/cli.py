@@ -75,14 +75,14 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(banner(cloud, next(iter(cloud.issuers.values()), None)), flush=True)
+    print(banner(cloud), flush=True)
     stop.wait()
     print("houqin: stopping ...", flush=True)
     cloud.stop()
     return 0
 
 
-def banner(cloud, issuer) -> str:  # noqa: ANN001 - LocalCloud, UserPoolIssuer (imported lazily)
+def banner(cloud) -> str:  # noqa: ANN001 - a LocalCloud (imported lazily)
     lines = ["", "=" * 78, f"  Houqin local cloud is up ({cloud.startup_seconds:.1f}s) — Ctrl-C stops everything",
              "=" * 78]
     web = cloud.urls.get("web")
@@ -101,11 +101,10 @@ def banner(cloud, issuer) -> str:  # noqa: ANN001 - LocalCloud, UserPoolIssuer (
     ]
     if cloud.demo_counts:
         lines += ["", "  Demo data: " + ", ".join(f"{n} {k}" for k, n in sorted(cloud.demo_counts.items()))]
-    if cloud.demo_users and issuer:
+    if cloud.demo_users and cloud.issuers:
         lines += ["", "  Demo logins (pick one on the web page, or send the token as 'Authorization: Bearer ...'):"]
         for user in cloud.demo_users:
-            token = issuer.mint(person_id=user.person_id, roles=[user.role], name=user.name,
-                                child_ids=list(user.child_ids))
+            token = cloud.demo_token(user)
             lines.append(f"  - {user.role:<12} {user.person_id:<8} {user.name} ({user.note})")
             lines.append(f"    {token}")
         lines.append("  Any other: houqin token --role <role> --as <person_id> [--child <id>]")

@@ -182,15 +182,11 @@ class LocalCloud:
     def _serve_web(self, cfg: CloudConfig) -> None:
         from localcloud.web import web_handler
 
-        issuer = next(iter(self.issuers.values()), None)
         users = {u.person_id: u for u in self.demo_users}
 
         def mint(person_id: str) -> str | None:
             user = users.get(person_id)
-            if user is None or issuer is None:
-                return None
-            return issuer.mint(person_id=user.person_id, roles=[user.role], name=user.name,
-                               child_ids=list(user.child_ids))
+            return self.demo_token(user) if user and self.issuers else None
 
         config = {"apiUrl": self.urls["api"], "auth": "local"}
         handler = web_handler(cfg.web_dir.resolve(), config,
@@ -213,8 +209,13 @@ class LocalCloud:
         return self.runtimes[logical_id].invoke(event)
 
     def mint_token(self, person_id: str, roles: list[str], **claims: Any) -> str:
+        """A token of the template's (first) user pool, as the deployed sign-in would issue."""
         issuer = next(iter(self.issuers.values()))
         return issuer.mint(person_id=person_id, roles=roles, **claims)
+
+    def demo_token(self, user: Any) -> str:
+        """The token of a demo login (localcloud.demo.DemoUser)."""
+        return self.mint_token(user.person_id, [user.role], name=user.name, child_ids=list(user.child_ids))
 
     def stop(self) -> None:
         for stop in reversed(self._stoppers):
