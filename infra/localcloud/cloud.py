@@ -130,11 +130,9 @@ class LocalCloud:
         self.issuers = {pool: UserPoolIssuer.for_template(template, key, pool)
                         for pool in template.of_type("AWS::Cognito::UserPool")}
         apis = {r.api for r in routes}
-        declared = [api for api in apis if api in template.resources]
-        self.stages = {api: str(template.resolve(template.props(api).get("StageName", "Prod"))) for api in declared}
         gateway = Gateway(RouteTable(routes), self.invoke, self.issuers,
-                          {api: template.cors(api) for api in apis}, self.stages,
-                          {api: template.ref(api) for api in declared})
+                          {api: template.cors(api) for api in apis}, {api: template.stage(api) for api in apis},
+                          {api: template.ref(api) for api in apis if api in template.resources})
         self._serve("api", cfg.ports.api, gateway.handler_class())
         self.urls["api"] = f"http://{cfg.host}:{self.ports['api']}"
 

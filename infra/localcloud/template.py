@@ -297,7 +297,7 @@ class Template:
         return routes
 
     def _route_authorizer(self, api: str, auth: Mapping[str, Any]) -> str | None:
-        api_auth = (self.props(api).get("Auth") if api in self.resources else None) or {}
+        api_auth = self._api_props(api).get("Auth") or {}
         chosen = auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
         if chosen in (None, "NONE"):
             return None
@@ -318,10 +318,18 @@ class Template:
         ]
 
     def cors(self, api: str) -> dict[str, str]:
-        cors = self.resolve((self.props(api).get("Cors") if api in self.resources else None) or {})
+        cors = self.resolve(self._api_props(api).get("Cors") or {})
         if isinstance(cors, str):
             cors = {"AllowOrigin": cors}
         return {k: str(v).strip("'") for k, v in cors.items()}
+
+    def stage(self, api: str) -> str:
+        """The Api's StageName (SAM's implicit API is "Prod")."""
+        return str(self.resolve(self._api_props(api).get("StageName", "Prod")))
+
+    def _api_props(self, api: str) -> dict[str, Any]:
+        """Properties of an Api resource; empty for SAM's implicit ServerlessRestApi."""
+        return self.props(api) if api in self.resources else {}
 
     def queue_url_for_arn(self, arn: str) -> str:
         for logical in self.of_type("AWS::SQS::Queue"):
