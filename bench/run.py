@@ -46,14 +46,7 @@ def main() -> None:
     data = demo.generate()
 
     def residents() -> list[Resident]:
-        items = []
-        for r in data.residents[:args.residents]:
-            fields = {k: v for k, v in r.items()
-                      if k not in ("resident_id", "card_id", "building_id", "room_no", "bed_no")}
-            item = Resident.make(r["resident_id"], r["card_id"], **fields)
-            item.place(r["building_id"], r["room_no"], r["bed_no"])
-            items.append(item)
-        return items
+        return [demo.resident_item(r) for r in data.residents[:args.residents]]
 
     def fresh_table() -> None:
         client = aws_client("dynamodb", template)

@@ -139,7 +139,7 @@ class LocalCloud:
         rules = [r for logical in template.of_type("AWS::IoT::TopicRule")
                  if (r := TopicRule.from_template(template, logical))]
         if rules or cfg.ports.mqtt:
-            broker = MqttBroker(cfg.host, cfg.ports.mqtt or _free_port(cfg.host))
+            broker = MqttBroker(cfg.host, cfg.ports.mqtt or free_port(cfg.host))
             broker.start()
             self._stoppers.append(broker.stop)
             self.ports["mqtt"] = broker.port
@@ -247,7 +247,8 @@ def _check_port(host: str, port: int, name: str) -> None:
                            f"or choose another with {env}=<port> or --{name.rstrip('_')}-port") from None
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for ephemeral services and tests)."""
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]

@@ -212,6 +212,17 @@ def _users(data: DemoData) -> list[DemoUser]:
     return users
 
 
+def resident_item(resident: dict[str, Any]) -> Any:
+    """A generated resident as a placed ``houqin.store.dorms.Resident`` (imports the store; see load)."""
+    from houqin.store.dorms import Resident
+
+    placement = ("building_id", "room_no", "bed_no")
+    fields = {k: v for k, v in resident.items() if k not in ("resident_id", "card_id", *placement)}
+    item = Resident.make(resident["resident_id"], resident["card_id"], **fields)
+    item.place(*(resident[k] for k in placement))
+    return item
+
+
 def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     """Write the demo data with batch writes (PynamoDB), two chunks at a time.
 
@@ -223,21 +234,13 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     """
     from houqin.store import dorms, staff
 
-    def residents() -> Iterator[Any]:
-        for r in data.residents:
-            fields = {k: v for k, v in r.items() if k not in ("resident_id", "card_id", "building_id",
-                                                              "room_no", "bed_no")}
-            item = dorms.Resident.make(r["resident_id"], r["card_id"], **fields)
-            item.place(r["building_id"], r["room_no"], r["bed_no"])
-            yield item
-
     groups: list[tuple[type, Iterable[Any]]] = [
         (dorms.Campus, (dorms.Campus.make(**c) for c in data.campuses)),
         (dorms.Building, (dorms.Building.make(**b) for b in data.buildings)),
         (dorms.Room, (dorms.Room.make(**r) for r in data.rooms)),
         (dorms.Bed, (dorms.Bed.make(**b) for b in data.beds)),
         (dorms.Reader, (dorms.Reader.make(**r) for r in data.readers)),
-        (dorms.Resident, residents()),
+        (dorms.Resident, (resident_item(r) for r in data.residents)),
         (staff.Department, (staff.Department.make(**d) for d in data.departments)),
         (staff.StaffMember, (staff.StaffMember.make(**s) for s in data.staff)),
         (staff.RepairTeam, (staff.RepairTeam.make(**t) for t in data.teams)),

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +49,3 @@ def items(aws, cloud, pk: str) -> list[dict[str, Any]]:
                                      ExpressionAttributeValues={":pk": {"S": pk}}, ConsistentRead=True)
     return response["Items"]
 
-
-def json_body(response) -> Any:
-    return json.loads(response.read())

@@ -17,17 +17,12 @@ import boto3
 import paho.mqtt.client as paho
 import pytest
 
+from localcloud.cloud import free_port
 from tests.conftest import ROOT
 from tests.e2e.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 BANNER = "Houqin local cloud is up"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
