@@ -10,10 +10,9 @@ from localcloud.resources import create_all
 def aws(template):
     """In-process moto with every resource of template.yaml, created from the template."""
     with mock_aws():
-        from houqin.store import dorms, staff
+        from pynamodb.models import Model
 
-        for model in (dorms.DormsTable, staff.StaffTable):  # PynamoDB caches a client per model
-            _reset_connections(model)
+        _reset_connections(Model)  # PynamoDB caches a client per model class
         create_all(template)
         yield template
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import tomllib
 from collections import Counter, defaultdict
 
-from houqin.store import dorms, staff
+from pynamodb.models import Model
+
+import houqin.store
 from localcloud import demo
 from tests.conftest import ROOT
 
@@ -17,8 +21,19 @@ def test_runtime_dependencies_equal_the_deps_layer():
     assert sorted(project) == sorted(layer)
 
 
+def table_bases() -> dict[str, type[Model]]:
+    """Every store module's table base class (a direct PynamoDB Model subclass), by table name."""
+    for module in pkgutil.iter_modules(houqin.store.__path__):
+        importlib.import_module(f"houqin.store.{module.name}")
+    return {base.Meta.table_name: base for base in Model.__subclasses__() if base.__module__.startswith("houqin.")}
+
+
 def test_models_match_their_tables_in_the_template(template):
-    for table_logical, base in (("DormsTable", dorms.DormsTable), ("StaffTable", staff.StaffTable)):
+    bases = table_bases()
+    tables = template.of_type("AWS::DynamoDB::Table")
+    assert {template.physical_name(t) for t in tables} == set(bases), "a table without models, or models without one"
+    for table_logical in tables:
+        base = bases[template.physical_name(table_logical)]
         props = template.props(table_logical)
         assert base.Meta.table_name == template.physical_name(table_logical)
         keys = {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}

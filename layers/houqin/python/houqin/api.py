@@ -53,7 +53,8 @@ def create_app(name: str) -> HouqinApp:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+    text = "" if status == 204 else json.dumps(body, ensure_ascii=False, default=str)
+    return Response(body=text, status_code=status,
                     headers={**JSON, **(headers or {})})
 
 

@@ -1,35 +1,43 @@
 """PynamoDB plumbing shared by the models.
 
-Every table has the same key shape: ``pk``/``sk`` plus generic indexes ``GSI1``
-(``gsi1pk``/``gsi1sk``) and ``GSI2`` (``gsi2pk``/``gsi2sk``), projection ALL, so one table
+Every table has the same key shape: ``pk``/``sk`` plus generic indexes ``GSI<n>``
+(``gsi<n>pk``/``gsi<n>sk``, as many as the table needs), projection ALL, so one table
 holds several item types of a bounded context. Each model writes its access patterns beside
 it. tests/unit/test_store_schema.py checks the models against the tables in template.yaml.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+_M = TypeVar("_M", bound=Model)
 
 
-class Gsi1(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "GSI1"
-        projection = AllProjection()
+def _global_index(number: int) -> type[GlobalSecondaryIndex]:
+    """Index ``GSI<n>`` on ``gsi<n>pk``/``gsi<n>sk`` with every attribute projected."""
+    meta = type("Meta", (), {"index_name": f"GSI{number}", "projection": AllProjection()})
+    return type(f"Gsi{number}", (GlobalSecondaryIndex,), {
+        "Meta": meta,
+        f"gsi{number}pk": UnicodeAttribute(hash_key=True),
+        f"gsi{number}sk": UnicodeAttribute(range_key=True),
+    })
 
-    gsi1pk = UnicodeAttribute(hash_key=True)
-    gsi1sk = UnicodeAttribute(range_key=True)
 
-
-class Gsi2(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "GSI2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True)
-    gsi2sk = UnicodeAttribute(range_key=True)
+Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6 = (_global_index(n) for n in range(1, 7))
 
 
 def key(*parts: object) -> str:
     """Compose a key from typed parts: key("BLDG", "SB09") == "BLDG#SB09"."""
     return "#".join(str(p) for p in parts)
+
+
+def find(model: type[_M], hash_key: str, range_key: str, consistent_read: bool = False) -> _M | None:
+    """``model.get`` that answers None instead of raising when there is no such item."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=consistent_read)
+    except model.DoesNotExist:
+        return None

@@ -1,0 +1,183 @@
+"""Repair tickets (物业维修平台): HTTP glue over houqin.services.tickets, and the hourly auto-confirm check.
+
+Every route here is declared in template.yaml (TicketsFunction) with the same path and method.
+Writes answer the ticket with its ``version`` and an ``ETag``; send ``If-Match: <version>`` to
+refuse a change when the ticket moved on since you read it (409).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from houqin.api import create_app, json_response, principal
+from houqin.clock import Clock, SystemClock
+from houqin.errors import ValidationError
+from houqin.observability import logger
+from houqin.services import tickets as service
+from houqin.store import tickets as store
+from houqin.store.paging import Page, page_limit
+from houqin.validation import Body, query_date
+
+app = create_app("houqin-tickets")
+clock: Clock = SystemClock()
+
+
+def _params() -> dict[str, str]:
+    return app.current_request.query_params or {}
+
+
+def _body(allowed: tuple[str, ...]) -> Body:
+    return Body.parse(app.current_request.raw_body, allowed)
+
+
+def _expected_version() -> int | None:
+    raw = (app.current_request.headers or {}).get("if-match")
+    if raw is None:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ValidationError("If-Match must be the ticket's version number", field="If-Match")
+    return int(text)
+
+
+def _ticket(ticket: Any, version: int, status: int = 200) -> Any:
+    return json_response(service.ticket_view(ticket, version, clock.now()), status, {"ETag": f'"{version}"'})
+
+
+def _page(page: Page) -> Any:
+    now = clock.now()
+    return json_response(page.body(lambda t: service.summary_view(t, now)))
+
+
+def _list(fetch: Any, *args: Any) -> Any:
+    params = _params()
+    return _page(fetch(principal(app), *args, page_limit(params), params.get("cursor")))
+
+
+# ---------------------------------------------------------------- tickets
+@app.route("/tickets", methods=["POST"])
+def create_ticket():
+    ticket, version = service.create(principal(app), _body(service.INTAKE_FIELDS), clock.now())
+    return _ticket(ticket, version, 201)
+
+
+@app.route("/tickets/mine", methods=["GET"])
+def my_tickets():
+    return _list(service.my_tickets)
+
+
+@app.route("/tickets/jobs", methods=["GET"])
+def my_jobs():
+    return _list(service.my_jobs)
+
+
+@app.route("/tickets/open", methods=["GET"])
+def open_tickets():
+    return _list(service.open_tickets)
+
+
+@app.route("/tickets/{ticket_id}", methods=["GET"])
+def get_ticket(ticket_id: str):
+    ticket, version = service.load(ticket_id, service.actor(principal(app)))
+    view = service.ticket_view(ticket, version, clock.now(), store.audit_trail(ticket_id), photos=True)
+    return json_response(view, 200, {"ETag": f'"{version}"'})
+
+
+@app.route("/tickets/{ticket_id}/transitions", methods=["POST"])
+def transition_ticket(ticket_id: str):
+    body = _body(("action", "reason", "team_id", "worker_id", "lines"))
+    ticket, version = service.transition(principal(app), ticket_id, body, _expected_version(), clock.now())
+    return _ticket(ticket, version)
+
+
+@app.route("/tickets/{ticket_id}/fee", methods=["PUT"])
+def set_ticket_fee(ticket_id: str):
+    ticket, version = service.set_fee(principal(app), ticket_id, _body(("lines",)), _expected_version(),
+                                      clock.now())
+    return _ticket(ticket, version)
+
+
+@app.route("/tickets/{ticket_id}/rating", methods=["POST"])
+def rate_ticket(ticket_id: str):
+    body = _body(("attitude", "speed", "quality", "price", "comment"))
+    ticket, version = service.rate(principal(app), ticket_id, body, _expected_version(), clock.now())
+    return _ticket(ticket, version)
+
+
+@app.route("/tickets/{ticket_id}/photos", methods=["POST"])
+def add_ticket_photo(ticket_id: str):
+    upload = service.add_photo(principal(app), ticket_id, _body(("content_type", "size_bytes")), clock.now())
+    return json_response(upload, 201)
+
+
+# ---------------------------------------------------------------- repair points
+@app.route("/teams", methods=["GET"])
+def list_teams():
+    return json_response({"items": service.teams(principal(app))})
+
+
+@app.route("/teams/{team_id}/tickets", methods=["GET"])
+def team_queue(team_id: str):
+    return _list(service.team_queue, team_id, _params().get("state"))
+
+
+@app.route("/kpis/teams/{team_id}", methods=["GET"])
+def team_kpis(team_id: str):
+    return _kpis("team", team_id)
+
+
+@app.route("/kpis/workers/{staff_id}", methods=["GET"])
+def worker_kpis(staff_id: str):
+    return _kpis("worker", staff_id)
+
+
+def _kpis(owner: str, owner_id: str) -> Any:
+    params = _params()
+    start, end = query_date(params, "from"), query_date(params, "to")
+    return json_response(service.kpis(principal(app), owner, owner_id, start, end))
+
+
+# ---------------------------------------------------------------- public supervision board (no login)
+@app.route("/public/tickets", methods=["GET"])
+def public_board():
+    params = _params()
+    return json_response(service.public_board(params.get("month"), clock.now(), page_limit(params),
+                                              params.get("cursor")))
+
+
+# ---------------------------------------------------------------- rules admins edit
+@app.route("/routing-rules", methods=["GET"])
+def list_routing_rules():
+    return json_response({"items": service.routing_rules(principal(app))})
+
+
+@app.route("/routing-rules/{rule_id}", methods=["PUT"])
+def put_routing_rule(rule_id: str):
+    return json_response(service.put_routing_rule(principal(app), rule_id, _body(("team_id",)), clock.now()))
+
+
+@app.route("/routing-rules/{rule_id}", methods=["DELETE"])
+def delete_routing_rule(rule_id: str):
+    service.delete_routing_rule(principal(app), rule_id)
+    return json_response(None, 204)
+
+
+@app.route("/sla-rules", methods=["GET"])
+def list_sla_rules():
+    principal(app)  # signed in
+    return json_response({"items": service.sla_rules()})
+
+
+@app.route("/sla-rules/{category}", methods=["PUT"])
+def put_sla_rule(category: str):
+    body = _body(("name", "minor_minutes", "major_minutes"))
+    return json_response(service.put_sla_rule(principal(app), category, body, clock.now()))
+
+
+# ---------------------------------------------------------------- schedule (TicketsScheduleFunction)
+def auto_confirm(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Hourly: tickets completed AUTO_CONFIRM_AFTER_DAYS ago and still unrated are confirmed."""
+    result = service.auto_confirm(clock.now(), int(os.environ.get("AUTO_CONFIRM_AFTER_DAYS", "3")))
+    logger.info("auto-confirm", extra=result)
+    return result

@@ -1,0 +1,1 @@
+"""Use cases: load, check who may, apply a domain rule, write. HTTP handlers and schedules call these."""

@@ -1,0 +1,396 @@
+"""The tickets use cases: read, check who may, apply the domain rule, write (functions/tickets/app.py is the HTTP glue).
+
+Every function takes the caller's principal and the moment; permission is checked per ticket:
+a ticket the caller may not see is answered 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import boto3
+
+from houqin.auth import Principal, Role
+from houqin.clock import at_local, to_iso
+from houqin.domain import tickets as rules
+from houqin.domain.tickets import Actor, FeeLine, SlaRule, State, Ticket
+from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
+from houqin.settings import settings
+from houqin.store import tickets as store
+from houqin.store.base import find, key
+from houqin.store.dorms import Building, Campus, Room
+from houqin.store.paging import Page
+from houqin.store.staff import RepairTeam, StaffMember
+from houqin.validation import Body
+
+MAX_DESCRIPTION = 1000
+MAX_REASON = 500
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+UPLOAD_SECONDS = 600
+MAX_KPI_DAYS = 366
+PHONE = r"[0-9+\- ]{7,20}"
+CATEGORY = r"[a-z][a-z0-9_]{1,30}"
+CREATORS = (Role.STUDENT, Role.WORKER, Role.DISPATCHER, Role.DORM_MANAGER, Role.COUNSELLOR, Role.FINANCE,
+            Role.LEADER, Role.ADMIN)
+SEE_ALL = (Role.DISPATCHER, Role.LEADER)
+
+_s3 = boto3.client("s3", region_name=settings().region)
+
+
+# ---------------------------------------------------------------- who is asking
+def actor(principal: Principal) -> Actor:
+    """The principal as the domain sees it; a worker's repair team comes from the staff table."""
+    team_id = None
+    if principal.has_role(Role.WORKER):
+        member = find(StaffMember, key("STAFF", principal.person_id), "PROFILE")
+        team_id = member.team_id if member else None
+    return Actor(person_id=principal.person_id, roles=principal.roles, name=principal.name, team_id=team_id)
+
+
+def can_view(ticket: Ticket, who: Actor) -> bool:
+    return (who.person_id in (ticket.requester_id, ticket.worker_id) or who.has(*SEE_ALL)
+            or (who.has(Role.WORKER) and who.team_id is not None and who.team_id == ticket.team_id))
+
+
+def load(ticket_id: str, who: Actor) -> tuple[Ticket, int]:
+    ticket, version = store.get(ticket_id)
+    if not can_view(ticket, who):
+        raise NotFound(f"no ticket {ticket_id}")  # do not reveal that it exists
+    return ticket, version
+
+
+def check_version(current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise Conflict(f"the ticket is at version {current}, not {expected}: reload it", code="version_conflict")
+
+
+# ---------------------------------------------------------------- rules that admins edit
+def sla_rule(category: str) -> SlaRule:
+    stored = store.sla_rules()
+    if category in stored:
+        return stored[category].rule()
+    if category in rules.CATEGORIES:
+        return SlaRule(category)
+    raise ValidationError(f"unknown category {category!r}", field="category")
+
+
+def sla_rules() -> list[dict[str, Any]]:
+    stored = store.sla_rules()
+    merged = {c: {"category": c, "name": n, "minor_minutes": 60, "major_minutes": None, "default": True}
+              for c, n in rules.CATEGORIES.items()}
+    for category, item in stored.items():
+        merged[category] = {"category": category, "name": item.name, "minor_minutes": int(item.minor_minutes),
+                            "major_minutes": None if item.major_minutes is None else int(item.major_minutes),
+                            "default": False, "updated_by": item.updated_by, "updated_at": item.updated_at}
+    return sorted(merged.values(), key=lambda r: r["category"])
+
+
+def put_sla_rule(principal: Principal, category: str, body: Body, now: datetime) -> dict[str, Any]:
+    principal.require_role(Role.ADMIN)
+    if not re.fullmatch(CATEGORY, category):
+        raise ValidationError("category must be lower-case letters, digits and _ (2-31)", field="category")
+    name = body.text("name", required=False, max_length=40) or rules.CATEGORIES.get(category)
+    if not name:
+        raise ValidationError("name is required for a new category", field="name")
+    rule = SlaRule(category, body.integer("minor_minutes", minimum=5, maximum=7 * 24 * 60),
+                   body.integer("major_minutes", required=False, minimum=5, maximum=14 * 24 * 60))
+    store.SlaRuleItem.make(rule, name, principal.person_id, to_iso(now)).save()
+    return next(r for r in sla_rules() if r["category"] == category)
+
+
+def routing_rules(principal: Principal) -> list[dict[str, Any]]:
+    principal.require_role(Role.ADMIN, Role.DISPATCHER, Role.LEADER)
+    return [{"rule_id": r.rule_id, "team_id": r.team_id, "updated_by": r.updated_by, "updated_at": r.updated_at}
+            for r in store.routing_rules()]
+
+
+def put_routing_rule(principal: Principal, rule_id: str, body: Body, now: datetime) -> dict[str, Any]:
+    principal.require_role(Role.ADMIN)
+    parts = rule_id.split(".")
+    if len(parts) not in (2, 3):
+        raise ValidationError("rule_id is category.campus or category.campus.building", field="rule_id")
+    category, campus_id, building_id = parts[0], parts[1], parts[2] if len(parts) == 3 else None
+    sla_rule(category)
+    check_location(campus_id, building_id, None)
+    team = repair_team(body.text("team_id", max_length=40))
+    store.RoutingRule.make(rule_id, team.team_id, principal.person_id, to_iso(now)).save()
+    return {"rule_id": rule_id, "team_id": team.team_id, "updated_by": principal.person_id, "updated_at": to_iso(now)}
+
+
+def delete_routing_rule(principal: Principal, rule_id: str) -> None:
+    principal.require_role(Role.ADMIN)
+    rule = find(store.RoutingRule, "ROUTING", rule_id)
+    if rule is None:
+        raise NotFound(f"no routing rule {rule_id}")
+    rule.delete()
+
+
+def repair_team(team_id: str, field: str = "team_id") -> RepairTeam:
+    team = find(RepairTeam, "TEAM", key("TEAM", team_id))
+    if team is None:
+        raise ValidationError(f"unknown repair team {team_id!r}", field=field)
+    return team
+
+
+def teams(principal: Principal) -> list[dict[str, Any]]:
+    principal.require_role(Role.DISPATCHER, Role.LEADER, Role.ADMIN, Role.WORKER)
+    return [{"team_id": t.team_id, "name": t.name, "trade": t.trade, "campus_id": t.campus_id, "phone": t.phone}
+            for t in RepairTeam.query("TEAM")]
+
+
+# ---------------------------------------------------------------- intake
+INTAKE_FIELDS = ("campus_id", "building_id", "room_no", "place", "category", "severity", "description",
+                 "contact_phone", "channel", "caller_name", "requester_id")
+
+
+def check_location(campus_id: str, building_id: str | None, room_no: str | None) -> None:
+    if find(Campus, "CAMPUS", key("CAMPUS", campus_id)) is None:
+        raise ValidationError(f"unknown campus {campus_id!r}", field="campus_id")
+    if building_id is None:
+        if room_no:
+            raise ValidationError("room_no needs a building_id", field="building_id")
+        return
+    building = find(Building, key("BLDG", building_id), "META")
+    if building is None or building.campus_id != campus_id:
+        raise ValidationError(f"unknown building {building_id!r} on campus {campus_id}", field="building_id")
+    if room_no and find(Room, key("BLDG", building_id), key("ROOM", room_no)) is None:
+        raise ValidationError(f"unknown room {room_no!r} in {building_id}", field="room_no")
+
+
+def create(principal: Principal, body: Body, now: datetime) -> tuple[Ticket, int]:
+    principal.require_role(*CREATORS)
+    channel = body.text("channel", required=False, choices=rules.CHANNELS) or "web"
+    phone_fields = [f for f in ("caller_name", "requester_id") if body.data.get(f) is not None]
+    if channel == "phone":
+        principal.require_role(Role.DISPATCHER)
+    elif phone_fields:
+        raise ValidationError(f"{phone_fields[0]} is only for phone tickets the duty desk enters",
+                              field=phone_fields[0])
+    campus_id = body.text("campus_id", max_length=10)
+    building_id = body.text("building_id", required=False, max_length=10)
+    room_no = body.text("room_no", required=False, max_length=10)
+    place = body.text("place", required=building_id is None, max_length=100)
+    category = body.text("category", pattern=CATEGORY)
+    rule = sla_rule(category)
+    details = {
+        "campus_id": campus_id, "building_id": building_id, "room_no": room_no, "place": place,
+        "category": category, "severity": body.text("severity", choices=rules.SEVERITIES),
+        "description": body.text("description", max_length=MAX_DESCRIPTION),
+        "contact_phone": body.text("contact_phone", required=False, pattern=PHONE),
+        "caller_name": body.text("caller_name", required=False, max_length=40),
+    }
+    requester_id = body.text("requester_id", required=False, max_length=20) or principal.person_id
+    check_location(campus_id, building_id, room_no)
+    team_id = rules.choose_team({r.rule_id: r.team_id for r in store.routing_rules()}, category, campus_id,
+                                building_id)
+    ticket, events = rules.open_ticket(ticket_id=store.new_ticket_id(now), actor=actor(principal), at=now,
+                                       tz=settings().tz, rule=rule, team_id=team_id, channel=channel,
+                                       requester_id=requester_id, **details)
+    return ticket, store.save(ticket, None, events)
+
+
+# ---------------------------------------------------------------- changes
+def transition(principal: Principal, ticket_id: str, body: Body, expected: int | None,
+               now: datetime) -> tuple[Ticket, int]:
+    action = body.text("action", choices=rules.REQUESTABLE)
+    who = actor(principal)
+    ticket, version = load(ticket_id, who)
+    check_version(version, expected)
+    args: dict[str, Any] = {"reason": body.text("reason", required=False, max_length=MAX_REASON)}
+    if action == "dispatch":
+        team = repair_team(body.text("team_id", max_length=40))
+        args["team_id"] = team.team_id
+        args["worker_id"] = worker_of(team.team_id, body.text("worker_id", required=False, max_length=20))
+    elif body.data.get("team_id") is not None or body.data.get("worker_id") is not None:
+        raise ValidationError("team_id and worker_id are only for dispatch", field="team_id")
+    if action == "complete":
+        args["lines"] = fee_lines(body, required=False) if "lines" in body.data else None
+    elif "lines" in body.data:
+        raise ValidationError("lines are recorded with complete or PUT /tickets/{id}/fee", field="lines")
+    updated, event = rules.apply(ticket, action, who, now, **args)
+    return updated, store.save(updated, version, [event])
+
+
+def worker_of(team_id: str, worker_id: str | None) -> str | None:
+    if worker_id is None:
+        return None
+    member = find(StaffMember, key("STAFF", worker_id), "PROFILE")
+    if member is None or member.team_id != team_id:
+        raise ValidationError(f"{worker_id} is not a worker of {team_id}", field="worker_id")
+    return worker_id
+
+
+LINE_FIELDS = ("kind", "code", "name", "quantity", "unit_price_fen", "reused")
+
+
+def fee_lines(body: Body, required: bool = True) -> list[FeeLine]:
+    lines = []
+    for line in body.objects("lines", LINE_FIELDS, max_items=50, required=required):
+        lines.append(FeeLine(kind=line.text("kind", choices=rules.LINE_KINDS), code=line.text("code", max_length=30),
+                             name=line.text("name", max_length=60), quantity=quantity(line),
+                             unit_price_fen=line.integer("unit_price_fen", minimum=0, maximum=10_000_000),
+                             reused=line.boolean("reused")))
+    return lines
+
+
+def quantity(line: Body) -> Decimal:
+    name = f"{line.prefix}quantity"
+    raw = line.data.get("quantity")
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValidationError(f"{name} must be a number", field=name)
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ValidationError(f"{name} must be a number", field=name) from None
+    if not value.is_finite() or value <= 0 or value > 10_000 or value != value.quantize(Decimal("0.001")):
+        raise ValidationError(f"{name} must be more than 0, at most 10000, with up to 3 decimals", field=name)
+    return value
+
+
+def set_fee(principal: Principal, ticket_id: str, body: Body, expected: int | None,
+            now: datetime) -> tuple[Ticket, int]:
+    who = actor(principal)
+    ticket, version = load(ticket_id, who)
+    check_version(version, expected)
+    updated, event = rules.set_fee(ticket, who, now, fee_lines(body))
+    return updated, store.save(updated, version, [event])
+
+
+def rate(principal: Principal, ticket_id: str, body: Body, expected: int | None,
+         now: datetime) -> tuple[Ticket, int]:
+    scores = {d: body.integer(d, minimum=1, maximum=5) for d in rules.RATING_DIMENSIONS}
+    comment = body.text("comment", required=False, max_length=MAX_REASON)
+    who = actor(principal)
+    ticket, version = load(ticket_id, who)
+    check_version(version, expected)
+    updated, event = rules.rate(ticket, who, now, scores, comment)
+    return updated, store.save(updated, version, [event])
+
+
+def add_photo(principal: Principal, ticket_id: str, body: Body, now: datetime) -> dict[str, Any]:
+    """A presigned POST for one photo: S3 itself refuses a bigger file or another type."""
+    content_type = body.text("content_type", choices=PHOTO_TYPES)
+    size = body.integer("size_bytes", minimum=1, maximum=MAX_PHOTO_BYTES)
+    who = actor(principal)
+    ticket, version = load(ticket_id, who)
+    if who.person_id not in (ticket.requester_id, ticket.worker_id) and not who.has(Role.DISPATCHER):
+        raise Forbidden("only the requester, the worker on the job or the duty desk add photos")
+    object_key = f"tickets/{ticket_id}/{len(ticket.photos) + 1}-{secrets.token_hex(4)}.{PHOTO_TYPES[content_type]}"
+    updated, event = rules.add_photo(ticket, who, now, object_key, MAX_PHOTOS)
+    upload = _s3.generate_presigned_post(
+        settings().buckets["attachments"], object_key, Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]], ExpiresIn=UPLOAD_SECONDS)
+    store.save(updated, version, [event])
+    return {"key": object_key, "url": upload["url"], "fields": upload["fields"], "expires_in": UPLOAD_SECONDS,
+            "max_bytes": size}
+
+
+def photo_urls(ticket: Ticket) -> list[str]:
+    bucket = settings().buckets["attachments"]
+    return [_s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": k}, ExpiresIn=UPLOAD_SECONDS)
+            for k in ticket.photos]
+
+
+# ---------------------------------------------------------------- lists
+def my_tickets(principal: Principal, limit: int, cursor: str | None) -> Page:
+    return store.by_requester(principal.person_id, limit=limit, cursor=cursor)
+
+
+def my_jobs(principal: Principal, limit: int, cursor: str | None) -> Page:
+    principal.require_role(Role.WORKER)
+    return store.by_worker(principal.person_id, limit=limit, cursor=cursor)
+
+
+def team_queue(principal: Principal, team_id: str, state: str | None, limit: int, cursor: str | None) -> Page:
+    check_team_access(principal, team_id)
+    if state is not None and state not in rules.QUEUE_STATES:
+        raise ValidationError(f"state must be one of: {', '.join(sorted(rules.QUEUE_STATES))}", field="state")
+    return store.team_queue(team_id, state, limit=limit, cursor=cursor)
+
+
+def check_team_access(principal: Principal, team_id: str) -> None:
+    if principal.has_role(*SEE_ALL):
+        repair_team(team_id)
+        return
+    if actor(principal).team_id != team_id:
+        raise Forbidden("you may only see your own repair point")
+
+
+def open_tickets(principal: Principal, limit: int, cursor: str | None) -> Page:
+    principal.require_role(*SEE_ALL)
+    return store.open_by_deadline(limit=limit, cursor=cursor)
+
+
+def public_board(month: str | None, now: datetime, limit: int, cursor: str | None) -> dict[str, Any]:
+    if month is None:
+        month = now.astimezone(settings().tz).strftime("%Y-%m")
+    elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ValidationError("month must be YYYY-MM", field="month")
+    page = store.board(month, limit=limit, cursor=cursor)
+    year, number = int(month[:4]), int(month[5:])
+    previous = f"{year - (number == 1)}-{12 if number == 1 else number - 1:02d}"
+    return {**page.body(rules.public_view), "month": month, "previous_month": previous}
+
+
+# ---------------------------------------------------------------- KPIs
+def kpis(principal: Principal, owner: str, owner_id: str, start: date, end: date) -> dict[str, Any]:
+    if owner == "team":
+        check_team_access(principal, owner_id)
+    elif not (principal.is_person(owner_id) or principal.has_role(*SEE_ALL)):
+        raise Forbidden("you may only see your own KPIs")
+    if end < start:
+        raise ValidationError("to is before from", field="to")
+    if (end - start).days >= MAX_KPI_DAYS:
+        raise ValidationError(f"the range is at most {MAX_KPI_DAYS} days", field="to")
+    tz = settings().tz
+    first, after = to_iso(at_local(start, datetime.min.time(), tz)), to_iso(
+        at_local(end + timedelta(days=1), datetime.min.time(), tz))
+    tickets = store.reported_between(owner, owner_id, first, after)
+    return {owner: owner_id, "from": start.isoformat(), "to": end.isoformat(), **rules.kpis(tickets)}
+
+
+# ---------------------------------------------------------------- the scheduled check
+def auto_confirm(now: datetime, after_days: int) -> dict[str, int]:
+    """Confirm tickets completed more than ``after_days`` ago and still unrated."""
+    confirmed = skipped = 0
+    for ticket in store.completed_before(to_iso(now - timedelta(days=after_days))):
+        current, version = store.get(ticket.ticket_id)  # the index is eventually consistent: re-read
+        if current.state != State.COMPLETED:
+            skipped += 1
+            continue
+        updated, event = rules.apply(current, "auto_confirm", rules.SYSTEM, now)
+        try:
+            store.save(updated, version, [event])
+            confirmed += 1
+        except Conflict:  # the requester rated it meanwhile
+            skipped += 1
+    return {"confirmed": confirmed, "skipped": skipped}
+
+
+# ---------------------------------------------------------------- views
+def ticket_view(ticket: Ticket, version: int, now: datetime, trail: Iterable[dict[str, Any]] | None = None,
+                photos: bool = False) -> dict[str, Any]:
+    view = {name: getattr(ticket, name) for name in Ticket.__dataclass_fields__}
+    view.update(state=ticket.state.value, version=version, sla=rules.sla_view(ticket, now),
+                category_name=rules.CATEGORIES.get(ticket.category, ticket.category),
+                lines=list(ticket.lines), photos=list(ticket.photos), handovers=list(ticket.handovers))
+    if photos:
+        view["photo_urls"] = photo_urls(ticket)
+    if trail is not None:
+        view["audit_trail"] = list(trail)
+    return view
+
+
+def summary_view(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    return {"ticket_id": ticket.ticket_id, "state": ticket.state.value, "category": ticket.category,
+            "severity": ticket.severity, "campus_id": ticket.campus_id, "building_id": ticket.building_id,
+            "room_no": ticket.room_no, "place": ticket.place, "description": ticket.description,
+            "team_id": ticket.team_id, "worker_id": ticket.worker_id, "created_at": ticket.created_at,
+            "fee_fen": ticket.fee_fen, "rework_count": ticket.rework_count, "sla": rules.sla_view(ticket, now)}
