@@ -14,7 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+from localcloud import demo_tickets
 
 SEED = 20261123
 CAMPUSES = {"SB": "松北", "JN": "江南"}
@@ -267,4 +270,5 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for name, count in pool.map(write, chunks):
             written[name] += count
+    written.update(demo_tickets.load(data, datetime.now(UTC)))
     return dict(written)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -79,7 +80,7 @@ def test_health_answers_with_every_table_reachable(houqin):
     status, body = get_json(f"http://127.0.0.1:{houqin['ports']['api']}/health")
     assert status == 200
     assert body["status"] == "ok" and body["stage"] == "local"
-    assert set(body["tables"]) == {"dorms", "staff"}
+    assert set(body["tables"]) == {"dorms", "staff", "tickets", "opinions"}
 
 
 def test_demo_data_is_loaded(houqin):
@@ -136,6 +137,49 @@ def test_houqin_token_is_accepted_by_the_running_gateway(houqin):
     refused = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "janitor", "--as", "X"],
                              cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert refused.returncode == 2 and "unknown role 'janitor'" in refused.stderr
+
+
+def api_call(houqin, method, path, token=None, body=None):
+    """An HTTP call to the local API gateway; returns (status, parsed JSON body)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{houqin['ports']['api']}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_a_repair_ticket_lives_its_whole_life_over_http_with_real_tokens(houqin):
+    web = f"http://127.0.0.1:{houqin['ports']['web']}"
+    student, worker, desk = (get_json(f"{web}/_local/token?person_id={p}")[1]["token"]
+                             for p in ("S00001", "E0001", "E0097"))
+    assert api_call(houqin, "GET", "/tickets/mine")[0] == 401
+    status, ticket = api_call(houqin, "POST", "/tickets", student, {
+        "campus_id": "SB", "building_id": "SB01", "room_no": "101", "category": "water", "severity": "minor",
+        "description": "e2e: 水龙头漏水"})
+    assert status == 201 and ticket["state"] == "dispatched" and ticket["team_id"] == "SB-WATER"
+    tid = ticket["ticket_id"]
+    for action in ("accept", "start"):
+        assert api_call(houqin, "POST", f"/tickets/{tid}/transitions", worker, {"action": action})[0] == 200
+    lines = [{"kind": "labour", "code": "L01", "name": "更换", "quantity": 1, "unit_price_fen": 1500}]
+    status, done = api_call(houqin, "POST", f"/tickets/{tid}/transitions", worker, {"action": "complete",
+                                                                                    "lines": lines})
+    assert status == 200 and done["state"] == "completed" and done["fee_fen"] == 1500
+    status, rated = api_call(houqin, "POST", f"/tickets/{tid}/rating", student,
+                             {"attitude": 5, "speed": 5, "quality": 5, "price": 5})
+    assert status == 200 and rated["state"] == "confirmed"
+    assert api_call(houqin, "GET", f"/tickets/{tid}", worker)[1]["audit_trail"][-1]["action"] == "rate"
+    status, board = api_call(houqin, "GET", "/public/tickets?limit=100")
+    assert status == 200 and tid in {t["ticket_id"] for t in board["items"]}
+    assert "e2e" not in json.dumps(board, ensure_ascii=False)
+    status, desk_view = api_call(houqin, "GET", "/tickets/open", desk)
+    assert status == 200 and desk_view["items"], "the demo data has open tickets on the desk"
+    deadlines = [t["sla"]["deadline"] for t in desk_view["items"]]
+    assert deadlines == sorted(deadlines)
+    assert api_call(houqin, "GET", "/tickets/open", student)[0] == 403
 
 
 def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):

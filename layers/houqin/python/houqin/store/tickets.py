@@ -255,7 +255,7 @@ def batch_put(tickets: Iterable[tuple[Ticket, list[Event]]]) -> int:
     count = 0
     with TicketItem.batch_write() as writer:
         for ticket, events in tickets:
-            writer.save(TicketItem.from_ticket(ticket, None))
+            writer.save(TicketItem.from_ticket(ticket, 1))  # as if written once, trail and all
             for sequence, event in enumerate(events):
                 writer.save(TicketEvent.from_event(ticket.ticket_id, event, 1, sequence))
             count += 1
