@@ -29,3 +29,17 @@ def test_template_and_chalice_routes_are_equal(template, aws):
         assert chalice_routes(app) == by_function.get(function.logical_id, set()), function.logical_id
         checked += 1
     assert checked >= 1
+
+
+def test_every_sample_api_event_is_a_template_route(template):
+    import json
+
+    from tests.conftest import ROOT
+
+    routes = {(route.path, route.method) for route in template.routes()}
+    samples = [json.loads(path.read_text()) for path in sorted((ROOT / "events").glob("*/*.json"))]
+    api_events = [e for e in samples if "httpMethod" in e]
+    assert len(api_events) >= 4
+    for sample in api_events:
+        assert (sample["requestContext"]["resourcePath"], sample["httpMethod"]) in routes
+        assert sample["resource"] == sample["requestContext"]["resourcePath"]

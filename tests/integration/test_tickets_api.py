@@ -453,3 +453,21 @@ def test_unrated_tickets_confirm_after_three_days_by_the_schedule(api, aws):
     assert trail[-1]["action"] == "auto_confirm" and trail[-1]["by"] == "system"
     assert schedule.auto_confirm({}, None) == {"confirmed": 0, "skipped": 0}  # re-running changes nothing
 
+
+
+def test_the_sample_events_run_against_the_function(api, aws):
+    import json
+
+    from tests.conftest import ROOT
+    from tests.integration.apigw import Context
+
+    def sample(name):
+        return json.loads((ROOT / "events/tickets" / name).read_text())
+
+    created = api.app(sample("create.json"), Context())
+    assert created["statusCode"] == 201
+    assert api.app(sample("public_board.json"), Context())["statusCode"] == 200
+    missing = api.app(sample("transition.json"), Context())
+    assert missing["statusCode"] == 404  # the sample names a ticket this table does not hold
+    schedule = load_function_module(aws, "TicketsScheduleFunction")
+    assert schedule.auto_confirm(sample("auto_confirm_schedule.json"), None) == {"confirmed": 0, "skipped": 0}

@@ -1,0 +1,429 @@
+"""GIVEN the opinions function under moto WHEN the board is used THEN posts, replies and complaints behave.
+
+Events are built the way API Gateway (REST) hands them to Chalice: the route template in
+requestContext.resourcePath, the Cognito claims at requestContext.authorizer.claims.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from houqin.clock import FixedClock
+from tests.conftest import ROOT, load_function_module
+
+T0 = datetime(2025, 3, 3, 1, 0, 0, tzinfo=UTC)  # 09:00 in Harbin, the start of a rate window
+IP_A, IP_B = "203.0.113.7", "198.51.100.9"
+CONTACT = "13800001111"
+
+
+def user(person_id: str, role: str, name: str = "") -> dict[str, str]:
+    claims = {"sub": f"sub-{person_id}", "cognito:groups": role, "custom:person_id": person_id}
+    return {**claims, "name": name} if name else claims
+
+
+DISPATCHER = user("E0201", "dispatcher", "王调度")
+LEADER = user("E0001", "leader", "李主任")
+MONITOR_A = user("E0101", "worker")  # two quality monitors of 监控部, the same role
+MONITOR_B = user("E0102", "worker")
+STUDENT = user("S00001", "student", "赵同学")
+
+
+class Context:
+    function_name = "houqin-OpinionsFunction"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:houqin-OpinionsFunction"
+    aws_request_id = "test"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 10_000
+
+
+def event(method: str, resource: str, *, path_params: dict[str, str] | None = None, body: Any = None,
+          query: dict[str, str] | None = None, claims: dict[str, str] | None = None, ip: str = IP_A,
+          headers: dict[str, str] | None = None) -> dict[str, Any]:
+    path = resource
+    for name, value in (path_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    all_headers = {"Content-Type": "application/json", "Host": "api.houqin.example", **(headers or {})}
+    context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "requestId": "req-1",
+                               "path": f"/prod{path}", "stage": "prod",
+                               "identity": {"sourceIp": ip, "userAgent": "pytest"}}
+    if claims is not None:
+        context["authorizer"] = {"claims": claims}
+    return {
+        "resource": resource, "path": path, "httpMethod": method, "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_params, "stageVariables": None, "requestContext": context,
+        "body": json.dumps(body, ensure_ascii=False) if body is not None else None, "isBase64Encoded": False,
+    }
+
+
+class Board:
+    """The function, with a pinned clock, called like API Gateway would."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        self.clock = module.clock = FixedClock(T0)
+
+    def call(self, method: str, resource: str, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        response = self.module.app(event(method, resource, **kwargs), Context())
+        return response["statusCode"], json.loads(response["body"]), response["headers"]
+
+    def post(self, body: dict[str, Any], ip: str = IP_A) -> tuple[int, dict[str, Any]]:
+        status, data, _ = self.call("POST", "/opinions", body=body, ip=ip)
+        return status, data
+
+    def posted(self, body: dict[str, Any], ip: str = IP_A) -> str:
+        status, data = self.post(body, ip)
+        assert status == 201, data
+        return data["opinion_id"]
+
+    def reply(self, opinion_id: str, text: str, claims: dict[str, str], **kwargs: Any):
+        return self.call("POST", "/opinions/{opinion_id}/replies", path_params={"opinion_id": opinion_id},
+                         body={"text": text}, claims=claims, **kwargs)
+
+    def step(self, opinion_id: str, claims: dict[str, str], headers: dict[str, str] | None = None, **body: Any):
+        status, data, _ = self.call("POST", "/opinions/{opinion_id}/transitions", claims=claims, headers=headers,
+                                    path_params={"opinion_id": opinion_id}, body=body)
+        return status, data
+
+    def public(self, opinion_id: str) -> dict[str, Any]:
+        status, data, _ = self.call("GET", "/public/opinions/{opinion_id}", path_params={"opinion_id": opinion_id})
+        assert status == 200, data
+        return data
+
+    def staff_list(self, claims: dict[str, str] = DISPATCHER, **query: str):
+        status, data, _ = self.call("GET", "/opinions", claims=claims, query=query)
+        return status, data
+
+
+@pytest.fixture
+def board(aws) -> Board:
+    from houqin.store.staff import Department, StaffMember
+
+    for staff_id, name in (("E0101", "张质检"), ("E0102", "陈质检")):
+        StaffMember.make(staff_id, "JK", name=name, gender="M", post="质量监督员", contract="regular",
+                         phone="13900000000").save()
+    StaffMember.make("E0201", "WY", name="王调度", gender="F", post="值班调度员", contract="regular",
+                     phone="13900000001").save()
+    Department.make("JK", "监控部").save()
+    Department.make("WY", "物业管理中心").save()
+    return Board(load_function_module(aws, "OpinionsFunction"))
+
+
+def complaint(board: Board) -> str:
+    return board.posted({"type": "complaint", "category": "buck_passing", "text": "报修被推给别的部门",
+                         "contact": CONTACT})
+
+
+# ---------------------------------------------------------------- posting
+def test_an_anonymous_post_is_on_the_public_board_without_its_contact(board):
+    status, created = board.post({"type": "enquiry", "text": "  开水房几点开门？ ", "contact": CONTACT})
+    assert status == 201
+    assert created["state"] == "open" and created["text"] == "开水房几点开门？"
+    assert created["opinion_id"].startswith("O250303-")
+    assert "contact" not in created
+
+    status, listing, _ = board.call("GET", "/public/opinions")
+    assert status == 200
+    assert [o["opinion_id"] for o in listing["items"]] == [created["opinion_id"]]
+    assert listing["cursor"] is None
+    assert CONTACT not in json.dumps(listing) and CONTACT not in json.dumps(board.public(created["opinion_id"]))
+
+    status, staff = board.staff_list()
+    assert status == 200 and staff["items"][0]["contact"] == CONTACT  # staff may call the poster back
+
+
+def test_the_sample_event_posts_a_complaint(board, template):
+    sample = json.loads((ROOT / "events/opinions/post.json").read_text())
+    route = next(r for r in template.routes() if r.function == "OpinionsFunction" and r.method == "POST"
+                 and r.path == sample["requestContext"]["resourcePath"])
+    assert route.authorizer is None  # posting needs no sign-in
+    response = board.module.app(sample, Context())
+    assert response["statusCode"] == 201
+    assert json.loads(response["body"])["state"] == "intake"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"type": "enquiry", "text": "长" * 2001}, "text"),
+    ({"type": "enquiry", "text": "   "}, "text"),
+    ({"type": "enquiry"}, "text"),
+    ({"type": "praise", "text": "很好"}, "type"),
+    ({"type": "enquiry", "text": "问", "contact": "1" * 101}, "contact"),
+    ({"type": "suggestion", "text": "建议", "category": "delay"}, "category"),
+    ({"type": "complaint", "text": "投诉", "category": "rude"}, "category"),
+    ({"type": "enquiry", "text": "问", "state": "archived"}, "state"),
+])
+def test_a_bad_post_is_400_naming_the_field(board, body, field):
+    status, data = board.post(body)
+    assert status == 400
+    assert data["error"]["field"] == field, data
+
+
+def test_text_up_to_the_limit_is_accepted(board):
+    assert board.post({"type": "suggestion", "text": "长" * 2000})[0] == 201
+
+
+def test_the_sixth_post_in_ten_minutes_is_429_for_that_client_only(board):
+    for n in range(5):
+        assert board.post({"type": "enquiry", "text": f"第{n}个问题"}, ip=IP_A)[0] == 201
+        board.clock.advance(seconds=30)
+    status, data, headers = board.call("POST", "/opinions", body={"type": "enquiry", "text": "第六个"}, ip=IP_A)
+    assert status == 429
+    assert data["error"]["code"] == "rate_limited"
+    assert headers["Retry-After"] == str(600 - 5 * 30)
+
+    assert board.post({"type": "enquiry", "text": "另一位同学"}, ip=IP_B)[0] == 201
+    board.clock.advance(minutes=10)  # the next window
+    assert board.post({"type": "enquiry", "text": "第六个"}, ip=IP_A)[0] == 201
+
+
+def test_an_invalid_post_does_not_use_up_the_clients_posts(board):
+    for _ in range(6):
+        assert board.post({"type": "enquiry", "text": "长" * 2001})[0] == 400
+    assert board.post({"type": "enquiry", "text": "这次对了"})[0] == 201
+
+
+# ---------------------------------------------------------------- replies
+def test_a_dispatchers_reply_is_public(board):
+    opinion_id = board.posted({"type": "enquiry", "text": "宿舍热水几点供应？", "contact": CONTACT})
+    board.clock.advance(minutes=5)
+    status, staff, _ = board.reply(opinion_id, "每天 6:00-23:00 供应热水。", DISPATCHER)
+    assert status == 201
+    assert staff["state"] == "replied" and staff["version"] == 2
+    assert staff["replies"] == [{"text": "每天 6:00-23:00 供应热水。", "by_id": "E0201", "by_name": "王调度",
+                                 "at": "2025-03-03T01:05:00.000Z"}]
+    assert [(h["action"], h["by_id"]) for h in staff["history"]] == [("posted", None), ("reply", "E0201")]
+
+    public = board.public(opinion_id)
+    assert public["state"] == "replied"
+    assert public["replies"] == [{"text": "每天 6:00-23:00 供应热水。", "by_name": "王调度",
+                                  "at": "2025-03-03T01:05:00.000Z"}]
+    status, listing, _ = board.call("GET", "/public/opinions")
+    assert listing["items"][0]["replies"] == public["replies"]
+
+
+def test_a_reply_is_signed_with_the_staff_records_name_else_the_tokens(board):
+    opinion_id = board.posted({"type": "suggestion", "text": "食堂多开一个窗口"})
+    status, staff, _ = board.reply(opinion_id, "已转餐饮中心。", user("E0201", "dispatcher", "E0201"))
+    assert status == 201 and staff["replies"][0]["by_name"] == "王调度"
+    status, staff, _ = board.reply(opinion_id, "餐饮中心已答复。", LEADER)  # E0001 has no staff record here
+    assert status == 201 and staff["replies"][1]["by_name"] == "李主任"
+
+
+def test_a_student_cannot_reply_and_an_anonymous_caller_must_sign_in(board):
+    opinion_id = board.posted({"type": "enquiry", "text": "问一下"})
+    status, data, _ = board.reply(opinion_id, "我来回答", STUDENT)
+    assert status == 403 and data["error"]["code"] == "forbidden"
+    status, data, _ = board.reply(opinion_id, "我来回答", None)
+    assert status == 401
+    assert board.public(opinion_id)["replies"] == []
+
+
+def test_a_reply_to_a_missing_opinion_is_404(board):
+    status, data, _ = board.reply("O250303-DEADBEEF", "有人吗", DISPATCHER)
+    assert status == 404 and data["error"]["code"] == "not_found"
+
+
+# ---------------------------------------------------------------- complaint workflow
+def test_a_complaint_goes_through_every_step_and_each_is_recorded(board):
+    opinion_id = complaint(board)
+    board.clock.advance(hours=1)
+    status, data = board.step(opinion_id, LEADER, action="assign", monitor_id="E0101", note="请张质检跟进")
+    assert status == 200, data
+    assert (data["state"], data["monitor_id"], data["monitor_name"]) == ("investigating", "E0101", "张质检")
+    board.clock.advance(hours=1)
+    status, data = board.step(opinion_id, MONITOR_A, action="refer", department_id="WY")
+    assert status == 200, data
+    assert (data["state"], data["department_name"]) == ("with_unit", "物业管理中心")
+    board.clock.advance(days=1)
+    status, data = board.step(opinion_id, MONITOR_A, action="fix", note="已约谈维修点负责人，当天修好")
+    assert status == 200 and data["state"] == "fixed"
+    board.clock.advance(days=1)
+    status, data = board.step(opinion_id, LEADER, action="archive")
+    assert status == 200 and data["state"] == "archived"
+    assert data["version"] == 5
+
+    trail = [(h["seq"], h["action"], h["from_state"], h["to_state"], h["by_id"]) for h in data["history"]]
+    assert trail == [(1, "posted", None, "intake", None),
+                     (2, "assign", "intake", "investigating", "E0001"),
+                     (3, "refer", "investigating", "with_unit", "E0101"),
+                     (4, "fix", "with_unit", "fixed", "E0101"),
+                     (5, "archive", "fixed", "archived", "E0001")]
+    by_action = {h["action"]: h for h in data["history"]}
+    assert by_action["assign"]["monitor_id"] == "E0101" and by_action["assign"]["text"] == "请张质检跟进"
+    assert by_action["refer"]["department_id"] == "WY"
+    assert by_action["fix"]["text"] == "已约谈维修点负责人，当天修好"
+    assert by_action["archive"]["at"] == "2025-03-05T03:00:00.000Z"
+    assert [h["at"] for h in data["history"]] == sorted(h["at"] for h in data["history"])
+
+    # the state lists follow: it left every earlier state's list
+    assert [o["opinion_id"] for o in board.staff_list(state="archived")[1]["items"]] == [opinion_id]
+    for state in ("intake", "investigating", "with_unit", "fixed"):
+        assert board.staff_list(state=state)[1]["items"] == []
+    public = board.public(opinion_id)
+    assert public["state"] == "archived" and "monitor_id" not in public and CONTACT not in json.dumps(public)
+
+
+def test_an_archived_complaint_takes_no_reply(board):
+    opinion_id = complaint(board)
+    for claims, body in ((LEADER, {"action": "assign", "monitor_id": "E0101"}),
+                         (MONITOR_A, {"action": "refer", "department_id": "WY"}),
+                         (MONITOR_A, {"action": "fix", "note": "修好了"}), (LEADER, {"action": "archive"})):
+        assert board.step(opinion_id, claims, **body)[0] == 200
+    status, data, _ = board.reply(opinion_id, "补充说明", DISPATCHER)
+    assert status == 409 and "archived" in data["error"]["message"]
+
+
+def test_a_reply_to_a_complaint_keeps_its_workflow_state(board):
+    opinion_id = complaint(board)
+    status, data, _ = board.reply(opinion_id, "已收到，正在安排质检员。", DISPATCHER)
+    assert status == 201 and data["state"] == "intake"
+
+
+def test_an_illegal_step_is_409_naming_the_current_state(board):
+    opinion_id = complaint(board)
+    status, data = board.step(opinion_id, LEADER, action="fix", note="跳过调查")
+    assert status == 409
+    assert data["error"]["field"] == "state" and "intake" in data["error"]["message"]
+
+    enquiry = board.posted({"type": "enquiry", "text": "问一下"})
+    status, data = board.step(enquiry, LEADER, action="assign", monitor_id="E0101")
+    assert status == 409 and "open" in data["error"]["message"]
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"action": "assign"}, "monitor_id"),
+    ({"action": "assign", "monitor_id": "E9999"}, "monitor_id"),  # no such staff member
+    ({"action": "assign", "monitor_id": "E0101", "department_id": "WY"}, "department_id"),
+    ({"action": "escalate"}, "action"),
+    ({"action": "archive", "state": "archived"}, "state"),
+])
+def test_a_bad_step_is_400_naming_the_field(board, body, field):
+    opinion_id = complaint(board)
+    status, data = board.step(opinion_id, LEADER, **body)
+    assert status == 400 and data["error"]["field"] == field, data
+
+
+def test_only_the_assigned_monitor_moves_the_complaint_on(board):
+    opinion_id = complaint(board)
+    status, data = board.step(opinion_id, MONITOR_A, action="assign", monitor_id="E0101")
+    assert status == 403  # monitors do not assign themselves
+    assert board.step(opinion_id, LEADER, action="assign", monitor_id="E0101")[0] == 200
+
+    status, data = board.step(opinion_id, MONITOR_B, action="refer", department_id="WY")
+    assert status == 403 and "assigned" in data["error"]["message"]
+    status, data = board.step(opinion_id, STUDENT, action="refer", department_id="WY")
+    assert status == 403
+    assert board.step(opinion_id, MONITOR_A, action="refer", department_id="WY")[0] == 200
+    assert board.step(opinion_id, MONITOR_A, action="fix", note="已处理")[0] == 200
+    status, data = board.step(opinion_id, MONITOR_A, action="archive")
+    assert status == 403 and "leader or admin" in data["error"]["message"]
+
+
+def test_a_change_on_a_stale_version_is_409(board):
+    opinion_id = complaint(board)
+    status, data = board.step(opinion_id, LEADER, headers={"If-Match": '"1"'}, action="assign", monitor_id="E0101")
+    assert status == 200 and data["version"] == 2
+    # a second leader, still looking at version 1
+    status, data = board.step(opinion_id, LEADER, headers={"If-Match": "1"}, action="assign", monitor_id="E0102")
+    assert status == 409 and data["error"]["code"] == "version_conflict"
+    status, data, _ = board.reply(opinion_id, "旧页面上的回复", DISPATCHER, headers={"If-Match": "1"})
+    assert status == 409 and "version 2" in data["error"]["message"]
+    status, data, _ = board.reply(opinion_id, "x", DISPATCHER, headers={"If-Match": "latest"})
+    assert status == 400 and data["error"]["field"] == "If-Match"
+
+
+def test_two_writers_racing_on_the_same_version_one_gets_409(board):
+    from houqin.errors import Conflict
+    from houqin.store import opinions as store
+    from houqin.store.opinions import OpinionLog
+
+    opinion_id = board.posted({"type": "enquiry", "text": "问一下"})
+    first, second = store.get(opinion_id), store.get(opinion_id)
+    for copy, who in ((first, "E0201"), (second, "E0202")):
+        copy.state = "replied"
+        log = OpinionLog.make(opinion_id, store.next_seq(copy), action="reply", from_state="open",
+                              to_state="replied", at="2025-03-03T01:00:00.000Z", by_id=who)
+        if copy is first:
+            store.record(copy, log, "open")
+        else:
+            with pytest.raises(Conflict):
+                store.record(copy, log, "open")
+    assert [line.by_id for line in store.audit_trail(opinion_id)] == [None, "E0201"]
+
+
+# ---------------------------------------------------------------- lists
+def test_the_public_board_pages_newest_first_with_a_cursor(board):
+    ids = []
+    for n in range(5):
+        ids.append(board.posted({"type": "suggestion", "text": f"建议{n}"}, ip=f"192.0.2.{n}"))
+        board.clock.advance(seconds=1)
+    seen, cursor = [], None
+    while True:
+        query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        status, page, _ = board.call("GET", "/public/opinions", query=query)
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [o["opinion_id"] for o in page["items"]]
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+
+
+def test_a_tampered_or_foreign_cursor_is_400(board):
+    for n in range(3):
+        board.posted({"type": "enquiry", "text": f"问题{n}"}, ip=f"192.0.2.{n}")
+    status, page, _ = board.call("GET", "/public/opinions", query={"limit": "1"})
+    cursor = page["cursor"]
+    assert cursor
+    for bad in (cursor[:-3] + "AAA", "not-a-cursor", cursor + "x"):
+        status, data, _ = board.call("GET", "/public/opinions", query={"limit": "1", "cursor": bad})
+        assert status == 400 and data["error"]["field"] == "cursor", bad
+    status, data = board.staff_list(state="open", cursor=cursor)  # a board cursor on a state list
+    assert status == 400 and data["error"]["field"] == "cursor"
+    status, data, _ = board.call("GET", "/public/opinions", query={"limit": "1000"})
+    assert status == 400 and data["error"]["field"] == "limit"
+
+
+def test_the_staff_list_filters_by_state_and_type_and_pages(board):
+    enquiries = [board.posted({"type": "enquiry", "text": f"问题{n}"}, ip=f"192.0.2.{n}") for n in range(3)]
+    suggestion = board.posted({"type": "suggestion", "text": "建议"}, ip="192.0.2.9")
+    complaint_id = complaint(board)
+    board.reply(enquiries[0], "已答复", DISPATCHER)
+
+    def ids(**query: str) -> set[str]:
+        status, data = board.staff_list(**query)
+        assert status == 200, data
+        return {o["opinion_id"] for o in data["items"]}
+
+    assert ids() == {*enquiries, suggestion, complaint_id}
+    assert ids(type="enquiry") == set(enquiries)
+    assert ids(state="open") == {enquiries[1], enquiries[2], suggestion}
+    assert ids(state="open", type="enquiry") == {enquiries[1], enquiries[2]}
+    assert ids(state="replied") == {enquiries[0]}
+    assert ids(state="intake", type="complaint") == {complaint_id}
+
+    # a filtered page is full even when the filter skips items, and its cursor goes on
+    status, first = board.staff_list(type="enquiry", limit="2")
+    status, rest = board.staff_list(type="enquiry", limit="2", cursor=first["cursor"])
+    assert len(first["items"]) == 2 and rest["cursor"] is None
+    assert {o["opinion_id"] for o in first["items"] + rest["items"]} == set(enquiries)
+
+    status, data = board.staff_list(state="closed")
+    assert status == 400 and data["error"]["field"] == "state"
+    assert board.staff_list(claims=STUDENT)[0] == 403
+    assert board.staff_list(claims=MONITOR_A)[0] == 403
+    assert board.staff_list(claims=LEADER)[0] == 200
+
+
+def test_an_unknown_opinion_is_404_on_the_public_board(board):
+    status, data, _ = board.call("GET", "/public/opinions/{opinion_id}", path_params={"opinion_id": "O000000-X"})
+    assert status == 404
