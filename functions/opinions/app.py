@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from houqin.api import create_app, json_response, principal
+from houqin.api import create_app, if_match, json_response, principal
 from houqin.auth import Principal
 from houqin.clock import Clock, SystemClock, to_iso
 from houqin.domain import opinions as rules
@@ -156,14 +156,8 @@ def _get(opinion_id: str) -> Opinion:
 
 
 def _check_version(opinion: Opinion) -> None:
-    """``If-Match: 3`` (or ``"3"``): refuse a change made on a copy older than the stored one."""
-    raw = app.current_request.headers.get("if-match")
-    if raw is None:
-        return
-    expected = raw.strip().removeprefix("W/").strip('"')
-    if not expected.isdigit():
-        raise ValidationError("If-Match must be the opinion's version number", field="If-Match")
-    if int(expected) != int(opinion.version):
+    expected = if_match(app)
+    if expected is not None and expected != int(opinion.version):
         raise Conflict(f"opinion {opinion.opinion_id} is at version {int(opinion.version)}, not {expected}: "
                        "reload it and try again", code="version_conflict", field="version")
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from houqin.api import create_app, json_response, principal
+from houqin.api import create_app, if_match, json_response, principal
 from houqin.clock import Clock, SystemClock
-from houqin.errors import ValidationError
 from houqin.observability import logger
 from houqin.services import tickets as service
 from houqin.store import tickets as store
@@ -29,16 +28,6 @@ def _params() -> dict[str, str]:
 
 def _body(allowed: tuple[str, ...]) -> Body:
     return Body.parse(app.current_request.raw_body, allowed)
-
-
-def _expected_version() -> int | None:
-    raw = (app.current_request.headers or {}).get("if-match")
-    if raw is None:
-        return None
-    text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise ValidationError("If-Match must be the ticket's version number", field="If-Match")
-    return int(text)
 
 
 def _ticket(ticket: Any, version: int, status: int = 200) -> Any:
@@ -86,22 +75,22 @@ def get_ticket(ticket_id: str):
 
 @app.route("/tickets/{ticket_id}/transitions", methods=["POST"])
 def transition_ticket(ticket_id: str):
-    body = _body(("action", "reason", "team_id", "worker_id", "lines"))
-    ticket, version = service.transition(principal(app), ticket_id, body, _expected_version(), clock.now())
-    return _ticket(ticket, version)
+    return _change(service.transition, ticket_id, ("action", "reason", "team_id", "worker_id", "lines"))
 
 
 @app.route("/tickets/{ticket_id}/fee", methods=["PUT"])
 def set_ticket_fee(ticket_id: str):
-    ticket, version = service.set_fee(principal(app), ticket_id, _body(("lines",)), _expected_version(),
-                                      clock.now())
-    return _ticket(ticket, version)
+    return _change(service.set_fee, ticket_id, ("lines",))
 
 
 @app.route("/tickets/{ticket_id}/rating", methods=["POST"])
 def rate_ticket(ticket_id: str):
-    body = _body(("attitude", "speed", "quality", "price", "comment"))
-    ticket, version = service.rate(principal(app), ticket_id, body, _expected_version(), clock.now())
+    return _change(service.rate, ticket_id, ("attitude", "speed", "quality", "price", "comment"))
+
+
+def _change(change: Any, ticket_id: str, fields: tuple[str, ...]) -> Any:
+    """A write to one ticket: the caller, the body with only ``fields``, the version they read."""
+    ticket, version = change(principal(app), ticket_id, _body(fields), if_match(app), clock.now())
     return _ticket(ticket, version)
 
 

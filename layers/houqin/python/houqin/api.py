@@ -10,7 +10,7 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Response
 
 from houqin.auth import Principal
-from houqin.errors import HouqinError, error_body
+from houqin.errors import HouqinError, ValidationError, error_body
 from houqin.observability import logger
 from houqin.settings import settings
 
@@ -62,6 +62,17 @@ def principal(app: Chalice) -> Principal:
     """The caller, from the claims the Cognito authorizer put on the request."""
     request = app.current_request
     return Principal.from_claims((request.context.get("authorizer") or {}).get("claims"))
+
+
+def if_match(app: Chalice) -> int | None:
+    """The version in ``If-Match: 3`` (or ``"3"``, ``W/"3"``): a write made on an older copy is refused."""
+    raw = (app.current_request.headers or {}).get("if-match")
+    if raw is None:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ValidationError("If-Match must be the version number you read", field="If-Match")
+    return int(text)
 
 
 def _reshape_chalice_error(response: Response) -> Response:

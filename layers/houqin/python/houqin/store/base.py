@@ -14,6 +14,8 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from houqin.settings import settings
+
 _M = TypeVar("_M", bound=Model)
 
 
@@ -28,6 +30,13 @@ def _global_index(number: int) -> type[GlobalSecondaryIndex]:
 
 
 Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6 = (_global_index(n) for n in range(1, 7))
+
+
+def table_base(class_name: str, table: str) -> type[Model]:
+    """The base model of a table the template passes as ``<TABLE>_TABLE``: keys ``pk``/``sk``."""
+    meta = type("Meta", (), {"table_name": settings().table(table), "region": settings().region})
+    return type(class_name, (Model,), {"Meta": meta, "__module__": __name__, "pk": UnicodeAttribute(hash_key=True),
+                                       "sk": UnicodeAttribute(range_key=True)})
 
 
 def key(*parts: object) -> str:

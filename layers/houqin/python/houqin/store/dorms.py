@@ -15,19 +15,10 @@ Access patterns (Queries and GetItems only):
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from houqin.settings import settings
-from houqin.store.base import Gsi1, Gsi2, key
+from houqin.store.base import Gsi1, Gsi2, key, table_base
 
-
-class DormsTable(Model):
-    class Meta:
-        table_name = settings().table("dorms")
-        region = settings().region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+DormsTable = table_base("DormsTable", "dorms")
 
 
 class Campus(DormsTable):

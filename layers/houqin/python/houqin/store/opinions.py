@@ -39,7 +39,6 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from houqin.clock import local
@@ -47,20 +46,14 @@ from houqin.domain.opinions import RATE_LIMIT, RateWindow, rate_limited
 from houqin.errors import Conflict, NotFound
 from houqin.settings import settings
 from houqin.store import staff
-from houqin.store.base import Gsi1, key
+from houqin.store.base import Gsi1, key, table_base
 from houqin.store.paging import Page, query_page
 
 META = "META"
 BOARD = "BOARD"
 
 
-class OpinionsTable(Model):
-    class Meta:
-        table_name = settings().table("opinions")
-        region = settings().region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+OpinionsTable = table_base("OpinionsTable", "opinions")
 
 
 class Reply(MapAttribute):

@@ -11,19 +11,10 @@ Access patterns (Queries and GetItems only):
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
-from houqin.settings import settings
-from houqin.store.base import Gsi1, Gsi2, key
+from houqin.store.base import Gsi1, Gsi2, key, table_base
 
-
-class StaffTable(Model):
-    class Meta:
-        table_name = settings().table("staff")
-        region = settings().region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+StaffTable = table_base("StaffTable", "staff")
 
 
 class Department(StaffTable):

@@ -36,26 +36,19 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from houqin.clock import local, parse_iso
 from houqin.domain.tickets import OPEN_STATES, QUEUE_STATES, Event, SlaRule, State, Ticket
 from houqin.errors import Conflict, NotFound
 from houqin.settings import settings
-from houqin.store.base import Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6, key
+from houqin.store.base import Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6, key, table_base
 from houqin.store.paging import Page, query_page
 
 META = "META"
 
 
-class TicketsTable(Model):
-    class Meta:
-        table_name = settings().table("tickets")
-        region = settings().region
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+TicketsTable = table_base("TicketsTable", "tickets")
 
 
 class TicketItem(TicketsTable):
