@@ -7,19 +7,9 @@ import json
 import boto3
 
 from tests.conftest import ROOT, load_function_module
+from tests.integration.apigw import Context
 
 EVENT = json.loads((ROOT / "events/health/get.json").read_text())
-
-
-class Context:
-    function_name = "houqin-HealthFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:houqin-HealthFunction"
-    aws_request_id = "test"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
 
 
 def test_health_reports_every_template_table(aws):

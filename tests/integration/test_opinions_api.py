@@ -14,6 +14,8 @@ import pytest
 
 from houqin.clock import FixedClock
 from tests.conftest import ROOT, load_function_module
+from tests.integration import apigw
+from tests.integration.apigw import Context
 
 T0 = datetime(2025, 3, 3, 1, 0, 0, tzinfo=UTC)  # 09:00 in Harbin, the start of a rate window
 IP_A, IP_B = "203.0.113.7", "198.51.100.9"
@@ -32,37 +34,13 @@ MONITOR_B = user("E0102", "worker")
 STUDENT = user("S00001", "student", "赵同学")
 
 
-class Context:
-    function_name = "houqin-OpinionsFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:houqin-OpinionsFunction"
-    aws_request_id = "test"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 10_000
-
-
-def event(method: str, resource: str, *, path_params: dict[str, str] | None = None, body: Any = None,
-          query: dict[str, str] | None = None, claims: dict[str, str] | None = None, ip: str = IP_A,
-          headers: dict[str, str] | None = None) -> dict[str, Any]:
-    path = resource
-    for name, value in (path_params or {}).items():
-        path = path.replace("{" + name + "}", value)
-    all_headers = {"Content-Type": "application/json", "Host": "api.houqin.example", **(headers or {})}
-    context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "requestId": "req-1",
-                               "path": f"/prod{path}", "stage": "prod",
-                               "identity": {"sourceIp": ip, "userAgent": "pytest"}}
+def event(method: str, resource: str, *, path_params: dict[str, str] | None = None,
+          claims: dict[str, str] | None = None, ip: str = IP_A, **kwargs: Any) -> dict[str, Any]:
+    """An API Gateway event (tests/integration/apigw.py) with these raw Cognito claims."""
+    built = apigw.event(method, resource, source_ip=ip, **kwargs, **(path_params or {}))
     if claims is not None:
-        context["authorizer"] = {"claims": claims}
-    return {
-        "resource": resource, "path": path, "httpMethod": method, "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_params, "stageVariables": None, "requestContext": context,
-        "body": json.dumps(body, ensure_ascii=False) if body is not None else None, "isBase64Encoded": False,
-    }
+        built["requestContext"]["authorizer"] = {"claims": claims}
+    return built
 
 
 class Board:
