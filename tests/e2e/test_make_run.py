@@ -180,6 +180,11 @@ def test_a_repair_ticket_lives_its_whole_life_over_http_with_real_tokens(houqin)
     deadlines = [t["sla"]["deadline"] for t in desk_view["items"]]
     assert deadlines == sorted(deadlines)
     assert api_call(houqin, "GET", "/tickets/open", student)[0] == 403
+    other_student = get_json(f"{web}/_local/token?person_id=S00002")[1]["token"]
+    assert api_call(houqin, "GET", f"/tickets/{tid}", other_student)[0] == 404
+    status, refused = api_call(houqin, "POST", "/tickets", student, {
+        "campus_id": "SB", "building_id": "SB99", "category": "water", "severity": "minor", "description": "x"})
+    assert status == 400 and refused["error"]["field"] == "building_id"
 
 
 def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):

@@ -37,6 +37,7 @@ UPLOAD_SECONDS = 600
 MAX_KPI_DAYS = 366
 PHONE = r"[0-9+\- ]{7,20}"
 CATEGORY = r"[a-z][a-z0-9_]{1,30}"
+PERSON_ID = r"[A-Za-z0-9_-]{1,20}"
 CREATORS = (Role.STUDENT, Role.WORKER, Role.DISPATCHER, Role.DORM_MANAGER, Role.COUNSELLOR, Role.FINANCE,
             Role.LEADER, Role.ADMIN)
 SEE_ALL = (Role.DISPATCHER, Role.LEADER)
@@ -186,7 +187,7 @@ def create(principal: Principal, body: Body, now: datetime) -> tuple[Ticket, int
         "contact_phone": body.text("contact_phone", required=False, pattern=PHONE),
         "caller_name": body.text("caller_name", required=False, max_length=40),
     }
-    requester_id = body.text("requester_id", required=False, max_length=20) or principal.person_id
+    requester_id = body.text("requester_id", required=False, pattern=PERSON_ID) or principal.person_id
     check_location(campus_id, building_id, room_no)
     team_id = rules.choose_team({r.rule_id: r.team_id for r in store.routing_rules()}, category, campus_id,
                                 building_id)
