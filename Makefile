@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.tickets
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .houqin test-artifacts

@@ -85,3 +85,11 @@ def test_demo_data_is_deterministic_and_has_a_user_for_every_role():
                                             "counsellor", "finance", "leader", "admin"}
     parents = [u for u in first.users if u.role == "parent"]
     assert all(u.child_ids and u.child_ids[0] in {r["resident_id"] for r in first.residents} for u in parents)
+
+
+def test_every_houqin_package_is_packaged():
+    import houqin
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"houqin"} | {f"houqin.{m.name}" for m in pkgutil.iter_modules(houqin.__path__) if m.ispkg}
+    assert found <= declared
