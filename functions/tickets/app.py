@@ -12,11 +12,12 @@ from typing import Any
 
 from houqin.api import create_app, if_match, json_response, principal
 from houqin.clock import Clock, SystemClock
+from houqin.domain.tickets import QUEUE_STATES
 from houqin.observability import logger
 from houqin.services import tickets as service
 from houqin.store import tickets as store
 from houqin.store.paging import Page, page_limit
-from houqin.validation import Body, query_date
+from houqin.validation import Body, query_choice, query_date
 
 app = create_app("houqin-tickets")
 clock: Clock = SystemClock()
@@ -108,7 +109,7 @@ def list_teams():
 
 @app.route("/teams/{team_id}/tickets", methods=["GET"])
 def team_queue(team_id: str):
-    return _list(service.team_queue, team_id, _params().get("state"))
+    return _list(service.team_queue, team_id, query_choice(_params(), "state", QUEUE_STATES))
 
 
 @app.route("/kpis/teams/{team_id}", methods=["GET"])

@@ -286,7 +286,7 @@ def apply(ticket: Ticket, action: str, actor: Actor, at: datetime, *, reason: st
         if lines is not None:
             changes.update(fee_changes(lines))
         changes.update(completed_at=now, sla_met=at <= parse_iso(_current_deadline(ticket, changes)))
-    elif action in ("auto_confirm",):
+    elif action == "auto_confirm":
         changes["confirmed_at"] = now
     elif action == "close":
         changes["closed_at"] = now

@@ -8,12 +8,17 @@ it. tests/unit/test_store_schema.py checks the models against the tables in temp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
+from houqin.errors import Conflict
 from houqin.settings import settings
 
 _M = TypeVar("_M", bound=Model)
@@ -50,3 +55,15 @@ def find(model: type[_M], hash_key: str, range_key: str, consistent_read: bool =
         return model.get(hash_key, range_key, consistent_read=consistent_read)
     except model.DoesNotExist:
         return None
+
+
+@contextmanager
+def versioned_transaction(model: type[Model], conflict: str, field: str | None = None) -> Iterator[TransactWrite]:
+    """A TransactWrite on ``model``'s table whose failed condition (a stale version) is a 409 saying ``conflict``."""
+    try:
+        with TransactWrite(connection=model._get_connection().connection) as transaction:  # noqa: SLF001
+            yield transaction
+    except TransactWriteError as exc:
+        if any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
+            raise Conflict(conflict, code="version_conflict", field=field) from None
+        raise

@@ -37,16 +37,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
 from houqin.clock import local
 from houqin.domain.opinions import RATE_LIMIT, RateWindow, rate_limited
-from houqin.errors import Conflict, NotFound
+from houqin.errors import NotFound
 from houqin.settings import settings
 from houqin.store import staff
-from houqin.store.base import Gsi1, key, table_base
+from houqin.store.base import Gsi1, find, key, table_base, versioned_transaction
 from houqin.store.paging import Page, query_page
 
 META = "META"
@@ -185,24 +183,15 @@ def next_seq(opinion: Opinion) -> int:
 
 
 def _write(opinion: Opinion, log: OpinionLog, previous_state: str | None) -> None:
-    try:
-        with TransactWrite(connection=_connection()) as transaction:
-            # save() adds "version is what we read" (or "does not exist" for a new one) and bumps it.
-            transaction.save(opinion)
-            transaction.save(log, condition=OpinionLog.sk.does_not_exist())
-            if previous_state != opinion.state:
-                if previous_state is not None:
-                    transaction.delete(StateEntry.of(opinion, previous_state))
-                transaction.save(StateEntry.of(opinion, opinion.state))
-    except TransactWriteError as exc:
-        if any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
-            raise Conflict(f"opinion {opinion.opinion_id} was changed by someone else: reload it and try again",
-                           code="version_conflict", field="version") from None
-        raise
-
-
-def _connection() -> Connection:
-    return Opinion._get_connection().connection
+    conflict = f"opinion {opinion.opinion_id} was changed by someone else: reload it and try again"
+    with versioned_transaction(Opinion, conflict, field="version") as transaction:
+        # save() adds "version is what we read" (or "does not exist" for a new one) and bumps it.
+        transaction.save(opinion)
+        transaction.save(log, condition=OpinionLog.sk.does_not_exist())
+        if previous_state != opinion.state:
+            if previous_state is not None:
+                transaction.delete(StateEntry.of(opinion, previous_state))
+            transaction.save(StateEntry.of(opinion, opinion.state))
 
 
 def board(*, limit: int, cursor: str | None, opinion_type: str | None = None) -> Page:
@@ -223,14 +212,10 @@ def by_state(state: str, *, limit: int, cursor: str | None, opinion_type: str | 
 
 
 def staff_name(person_id: str) -> str | None:
-    try:
-        return staff.StaffMember.get(key("STAFF", person_id), "PROFILE").name
-    except staff.StaffMember.DoesNotExist:
-        return None
+    member = find(staff.StaffMember, key("STAFF", person_id), "PROFILE")
+    return member.name if member else None
 
 
 def department_name(department_id: str) -> str | None:
-    try:
-        return staff.Department.get("DEPT", key("DEPT", department_id)).name
-    except staff.Department.DoesNotExist:
-        return None
+    department = find(staff.Department, "DEPT", key("DEPT", department_id))
+    return department.name if department else None

@@ -34,15 +34,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from houqin.clock import local, parse_iso
 from houqin.domain.tickets import OPEN_STATES, QUEUE_STATES, Event, SlaRule, State, Ticket
-from houqin.errors import Conflict, NotFound
+from houqin.errors import NotFound
 from houqin.settings import settings
-from houqin.store.base import Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6, key, table_base
+from houqin.store.base import Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6, key, table_base, versioned_transaction
 from houqin.store.paging import Page, query_page
 
 META = "META"
@@ -222,25 +219,12 @@ def audit_trail(ticket_id: str) -> list[dict[str, Any]]:
 def save(ticket: Ticket, version: int | None, events: Iterable[Event]) -> int:
     """Write the ticket and its audit lines atomically; 409 if someone else changed it first."""
     item = TicketItem.from_ticket(ticket, version)
-    try:
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.save(item)
-            for sequence, event in enumerate(events):
-                transaction.save(TicketEvent.from_event(ticket.ticket_id, event, (version or 0) + 1, sequence))
-    except TransactWriteError as exc:
-        if _condition_failed(exc):
-            raise Conflict(f"ticket {ticket.ticket_id} was changed by someone else (version {version}): "
-                           "reload it and try again", code="version_conflict") from None
-        raise
+    conflict = f"ticket {ticket.ticket_id} was changed by someone else (version {version}): reload it and try again"
+    with versioned_transaction(TicketItem, conflict) as transaction:
+        transaction.save(item)
+        for sequence, event in enumerate(events):
+            transaction.save(TicketEvent.from_event(ticket.ticket_id, event, (version or 0) + 1, sequence))
     return int(item.version)
-
-
-def _connection() -> Connection:
-    return TicketItem._get_connection().connection
-
-
-def _condition_failed(exc: TransactWriteError) -> bool:
-    return any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons)
 
 
 def batch_put(tickets: Iterable[tuple[Ticket, list[Event]]]) -> int:
