@@ -1,0 +1,266 @@
+"""Card swipes from dorm gate readers: the message contract (v1) and what a reader's data says.
+
+Pure rules, no AWS. ``schemas/swipe-message.v1.json`` is the published contract; ``parse_message``
+enforces it (tests/unit/test_swipes_domain.py checks both agree on every sample) and adds the
+checks a schema cannot express: the topic's reader, timestamps that make sense.
+
+A message that cannot be read at all is rejected whole (``MessageRejected``); a message that
+is fine except for some swipes keeps the good ones and names each bad one (``Message.rejected``).
+Nothing is dropped silently: the caller quarantines every rejection with its raw text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from houqin.clock import parse_iso, to_iso
+
+VERSION = 1
+MAX_SWIPES = 100
+MAX_SEQ = 2**53 - 1  # the largest integer every JSON parser reads exactly
+READER_ID = r"[A-Za-z0-9_-]{1,64}"
+CARD_ID = r"[A-Za-z0-9]{4,32}"
+# A reader's clock may run a little ahead of ours; a swipe older than this is not a backlog but a bad clock.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_BACKLOG = timedelta(days=60)
+# The IoT rule adds the topic's reader under this name (template.yaml, GateSwipesRule).
+TOPIC_READER = "topic_reader"
+MESSAGE_FIELDS = frozenset({"v", "reader_id", "sent_at", "swipes"})
+SWIPE_FIELDS = frozenset({"seq", "card_id", "direction", "ts"})
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True)
+class Swipe:
+    reader_id: str
+    seq: int
+    card_id: str
+    direction: Direction
+    ts: datetime  # UTC
+
+    @property
+    def swipe_id(self) -> str:
+        """The identity of a swipe for good: a reader never reuses a sequence number."""
+        return f"{self.reader_id}#{self.seq}"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One swipe (or a whole message) that cannot be stored, with why and its raw text."""
+
+    reason: str
+    field: str | None
+    raw: str
+
+
+@dataclass(frozen=True)
+class Message:
+    reader_id: str
+    sent_at: datetime
+    swipes: tuple[Swipe, ...]
+    rejected: tuple[Rejected, ...] = ()
+
+
+class MessageRejected(ValueError):
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+def parse_message(body: str | bytes, received_at: datetime) -> Message:
+    """A message as the IoT rule forwarded it (the reader's JSON plus ``topic_reader``)."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, TypeError):
+        raise MessageRejected("the message is not JSON") from None
+    if not isinstance(doc, dict):
+        raise MessageRejected("the message must be a JSON object")
+    topic_reader = doc.pop(TOPIC_READER, None)
+    unknown = sorted(set(doc) - MESSAGE_FIELDS)
+    if unknown:
+        raise MessageRejected(f"unknown field {unknown[0]!r}", unknown[0])
+    if doc.get("v") != VERSION or isinstance(doc.get("v"), bool):
+        raise MessageRejected(f"v must be {VERSION}: this is the only message version Houqin reads", "v")
+    reader_id = _text(doc, "reader_id", READER_ID)
+    if topic_reader is None:
+        raise MessageRejected("the message did not come through the gate topic (no topic reader)", TOPIC_READER)
+    if reader_id != topic_reader:
+        raise MessageRejected(f"reader_id {reader_id!r} does not match the topic's reader {topic_reader!r}",
+                              "reader_id")
+    sent_at = _time(doc, "sent_at")
+    if sent_at > received_at + CLOCK_SKEW:
+        raise MessageRejected("sent_at is in the future: check the reader's clock", "sent_at")
+    swipes = doc.get("swipes")
+    if not isinstance(swipes, list) or not swipes:
+        raise MessageRejected("swipes must be a non-empty list", "swipes")
+    if len(swipes) > MAX_SWIPES:
+        raise MessageRejected(f"swipes has {len(swipes)} items, at most {MAX_SWIPES} per message", "swipes")
+    good: list[Swipe] = []
+    bad: list[Rejected] = []
+    for index, raw in enumerate(swipes):
+        try:
+            good.append(_swipe(raw, reader_id, sent_at))
+        except MessageRejected as exc:
+            name = f"swipes[{index}].{exc.field}" if exc.field else f"swipes[{index}]"
+            bad.append(Rejected(exc.reason, name, json.dumps(raw, ensure_ascii=False)))
+    return Message(reader_id, sent_at, tuple(good), tuple(bad))
+
+
+def _swipe(raw: Any, reader_id: str, sent_at: datetime) -> Swipe:
+    if not isinstance(raw, dict):
+        raise MessageRejected("a swipe must be a JSON object")
+    unknown = sorted(set(raw) - SWIPE_FIELDS)
+    if unknown:
+        raise MessageRejected(f"unknown field {unknown[0]!r}", unknown[0])
+    seq = raw.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+        raise MessageRejected(f"seq must be a whole number from 0 to {MAX_SEQ}", "seq")
+    card_id = _text(raw, "card_id", CARD_ID)
+    direction = raw.get("direction")
+    if direction not in ("in", "out"):
+        raise MessageRejected('direction must be "in" or "out"', "direction")
+    ts = _time(raw, "ts")
+    if ts > sent_at + CLOCK_SKEW:
+        raise MessageRejected("ts is after the message's sent_at", "ts")
+    if ts < sent_at - MAX_BACKLOG:
+        raise MessageRejected(f"ts is more than {MAX_BACKLOG.days} days before sent_at", "ts")
+    return Swipe(reader_id, seq, card_id, Direction(direction), ts)
+
+
+def _text(doc: dict[str, Any], name: str, pattern: str) -> str:
+    value = doc.get(name)
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise MessageRejected(f"{name} is missing or has the wrong format", name)
+    return value
+
+
+def _time(doc: dict[str, Any], name: str) -> datetime:
+    value = doc.get(name)
+    if not isinstance(value, str):
+        raise MessageRejected(f"{name} must be an ISO-8601 time with an offset", name)
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise MessageRejected(f"{name} must be an ISO-8601 time with an offset", name) from None
+
+
+# ---------------------------------------------------------------- what a reader's data says
+@dataclass(frozen=True)
+class Gap:
+    """Sequence numbers ``first..last`` not received yet; data is complete only up to ``since``."""
+
+    first: int
+    last: int
+    since: str  # ts of the last swipe before the gap (UTC ISO)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"first": self.first, "last": self.last, "since": self.since}
+
+
+@dataclass(frozen=True)
+class ReaderProgress:
+    """Per reader: the last message, the highest seq, the gaps below it, and the watermark.
+
+    The watermark is the time up to which this reader's data is known complete: the ``sent_at``
+    of its latest message when no seq is missing, else the last swipe before the oldest gap.
+    A reader that went silent has an old watermark; one uploading a backlog out of order has
+    gaps until the backlog is in. The alarm checks read it to call a roll provisional.
+    """
+
+    max_seq: int | None = None
+    max_seq_ts: str | None = None
+    gaps: tuple[Gap, ...] = ()
+    last_sent_at: str | None = None
+    last_message_at: str | None = None
+    messages: int = 0
+    swipes: int = 0
+    duplicates: int = 0
+
+    @property
+    def watermark(self) -> str | None:
+        if self.gaps:
+            return min(gap.since for gap in self.gaps)
+        return self.last_sent_at
+
+    @property
+    def missing(self) -> int:
+        return sum(gap.last - gap.first + 1 for gap in self.gaps)
+
+    def advance(self, seqs: Iterable[tuple[int, datetime]], sent_at: datetime, received_at: datetime,
+                *, new: int = 0, duplicates: int = 0) -> ReaderProgress:
+        """After a message: its (seq, ts) pairs, when it was sent and received, how many were new or repeats."""
+        max_seq, max_seq_ts, gaps = self.max_seq, self.max_seq_ts, list(self.gaps)
+        for seq, ts in sorted(seqs):
+            if max_seq is None:
+                max_seq, max_seq_ts = seq, to_iso(ts)
+            elif seq == max_seq + 1:
+                max_seq, max_seq_ts = seq, to_iso(ts)
+            elif seq > max_seq + 1:
+                gaps.append(Gap(max_seq + 1, seq - 1, max_seq_ts or to_iso(ts)))
+                max_seq, max_seq_ts = seq, to_iso(ts)
+            else:
+                gaps = _fill(gaps, seq)
+        sent = to_iso(sent_at)
+        return replace(
+            self, max_seq=max_seq, max_seq_ts=max_seq_ts, gaps=tuple(gaps),
+            last_sent_at=max(filter(None, (self.last_sent_at, sent))),
+            last_message_at=max(filter(None, (self.last_message_at, to_iso(received_at)))),
+            messages=self.messages + 1, swipes=self.swipes + new, duplicates=self.duplicates + duplicates)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"max_seq": self.max_seq, "max_seq_ts": self.max_seq_ts, "gaps": [g.as_dict() for g in self.gaps],
+                "missing": self.missing, "last_sent_at": self.last_sent_at,
+                "last_message_at": self.last_message_at, "watermark": self.watermark, "messages": self.messages,
+                "swipes": self.swipes, "duplicates": self.duplicates}
+
+
+def _fill(gaps: list[Gap], seq: int) -> list[Gap]:
+    """The gaps once ``seq`` has arrived: a gap it falls in shrinks or splits (the halves keep ``since``)."""
+    result = []
+    for gap in gaps:
+        if not gap.first <= seq <= gap.last:
+            result.append(gap)
+            continue
+        if gap.first < seq:
+            result.append(Gap(gap.first, seq - 1, gap.since))
+        if seq < gap.last:
+            result.append(Gap(seq + 1, gap.last, gap.since))
+    return result
+
+
+# ---------------------------------------------------------------- a resident's state
+@dataclass(frozen=True)
+class Presence:
+    """Where a resident is, by their newest swipe; an older swipe never changes it."""
+
+    resident_id: str
+    state: Direction
+    last_ts: str
+    reader_id: str
+    building_id: str
+
+    def superseded_by(self, ts: str) -> bool:
+        return ts > self.last_ts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What storing one message did: new swipes, repeats, late ones, unknown cards, rejections."""
+
+    stored: int = 0
+    duplicates: int = 0
+    late: int = 0
+    unknown_cards: int = 0
+    rejected: int = 0
+    notes: tuple[str, ...] = field(default=())

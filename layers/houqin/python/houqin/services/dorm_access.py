@@ -1,0 +1,63 @@
+"""Who may see which dorm building and which resident (学生公寓: everything by permission).
+
+- leader, admin: every building and resident;
+- dorm_manager: the buildings assigned to them (ManagerBuilding) and the residents living there;
+- counsellor: the students in their scope (CounsellorScope: a department, optionally some grades);
+- student: themselves; parent: their own child (the token's child ids).
+
+A building or resident the caller may not see is answered 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from houqin.auth import Principal, Role
+from houqin.errors import NotFound
+from houqin.store.base import find, key
+from houqin.store.dorms import Building, CounsellorScope, ManagerBuilding, Resident
+
+SEE_ALL = (Role.LEADER, Role.ADMIN)
+
+
+def managed_buildings(principal: Principal) -> frozenset[str]:
+    """The buildings a dorm manager runs (empty for anyone else)."""
+    if not principal.has_role(Role.DORM_MANAGER):
+        return frozenset()
+    return frozenset(m.building_id for m in ManagerBuilding.query(key("MANAGER", principal.person_id),
+                                                                   ManagerBuilding.sk.startswith("BLDG#")))
+
+
+def counsellor_scope(principal: Principal) -> CounsellorScope | None:
+    if not principal.has_role(Role.COUNSELLOR):
+        return None
+    return find(CounsellorScope, key("COUNSELLOR", principal.person_id), "SCOPE")
+
+
+def can_see_building(principal: Principal, building_id: str) -> bool:
+    return principal.has_role(*SEE_ALL) or building_id in managed_buildings(principal)
+
+
+def building(principal: Principal, building_id: str) -> Building:
+    """The building, if the caller may see it; else 404."""
+    found = find(Building, key("BLDG", building_id), "META")
+    if found is None or not can_see_building(principal, building_id):
+        raise NotFound(f"no building {building_id}")
+    return found
+
+
+def can_see_resident(principal: Principal, resident: Resident) -> bool:
+    if principal.is_person(resident.resident_id) or principal.is_parent_of(resident.resident_id):
+        return True
+    if principal.has_role(*SEE_ALL):
+        return True
+    if resident.building_id and resident.building_id in managed_buildings(principal):
+        return True
+    scope = counsellor_scope(principal)
+    return scope is not None and scope.covers(resident)
+
+
+def resident(principal: Principal, resident_id: str) -> Resident:
+    """The resident, if the caller may see them; else 404."""
+    found = find(Resident, key("RES", resident_id), "PROFILE")
+    if found is None or not can_see_resident(principal, found):
+        raise NotFound(f"no resident {resident_id}")
+    return found
