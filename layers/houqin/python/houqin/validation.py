@@ -136,3 +136,13 @@ def query_choice(params: Mapping[str, str] | None, field: str, choices: Iterable
     if raw not in set(choices):
         raise ValidationError(f"{field} must be one of: {', '.join(sorted(choices))}", field=field)
     return raw
+
+
+def query_text(params: Mapping[str, str] | None, field: str, pattern: str = r"[A-Za-z0-9_-]{1,40}") -> str:
+    """A required query parameter such as an id."""
+    raw = (params or {}).get(field)
+    if not raw:
+        raise ValidationError(f"{field} is required", field=field)
+    if not re.fullmatch(pattern, raw):
+        raise ValidationError(f"{field} has the wrong format", field=field)
+    return raw

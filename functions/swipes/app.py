@@ -1,0 +1,52 @@
+"""Gate swipes: the SQS consumer behind the IoT rule (houqin/gates/{reader_id}/swipes -> SwipesQueue).
+
+Each record is one reader message (schemas/swipe-message.v1.json). Bad input is quarantined and
+the record succeeds; an infrastructure error fails only its record (``batchItemFailures``), and
+SQS delivers it again later (after 5 receives, to the dead-letter queue). The time a message
+reached us is SQS's SentTimestamp, the same on every retry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from houqin.observability import logger, metrics
+from houqin.services import swipes as service
+
+# Every record is reported on its own: one bad record never fails the batch.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def received_at(record: SQSRecord) -> datetime:
+    return datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, UTC)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    directory, results = service.Directory(), []
+
+    def ingest(record: SQSRecord) -> None:
+        results.append(service.ingest(record.body, record.message_id, received_at(record), directory))
+
+    with processor(records=event["Records"], handler=ingest, lambda_context=context):
+        processor.process()
+    response = processor.response()
+    failed_progress = service.record_progress(results)
+    response["batchItemFailures"] += [{"itemIdentifier": m} for m in failed_progress
+                                      if {"itemIdentifier": m} not in response["batchItemFailures"]]
+    _report(results, len(response["batchItemFailures"]))
+    return response
+
+
+def _report(results: list[service.Ingested], failed: int) -> None:
+    totals = {name: sum(getattr(r, name) for r in results)
+              for name in ("stored", "duplicates", "late", "unknown_cards", "quarantined")}
+    for name, value in totals.items():
+        metrics.add_metric(name=f"swipes_{name}", unit=MetricUnit.Count, value=value)
+    logger.info("swipes batch", extra={**totals, "messages": len(results), "failed_records": failed})

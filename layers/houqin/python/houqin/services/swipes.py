@@ -1,0 +1,221 @@
+"""Ingesting gate swipes (functions/swipes/app.py is the SQS glue) and reading them back by permission.
+
+One SQS record is one reader message. ``ingest`` stores what can be stored and quarantines the
+rest with its reason; it raises only for infrastructure errors, so SQS retries just that record.
+Retrying is safe: every swipe write is conditional (dedupe guard, then presence only if newer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from houqin.auth import Principal, Role
+from houqin.clock import local_day
+from houqin.domain.swipes import Message, MessageRejected, ReaderProgress, Rejected, Swipe, parse_message
+from houqin.errors import Forbidden, ValidationError
+from houqin.services import dorm_access
+from houqin.settings import settings
+from houqin.store import dorms, swipes
+from houqin.store.base import find, key
+from houqin.store.paging import Page
+
+log = logging.getLogger(__name__)
+PROGRESS_ATTEMPTS = 5
+
+
+@dataclass
+class Ingested:
+    """What one message did (counts), and what its reader's progress needs."""
+
+    message_id: str
+    received_at: datetime
+    reader_id: str | None = None
+    message: Message | None = None
+    stored: int = 0
+    duplicates: int = 0
+    late: int = 0
+    unknown_cards: int = 0
+    quarantined: int = 0
+
+
+@dataclass
+class Directory:
+    """Readers and cards looked up once per batch (a batch often repeats both)."""
+
+    readers: dict[str, dorms.Reader | None] = field(default_factory=dict)
+    cards: dict[str, dorms.Resident | None] = field(default_factory=dict)
+
+    def reader(self, reader_id: str) -> dorms.Reader | None:
+        if reader_id not in self.readers:
+            self.readers[reader_id] = find(dorms.Reader, key("READER", reader_id), "META")
+        return self.readers[reader_id]
+
+    def resident(self, card_id: str) -> dorms.Resident | None:
+        if card_id not in self.cards:
+            self.cards[card_id] = next(iter(dorms.Resident.by_card.query(key("CARD", card_id), limit=1)), None)
+        return self.cards[card_id]
+
+
+def ingest(body: str, message_id: str, received_at: datetime, directory: Directory) -> Ingested:
+    result = Ingested(message_id, received_at)
+    try:
+        message = parse_message(body, received_at)
+    except MessageRejected as exc:
+        _quarantine(result, [Rejected(exc.reason, exc.field, body)])
+        return result
+    reader = directory.reader(message.reader_id)
+    if reader is None:
+        _quarantine(result, [Rejected(f"unknown reader {message.reader_id!r}: register it first", "reader_id",
+                                      body)], message.reader_id)
+        return result
+    result.reader_id, result.message = message.reader_id, message
+    if message.rejected:
+        _quarantine(result, list(message.rejected), message.reader_id)
+    for swipe in message.swipes:
+        _store(swipe, reader.building_id, directory, result)
+    return result
+
+
+def _store(swipe: Swipe, building_id: str, directory: Directory, result: Ingested) -> None:
+    resident = directory.resident(swipe.card_id)
+    item = swipes.SwipeItem.make(swipe, building_id, resident.resident_id if resident else None,
+                                 result.received_at)
+    new = swipes.put_new(item)
+    if new:
+        result.stored += 1
+    else:
+        result.duplicates += 1
+    if resident is None:
+        result.unknown_cards += new
+        return
+    home = resident.building_id or building_id
+    if not new:
+        # A repeat normally changes nothing. But if an earlier attempt stored the swipe and failed
+        # before presence, this retry must finish the job: look (a read, no write) before writing.
+        current = dorms.presence(home, resident.resident_id)
+        if current is not None and current.last_ts >= item.ts:
+            return
+    if not dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id,
+                              building_id) and new:
+        result.late += 1
+        log.info("late swipe %s at %s: presence is newer, kept as history only", swipe.swipe_id, item.ts)
+
+
+def _quarantine(result: Ingested, rejected: list[Rejected], reader_id: str | None = None) -> None:
+    swipes.quarantine([swipes.QuarantineItem.make(r, result.message_id, i, result.received_at, reader_id)
+                       for i, r in enumerate(rejected)])
+    result.quarantined += len(rejected)
+    log.warning("quarantined %d from message %s: %s", len(rejected), result.message_id, rejected[0].reason)
+
+
+def record_progress(results: Iterable[Ingested]) -> list[str]:
+    """Advance each reader's progress once for the batch; the message ids whose reader could not be saved."""
+    by_reader: dict[str, list[Ingested]] = defaultdict(list)
+    for result in results:
+        if result.reader_id and result.message:
+            by_reader[result.reader_id].append(result)
+    failed: list[str] = []
+    for reader_id, done in by_reader.items():
+        try:
+            saved = _advance(reader_id, done)
+        except Exception:
+            log.exception("saving progress of reader %s failed", reader_id)
+            saved = False
+        if not saved:
+            failed += [r.message_id for r in done]
+    return failed
+
+
+def _advance(reader_id: str, done: list[Ingested]) -> bool:
+    for _ in range(PROGRESS_ATTEMPTS):  # another batch of this reader may be saving at the same moment
+        item = swipes.reader_progress(reader_id, consistent=True)
+        progress: ReaderProgress = item.progress()
+        for result in sorted(done, key=lambda r: r.message.sent_at if r.message else r.received_at):
+            assert result.message is not None
+            progress = progress.advance(((s.seq, s.ts) for s in result.message.swipes), result.message.sent_at,
+                                        result.received_at, new=result.stored, duplicates=result.duplicates)
+        item.set(progress)
+        if swipes.save_progress(item):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- reading, by permission
+DEFAULT_DAYS = 7
+MAX_DAYS = 31
+PARENT_DAYS = 14  # a parent sees recent days only
+GATE_STAFF = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
+
+
+def day_range(start: date | None, end: date | None, today: date, max_days: int) -> list[date]:
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValidationError("from must not be after to", field="from")
+    if (end - start).days + 1 > max_days:
+        raise ValidationError(f"the range is longer than {max_days} days", field="from")
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def resident_swipes(principal: Principal, resident_id: str, start: date | None, end: date | None,
+                    now: datetime) -> list[dict[str, object]]:
+    """A resident's entries and exits, newest first: the student, their parent, their manager or counsellor."""
+    resident = dorm_access.resident(principal, resident_id)
+    parent_only = principal.is_parent_of(resident_id) and not principal.is_person(resident_id)
+    today = local_day(now, settings().tz)
+    if parent_only and start is not None and start < today - timedelta(days=PARENT_DAYS - 1):
+        raise ValidationError(f"parents see the last {PARENT_DAYS} days", field="from")
+    days = day_range(start, end, today, PARENT_DAYS if parent_only else MAX_DAYS)
+    found = []
+    for building_id in _buildings_lived_in(resident, days[0]):
+        for day in days:
+            found += swipes.resident_day(building_id, day, resident_id)
+    found.sort(key=lambda s: s.ts, reverse=True)
+    if parent_only:  # entries and exits, not the gate hardware
+        return [{"ts": s.ts, "direction": s.direction, "building_id": s.building_id} for s in found]
+    return [s.view() for s in found]
+
+
+def _buildings_lived_in(resident: dorms.Resident, since: date) -> list[str]:
+    """The resident's building now and any they moved out of since ``since`` (their swipes are under the gate)."""
+    buildings = [resident.building_id] if resident.building_id else []
+    since_key = key("BEDLOG", since.isoformat())
+    for event in dorms.BedEvent.query(key("RES", resident.resident_id), dorms.BedEvent.sk >= since_key):
+        if event.building_id not in buildings:
+            buildings.append(event.building_id)
+    return buildings
+
+
+def visible_buildings(principal: Principal, campus_id: str) -> list[dorms.Building]:
+    buildings = list(dorms.Building.by_campus.query(key("CAMPUS", campus_id)))
+    if principal.has_role(*GATE_STAFF):
+        return buildings
+    if principal.has_role(Role.DORM_MANAGER):
+        mine = dorm_access.managed_buildings(principal)
+        return [b for b in buildings if b.building_id in mine]
+    raise Forbidden("gate data is for the duty desk, dorm managers and leaders")
+
+
+def unknown_cards(principal: Principal, campus_id: str, day: date) -> list[dict[str, object]]:
+    """Cards no resident holds, swiped at the campus's gates that day: visitors for the duty desk to check."""
+    found = []
+    for building in visible_buildings(principal, campus_id):
+        found += [s.view() for s in swipes.gate_day(building.building_id, day, "CARD#")]
+    return sorted(found, key=lambda s: str(s["ts"]), reverse=True)
+
+
+def reader_progress(principal: Principal, building_id: str) -> list[dict[str, object]]:
+    if not principal.has_role(*GATE_STAFF):
+        dorm_access.building(principal, building_id)  # 404 unless it is the caller's building
+    readers = dorms.Reader.by_building.query(key("BLDG", building_id), dorms.Reader.gsi1sk.startswith("READER#"))
+    return [{"reader_id": r.reader_id, "building_id": r.building_id, "entrance": r.entrance,
+             **swipes.reader_progress(r.reader_id).progress().as_dict()} for r in readers]
+
+
+def quarantined(principal: Principal, day: date, limit: int, cursor: str | None) -> Page:
+    principal.require_role(Role.ADMIN, Role.DISPATCHER)
+    return swipes.quarantined(day, limit=limit, cursor=cursor)

@@ -1,0 +1,181 @@
+"""The swipes function on SQS batch events: dedupe across replays, out-of-order safety, quarantine, partial retry."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from houqin.store import dorms, swipes
+from tests.conftest import load_function_module
+from tests.integration import dorm_fixture
+from tests.integration.apigw import Context
+from tests.integration.sqs import batch, message, record, swipe
+
+T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+DAY = date(2026, 11, 20)
+S1_CARD, S2_CARD, S3_CARD = "C0000001", "C0000002", "C0000003"
+
+
+@pytest.fixture
+def fn(aws, template):
+    dorm_fixture.build()
+    return load_function_module(template, "SwipesFunction")
+
+
+def run(fn, *records):
+    return fn.handler(batch(*records), Context())
+
+
+def stored_day(building="SB01", day=DAY):
+    return list(swipes.gate_day(building, day))
+
+
+def quarantined(day=DAY):
+    return list(swipes.QuarantineItem.query(f"QUARANTINE#{day.isoformat()}"))
+
+
+def test_a_message_is_stored_with_presence_and_reader_progress(fn):
+    body = message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0 - timedelta(minutes=2)),
+                                  swipe(2, S2_CARD, "in", T0 - timedelta(minutes=1))])
+    assert run(fn, record(body, T0)) == {"batchItemFailures": []}
+    assert {(s.resident_id, s.direction, int(s.seq)) for s in stored_day()} == {("S1", "out", 1), ("S2", "in", 2)}
+    presence = dorms.building_presence("SB01")
+    assert (presence["S1"].state, presence["S1"].last_ts) == ("out", "2026-11-19T23:58:00.000Z")
+    assert presence["S2"].state == "in" and presence["S2"].reader_id == "SB01-A"
+    progress = swipes.reader_progress("SB01-A").progress()
+    assert (progress.max_seq, progress.gaps, progress.watermark) == (2, (), "2026-11-20T00:00:00.000Z")
+    assert (progress.messages, progress.swipes, progress.duplicates) == (1, 2, 0)
+
+
+def test_a_replay_days_later_changes_nothing(fn):
+    swipes_ = [swipe(n, S1_CARD, "out" if n % 2 else "in", T0 + timedelta(minutes=n)) for n in range(1, 6)]
+    run(fn, record(message("SB01-A", T0 + timedelta(minutes=6), swipes_), T0 + timedelta(minutes=6)))
+    before = [(s.pk, s.ts, s.received_at) for s in stored_day()]
+    presence_before = dorms.building_presence("SB01")["S1"].last_ts
+    later = T0 + timedelta(days=3)  # the reader was restored from a backup and replays everything
+    assert run(fn, record(message("SB01-A", later, swipes_), later),
+               record(message("SB01-A", later, swipes_[:2]), later)) == {"batchItemFailures": []}
+    assert [(s.pk, s.ts, s.received_at) for s in stored_day()] == before
+    assert len(before) == 5
+    assert dorms.building_presence("SB01")["S1"].last_ts == presence_before
+    progress = swipes.reader_progress("SB01-A").progress()
+    assert (progress.swipes, progress.duplicates) == (5, 7)
+
+
+def test_late_swipes_are_history_and_never_roll_presence_back(fn):
+    newer = message("SB01-A", T0, [swipe(11, S1_CARD, "out", T0 - timedelta(minutes=5))])
+    older = message("SB01-A", T0, [swipe(10, S1_CARD, "in", T0 - timedelta(minutes=30))])
+    run(fn, record(newer, T0))
+    run(fn, record(older, T0 + timedelta(seconds=5)))  # a backlog that was stuck behind the live swipe
+    assert dorms.building_presence("SB01")["S1"].state == "out"
+    assert [s.direction for s in swipes.resident_day("SB01", DAY, "S1")] == ["in", "out"]  # both kept, in order
+
+
+@pytest.mark.parametrize("body, reason, field", [
+    ("not json at all", "not JSON", None),
+    ({"v": 2, "reader_id": "SB01-A", "sent_at": "2026-11-20T00:00:00Z", "swipes": [], "topic_reader": "SB01-A"},
+     "v must be 1", "v"),
+    (message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0)], topic_reader="SB02-A"), "does not match", "reader_id"),
+    (message("XX99-Z", T0, [swipe(1, S1_CARD, "in", T0)]), "unknown reader", "reader_id"),
+    ({"v": 1, "reader_id": "SB01-A", "sent_at": "2026-11-20T00:00:00Z", "swipes": [swipe(1, S1_CARD, "in", T0)]},
+     "did not come through the gate topic", "topic_reader"),
+    (message("SB01-A", T0, [swipe(n, S1_CARD, "in", T0) for n in range(101)]), "at most 100", "swipes"),
+    (message("SB01-A", T0 + timedelta(hours=1), [swipe(1, S1_CARD, "in", T0)]), "in the future", "sent_at"),
+    (message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0)], colour="red"), "unknown field", "colour"),
+])
+def test_a_message_that_cannot_be_read_is_quarantined_whole_with_its_raw_body(fn, body, reason, field):
+    raw = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    assert run(fn, record(raw, T0, "bad-1")) == {"batchItemFailures": []}  # not retried: retrying cannot help
+    [kept] = quarantined()
+    assert reason in kept.reason and kept.field == field
+    assert kept.raw == raw and kept.message_id == "bad-1"
+    assert stored_day() == []
+
+
+def test_bad_swipes_are_quarantined_one_by_one_and_the_rest_of_the_batch_is_kept(fn):
+    mixed = message("SB01-A", T0, [
+        swipe(1, S1_CARD, "out", T0 - timedelta(minutes=3)),
+        {"seq": 2, "card_id": S2_CARD, "direction": "sideways", "ts": "2026-11-20T00:00:00Z"},
+        {"seq": -1, "card_id": S2_CARD, "direction": "in", "ts": "2026-11-20T00:00:00Z"},
+        {"seq": 4, "card_id": S2_CARD, "direction": "in", "ts": "2026-11-20T08:00:00"},  # no offset
+        swipe(5, S2_CARD, "in", T0 - timedelta(minutes=1)),
+    ])
+    fine = message("SB01-B", T0, [swipe(1, S3_CARD, "out", T0 - timedelta(minutes=2))])
+    assert run(fn, record(mixed, T0, "mixed"), record("{", T0, "junk"), record(fine, T0, "fine")) == {
+        "batchItemFailures": []}
+    assert {(s.reader_id, int(s.seq)) for s in stored_day()} == {("SB01-A", 1), ("SB01-A", 5), ("SB01-B", 1)}
+    kept = {(q.message_id, q.field) for q in quarantined()}
+    assert kept == {("mixed", "swipes[1].direction"), ("mixed", "swipes[2].seq"), ("mixed", "swipes[3].ts"),
+                    ("junk", None)}
+    bad = next(q for q in quarantined() if q.field == "swipes[1].direction")
+    assert json.loads(bad.raw)["direction"] == "sideways" and bad.reader_id == "SB01-A"
+    # nothing silently dropped: every swipe sent is either stored or quarantined
+    from_mixed = [s for s in stored_day() if s.reader_id == "SB01-A"]
+    assert len(from_mixed) + len([q for q in quarantined() if q.message_id == "mixed"]) == 5
+
+
+def test_an_infrastructure_error_fails_only_its_record_and_the_retry_stores_it_once(fn, monkeypatch):
+    first = message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0 - timedelta(minutes=3))])
+    second = message("SB01-B", T0, [swipe(1, S2_CARD, "out", T0 - timedelta(minutes=2))])
+    real_put = swipes.put_new
+
+    def throttled(item):
+        if item.reader_id == "SB01-B":
+            raise RuntimeError("ProvisionedThroughputExceededException (simulated)")
+        return real_put(item)
+
+    monkeypatch.setattr(swipes, "put_new", throttled)
+    response = run(fn, record(first, T0, "ok"), record(second, T0, "throttled"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
+    assert [s.reader_id for s in stored_day()] == ["SB01-A"]
+    monkeypatch.setattr(swipes, "put_new", real_put)
+    assert run(fn, record(second, T0, "throttled")) == {"batchItemFailures": []}  # SQS delivers it again
+    assert sorted(s.reader_id for s in stored_day()) == ["SB01-A", "SB01-B"]
+    assert dorms.building_presence("SB01")["S2"].state == "out"
+
+
+def test_a_retry_finishes_presence_when_the_first_attempt_failed_after_storing_the_swipe(fn, monkeypatch):
+    body = message("SB01-A", T0, [swipe(7, S1_CARD, "out", T0 - timedelta(minutes=1))])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("connection reset (simulated)")
+
+    monkeypatch.setattr(dorms, "set_presence", broken)
+    assert run(fn, record(body, T0, "m")) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+    assert len(stored_day()) == 1 and "S1" not in dorms.building_presence("SB01")
+    monkeypatch.undo()
+    assert run(fn, record(body, T0, "m")) == {"batchItemFailures": []}
+    assert dorms.building_presence("SB01")["S1"].state == "out"
+    assert len(stored_day()) == 1
+
+
+def test_unknown_cards_are_stored_as_visitor_events_without_presence(fn):
+    run(fn, record(message("SB01-A", T0, [swipe(1, "V9999999", "in", T0 - timedelta(minutes=1))]), T0))
+    [visitor] = swipes.gate_day("SB01", DAY, "CARD#")
+    assert (visitor.card_id, visitor.resident_id, visitor.direction) == ("V9999999", None, "in")
+    assert dorms.building_presence("SB01") == {}
+
+
+def test_gaps_and_watermark_follow_an_offline_backlog(fn):
+    t = [T0 + timedelta(minutes=n) for n in range(10)]
+    run(fn, record(message("SB02-A", t[2], [swipe(1, S1_CARD, "in", t[1]), swipe(2, S1_CARD, "out", t[2])]), t[2]))
+    # live swipes resume at seq 5: 3 and 4 are still on the reader
+    run(fn, record(message("SB02-A", t[6], [swipe(5, S2_CARD, "in", t[6])]), t[6]))
+    progress = swipes.reader_progress("SB02-A").progress()
+    assert [(g.first, g.last) for g in progress.gaps] == [(3, 4)]
+    assert progress.watermark == "2026-11-20T00:02:00.000Z"  # complete only up to seq 2
+    run(fn, record(message("SB02-A", t[9], [swipe(4, S3_CARD, "out", t[4]), swipe(3, S3_CARD, "in", t[3])]), t[9]))
+    progress = swipes.reader_progress("SB02-A").progress()
+    assert progress.gaps == () and progress.watermark == "2026-11-20T00:09:00.000Z"
+    assert progress.max_seq == 5
+
+
+def test_a_failed_progress_save_fails_that_readers_records_only(fn, monkeypatch):
+    real = swipes.save_progress
+    monkeypatch.setattr(swipes, "save_progress", lambda item: False if item.reader_id == "SB01-B" else real(item))
+    response = run(fn, record(message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0)]), T0, "a"),
+                   record(message("SB01-B", T0, [swipe(1, S2_CARD, "in", T0)]), T0, "b"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "b"}]}
+    assert len(stored_day()) == 2  # the swipes are in; the retry only advances the progress
