@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud import demo_tickets
+from localcloud import demo_swipes, demo_tickets
 
 SEED = 20261123
 CAMPUSES = {"SB": "松北", "JN": "江南"}
@@ -270,5 +270,7 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for name, count in pool.map(write, chunks):
             written[name] += count
-    written.update(demo_tickets.load(data, datetime.now(UTC)))
+    now = datetime.now(UTC)
+    written.update(demo_tickets.load(data, now))
+    written.update(demo_swipes.load(data, now))
     return dict(written)
