@@ -114,7 +114,7 @@ def test_the_real_template_declares_what_the_foundation_needs(template):
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert props["SSESpecification"] == {"SSEEnabled": True}
     rule = template.props("GateSwipesRule")["TopicRulePayload"]
-    assert rule["Sql"] == "SELECT *, topic(3) AS reader_id FROM 'houqin/gates/+/swipes'"
+    assert rule["Sql"] == "SELECT *, topic(3) AS topic_reader FROM 'houqin/gates/+/swipes'"
     queue = template.resolve(template.props("SwipesQueue"))
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == template.get_att("SwipesDeadLetterQueue", "Arn")
     groups = {template.props(g)["GroupName"] for g in template.of_type("AWS::Cognito::UserPoolGroup")}
@@ -128,3 +128,16 @@ def test_local_only_things_are_not_in_the_deployed_template(template):
     text = template.path.read_text()
     for local_only in ("_local", "dev-signing-key", "demo"):
         assert local_only not in text
+
+
+def test_a_gate_reader_may_publish_only_on_its_own_topic_and_the_rule_passes_the_topic_on(template):
+    policy = template.props("GateReaderPolicy")["PolicyDocument"]["Statement"]
+    publish = next(s for s in policy if s["Action"] == "iot:Publish")
+    connect = next(s for s in policy if s["Action"] == "iot:Connect")
+    assert publish["Resource"]["Fn::Sub"].endswith(":topic/houqin/gates/${!iot:Connection.Thing.ThingName}/swipes")
+    assert connect["Resource"]["Fn::Sub"].endswith(":client/${!iot:Connection.Thing.ThingName}")
+    sql = template.props("GateSwipesRule")["TopicRulePayload"]["Sql"]
+    assert "topic(3) AS topic_reader" in sql  # the swipes function refuses a body naming another reader
+    swipes = template.function("SwipesFunction")
+    [event] = swipes.events_of("SQS")
+    assert "ReportBatchItemFailures" in event.properties["FunctionResponseTypes"]
