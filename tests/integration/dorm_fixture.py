@@ -53,7 +53,8 @@ def build() -> None:
     items += [dorms.Reader.make("SB01-A", "SB01", "A"), dorms.Reader.make("SB01-B", "SB01", "B"),
               dorms.Reader.make("SB02-A", "SB02", "A")]
     items += [dorms.ManagerBuilding.make("M1", "SB01"), dorms.ManagerBuilding.make("M2", "SB02")]
-    items += [dorms.CounsellorScope.make("T1", "计算机学院"), dorms.CounsellorScope.make("T2", "机械工程学院", ["2025"])]
+    items += [dorms.CounsellorScope.make("T1", "计算机学院"),
+              dorms.CounsellorScope.make("T2", "机械工程学院", ["2025"])]
     for item in items:
         item.save()
 
@@ -75,3 +76,33 @@ class Gate:
         if stored and resident and resident[7]:
             dorms.set_presence(resident[7][0], resident[0], direction, to_iso(at), reader_id, building_id)
         return stored
+
+
+# ---------------------------------------------------------------- newcomers (for the tests that call add_newcomers)
+NEWCOMERS = [
+    # id, card, name, gender, department, grade, class: none placed
+    ("S7", "C0000007", "赵鹏", "M", "计算机学院", "2026", "软件工程2601"),
+    ("S8", "C0000008", "孙浩", "M", "计算机学院", "2026", "软件工程2601"),
+    ("S9", "C0000009", "周斌", "M", "计算机学院", "2026", "软件工程2602"),
+    ("S10", "C0000010", "吴昊", "M", "计算机学院", "2026", "软件工程2602"),
+    ("S11", "C0000011", "郑凯", "M", "计算机学院", "2026", "软件工程2602"),
+    ("S12", "C0000012", "王静", "F", "计算机学院", "2026", "软件工程2601"),
+    ("S13", "C0000013", "李娜", "F", "计算机学院", "2026", "软件工程2601"),
+]
+# Empty rooms of 4 beds on SB01's third floor (men) and fourth floor (women).
+NEW_ROOMS = [("SB01", "301", 3, "M"), ("SB01", "302", 3, "M"), ("SB01", "401", 4, "F")]
+
+
+def add_newcomers() -> None:
+    """Unplaced first-years S7..S13 and SB01's empty rooms 301, 302 (men) and 401 (women), 4 beds each."""
+    items: list = []
+    for building_id, room_no, floor, gender in NEW_ROOMS:
+        items.append(dorms.Room.make(building_id, room_no, floor, gender, 4))
+        items += [dorms.Bed.make(building_id, room_no, bed, None) for bed in range(1, 5)]
+    for resident_id, card, name, gender, department, grade, class_name in NEWCOMERS:
+        items.append(dorms.Resident.make(resident_id, card, name=name, gender=gender, birth_month="2007-09",
+                                         category="本科", campus_id="SB", department=department, grade=grade,
+                                         major=class_name[:-4], class_name=class_name, hometown="吉林",
+                                         parent_phone="13900000000"))
+    for item in items:
+        item.save()

@@ -16,14 +16,28 @@ Access patterns (Queries and GetItems only):
 - a counsellor's students (scope) ..... pk = "COUNSELLOR#<person>", sk = "SCOPE"
 - a resident's bed history ............ pk = "RES#<resident>", sk begins_with "BEDLOG#" (time order)
 - a building's check-ins/outs/moves ... GSI1 gsi1pk = "BEDLOG#<building>", gsi1sk = "<at>#<resident>"
+- an automatic assignment's result .... pk = "ASSIGNMENT#<request id>", sk = "RESULT" (idempotency)
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
+import json
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
+from pynamodb.attributes import BinaryAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.pagination import ResultIterator
+from pynamodb.transactions import TransactWrite
+
+from houqin.errors import Conflict
 from houqin.store.base import Gsi1, Gsi2, find, key, table_base
+from houqin.store.paging import Page, query_page
 
 DormsTable = table_base("DormsTable", "dorms")
 
@@ -231,3 +245,256 @@ def presence(home_building_id: str, resident_id: str, consistent: bool = False) 
 def building_presence(building_id: str) -> dict[str, Presence]:
     """Every resident's presence in a building, by resident id (one Query)."""
     return {p.resident_id: p for p in Presence.query(key("BLDG", building_id), Presence.sk.startswith("PRES#"))}
+
+
+# ---------------------------------------------------------------- the building partition (one Query: the map)
+@dataclass
+class BuildingPartition:
+    """What the building's own partition holds: its META, rooms, beds and its residents' presence."""
+
+    building: Building | None = None
+    rooms: list[Room] = field(default_factory=list)
+    beds: list[Bed] = field(default_factory=list)
+    presence: dict[str, Presence] = field(default_factory=dict)
+
+
+def _partition_item(raw: dict[str, Any]) -> DormsTable | None:
+    """The model of one raw item of a building partition, told apart by its sort key."""
+    sort_key = raw["sk"]["S"]
+    if sort_key == "META":
+        return Building.from_raw_data(raw)
+    if sort_key.startswith("PRES#"):
+        return Presence.from_raw_data(raw)
+    if sort_key.startswith("ROOM#"):
+        return Bed.from_raw_data(raw) if "#BED#" in sort_key else Room.from_raw_data(raw)
+    return None  # an item type this module does not know (another feature's): not ours to show
+
+
+def building_partition(building_id: str, rooms_only: bool = False) -> BuildingPartition:
+    """One Query of pk "BLDG#<building>" (paged by DynamoDB): everything, or only rooms and beds."""
+    condition = Room.sk.startswith("ROOM#") if rooms_only else None
+    items = ResultIterator(Room._get_connection().query, (key("BLDG", building_id),),  # noqa: SLF001
+                           {"range_key_condition": condition}, map_fn=_partition_item)
+    partition = BuildingPartition()
+    for item in items:
+        if isinstance(item, Building):
+            partition.building = item
+        elif isinstance(item, Bed):
+            partition.beds.append(item)
+        elif isinstance(item, Room):
+            partition.rooms.append(item)
+        elif isinstance(item, Presence):
+            partition.presence[item.resident_id] = item
+    return partition
+
+
+def room_with_beds(building_id: str, room_no: str) -> tuple[Room | None, list[Bed]]:
+    """A room and its beds, read consistently (a write decides on them)."""
+    room = find(Room, key("BLDG", building_id), key("ROOM", room_no), consistent_read=True)
+    if room is None:
+        return None, []
+    beds = Bed.query(key("BLDG", building_id), Bed.sk.startswith(key("ROOM", room_no, "BED", "")),
+                     consistent_read=True)
+    return room, sorted(beds, key=lambda b: int(b.bed_no))
+
+
+def residents_of_building(building_id: str) -> list[Resident]:
+    """The residents placed in a building, by room and bed (GSI1: eventually consistent)."""
+    return list(Resident.by_building.query(key("BLDG", building_id), Resident.gsi1sk.startswith("RES#")))
+
+
+def buildings_of_campus(campus_id: str) -> list[Building]:
+    return list(Building.by_campus.query(key("CAMPUS", campus_id), Building.gsi1sk.startswith("BLDG#")))
+
+
+def campuses() -> list[Campus]:
+    return list(Campus.query("CAMPUS"))
+
+
+def residents(resident_ids: Iterable[str]) -> dict[str, Resident]:
+    """Residents by id, read consistently in batches of 100 (BatchGetItem); unknown ids are absent."""
+    keys = [(key("RES", r), "PROFILE") for r in set(resident_ids)]
+    return {r.resident_id: r for r in Resident.batch_get(keys, consistent_read=True)} if keys else {}
+
+
+def bed_history(resident_id: str, *, limit: int, cursor: str | None) -> Page:
+    """A resident's check-ins, room changes and check-outs, newest first."""
+    return query_page(BedEvent.query, "pk", key("RES", resident_id), limit=limit, cursor=cursor,
+                      range_key_condition=BedEvent.sk.startswith("BEDLOG#"), scan_index_forward=False)
+
+
+def save_settings(building_id: str, times: dict[str, str]) -> Building:
+    building = Building(key("BLDG", building_id), "META")
+    building.update(actions=[getattr(Building, name).set(value) for name, value in times.items()],
+                    condition=Building.pk.exists())
+    return building
+
+
+# ---------------------------------------------------------------- placing residents (one transaction per change)
+def placement_actions(building_id: str, room_no: str, bed_no: int) -> list[Action]:
+    """The update that places a resident, with the index keys Resident.place sets (one source of truth)."""
+    probe = Resident()
+    probe.place(building_id, room_no, bed_no)
+    return [getattr(Resident, name).set(getattr(probe, name)) for name in PLACEMENT]
+
+
+def clearing_actions() -> list[Action]:
+    """The update that takes a resident out of their bed: placement and index keys removed."""
+    return [getattr(Resident, name).remove() for name in PLACEMENT]
+
+
+PLACEMENT = ("building_id", "room_no", "bed_no", "gsi1pk", "gsi1sk")
+
+
+def _bed(building_id: str, room_no: str, bed_no: int) -> Bed:
+    return Bed(key("BLDG", building_id), key("ROOM", room_no, "BED", bed_no))
+
+
+def _resident(resident_id: str) -> Resident:
+    return Resident(key("RES", resident_id), "PROFILE")
+
+
+def _placed_at(building_id: str, room_no: str, bed_no: int) -> Condition:
+    return (Resident.building_id == building_id) & (Resident.room_no == room_no) & (Resident.bed_no == bed_no)
+
+
+def _take_bed(transaction: TransactWrite, resident_id: str, building_id: str, room_no: str, bed_no: int) -> None:
+    transaction.update(_bed(building_id, room_no, bed_no), actions=[Bed.resident_id.set(resident_id)],
+                       condition=Bed.pk.exists() & Bed.resident_id.does_not_exist())
+
+
+def _free_bed(transaction: TransactWrite, resident_id: str, building_id: str, room_no: str, bed_no: int) -> None:
+    transaction.update(_bed(building_id, room_no, bed_no), actions=[Bed.resident_id.remove()],
+                       condition=Bed.resident_id == resident_id)
+
+
+def _log(transaction: TransactWrite, event: BedEvent) -> None:
+    transaction.save(event, condition=BedEvent.sk.does_not_exist())
+
+
+@contextmanager
+def bed_transaction(conflict: str) -> Iterator[TransactWrite]:
+    """A TransactWrite whose failed condition (a bed or resident changed meanwhile) is a 409 saying ``conflict``."""
+    try:
+        with TransactWrite(connection=DormsTable._get_connection().connection) as transaction:  # noqa: SLF001
+            yield transaction
+    except TransactWriteError as exc:
+        if _condition_failed(exc):
+            raise Conflict(conflict, code="changed_meanwhile") from None
+        raise
+
+
+def _condition_failed(exc: TransactWriteError) -> bool:
+    return any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or ())
+
+
+CHANGED = "the bed or the resident changed meanwhile (someone else was faster): reload and try again"
+
+
+def check_in(resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent) -> None:
+    """Bed taken, resident placed, history written: all or nothing, only if the bed is still empty."""
+    with bed_transaction(CHANGED) as transaction:
+        _take_bed(transaction, resident_id, building_id, room_no, bed_no)
+        transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
+                           condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
+        _log(transaction, event)
+
+
+def check_out(resident: Resident, event: BedEvent) -> None:
+    """Bed freed, placement and presence removed, history written, only if the resident is still in that bed."""
+    building_id, room_no, bed_no = resident.building_id, resident.room_no, int(resident.bed_no)
+    with bed_transaction(CHANGED) as transaction:
+        _free_bed(transaction, resident.resident_id, building_id, room_no, bed_no)
+        transaction.update(_resident(resident.resident_id), actions=clearing_actions(),
+                           condition=_placed_at(building_id, room_no, bed_no))
+        # The home building's map no longer shows them: their last swipe stays in the swipes table.
+        transaction.delete(Presence(*Presence.keys(building_id, resident.resident_id)))
+        _log(transaction, event)
+
+
+def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current: Presence | None) -> None:
+    """Room change: old bed freed, new bed taken, placement moved, presence moved to the new home building."""
+    building_id, room_no, bed_no = resident.building_id, resident.room_no, int(resident.bed_no)
+    with bed_transaction(CHANGED) as transaction:
+        _free_bed(transaction, resident.resident_id, building_id, room_no, bed_no)
+        _take_bed(transaction, resident.resident_id, *to)
+        transaction.update(_resident(resident.resident_id), actions=placement_actions(*to),
+                           condition=_placed_at(building_id, room_no, bed_no))
+        if current is not None and to[0] != building_id:
+            # Only the swipe we read moves: a newer one meanwhile makes this a 409 instead of being lost.
+            transaction.delete(current, condition=Presence.last_ts == current.last_ts)
+            moved = Presence(*Presence.keys(to[0], resident.resident_id), resident_id=current.resident_id,
+                             state=current.state, last_ts=current.last_ts, reader_id=current.reader_id,
+                             building_id=current.building_id)
+            transaction.save(moved)
+        _log(transaction, event)
+
+
+def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent]) -> bool:
+    """Place several residents (resident, building, room, bed) in one transaction; False if any bed or
+    resident changed meanwhile (then nothing of the chunk is written)."""
+    try:
+        with TransactWrite(connection=DormsTable._get_connection().connection) as transaction:  # noqa: SLF001
+            for (resident_id, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
+                _take_bed(transaction, resident_id, building_id, room_no, bed_no)
+                transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
+                                   condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
+                _log(transaction, event)
+    except TransactWriteError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def beds(refs: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], Bed]:
+    """Beds by (building, room, bed), read consistently in batches."""
+    keys = [(key("BLDG", b), key("ROOM", r, "BED", n)) for b, r, n in set(refs)]
+    found = Bed.batch_get(keys, consistent_read=True) if keys else []
+    return {(b.building_id, b.room_no, int(b.bed_no)): b for b in found}
+
+
+# ---------------------------------------------------------------- automatic assignment runs (idempotency)
+class AssignmentRun(DormsTable):
+    """One POST /bed-assignments by its client-chosen request id: the same id answers the stored result."""
+
+    request_id = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()  # hash of who asked and the body: the same id with another body is refused
+    by = UnicodeAttribute()
+    state = UnicodeAttribute()  # "running" / "done"
+    started_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    result = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON (2,000 students fit)
+
+    @staticmethod
+    def keys(request_id: str) -> tuple[str, str]:
+        return key("ASSIGNMENT", request_id), "RESULT"
+
+    def result_body(self) -> dict[str, Any]:
+        return json.loads(zlib.decompress(self.result)) if self.result else {}
+
+
+def assignment_run(request_id: str) -> AssignmentRun | None:
+    return find(AssignmentRun, *AssignmentRun.keys(request_id), consistent_read=True)
+
+
+def claim_assignment(request_id: str, fingerprint: str, by: str, at: str, stale_before: str) -> bool:
+    """Start a run: only if there is none, or the same request is still "running" since before
+    ``stale_before`` (its Lambda died); False when another request holds the id."""
+    run = AssignmentRun(*AssignmentRun.keys(request_id), request_id=request_id, fingerprint=fingerprint, by=by,
+                        state="running", started_at=at)
+    stale = ((AssignmentRun.state == "running") & (AssignmentRun.fingerprint == fingerprint)
+             & (AssignmentRun.started_at < stale_before))
+    try:
+        run.save(condition=AssignmentRun.pk.does_not_exist() | stale)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def finish_assignment(request_id: str, result: dict[str, Any], at: str) -> None:
+    blob = zlib.compress(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode())
+    AssignmentRun(*AssignmentRun.keys(request_id)).update(
+        actions=[AssignmentRun.state.set("done"), AssignmentRun.finished_at.set(at), AssignmentRun.result.set(blob)])

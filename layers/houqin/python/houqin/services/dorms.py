@@ -1,0 +1,452 @@
+"""The dorms use cases (学生公寓管理): buildings and free beds, the room-status map, residents, check-in,
+check-out, room changes and automatic bed assignment (functions/dorms/app.py is the HTTP glue).
+
+Who sees what is houqin.services.dorm_access (a building or resident the caller may not see is a
+404). Beds change only in DynamoDB transactions whose conditions say "the bed is still empty" /
+"the resident is still in that bed", so two managers racing for one bed get one 200 and one 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from houqin.auth import Principal, Role
+from houqin.clock import to_iso
+from houqin.domain import beds as rules
+from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
+from houqin.services import dorm_access
+from houqin.store import dorms as store
+from houqin.store.base import find, key
+from houqin.store.dorms import Bed, BedEvent, Building, Presence, Resident, Room
+from houqin.store.paging import Page
+from houqin.validation import Body
+
+LIST_ROLES = (Role.DORM_MANAGER, Role.DISPATCHER, Role.LEADER, Role.ADMIN)
+SEE_ALL_BUILDINGS = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
+WRITERS = (Role.DORM_MANAGER, Role.ADMIN)
+HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+SETTINGS = ("curfew", "morning_roll", "opens", "closes")
+ID = r"[A-Za-z0-9_-]{1,40}"
+REQUEST_ID = r"[A-Za-z0-9_.:-]{8,80}"
+MAX_REASON = 200
+MAX_ASSIGN = 2000
+MAX_PLANNED_ROOMS = 1000
+# 3 items per student (bed, resident, history line) within DynamoDB's 100 items per transaction.
+STUDENTS_PER_TRANSACTION = 33
+CHUNK_RETRIES = 3
+# A run still "running" after this long died with its Lambda: the same request id may start it again.
+ASSIGNMENT_LEASE = timedelta(minutes=2)
+
+BED_FIELDS = ("building_id", "room_no", "bed_no")
+CHECK_OUT_FIELDS = ("reason",)
+ROOM_CHANGE_FIELDS = (*BED_FIELDS, "reason")
+ASSIGN_FIELDS = ("request_id", "residents", "rooms")
+
+
+# ---------------------------------------------------------------- buildings and free beds
+def list_buildings(principal: Principal, campus_id: str | None) -> dict[str, Any]:
+    """The buildings the caller may see with their bed counts, and the totals per campus."""
+    principal.require_role(*LIST_ROLES)
+    campuses = {c.campus_id: c for c in store.campuses()}
+    if campus_id is not None and campus_id not in campuses:
+        raise ValidationError(f"unknown campus {campus_id!r}", field="campus_id")
+    wanted = [campus_id] if campus_id else sorted(campuses)
+    if principal.has_role(*SEE_ALL_BUILDINGS):
+        buildings = [b for c in wanted for b in store.buildings_of_campus(c)]
+    else:
+        managed = (find(Building, key("BLDG", b), "META") for b in sorted(dorm_access.managed_buildings(principal)))
+        buildings = [b for b in managed if b is not None and b.campus_id in wanted]
+    items = [{**building_view(b), **bed_counts(store.building_partition(b.building_id, rooms_only=True))}
+             for b in sorted(buildings, key=lambda b: b.building_id)]
+    totals = [campus_totals(c, campuses[c].name, [i for i in items if i["campus_id"] == c]) for c in wanted]
+    return {"items": items, "campuses": [t for t in totals if t["buildings"]]}
+
+
+def bed_counts(partition: store.BuildingPartition) -> dict[str, Any]:
+    gender_of = {room.room_no: room.gender for room in partition.rooms}
+    free_by_gender = {"M": 0, "F": 0}
+    occupied = 0
+    for bed in partition.beds:
+        if bed.resident_id:
+            occupied += 1
+        else:
+            gender = gender_of.get(bed.room_no, "?")
+            free_by_gender[gender] = free_by_gender.get(gender, 0) + 1
+    total = len(partition.beds)
+    return {"rooms": len(partition.rooms), "beds": total, "occupied": occupied, "free": total - occupied,
+            "free_by_gender": free_by_gender}
+
+
+def campus_totals(campus_id: str, name: str, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    free_by_gender: dict[str, int] = {}
+    for item in items:
+        for gender, free in item["free_by_gender"].items():
+            free_by_gender[gender] = free_by_gender.get(gender, 0) + free
+    return {"campus_id": campus_id, "name": name, "buildings": len(items),
+            "beds": sum(i["beds"] for i in items), "occupied": sum(i["occupied"] for i in items),
+            "free": sum(i["free"] for i in items), "free_by_gender": free_by_gender}
+
+
+def building_view(building: Building) -> dict[str, Any]:
+    return {"building_id": building.building_id, "campus_id": building.campus_id, "name": building.name,
+            "floors": int(building.floors), "settings": {name: getattr(building, name) for name in SETTINGS}}
+
+
+# ---------------------------------------------------------------- the room-status map (房态图)
+def building_map(principal: Principal, building_id: str) -> dict[str, Any]:
+    """Every room and bed with its resident and their last entry or exit: one Query of the building's
+    partition (rooms, beds, presence) and one of its residents (names and classes)."""
+    dorm_access.building(principal, building_id)
+    partition = store.building_partition(building_id)
+    if partition.building is None:
+        raise NotFound(f"no building {building_id}")
+    people = {r.resident_id: r for r in store.residents_of_building(building_id)}
+    beds_of: dict[str, list[Bed]] = {}
+    for bed in partition.beds:
+        beds_of.setdefault(bed.room_no, []).append(bed)
+    rooms = sorted(partition.rooms, key=lambda r: (int(r.floor), len(r.room_no), r.room_no))
+    return {"building": building_view(partition.building), "counts": bed_counts(partition),
+            "rooms": [room_view(room, beds_of.get(room.room_no, []), people, partition.presence) for room in rooms]}
+
+
+def room_view(room: Room, beds: list[Bed], people: dict[str, Resident],
+              presence: dict[str, Presence]) -> dict[str, Any]:
+    views = [bed_view(bed, people, presence) for bed in sorted(beds, key=lambda b: int(b.bed_no))]
+    occupied = sum(1 for v in views if not v["empty"])
+    return {"room_no": room.room_no, "floor": int(room.floor), "gender": room.gender,
+            "capacity": int(room.capacity), "occupied": occupied, "free": len(views) - occupied, "beds": views}
+
+
+def bed_view(bed: Bed, people: dict[str, Resident], presence: dict[str, Presence]) -> dict[str, Any]:
+    if not bed.resident_id:
+        return {"bed_no": int(bed.bed_no), "empty": True, "resident": None, "presence": None}
+    person = people.get(bed.resident_id)  # the index may lag a check-in by a moment: the id is still shown
+    seen = presence.get(bed.resident_id)
+    return {"bed_no": int(bed.bed_no), "empty": False,
+            "resident": {"resident_id": bed.resident_id, "name": person.name if person else None,
+                         "class_name": person.class_name if person else None},
+            "presence": presence_view(seen)}
+
+
+def presence_view(seen: Presence | None) -> dict[str, Any] | None:
+    if seen is None:
+        return None  # never swiped since moving in
+    return {"state": seen.state, "last_ts": seen.last_ts, "reader_id": seen.reader_id,
+            "building_id": seen.building_id}
+
+
+# ---------------------------------------------------------------- building settings
+def put_settings(principal: Principal, building_id: str, body: Body) -> dict[str, Any]:
+    """Curfew, morning roll and gate hours (HH:MM campus time), by the building's manager or an admin."""
+    building = writable_building(principal, building_id)
+    times = {name: body.text(name, pattern=HHMM, max_length=5) for name in SETTINGS}
+    if times["opens"] == times["closes"]:
+        raise ValidationError("closes must differ from opens", field="closes")
+    store.save_settings(building_id, times)
+    for name, value in times.items():
+        setattr(building, name, value)
+    return building_view(building)
+
+
+def writable_building(principal: Principal, building_id: str) -> Building:
+    """A building the caller may change: its dorm manager or an admin (unseen: 404; seen only: 403)."""
+    principal.require_role(*WRITERS)
+    building = dorm_access.building(principal, building_id)
+    if not (principal.has_role(Role.ADMIN) or building_id in dorm_access.managed_buildings(principal)):
+        raise Forbidden(f"only the dorm manager of {building_id} or an admin may change it")
+    return building
+
+
+# ---------------------------------------------------------------- residents
+def resident(principal: Principal, resident_id: str) -> dict[str, Any]:
+    found = dorm_access.resident(principal, resident_id)
+    seen = store.presence(found.building_id, resident_id) if found.building_id else None
+    return resident_view(found, principal, seen)
+
+
+def resident_view(found: Resident, principal: Principal, seen: Presence | None = None) -> dict[str, Any]:
+    """The record the seeds list (姓名、性别、出生年月、院系、年级、专业、班级、职务、家庭所在地、家长联系电话)
+    and where they live. Everyone who may see the resident sees all of it (a parent's phone is their own);
+    the campus card number, which opens the gates, only the student, dorm managers and admins."""
+    view = {"resident_id": found.resident_id, "name": found.name, "gender": found.gender,
+            "birth_month": found.birth_month, "category": found.category, "campus_id": found.campus_id,
+            "department": found.department, "grade": found.grade, "major": found.major,
+            "class_name": found.class_name, "position": found.position, "hometown": found.hometown,
+            "parent_phone": found.parent_phone, "building_id": found.building_id, "room_no": found.room_no,
+            "bed_no": int(found.bed_no) if found.bed_no is not None else None, "presence": presence_view(seen)}
+    if principal.is_person(found.resident_id) or principal.has_role(Role.DORM_MANAGER, Role.ADMIN):
+        view["card_id"] = found.card_id
+    return view
+
+
+def bed_history(principal: Principal, resident_id: str, limit: int, cursor: str | None) -> Page:
+    dorm_access.resident(principal, resident_id)
+    return store.bed_history(resident_id, limit=limit, cursor=cursor)
+
+
+def event_view(event: BedEvent) -> dict[str, Any]:
+    return {"action": event.action, "at": event.at, "by": event.by, "building_id": event.building_id,
+            "room_no": event.room_no, "bed_no": int(event.bed_no), "to_building_id": event.to_building_id,
+            "to_room_no": event.to_room_no,
+            "to_bed_no": int(event.to_bed_no) if event.to_bed_no is not None else None, "reason": event.reason}
+
+
+# ---------------------------------------------------------------- check-in, check-out, room change
+def check_in(principal: Principal, resident_id: str, body: Body, now: datetime) -> dict[str, Any]:
+    principal.require_role(*WRITERS)
+    target = bed_ref(body)
+    writable_building(principal, target[0])
+    found = writable_resident(principal, resident_id)
+    if found.building_id:
+        raise Conflict(f"{resident_id} already has bed {where(found)}: use room-change to move them",
+                       code="already_placed")
+    check_bed(found, *target)
+    event = BedEvent.make(resident_id, "check_in", to_iso(now), principal.person_id, *target)
+    store.check_in(resident_id, *target, event)
+    return changed(resident_id, principal, event)
+
+
+def check_out(principal: Principal, resident_id: str, body: Body, now: datetime) -> dict[str, Any]:
+    principal.require_role(*WRITERS)
+    reason = body.text("reason", max_length=MAX_REASON)
+    found = dorm_access.resident(principal, resident_id)
+    if not found.building_id:
+        raise Conflict(f"{resident_id} has no bed to check out of", code="not_placed")
+    writable_building(principal, found.building_id)
+    event = BedEvent.make(resident_id, "check_out", to_iso(now), principal.person_id, found.building_id,
+                          found.room_no, int(found.bed_no), reason=reason)
+    store.check_out(found, event)
+    return changed(resident_id, principal, event)
+
+
+def room_change(principal: Principal, resident_id: str, body: Body, now: datetime) -> dict[str, Any]:
+    principal.require_role(*WRITERS)
+    target = bed_ref(body)
+    reason = body.text("reason", max_length=MAX_REASON)
+    found = dorm_access.resident(principal, resident_id)
+    if not found.building_id:
+        raise Conflict(f"{resident_id} has no bed yet: check them in", code="not_placed")
+    writable_building(principal, found.building_id)
+    writable_building(principal, target[0])
+    if (found.building_id, found.room_no, int(found.bed_no)) == target:
+        raise ValidationError(f"{resident_id} already sleeps in {where(found)}", field="bed_no")
+    check_bed(found, *target)
+    current = store.presence(found.building_id, resident_id, consistent=True)
+    event = BedEvent.make(resident_id, "room_change", to_iso(now), principal.person_id, found.building_id,
+                          found.room_no, int(found.bed_no), to_building_id=target[0], to_room_no=target[1],
+                          to_bed_no=target[2], reason=reason)
+    store.move(found, target, event, current)
+    return changed(resident_id, principal, event)
+
+
+def bed_ref(body: Body) -> tuple[str, str, int]:
+    return (body.text("building_id", pattern=ID), body.text("room_no", pattern=ID),
+            body.integer("bed_no", minimum=1, maximum=99))
+
+
+def writable_resident(principal: Principal, resident_id: str) -> Resident:
+    """A resident to check in: an unplaced one anyone who places people may find; a placed one only if seen."""
+    found = find(Resident, key("RES", resident_id), "PROFILE", consistent_read=True)
+    if found is None or (found.building_id and not dorm_access.can_see_resident(principal, found)):
+        raise NotFound(f"no resident {resident_id}")
+    return found
+
+
+def check_bed(person: Resident, building_id: str, room_no: str, bed_no: int) -> None:
+    """The bed exists and is empty, and the room takes the resident's gender and nobody of the other."""
+    room, room_beds = store.room_with_beds(building_id, room_no)
+    if room is None:
+        raise ValidationError(f"no room {room_no} in {building_id}", field="room_no")
+    bed = next((b for b in room_beds if int(b.bed_no) == bed_no), None)
+    if bed is None:
+        raise ValidationError(f"room {room_no} of {building_id} has no bed {bed_no}", field="bed_no")
+    if bed.resident_id:
+        raise Conflict(f"bed {building_id}/{room_no}/{bed_no} is taken", code="bed_taken")
+    roommates = store.residents(b.resident_id for b in room_beds if b.resident_id).values()
+    if room.gender != person.gender or any(r.gender != person.gender for r in roommates):
+        raise ValidationError(f"room {room_no} of {building_id} is for gender {room.gender}, "
+                              f"{person.resident_id} is {person.gender}: genders never share a room",
+                              field="room_no", code="gender_mismatch")
+
+
+def where(found: Resident) -> str:
+    return f"{found.building_id}/{found.room_no}/{found.bed_no}"
+
+
+def changed(resident_id: str, principal: Principal, event: BedEvent) -> dict[str, Any]:
+    found = find(Resident, key("RES", resident_id), "PROFILE", consistent_read=True)
+    return {"resident": resident_view(found, principal), "event": event_view(event)}
+
+
+# ---------------------------------------------------------------- automatic bed assignment (自动分房)
+def assign_beds(principal: Principal, body: Body, now: datetime) -> tuple[dict[str, Any], bool]:
+    """Place many students into the planned rooms in one call; answers (result, replayed).
+
+    Idempotent by ``request_id``: the same id and body answer the stored result without assigning
+    again; the same id with another body (or by someone else) is a 409.
+    """
+    principal.require_role(*WRITERS)
+    request_id = body.text("request_id", pattern=REQUEST_ID, max_length=80)
+    wanted = id_list(body, "residents", MAX_ASSIGN)
+    rooms = planned_rooms(body)
+    digest = fingerprint(principal.person_id, wanted, rooms)
+    stale_before = to_iso(now - ASSIGNMENT_LEASE)
+    previous = store.assignment_run(request_id)
+    if previous is not None and not died(previous, digest, stale_before):
+        return replay(previous, digest), True
+    first_mention: dict[str, int] = {}
+    for index, (building_id, _) in enumerate(rooms):
+        first_mention.setdefault(building_id, index)
+    for building_id, index in first_mention.items():
+        try:
+            writable_building(principal, building_id)
+        except (NotFound, Forbidden) as exc:
+            exc.field = f"rooms[{index}].building_id"
+            raise
+    if not store.claim_assignment(request_id, digest, principal.person_id, to_iso(now), stale_before):
+        return replay(store.assignment_run(request_id), digest), True  # a twin request, or one still running
+    result = run_assignment(principal, request_id, wanted, rooms, now)
+    store.finish_assignment(request_id, result, to_iso(now))
+    return result, False
+
+
+def fingerprint(person_id: str, wanted: list[str], rooms: list[tuple[str, str]]) -> str:
+    """Who asked and what: the same request id must come with the same of both."""
+    return hashlib.sha256(json.dumps([person_id, wanted, rooms]).encode()).hexdigest()
+
+
+def died(previous: store.AssignmentRun, digest: str, stale_before: str) -> bool:
+    """A run of this very request still "running" since before the lease: its Lambda died, run it again."""
+    return previous.state == "running" and previous.fingerprint == digest and previous.started_at < stale_before
+
+
+def replay(previous: store.AssignmentRun | None, digest: str) -> dict[str, Any]:
+    if previous is None or previous.fingerprint != digest:
+        raise Conflict("this request_id was used for another assignment: choose a new request_id",
+                       code="request_id_reused", field="request_id")
+    if previous.state != "done":
+        raise Conflict("this assignment is still running: ask again in a moment", code="in_progress",
+                       field="request_id")
+    return previous.result_body()
+
+
+def id_list(body: Body, field: str, max_items: int) -> list[str]:
+    value = body.data.get(field)
+    if not isinstance(value, list) or not value:
+        raise ValidationError(f"{field} must be a non-empty list of resident ids", field=field)
+    if len(value) > max_items:
+        raise ValidationError(f"{field} has more than {max_items} items", field=field)
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not re.fullmatch(ID, item):
+            raise ValidationError(f"{field}[{index}] must be a resident id", field=f"{field}[{index}]")
+    return value
+
+
+def planned_rooms(body: Body) -> list[tuple[str, str]]:
+    rooms: list[tuple[str, str]] = []
+    for index, item in enumerate(body.objects("rooms", ("building_id", "room_no"), max_items=MAX_PLANNED_ROOMS)):
+        room = (item.text("building_id", pattern=ID), item.text("room_no", pattern=ID))
+        if room in rooms:
+            raise ValidationError(f"room {room[0]}/{room[1]} is listed twice", field=f"rooms[{index}]")
+        rooms.append(room)
+    if not rooms:
+        raise ValidationError("rooms must list at least one planned room", field="rooms")
+    return rooms
+
+
+def run_assignment(principal: Principal, request_id: str, wanted: list[str], rooms: list[tuple[str, str]],
+                   now: datetime) -> dict[str, Any]:
+    """Read the students and rooms, plan with the pure rule, write in conditional transactions."""
+    known = store.residents(wanted)
+    planned, missing = load_planned_rooms(rooms)
+    students = {rid: rules.Student(rid, r.gender, r.class_name, placed=bool(r.building_id))
+                for rid, r in known.items()}
+    plan = rules.plan(wanted, students, planned)
+    at = to_iso(now)
+    placed, lost = write_placements(plan.placements, principal.person_id, at, request_id)
+    unplaced = sorted([*plan.unplaced, *lost], key=lambda u: u.resident_id)
+    return {"request_id": request_id, "by": principal.person_id, "at": at,
+            "requested": len(wanted), "placed_count": len(placed), "unplaced_count": len(unplaced),
+            "placed": [{"resident_id": p.resident_id, "building_id": p.building_id, "room_no": p.room_no,
+                        "bed_no": p.bed_no} for p in placed],
+            "unplaced": [{"resident_id": u.resident_id, "reason": str(u.reason), "message": u.message}
+                         for u in unplaced],
+            "rooms_not_found": [{"building_id": b, "room_no": r, "reason": "room_not_found"} for b, r in missing]}
+
+
+def load_planned_rooms(rooms: list[tuple[str, str]]) -> tuple[list[rules.PlannedRoom], list[tuple[str, str]]]:
+    """The planned rooms with their free beds and current residents: one Query per building, one batch read."""
+    partitions = {b: store.building_partition(b, rooms_only=True) for b in dict.fromkeys(b for b, _ in rooms)}
+    found: list[tuple[Room, list[Bed]]] = []
+    missing: list[tuple[str, str]] = []
+    for building_id, room_no in rooms:
+        partition = partitions[building_id]
+        room = next((r for r in partition.rooms if r.room_no == room_no), None)
+        if room is None:
+            missing.append((building_id, room_no))
+            continue
+        found.append((room, [b for b in partition.beds if b.room_no == room_no]))
+    occupants = store.residents(b.resident_id for _, room_beds in found for b in room_beds if b.resident_id)
+    planned = []
+    for room, room_beds in found:
+        people = [occupants[b.resident_id] for b in room_beds if b.resident_id in occupants]
+        planned.append(rules.PlannedRoom(
+            room.building_id, room.room_no, room.gender,
+            free_beds=tuple(sorted(int(b.bed_no) for b in room_beds if not b.resident_id)),
+            occupants=tuple(rules.Occupant(p.resident_id, p.gender, p.class_name) for p in people)))
+    return planned, missing
+
+
+def write_placements(placements: Sequence[rules.Placement], by: str, at: str,
+                     request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+    """Each chunk in one conditional transaction, one after another (2,000 students are ~61 transactions,
+    about two seconds; in parallel they would race in moto's transaction rollback copies locally). A chunk
+    that meets a bed taken meanwhile drops the students it cannot place (reported with why) and is tried again."""
+    chunks = [list(placements[i:i + STUDENTS_PER_TRANSACTION])
+              for i in range(0, len(placements), STUDENTS_PER_TRANSACTION)]
+    outcomes = [write_chunk(chunk, by, at, request_id) for chunk in chunks]
+    placed = [p for done, _ in outcomes for p in done]
+    lost = [u for _, missed in outcomes for u in missed]
+    return placed, lost
+
+
+def write_chunk(chunk: list[rules.Placement], by: str, at: str,
+                request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+    lost: list[rules.Unplaced] = []
+    for _ in range(CHUNK_RETRIES):
+        if not chunk:
+            break
+        events = [BedEvent.make(p.resident_id, "check_in", at, by, p.building_id, p.room_no, p.bed_no,
+                                reason=f"automatic assignment {request_id}") for p in chunk]
+        if store.place_chunk([(p.resident_id, p.building_id, p.room_no, p.bed_no) for p in chunk], events):
+            return chunk, lost
+        chunk, dropped = still_placeable(chunk)
+        lost += dropped
+    lost += [rules.Unplaced(p.resident_id, rules.Reason.BED_TAKEN, "the beds kept changing meanwhile: try again")
+             for p in chunk]
+    return [], lost
+
+
+def still_placeable(chunk: Iterable[rules.Placement]) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+    """After a failed chunk: who can still go where planned, and who cannot because of a change meanwhile."""
+    chunk = list(chunk)
+    current_beds = store.beds((p.building_id, p.room_no, p.bed_no) for p in chunk)
+    people = store.residents(p.resident_id for p in chunk)
+    keep, dropped = [], []
+    for p in chunk:
+        bed = current_beds.get((p.building_id, p.room_no, p.bed_no))
+        person = people.get(p.resident_id)
+        if person is None or person.building_id:
+            dropped.append(rules.Unplaced(p.resident_id, rules.Reason.ALREADY_PLACED,
+                                          "was given a bed by someone else meanwhile"))
+        elif bed is None or bed.resident_id:
+            dropped.append(rules.Unplaced(p.resident_id, rules.Reason.BED_TAKEN,
+                                          f"bed {p.building_id}/{p.room_no}/{p.bed_no} was taken meanwhile"))
+        else:
+            keep.append(p)
+    return keep, dropped
