@@ -177,6 +177,46 @@ def test_gate_swipes_over_mqtt_are_stored_once_in_order_and_bad_input_is_quarant
     assert api_call(houqin, "GET", "/swipes/quarantine", student)[0] == 403
 
 
+def test_a_record_that_fails_is_retried_alone_while_its_batchmate_is_stored_once(houqin):
+    """A swipe whose resident record cannot be read fails its SQS record only; once fixed, the retry stores it."""
+    dynamodb, sqs = aws(houqin, "dynamodb"), aws(houqin, "sqs")
+    queue = sqs.get_queue_url(QueueName="houqin-SwipesQueue")["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "3"})  # retries within the test
+    key = {"pk": {"S": "RES#S00003"}, "sk": {"S": "PROFILE"}}
+    original = dynamodb.get_item(TableName="houqin-DormsTable", Key=key)["Item"]
+    cards = {r: dynamodb.get_item(TableName="houqin-DormsTable", Key={"pk": {"S": f"RES#{r}"}, "sk": {"S": "PROFILE"}}
+                                  )["Item"]["card_id"]["S"] for r in ("S00003", "S00004")}
+    reader = f"{original['building_id']['S']}-A"
+    progress_key = {"pk": {"S": f"READER#{reader}"}, "sk": {"S": "PROGRESS"}}
+
+    def progress():
+        item = dynamodb.get_item(TableName="houqin-SwipesTable", Key=progress_key, ConsistentRead=True)["Item"]
+        return int(item["swipes"]["N"]), int(item["duplicates"]["N"])
+
+    def stored(seq):
+        found = dynamodb.get_item(TableName="houqin-SwipesTable", Key={"pk": {"S": f"SWIPE#{reader}#{seq}"},
+                                                                       "sk": {"S": "SWIPE"}})
+        return "Item" in found
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    sent = now.isoformat().replace("+00:00", "Z")
+    base = 800_000_000 + int(time.time()) % 1_000_000
+    before = progress()
+    dynamodb.put_item(TableName="houqin-DormsTable", Item={**original, "bed_no": {"S": "not a number"}})
+    try:
+        publish(houqin, reader, [{"v": 1, "reader_id": reader, "sent_at": sent, "swipes": [
+            {"seq": base + n, "card_id": cards[r], "direction": "out", "ts": sent}]} for n, r in
+            ((1, "S00003"), (2, "S00004"))])
+        eventually(lambda: stored(base + 2), timeout=30)
+        time.sleep(1)
+        assert not stored(base + 1)  # its record failed and waits on the queue
+    finally:
+        dynamodb.put_item(TableName="houqin-DormsTable", Item=original)
+    eventually(lambda: stored(base + 1), timeout=90)  # redelivered after the visibility timeout
+    eventually(lambda: progress() == (before[0] + 2, before[1]), timeout=10)  # each once; no record ran twice
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"VisibilityTimeout": "60"})
+
+
 def test_houqin_token_is_accepted_by_the_running_gateway(houqin):
     minted = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "student", "--as", "S00001"],
                             cwd=ROOT, capture_output=True, text=True, timeout=30)

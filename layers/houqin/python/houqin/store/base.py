@@ -57,13 +57,19 @@ def find(model: type[_M], hash_key: str, range_key: str, consistent_read: bool =
         return None
 
 
+def condition_failed(exc: TransactWriteError) -> bool:
+    """The transaction was refused because one of its conditions did not hold (not an outage)."""
+    return any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or ())
+
+
 @contextmanager
-def versioned_transaction(model: type[Model], conflict: str, field: str | None = None) -> Iterator[TransactWrite]:
-    """A TransactWrite on ``model``'s table whose failed condition (a stale version) is a 409 saying ``conflict``."""
+def versioned_transaction(model: type[Model], conflict: str, field: str | None = None,
+                          code: str = "version_conflict") -> Iterator[TransactWrite]:
+    """A TransactWrite on ``model``'s table whose failed condition (someone changed the data first) is a 409."""
     try:
         with TransactWrite(connection=model._get_connection().connection) as transaction:  # noqa: SLF001
             yield transaction
     except TransactWriteError as exc:
-        if any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
-            raise Conflict(conflict, code="version_conflict", field=field) from None
+        if condition_failed(exc):
+            raise Conflict(conflict, code=code, field=field) from None
         raise

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +35,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from houqin.errors import Conflict
-from houqin.store.base import Gsi1, Gsi2, find, key, table_base
+from houqin.store.base import Gsi1, Gsi2, condition_failed, find, key, table_base, versioned_transaction
 from houqin.store.paging import Page, query_page
 
 DormsTable = table_base("DormsTable", "dorms")
@@ -372,20 +371,9 @@ def _log(transaction: TransactWrite, event: BedEvent) -> None:
     transaction.save(event, condition=BedEvent.sk.does_not_exist())
 
 
-@contextmanager
-def bed_transaction(conflict: str) -> Iterator[TransactWrite]:
+def bed_transaction(conflict: str) -> AbstractContextManager[TransactWrite]:
     """A TransactWrite whose failed condition (a bed or resident changed meanwhile) is a 409 saying ``conflict``."""
-    try:
-        with TransactWrite(connection=DormsTable._get_connection().connection) as transaction:  # noqa: SLF001
-            yield transaction
-    except TransactWriteError as exc:
-        if _condition_failed(exc):
-            raise Conflict(conflict, code="changed_meanwhile") from None
-        raise
-
-
-def _condition_failed(exc: TransactWriteError) -> bool:
-    return any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or ())
+    return versioned_transaction(DormsTable, conflict, code="changed_meanwhile")
 
 
 CHANGED = "the bed or the resident changed meanwhile (someone else was faster): reload and try again"
@@ -441,7 +429,7 @@ def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequenc
                                    condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
                 _log(transaction, event)
     except TransactWriteError as exc:
-        if _condition_failed(exc):
+        if condition_failed(exc):
             return False
         raise
     return True
