@@ -106,7 +106,7 @@ def load(data: Any, now: datetime) -> dict[str, int]:
                     continue
                 writer.save(swipes.SwipeItem.make(swipe, building_of[reader_id], demo_swipe.resident_id,
                                                   demo_swipe.ts))
-                progress = progress.advance([(seq, demo_swipe.ts)], demo_swipe.ts, demo_swipe.ts, new=1)
+                progress = progress.advance([(seq, demo_swipe.ts)], demo_swipe.ts, demo_swipe.ts)
                 stored += 1
                 if demo_swipe.resident_id and (demo_swipe.resident_id not in latest
                                                or latest[demo_swipe.resident_id].ts < demo_swipe.ts):

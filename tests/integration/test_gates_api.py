@@ -87,15 +87,15 @@ def test_unknown_cards_for_the_duty_desk_and_each_manager_their_own_buildings(ap
 
 def test_reader_progress_for_the_buildings_manager_only(app, template):
     swipes_fn = load_function_module(template, "SwipesFunction")
-    swipes_fn.handler(batch(record(message("SB01-A", NOW, [swipe(1, "C0000001", "in", NOW), swipe(4, "C0000002",
-                                                                                                  "in", NOW)]),
-                                   NOW)), Context())
+    reading = message("SB01-B", NOW, [swipe(1, "C0000001", "in", NOW), swipe(4, "C0000002", "in", NOW)])
+    swipes_fn.handler(batch(record(reading, NOW)), Context())
     reply = call(app, "GET", "/gates/readers", user=world.MANAGER_1, query={"building_id": "SB01"})
     assert reply.status == 200
     by_id = {r["reader_id"]: r for r in reply.body["items"]}
     assert set(by_id) == {"SB01-A", "SB01-B"}
-    assert by_id["SB01-A"]["gaps"] == [{"first": 2, "last": 3, "since": "2026-11-20T04:00:00.000Z"}]
-    assert by_id["SB01-B"]["watermark"] is None  # never heard from
+    assert by_id["SB01-B"]["gaps"] == [{"first": 2, "last": 3, "missing": 2, "since": "2026-11-20T04:00:00.000Z"}]
+    assert by_id["SB01-B"]["watermark"] == "2026-11-20T04:00:00.000Z"
+    assert by_id["SB01-A"]["watermark"] is None  # its swipes here came from the fixture, not from messages
     assert call(app, "GET", "/gates/readers", user=world.MANAGER_2, query={"building_id": "SB01"}).status == 404
     assert call(app, "GET", "/gates/readers", user=world.DISPATCHER, query={"building_id": "SB01"}).status == 200
 

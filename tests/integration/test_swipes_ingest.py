@@ -149,6 +149,22 @@ def test_a_retry_finishes_presence_when_the_first_attempt_failed_after_storing_t
     assert run(fn, record(body, T0, "m")) == {"batchItemFailures": []}
     assert dorms.building_presence("SB01")["S1"].state == "out"
     assert len(stored_day()) == 1
+    progress = swipes.reader_progress("SB01-A").progress()
+    assert (progress.swipes, progress.duplicates, progress.max_seq) == (1, 0, 7)  # the retry's swipe is new
+    run(fn, record(body, T0 + timedelta(hours=1), "replay"))  # another message with it: a repeat
+    assert swipes.reader_progress("SB01-A").progress().duplicates == 1
+
+
+def test_near_its_timeout_the_function_leaves_the_remaining_records_for_the_next_delivery(fn):
+    class AlmostOutOfTime(Context):
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 9_000
+
+    body = message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0)])
+    response = fn.handler(batch(record(body, T0, "late-1"), record(body, T0, "late-2")), AlmostOutOfTime())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "late-1"}, {"itemIdentifier": "late-2"}]}
+    assert stored_day() == []
 
 
 def test_unknown_cards_are_stored_as_visitor_events_without_presence(fn):

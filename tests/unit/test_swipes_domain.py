@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jsonschema
 import pytest
 
-from houqin.domain.swipes import Gap, MessageRejected, ReaderProgress, parse_message
+from houqin.domain.swipes import MAX_GAPS, Gap, MessageRejected, ReaderProgress, parse_message
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "swipe-message.v1.json").read_text())
@@ -91,17 +91,31 @@ def test_progress_opens_a_gap_on_a_jump_and_closes_it_when_the_backlog_arrives()
     p = ReaderProgress().advance([(1, at(1)), (2, at(2))], at(2), at(2))
     assert p.watermark == "2026-11-20T00:02:00.000Z" and p.gaps == ()
     p = p.advance([(6, at(6)), (7, at(7))], at(7), at(7))
-    assert p.gaps == (Gap(3, 5, "2026-11-20T00:02:00.000Z"),) and p.missing == 3
+    assert p.gaps == (Gap(3, 5, 3, "2026-11-20T00:02:00.000Z"),) and p.missing == 3
     assert p.watermark == "2026-11-20T00:02:00.000Z"  # complete only up to the swipe before the gap
-    p = p.advance([(4, at(4))], at(8), at(8))  # the middle of the gap: it splits, both halves keep 'since'
-    assert [(g.first, g.last) for g in p.gaps] == [(3, 3), (5, 5)] and p.watermark == "2026-11-20T00:02:00.000Z"
-    p = p.advance([(5, at(5)), (3, at(3)), (3, at(3))], at(9), at(9))
+    p = p.advance([(4, at(4))], at(8), at(8))  # the middle of the gap: one less missing
+    assert p.gaps == (Gap(3, 5, 2, "2026-11-20T00:02:00.000Z"),) and p.watermark == "2026-11-20T00:02:00.000Z"
+    p = p.advance([(5, at(5)), (3, at(3))], at(9), at(9))
     assert p.gaps == () and p.watermark == "2026-11-20T00:09:00.000Z" and p.max_seq == 7
+
+
+def test_a_shuffled_backlog_keeps_the_progress_small_and_closes_exactly():
+    from random import Random
+
+    backlog = list(range(2, 5002))
+    Random(4).shuffle(backlog)
+    p = ReaderProgress().advance([(1, at(0))], at(0), at(0))
+    for start in range(0, len(backlog), 100):
+        p = p.advance([(seq, at(1)) for seq in backlog[start:start + 100]], at(2), at(2))
+        assert len(p.gaps) <= MAX_GAPS
+        assert p.missing == p.max_seq - p.swipes  # exactly what has not arrived below the highest seq
+        assert len(json.dumps(p.as_dict())) < 8_000  # a few WCU at most, however the backlog is shuffled
+    assert p.gaps == () and p.max_seq == 5001 and p.swipes == 5001
 
 
 def test_progress_ignores_repeats_and_never_moves_time_backwards():
     p = ReaderProgress().advance([(5, at(5))], at(9), at(9))
-    again = p.advance([(5, at(5)), (4, at(4))], at(1), at(1), duplicates=1)
+    again = p.advance([(4, at(4))], at(1), at(1), duplicates=1)
     assert again.max_seq == 5 and again.gaps == ()  # seq 4 < the first seen: no gap invented before the start
     assert again.last_sent_at == p.last_sent_at and again.last_message_at == p.last_message_at
     assert (again.messages, again.duplicates) == (2, 1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -156,16 +156,25 @@ def _time(doc: dict[str, Any], name: str) -> datetime:
 
 
 # ---------------------------------------------------------------- what a reader's data says
+MAX_GAPS = 50  # beyond this, the two oldest neighbouring gaps merge (their counts stay exact)
+
+
 @dataclass(frozen=True)
 class Gap:
-    """Sequence numbers ``first..last`` not received yet; data is complete only up to ``since``."""
+    """``missing`` sequence numbers in ``first..last`` not received yet; data is complete only up to ``since``.
+
+    A gap counts what is missing instead of listing it, so a shuffled backlog never makes the reader's
+    progress item grow: an arriving seq only lowers the count, and the gap closes at zero. This is exact
+    because only *new* swipes (the dedupe guard's answer) are counted, never repeats.
+    """
 
     first: int
     last: int
-    since: str  # ts of the last swipe before the gap (UTC ISO)
+    missing: int
+    since: str  # ts of the newest swipe before the gap opened (UTC ISO)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"first": self.first, "last": self.last, "since": self.since}
+        return {"first": self.first, "last": self.last, "missing": self.missing, "since": self.since}
 
 
 @dataclass(frozen=True)
@@ -173,9 +182,9 @@ class ReaderProgress:
     """Per reader: the last message, the highest seq, the gaps below it, and the watermark.
 
     The watermark is the time up to which this reader's data is known complete: the ``sent_at``
-    of its latest message when no seq is missing, else the last swipe before the oldest gap.
-    A reader that went silent has an old watermark; one uploading a backlog out of order has
-    gaps until the backlog is in. The alarm checks read it to call a roll provisional.
+    of its latest message when no seq is missing, else the newest swipe before the oldest gap.
+    A reader that went silent has an old watermark; one uploading a backlog has gaps until the
+    backlog is in. The alarm checks read it to call a roll provisional.
     """
 
     max_seq: int | None = None
@@ -195,28 +204,25 @@ class ReaderProgress:
 
     @property
     def missing(self) -> int:
-        return sum(gap.last - gap.first + 1 for gap in self.gaps)
+        return sum(gap.missing for gap in self.gaps)
 
-    def advance(self, seqs: Iterable[tuple[int, datetime]], sent_at: datetime, received_at: datetime,
-                *, new: int = 0, duplicates: int = 0) -> ReaderProgress:
-        """After a message: its (seq, ts) pairs, when it was sent and received, how many were new or repeats."""
+    def advance(self, new: Iterable[tuple[int, datetime]], sent_at: datetime, received_at: datetime,
+                *, duplicates: int = 0) -> ReaderProgress:
+        """After a message: the (seq, ts) of the swipes it stored for the first time, its times, its repeats."""
         max_seq, max_seq_ts, gaps = self.max_seq, self.max_seq_ts, list(self.gaps)
-        for seq, ts in sorted(seqs):
-            if max_seq is None:
-                max_seq, max_seq_ts = seq, to_iso(ts)
-            elif seq == max_seq + 1:
-                max_seq, max_seq_ts = seq, to_iso(ts)
-            elif seq > max_seq + 1:
-                gaps.append(Gap(max_seq + 1, seq - 1, max_seq_ts or to_iso(ts)))
-                max_seq, max_seq_ts = seq, to_iso(ts)
-            else:
-                gaps = _fill(gaps, seq)
-        sent = to_iso(sent_at)
+        stored = sorted(new)
+        for seq, ts in stored:
+            if max_seq is not None and seq <= max_seq:
+                gaps = _arrived(gaps, seq)
+                continue
+            if max_seq is not None and seq > max_seq + 1:
+                gaps.append(Gap(max_seq + 1, seq - 1, seq - 1 - max_seq, max_seq_ts or to_iso(ts)))
+            max_seq, max_seq_ts = seq, to_iso(ts)
         return replace(
-            self, max_seq=max_seq, max_seq_ts=max_seq_ts, gaps=tuple(gaps),
-            last_sent_at=max(filter(None, (self.last_sent_at, sent))),
+            self, max_seq=max_seq, max_seq_ts=max_seq_ts, gaps=_bounded(gaps),
+            last_sent_at=max(filter(None, (self.last_sent_at, to_iso(sent_at)))),
             last_message_at=max(filter(None, (self.last_message_at, to_iso(received_at)))),
-            messages=self.messages + 1, swipes=self.swipes + new, duplicates=self.duplicates + duplicates)
+            messages=self.messages + 1, swipes=self.swipes + len(stored), duplicates=self.duplicates + duplicates)
 
     def as_dict(self) -> dict[str, Any]:
         return {"max_seq": self.max_seq, "max_seq_ts": self.max_seq_ts, "gaps": [g.as_dict() for g in self.gaps],
@@ -225,18 +231,23 @@ class ReaderProgress:
                 "swipes": self.swipes, "duplicates": self.duplicates}
 
 
-def _fill(gaps: list[Gap], seq: int) -> list[Gap]:
-    """The gaps once ``seq`` has arrived: a gap it falls in shrinks or splits (the halves keep ``since``)."""
+def _arrived(gaps: list[Gap], seq: int) -> list[Gap]:
+    """The gaps once a new ``seq`` below the highest has arrived: its gap counts one less, and closes at zero."""
     result = []
     for gap in gaps:
-        if not gap.first <= seq <= gap.last:
+        if gap.first <= seq <= gap.last:
+            gap = replace(gap, missing=gap.missing - 1)
+        if gap.missing > 0:
             result.append(gap)
-            continue
-        if gap.first < seq:
-            result.append(Gap(gap.first, seq - 1, gap.since))
-        if seq < gap.last:
-            result.append(Gap(seq + 1, gap.last, gap.since))
     return result
+
+
+def _bounded(gaps: list[Gap]) -> tuple[Gap, ...]:
+    while len(gaps) > MAX_GAPS:
+        oldest, following, *rest = sorted(gaps, key=lambda g: g.first)
+        gaps = [Gap(oldest.first, following.last, oldest.missing + following.missing,
+                    min(oldest.since, following.since)), *rest]
+    return tuple(gaps)
 
 
 # ---------------------------------------------------------------- a resident's state
@@ -252,15 +263,3 @@ class Presence:
 
     def superseded_by(self, ts: str) -> bool:
         return ts > self.last_ts
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What storing one message did: new swipes, repeats, late ones, unknown cards, rejections."""
-
-    stored: int = 0
-    duplicates: int = 0
-    late: int = 0
-    unknown_cards: int = 0
-    rejected: int = 0
-    notes: tuple[str, ...] = field(default=())

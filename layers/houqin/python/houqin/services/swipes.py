@@ -35,6 +35,7 @@ class Ingested:
     received_at: datetime
     reader_id: str | None = None
     message: Message | None = None
+    new: list[tuple[int, datetime]] = field(default_factory=list)  # (seq, ts) stored for the first time
     stored: int = 0
     duplicates: int = 0
     late: int = 0
@@ -84,25 +85,32 @@ def _store(swipe: Swipe, building_id: str, directory: Directory, result: Ingeste
     resident = directory.resident(swipe.card_id)
     item = swipes.SwipeItem.make(swipe, building_id, resident.resident_id if resident else None,
                                  result.received_at)
-    new = swipes.put_new(item)
-    if new:
-        result.stored += 1
-    else:
+    first_time = swipes.put_new(item)
+    # A repeat is either someone else's (a replay: nothing to do) or this very SQS message's earlier
+    # attempt that failed after storing the swipe (same SentTimestamp): then finish what it started.
+    resumed = not first_time and _stored_by_this_message(item)
+    if not (first_time or resumed):
         result.duplicates += 1
+        return
+    result.stored += 1
+    result.new.append((swipe.seq, swipe.ts))
     if resident is None:
-        result.unknown_cards += new
+        result.unknown_cards += 1
         return
     home = resident.building_id or building_id
-    if not new:
-        # A repeat normally changes nothing. But if an earlier attempt stored the swipe and failed
-        # before presence, this retry must finish the job: look (a read, no write) before writing.
-        current = dorms.presence(home, resident.resident_id)
+    if resumed:
+        current = dorms.presence(home, resident.resident_id, consistent=True)
         if current is not None and current.last_ts >= item.ts:
             return
     if not dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id,
-                              building_id) and new:
+                              building_id):
         result.late += 1
         log.info("late swipe %s at %s: presence is newer, kept as history only", swipe.swipe_id, item.ts)
+
+
+def _stored_by_this_message(item: swipes.SwipeItem) -> bool:
+    earlier = swipes.stored(item.reader_id, int(item.seq))
+    return earlier is not None and earlier.received_at == item.received_at
 
 
 def _quarantine(result: Ingested, rejected: list[Rejected], reader_id: str | None = None) -> None:
@@ -136,8 +144,8 @@ def _advance(reader_id: str, done: list[Ingested]) -> bool:
         progress: ReaderProgress = item.progress()
         for result in sorted(done, key=lambda r: r.message.sent_at if r.message else r.received_at):
             assert result.message is not None
-            progress = progress.advance(((s.seq, s.ts) for s in result.message.swipes), result.message.sent_at,
-                                        result.received_at, new=result.stored, duplicates=result.duplicates)
+            progress = progress.advance(result.new, result.message.sent_at, result.received_at,
+                                        duplicates=result.duplicates)
         item.set(progress)
         if swipes.save_progress(item):
             return True

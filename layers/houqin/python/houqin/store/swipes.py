@@ -106,7 +106,7 @@ class ReaderProgressItem(SwipesTable):
     def progress(self) -> ReaderProgress:
         return ReaderProgress(
             max_seq=None if self.max_seq is None else int(self.max_seq), max_seq_ts=self.max_seq_ts,
-            gaps=tuple(Gap(int(g["first"]), int(g["last"]), g["since"]) for g in self.gaps or ()),
+            gaps=tuple(Gap(int(g["first"]), int(g["last"]), int(g["missing"]), g["since"]) for g in self.gaps or ()),
             last_sent_at=self.last_sent_at, last_message_at=self.last_message_at, messages=int(self.messages),
             swipes=int(self.swipes), duplicates=int(self.duplicates))
 
@@ -119,6 +119,10 @@ class ReaderProgressItem(SwipesTable):
 
 
 # ---------------------------------------------------------------- repository
+def stored(reader_id: str, seq: int) -> SwipeItem | None:
+    return find(SwipeItem, key("SWIPE", reader_id, seq), "SWIPE")
+
+
 def put_new(item: SwipeItem) -> bool:
     """Store a swipe unless its identity is already stored; False for a repeat."""
     try:
