@@ -42,7 +42,16 @@ from houqin.services.dorm_access import counsellor_scope, managed_buildings
 from houqin.settings import settings
 from houqin.store import swipes as swipe_store
 from houqin.store.base import find, key
-from houqin.store.dorms import BedEvent, Building, Campus, CounsellorScope, Reader, Resident, building_presence
+from houqin.store.dorms import (
+    BedEvent,
+    Building,
+    Campus,
+    CounsellorScope,
+    Resident,
+    building_presence,
+    readers_of_building,
+    residents_of_building,
+)
 from houqin.validation import query_choice, query_date
 
 MAX_DAYS = 31  # the longest range one request may ask for (a month of gate days per building)
@@ -210,8 +219,7 @@ def gate_swipes(building_ids: Iterable[str], report_days: Iterable[date]) -> lis
 
 
 def residents_of(building_ids: Iterable[str]) -> list[Resident]:
-    return _each(lambda b: list(Resident.by_building.query(key("BLDG", b), Resident.gsi1sk.startswith("RES#"))),
-                 building_ids)
+    return _each(residents_of_building, building_ids)
 
 
 def profiles(resident_ids: Iterable[str]) -> list[Resident]:
@@ -220,10 +228,7 @@ def profiles(resident_ids: Iterable[str]) -> list[Resident]:
 
 
 def readers_of(building_ids: Iterable[str]) -> list[tuple[str, str]]:
-    def one(building_id: str) -> list[Reader]:
-        return list(Reader.by_building.query(key("BLDG", building_id), Reader.gsi1sk.startswith("READER#")))
-
-    return [(r.reader_id, r.building_id) for r in _each(one, building_ids)]
+    return [(r.reader_id, r.building_id) for r in _each(readers_of_building, building_ids)]
 
 
 def check_out_events(building_ids: Iterable[str], start: date, end: date, tz: ZoneInfo) -> list[rules.CheckOut]:

@@ -199,7 +199,7 @@ def _buildings_lived_in(resident: dorms.Resident, since: date) -> list[str]:
 
 
 def visible_buildings(principal: Principal, campus_id: str) -> list[dorms.Building]:
-    buildings = list(dorms.Building.by_campus.query(key("CAMPUS", campus_id)))
+    buildings = dorms.buildings_of_campus(campus_id)
     if principal.has_role(*GATE_STAFF):
         return buildings
     if principal.has_role(Role.DORM_MANAGER):
@@ -219,7 +219,7 @@ def unknown_cards(principal: Principal, campus_id: str, day: date) -> list[dict[
 def reader_progress(principal: Principal, building_id: str) -> list[dict[str, object]]:
     if not principal.has_role(*GATE_STAFF):
         dorm_access.building(principal, building_id)  # 404 unless it is the caller's building
-    readers = dorms.Reader.by_building.query(key("BLDG", building_id), dorms.Reader.gsi1sk.startswith("READER#"))
+    readers = dorms.readers_of_building(building_id)
     return [{"reader_id": r.reader_id, "building_id": r.building_id, "entrance": r.entrance,
              **swipes.reader_progress(r.reader_id).progress().as_dict()} for r in readers]
 

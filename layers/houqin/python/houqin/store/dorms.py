@@ -302,6 +302,10 @@ def residents_of_building(building_id: str) -> list[Resident]:
     return list(Resident.by_building.query(key("BLDG", building_id), Resident.gsi1sk.startswith("RES#")))
 
 
+def readers_of_building(building_id: str) -> list[Reader]:
+    return list(Reader.by_building.query(key("BLDG", building_id), Reader.gsi1sk.startswith("READER#")))
+
+
 def buildings_of_campus(campus_id: str) -> list[Building]:
     return list(Building.by_campus.query(key("CAMPUS", campus_id), Building.gsi1sk.startswith("BLDG#")))
 
