@@ -221,6 +221,26 @@ def test_a_record_that_fails_stays_on_the_queue_alone_while_its_batchmate_is_sto
         dynamodb.put_item(TableName="houqin-DormsTable", Item=profiles["S00003"])
 
 
+def test_a_dorm_manager_sees_the_map_and_downloads_reports_of_the_demo_day(houqin):
+    web = f"http://127.0.0.1:{houqin['ports']['web']}"
+    songbei, jiangnan = (get_json(f"{web}/_local/token?person_id={p}")[1]["token"] for p in ("E0723", "E0727"))
+    status, the_map = api_call(houqin, "GET", "/buildings/SB01/map", songbei)
+    assert status == 200 and len(the_map["rooms"]) == 120
+    beds = [b for room in the_map["rooms"] for b in room["beds"] if not b["empty"]]
+    assert beds and {b["presence"]["state"] for b in beds if b.get("presence")} == {"in", "out"}
+    assert api_call(houqin, "GET", "/buildings/SB01/map", jiangnan)[0] == 404
+    yesterday = (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=1)).date().isoformat()
+    query = f"building_id=SB01&from={yesterday}&to={yesterday}"
+    status, nights = api_call(houqin, "GET", f"/dorm-reports/nights-out?{query}", songbei)
+    assert status == 200 and nights["count"] > 0  # the demo day has residents who did not come back
+    request = urllib.request.Request(f"http://127.0.0.1:{houqin['ports']['api']}/dorm-reports/early-late?{query}"
+                                     "&format=xlsx", headers={"Authorization": f"Bearer {songbei}", "Accept":
+                                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        workbook = response.read()
+    assert workbook[:2] == b"PK"  # a zip: the XLSX arrives as bytes through the gateway
+
+
 def test_houqin_token_is_accepted_by_the_running_gateway(houqin):
     minted = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "student", "--as", "S00001"],
                             cwd=ROOT, capture_output=True, text=True, timeout=30)

@@ -64,6 +64,14 @@ def test_a_replay_days_later_changes_nothing(fn):
     assert (progress.swipes, progress.duplicates) == (5, 7)
 
 
+def test_a_seq_twice_in_one_message_is_stored_once_and_counted_as_a_repeat(fn):
+    twice = swipe(3, S1_CARD, "out", T0 - timedelta(minutes=1))
+    run(fn, record(message("SB01-A", T0, [twice, swipe(4, S2_CARD, "in", T0), twice]), T0))
+    assert len(stored_day()) == 2
+    progress = swipes.reader_progress("SB01-A").progress()
+    assert (progress.swipes, progress.duplicates) == (2, 1)
+
+
 def test_late_swipes_are_history_and_never_roll_presence_back(fn):
     newer = message("SB01-A", T0, [swipe(11, S1_CARD, "out", T0 - timedelta(minutes=5))])
     older = message("SB01-A", T0, [swipe(10, S1_CARD, "in", T0 - timedelta(minutes=30))])

@@ -36,6 +36,7 @@ class Ingested:
     reader_id: str | None = None
     message: Message | None = None
     new: list[tuple[int, datetime]] = field(default_factory=list)  # (seq, ts) stored for the first time
+    seen: set[int] = field(default_factory=set)  # seqs this message already carried
     stored: int = 0
     duplicates: int = 0
     late: int = 0
@@ -88,7 +89,10 @@ def _store(swipe: Swipe, building_id: str, directory: Directory, result: Ingeste
     first_time = swipes.put_new(item)
     # A repeat is either someone else's (a replay: nothing to do) or this very SQS message's earlier
     # attempt that failed after storing the swipe (same SentTimestamp): then finish what it started.
-    resumed = not first_time and _stored_by_this_message(item)
+    # (A seq twice in one message is a plain repeat the second time.)
+    repeated_here = swipe.seq in result.seen
+    result.seen.add(swipe.seq)
+    resumed = not first_time and not repeated_here and _stored_by_this_message(item)
     if not (first_time or resumed):
         result.duplicates += 1
         return
