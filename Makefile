@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.tickets
+	$(BIN)/python -m bench.swipes
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .houqin test-artifacts
