@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import Enum
 
 from houqin.auth import Principal, Role
 from houqin.clock import local_day
@@ -25,6 +27,8 @@ from houqin.store.paging import Page
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
+# Threads per container for the swipes of a message (boto3 clients are thread-safe); kept across invocations.
+_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="swipe-writer")
 
 
 @dataclass
@@ -36,7 +40,6 @@ class Ingested:
     reader_id: str | None = None
     message: Message | None = None
     new: list[tuple[int, datetime]] = field(default_factory=list)  # (seq, ts) stored for the first time
-    seen: set[int] = field(default_factory=set)  # seqs this message already carried
     stored: int = 0
     duplicates: int = 0
     late: int = 0
@@ -77,39 +80,48 @@ def ingest(body: str, message_id: str, received_at: datetime, directory: Directo
     result.reader_id, result.message = message.reader_id, message
     if message.rejected:
         _quarantine(result, list(message.rejected), message.reader_id)
-    for swipe in message.swipes:
-        _store(swipe, reader.building_id, directory, result)
+    firsts = list({swipe.seq: swipe for swipe in reversed(message.swipes)}.values())  # a seq twice: the first
+    result.duplicates += len(message.swipes) - len(firsts)
+    # Each swipe is its own conditional writes, independent of the others: send them side by side.
+    for swipe, outcome in zip(firsts, _writers.map(lambda s: _store(s, reader.building_id, directory, received_at),
+                                                   firsts), strict=True):
+        if outcome is Stored.REPEAT:
+            result.duplicates += 1
+            continue
+        result.stored += 1
+        result.new.append((swipe.seq, swipe.ts))
+        result.unknown_cards += outcome is Stored.UNKNOWN_CARD
+        result.late += outcome is Stored.LATE
     return result
 
 
-def _store(swipe: Swipe, building_id: str, directory: Directory, result: Ingested) -> None:
+class Stored(Enum):
+    NEW = "new"
+    LATE = "late"  # new, but older than the resident's presence: history only
+    UNKNOWN_CARD = "unknown_card"
+    REPEAT = "repeat"
+
+
+def _store(swipe: Swipe, building_id: str, directory: Directory, received_at: datetime) -> Stored:
     resident = directory.resident(swipe.card_id)
-    item = swipes.SwipeItem.make(swipe, building_id, resident.resident_id if resident else None,
-                                 result.received_at)
+    item = swipes.SwipeItem.make(swipe, building_id, resident.resident_id if resident else None, received_at)
     first_time = swipes.put_new(item)
     # A repeat is either someone else's (a replay: nothing to do) or this very SQS message's earlier
     # attempt that failed after storing the swipe (same SentTimestamp): then finish what it started.
-    # (A seq twice in one message is a plain repeat the second time.)
-    repeated_here = swipe.seq in result.seen
-    result.seen.add(swipe.seq)
-    resumed = not first_time and not repeated_here and _stored_by_this_message(item)
+    resumed = not first_time and _stored_by_this_message(item)
     if not (first_time or resumed):
-        result.duplicates += 1
-        return
-    result.stored += 1
-    result.new.append((swipe.seq, swipe.ts))
+        return Stored.REPEAT
     if resident is None:
-        result.unknown_cards += 1
-        return
+        return Stored.UNKNOWN_CARD
     home = resident.building_id or building_id
     if resumed:
         current = dorms.presence(home, resident.resident_id, consistent=True)
         if current is not None and current.last_ts >= item.ts:
-            return
-    if not dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id,
-                              building_id):
-        result.late += 1
-        log.info("late swipe %s at %s: presence is newer, kept as history only", swipe.swipe_id, item.ts)
+            return Stored.NEW
+    if dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id, building_id):
+        return Stored.NEW
+    log.info("late swipe %s at %s: presence is newer, kept as history only", swipe.swipe_id, item.ts)
+    return Stored.LATE
 
 
 def _stored_by_this_message(item: swipes.SwipeItem) -> bool:
