@@ -667,7 +667,14 @@ def sqs_record(body: str, received_at: datetime, message_id: str) -> dict[str, A
 
 @contextlib.contextmanager
 def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
-    """Meter deltas per store call the swipes service makes (module attributes wrapped for the block)."""
+    """Meter deltas per store call the swipes service makes (module attributes wrapped for the block).
+
+    The service writes a message's swipes side by side; here they run one at a time, so the meter's delta
+    around a call is that call's cost alone (the totals are the same either way).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from houqin.services import swipes as service
     from houqin.store import dorms
     from houqin.store import swipes as store
 
@@ -690,9 +697,12 @@ def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
                 parts[_part].update({"rcu": change["rcu"], "wcu": change["wcu"], "calls": change["calls"]})
 
         setattr(module, name, metered)
+    writers, service._writers = service._writers, ThreadPoolExecutor(max_workers=1)
     try:
         yield parts
     finally:
+        service._writers.shutdown()
+        service._writers = writers
         for module, name, original in originals:
             setattr(module, name, original)
 
