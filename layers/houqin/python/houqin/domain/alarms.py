@@ -1,0 +1,276 @@
+"""Alarms (告警): what a scheduled check raises and the duty desk, dorm managers and counsellors work through.
+
+Pure rules: an ``Alarm`` in, a changed alarm and the audit ``Event`` out (the same ``Event`` as
+tickets). No AWS, no clock (the moment is an argument), no environment. Checks are pluggable: a
+check is just a name (``curfew_roll``, ``overdue_repair``, ``silent_reader``...) that finds subjects.
+
+Life cycle::
+
+    open -> acknowledged -> resolved      (a person, with a note)
+    open | acknowledged  -> resolved      (automatically, when the cause disappears)
+    resolved (auto)      -> open          (the cause came back in the same period: reopened)
+
+Identity: one alarm per subject per check per period. ``alarm_key(check, subject, period)`` is the
+alarm's id, so the store's conditional put makes re-running a check harmless. When the put finds an
+alarm already there, ``raise_alarm(existing, ...)`` decides: an open or acknowledged alarm stays as it
+is; one resolved automatically is reopened (the student swiped in at 23:10 and out again at 23:40);
+one resolved by a person stays resolved, because somebody looked and decided for that period.
+
+Escalation: an open alarm climbs its building's ladder, e.g. the dorm manager at once, the
+counsellor after 30 unacknowledged minutes, the parent's contact after 60 when the building's policy
+allows it. Minutes count from ``opened_at`` (a reopened alarm starts the ladder again). Each step is
+notified once; acknowledging or resolving the alarm stops the climb.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from houqin.clock import parse_iso, to_iso
+from houqin.domain.tickets import Event
+from houqin.errors import Conflict, ValidationError
+
+SYSTEM = "system"
+MAX_NOTE = 500
+KEY_SEPARATOR = "#"
+
+
+class AlarmState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+ACTIVE_STATES = frozenset({AlarmState.OPEN, AlarmState.ACKNOWLEDGED})
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Resolution(StrEnum):
+    PERSON = "person"
+    AUTO = "auto"
+
+
+class Recipient(StrEnum):
+    DUTY_DESK = "duty_desk"
+    DORM_MANAGER = "dorm_manager"
+    COUNSELLOR = "counsellor"
+    PARENT = "parent"
+
+
+# How a notification names a check and a severity; an unknown (newly plugged-in) check shows its own name.
+CHECK_TITLES = {"curfew_roll": ("未按时归寝", "not back by curfew"),
+                "overdue_repair": ("维修超时", "repair overdue"),
+                "silent_reader": ("门禁读卡器无数据", "gate reader silent")}
+SEVERITY_TITLES = {Severity.INFO: "提示", Severity.WARNING: "警告", Severity.CRITICAL: "紧急"}
+
+
+def alarm_key(check: str, subject: str, period: str) -> str:
+    """The alarm's identity, e.g. ``curfew_roll#S00001#2026-11-23``: the same inputs always give the same key."""
+    for name, value in (("check", check), ("subject", subject), ("period", period)):
+        if not value or KEY_SEPARATOR in value:
+            raise ValidationError(f"{name} must be non-empty and must not contain {KEY_SEPARATOR!r}", field=name)
+    return KEY_SEPARATOR.join((check, subject, period))
+
+
+@dataclass(frozen=True)
+class Alarm:
+    alarm_id: str  # alarm_key(check, subject, period)
+    check: str
+    subject: str  # a resident, ticket or reader id
+    period: str  # the local night ("2026-11-23"), hour ("2026-11-23T22"), ... the check counts in
+    severity: Severity
+    opened_at: str
+    state: AlarmState = AlarmState.OPEN
+    campus_id: str | None = None
+    building_id: str | None = None
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    resolution: Resolution | None = None
+    note: str | None = None  # the person's note, or why the system resolved it
+    escalation_level: int = 0  # how many steps of the ladder have been notified
+    escalated_at: tuple[str, ...] = ()  # when each of those steps was notified
+    reopen_count: int = 0
+    details: dict[str, Any] = field(default_factory=dict)  # what the check saw (last swipe, deadline...)
+
+    def with_changes(self, **changes: Any) -> Alarm:
+        return dataclasses.replace(self, **changes)
+
+
+# ---------------------------------------------------------------- the life cycle
+def raise_alarm(existing: Alarm | None, *, check: str, subject: str, period: str, severity: Severity, at: datetime,
+                campus_id: str | None = None, building_id: str | None = None,
+                details: Mapping[str, Any] | None = None) -> tuple[Alarm, Event | None]:
+    """A check found its cause. With ``existing`` (the alarm stored under the same key) nothing is duplicated:
+    the alarm comes back unchanged with no event, or, if it was resolved automatically, reopened."""
+    key = alarm_key(check, subject, period)
+    now = to_iso(at)
+    if existing is None:
+        alarm = Alarm(alarm_id=key, check=check, subject=subject, period=period, severity=Severity(severity),
+                      opened_at=now, campus_id=campus_id, building_id=building_id, details=dict(details or {}))
+        return alarm, Event(at=now, by=SYSTEM, action="raise", from_state=None, to_state=alarm.state.value)
+    if existing.alarm_id != key:
+        raise ValidationError(f"alarm {existing.alarm_id!r} is not {key!r}", field="alarm_id")
+    if existing.state in ACTIVE_STATES or existing.resolution == Resolution.PERSON:
+        return existing, None
+    changes = {"state": AlarmState.OPEN, "opened_at": now, "severity": Severity(severity),
+               "details": dict(details or {}), "acknowledged_at": None, "acknowledged_by": None,
+               "resolved_at": None, "resolved_by": None, "resolution": None, "note": None,
+               "escalation_level": 0, "escalated_at": (), "reopen_count": existing.reopen_count + 1}
+    return _changed(existing, "reopen", SYSTEM, now, changes, "the cause came back in the same period")
+
+
+def acknowledge(alarm: Alarm, who: str, at: datetime) -> tuple[Alarm, Event]:
+    """Somebody is on it: the escalation stops here."""
+    _require(alarm, "acknowledge", frozenset({AlarmState.OPEN}))
+    now = to_iso(at)
+    return _changed(alarm, "acknowledge", who, now,
+                    {"state": AlarmState.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": who}, None)
+
+
+def resolve(alarm: Alarm, who: str, note: str, at: datetime) -> tuple[Alarm, Event]:
+    """A person closes the alarm and says what they found (required, at most 500 characters)."""
+    _require(alarm, "resolve", ACTIVE_STATES)
+    return _resolved(alarm, who, Resolution.PERSON, _note(note, "note"), at)
+
+
+def auto_resolve(alarm: Alarm, at: datetime, reason: str) -> tuple[Alarm, Event]:
+    """The check no longer sees the cause (the student swiped in, the ticket was completed...)."""
+    _require(alarm, "auto-resolve", ACTIVE_STATES)
+    return _resolved(alarm, SYSTEM, Resolution.AUTO, _note(reason, "reason"), at)
+
+
+def _resolved(alarm: Alarm, who: str, resolution: Resolution, note: str, at: datetime) -> tuple[Alarm, Event]:
+    now = to_iso(at)
+    changes = {"state": AlarmState.RESOLVED, "resolved_at": now, "resolved_by": who, "resolution": resolution,
+               "note": note}
+    return _changed(alarm, "resolve" if resolution == Resolution.PERSON else "auto_resolve", who, now, changes, note)
+
+
+def _require(alarm: Alarm, action: str, states: frozenset[AlarmState]) -> None:
+    if alarm.state not in states:
+        raise Conflict(f"cannot {action} an alarm that is {alarm.state.value}", code="illegal_transition")
+
+
+def _note(text: str | None, name: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(f"a {name} is required", field=name)
+    if len(text) > MAX_NOTE:
+        raise ValidationError(f"the {name} has {len(text)} characters, at most {MAX_NOTE}", field=name)
+    return text
+
+
+def _changed(alarm: Alarm, action: str, by: str, now: str, changes: Mapping[str, Any],
+             reason: str | None) -> tuple[Alarm, Event]:
+    updated = alarm.with_changes(**changes)
+    diff = {name: [_plain(getattr(alarm, name)), _plain(value)] for name, value in changes.items()
+            if name != "state" and getattr(alarm, name) != value}
+    return updated, Event(at=now, by=by, action=action, from_state=alarm.state.value, to_state=updated.state.value,
+                          changes=diff, reason=reason)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# ---------------------------------------------------------------- escalation
+@dataclass(frozen=True)
+class Step:
+    """Notify ``recipient`` once the alarm has been open, unacknowledged, for ``after_minutes``."""
+
+    recipient: Recipient
+    after_minutes: int
+
+
+DEFAULT_LADDER = (Step(Recipient.DORM_MANAGER, 0), Step(Recipient.COUNSELLOR, 30), Step(Recipient.PARENT, 60))
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """A building's ladder. Parent steps are skipped unless the building enables them (off by default:
+    a parent is called only where the building's policy says so)."""
+
+    steps: tuple[Step, ...] = DEFAULT_LADDER
+    notify_parent: bool = False
+
+    def __post_init__(self) -> None:
+        minutes = [s.after_minutes for s in self.steps]
+        if any(m < 0 for m in minutes) or minutes != sorted(minutes):
+            raise ValidationError("escalation steps need minutes >= 0, in increasing order", field="steps")
+
+    @property
+    def ladder(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if self.notify_parent or s.recipient != Recipient.PARENT)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EscalationPolicy:
+        """``{"steps": [["dorm_manager", 0], ["counsellor", 30]], "notify_parent": true}``; both optional."""
+        try:
+            steps = tuple(Step(Recipient(r), int(m)) for r, m in data["steps"]) if "steps" in data else DEFAULT_LADDER
+        except (TypeError, ValueError):
+            raise ValidationError("steps must be [recipient, minutes] pairs with a known recipient",
+                                  field="steps") from None
+        return cls(steps, bool(data.get("notify_parent", False)))
+
+
+@dataclass(frozen=True)
+class Notification:
+    recipient: Recipient
+    alarm_id: str
+    subject: str
+    building_id: str | None
+    text_zh: str
+    text_en: str
+
+
+def due_escalations(alarm: Alarm, policy: EscalationPolicy, now: datetime) -> list[Step]:
+    """The steps to notify at ``now`` that have not been notified yet; none once acknowledged or resolved.
+    ``escalation_level`` counts steps of the ladder already done, so a step is never notified twice."""
+    if alarm.state != AlarmState.OPEN:
+        return []
+    open_for = now - parse_iso(alarm.opened_at)
+    return [s for s in policy.ladder[alarm.escalation_level:] if open_for >= timedelta(minutes=s.after_minutes)]
+
+
+def escalate(alarm: Alarm, policy: EscalationPolicy, now: datetime) -> tuple[Alarm, list[Event], list[Notification]]:
+    """Take every due step: the alarm with its new level, one audit event and one notification per step.
+    Nothing due gives the alarm back unchanged with empty lists (a scheduled run may call this every minute)."""
+    events: list[Event] = []
+    notifications: list[Notification] = []
+    stamp = to_iso(now)
+    for step in due_escalations(alarm, policy, now):
+        changes = {"escalation_level": alarm.escalation_level + 1, "escalated_at": (*alarm.escalated_at, stamp)}
+        alarm, event = _changed(alarm, "escalate", SYSTEM, stamp, changes, f"notify {step.recipient.value}")
+        events.append(event)
+        notifications.append(notification(alarm, step))
+    return alarm, events, notifications
+
+
+def notification(alarm: Alarm, step: Step) -> Notification:
+    """What the recipient reads: the check, the subject, where and when, in Chinese and English."""
+    title_zh, title_en = CHECK_TITLES.get(alarm.check, (alarm.check, alarm.check.replace("_", " ")))
+    where_zh = f"，楼栋 {alarm.building_id}" if alarm.building_id else ""
+    where_en = f", building {alarm.building_id}" if alarm.building_id else ""
+    late_zh = f"，已 {step.after_minutes} 分钟未确认" if step.after_minutes else ""
+    late_en = f", unacknowledged for {step.after_minutes} minutes" if step.after_minutes else ""
+    return Notification(
+        recipient=step.recipient, alarm_id=alarm.alarm_id, subject=alarm.subject, building_id=alarm.building_id,
+        text_zh=f"【{SEVERITY_TITLES[alarm.severity]}】{title_zh}：{alarm.subject}（{alarm.period}{where_zh}）{late_zh}",
+        text_en=f"[{alarm.severity.value}] {title_en}: {alarm.subject} ({alarm.period}{where_en}){late_en}",
+    )
