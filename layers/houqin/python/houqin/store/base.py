@@ -8,12 +8,12 @@ it. tests/unit/test_store_schema.py checks the models against the tables in temp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -55,6 +55,17 @@ def find(model: type[_M], hash_key: str, range_key: str, consistent_read: bool =
         return model.get(hash_key, range_key, consistent_read=consistent_read)
     except model.DoesNotExist:
         return None
+
+
+def condition_held(write: Callable[[], object]) -> bool:
+    """Run one conditional PutItem or UpdateItem; False when its condition did not hold (an answer, not an error)."""
+    try:
+        write()
+    except (PutError, UpdateError) as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def condition_failed(exc: TransactWriteError) -> bool:

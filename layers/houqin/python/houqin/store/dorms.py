@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from houqin.store.base import Gsi1, Gsi2, condition_failed, find, key, table_base, versioned_transaction
+from houqin.store.base import Gsi1, Gsi2, condition_failed, condition_held, find, key, table_base, versioned_transaction
 from houqin.store.paging import Page, query_page
 
 DormsTable = table_base("DormsTable", "dorms")
@@ -225,16 +225,10 @@ def set_presence(home_building_id: str, resident_id: str, state: str, ts: str, r
     or replayed swipe can never roll the state back, whatever order the messages arrive in.
     """
     pk, sk = Presence.keys(home_building_id, resident_id)
-    try:
-        Presence(pk, sk).update(
-            actions=[Presence.resident_id.set(resident_id), Presence.state.set(state), Presence.last_ts.set(ts),
-                     Presence.reader_id.set(reader_id), Presence.building_id.set(building_id)],
-            condition=Presence.last_ts.does_not_exist() | (Presence.last_ts < ts))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return condition_held(lambda: Presence(pk, sk).update(
+        actions=[Presence.resident_id.set(resident_id), Presence.state.set(state), Presence.last_ts.set(ts),
+                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id)],
+        condition=Presence.last_ts.does_not_exist() | (Presence.last_ts < ts)))
 
 
 def presence(home_building_id: str, resident_id: str, consistent: bool = False) -> Presence | None:
@@ -477,13 +471,7 @@ def claim_assignment(request_id: str, fingerprint: str, by: str, at: str, stale_
                         state="running", started_at=at)
     stale = ((AssignmentRun.state == "running") & (AssignmentRun.fingerprint == fingerprint)
              & (AssignmentRun.started_at < stale_before))
-    try:
-        run.save(condition=AssignmentRun.pk.does_not_exist() | stale)
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return condition_held(lambda: run.save(condition=AssignmentRun.pk.does_not_exist() | stale))
 
 
 def finish_assignment(request_id: str, result: dict[str, Any], at: str) -> None:

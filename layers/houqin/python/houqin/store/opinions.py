@@ -37,14 +37,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import UpdateError
 
 from houqin.clock import local
 from houqin.domain.opinions import RATE_LIMIT, RateWindow, rate_limited
 from houqin.errors import NotFound
 from houqin.settings import settings
 from houqin.store import staff
-from houqin.store.base import Gsi1, find, key, table_base, versioned_transaction
+from houqin.store.base import Gsi1, condition_held, find, key, table_base, versioned_transaction
 from houqin.store.paging import Page, query_page
 
 META = "META"
@@ -145,13 +144,11 @@ def new_opinion_id(at: datetime) -> str:
 def take_rate_slot(client: str, window: RateWindow, now: datetime) -> int:
     """Count one post of ``client`` in ``window``; RateLimited (429) once the window is full."""
     counter = RateCounter.of(client, window)
-    try:
-        counter.update(actions=[RateCounter.posts.add(1), RateCounter.expires_at.set(window.expires_at)],
-                       condition=RateCounter.posts.does_not_exist() | (RateCounter.posts < RATE_LIMIT))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise rate_limited(window, now) from None
-        raise
+    counted = condition_held(lambda: counter.update(
+        actions=[RateCounter.posts.add(1), RateCounter.expires_at.set(window.expires_at)],
+        condition=RateCounter.posts.does_not_exist() | (RateCounter.posts < RATE_LIMIT)))
+    if not counted:
+        raise rate_limited(window, now)
     return int(counter.posts)
 
 

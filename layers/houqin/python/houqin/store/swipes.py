@@ -20,12 +20,11 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.exceptions import PutError
 
 from houqin.clock import local_day, to_iso
 from houqin.domain.swipes import Gap, ReaderProgress, Rejected, Swipe
 from houqin.settings import settings
-from houqin.store.base import Gsi1, find, key, table_base
+from houqin.store.base import Gsi1, condition_held, find, key, table_base
 from houqin.store.paging import Page, query_page
 
 SwipesTable = table_base("SwipesTable", "swipes")
@@ -125,13 +124,7 @@ def stored(reader_id: str, seq: int) -> SwipeItem | None:
 
 def put_new(item: SwipeItem) -> bool:
     """Store a swipe unless its identity is already stored; False for a repeat."""
-    try:
-        item.save(condition=SwipeItem.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return condition_held(lambda: item.save(condition=SwipeItem.pk.does_not_exist()))
 
 
 def quarantine(items: list[QuarantineItem]) -> None:
@@ -152,13 +145,7 @@ def reader_progress(reader_id: str, consistent: bool = False) -> ReaderProgressI
 
 def save_progress(item: ReaderProgressItem) -> bool:
     """Write a reader's progress if nobody else did since it was read; False when they did (read again)."""
-    try:
-        item.save()
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return condition_held(item.save)  # the version attribute makes the save conditional
 
 
 def gate_day(building_id: str, day: date, prefix: str = "") -> Iterator[SwipeItem]:
