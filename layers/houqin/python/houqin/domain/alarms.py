@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from houqin.clock import parse_iso, to_iso
-from houqin.domain.tickets import Event
+from houqin.domain.audit import Event, changed
 from houqin.errors import Conflict, ValidationError
 
 SYSTEM = "system"
@@ -128,14 +128,14 @@ def raise_alarm(existing: Alarm | None, *, check: str, subject: str, period: str
                "details": dict(details or {}), "acknowledged_at": None, "acknowledged_by": None,
                "resolved_at": None, "resolved_by": None, "resolution": None, "note": None,
                "escalation_level": 0, "escalated_at": (), "reopen_count": existing.reopen_count + 1}
-    return _changed(existing, "reopen", SYSTEM, now, changes, "the cause came back in the same period")
+    return changed(existing, "reopen", SYSTEM, now, changes, "the cause came back in the same period")
 
 
 def acknowledge(alarm: Alarm, who: str, at: datetime) -> tuple[Alarm, Event]:
     """Somebody is on it: the escalation stops here."""
     _require(alarm, "acknowledge", frozenset({AlarmState.OPEN}))
     now = to_iso(at)
-    return _changed(alarm, "acknowledge", who, now,
+    return changed(alarm, "acknowledge", who, now,
                     {"state": AlarmState.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": who}, None)
 
 
@@ -155,7 +155,7 @@ def _resolved(alarm: Alarm, who: str, resolution: Resolution, note: str, at: dat
     now = to_iso(at)
     changes = {"state": AlarmState.RESOLVED, "resolved_at": now, "resolved_by": who, "resolution": resolution,
                "note": note}
-    return _changed(alarm, "resolve" if resolution == Resolution.PERSON else "auto_resolve", who, now, changes, note)
+    return changed(alarm, "resolve" if resolution == Resolution.PERSON else "auto_resolve", who, now, changes, note)
 
 
 def _require(alarm: Alarm, action: str, states: frozenset[AlarmState]) -> None:
@@ -170,23 +170,6 @@ def _note(text: str | None, name: str) -> str:
     if len(text) > MAX_NOTE:
         raise ValidationError(f"the {name} has {len(text)} characters, at most {MAX_NOTE}", field=name)
     return text
-
-
-def _changed(alarm: Alarm, action: str, by: str, now: str, changes: Mapping[str, Any],
-             reason: str | None) -> tuple[Alarm, Event]:
-    updated = alarm.with_changes(**changes)
-    diff = {name: [_plain(getattr(alarm, name)), _plain(value)] for name, value in changes.items()
-            if name != "state" and getattr(alarm, name) != value}
-    return updated, Event(at=now, by=by, action=action, from_state=alarm.state.value, to_state=updated.state.value,
-                          changes=diff, reason=reason)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 # ---------------------------------------------------------------- escalation
@@ -256,7 +239,7 @@ def escalate(alarm: Alarm, policy: EscalationPolicy, now: datetime) -> tuple[Ala
     stamp = to_iso(now)
     for step in due_escalations(alarm, policy, now):
         changes = {"escalation_level": alarm.escalation_level + 1, "escalated_at": (*alarm.escalated_at, stamp)}
-        alarm, event = _changed(alarm, "escalate", SYSTEM, stamp, changes, f"notify {step.recipient.value}")
+        alarm, event = changed(alarm, "escalate", SYSTEM, stamp, changes, f"notify {step.recipient.value}")
         events.append(event)
         notifications.append(notification(alarm, step))
     return alarm, events, notifications

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from houqin.auth import Role
 from houqin.clock import end_of_local_day, parse_iso, to_iso
+from houqin.domain.audit import Event, changed
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 
@@ -164,22 +165,6 @@ class Ticket:
 
     def with_changes(self, **changes: Any) -> Ticket:
         return dataclasses.replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of the audit trail: who did what, when, and which fields changed (old -> new)."""
-
-    at: str
-    by: str
-    action: str
-    from_state: str | None
-    to_state: str
-    changes: dict[str, list[Any]] = field(default_factory=dict)
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 # ---------------------------------------------------------------- intake and routing
@@ -354,19 +339,7 @@ def _hand_over(ticket: Ticket, to: str, actor: Actor, now: str, reason: str | No
 
 def _changed(ticket: Ticket, action: str, actor: Actor, now: str, changes: Mapping[str, Any],
              reason: str | None) -> tuple[Ticket, Event]:
-    updated = ticket.with_changes(**changes)
-    diff = {name: [_plain(getattr(ticket, name)), _plain(value)] for name, value in changes.items()
-            if name != "state" and getattr(ticket, name) != value}
-    return updated, Event(at=now, by=actor.person_id, action=action, from_state=ticket.state.value,
-                          to_state=updated.state.value, changes=diff, reason=reason)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    return changed(ticket, action, actor.person_id, now, changes, reason)
 
 
 # ---------------------------------------------------------------- what people see
