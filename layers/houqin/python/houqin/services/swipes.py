@@ -37,14 +37,16 @@ class Ingested:
 
     message_id: str
     received_at: datetime
-    reader_id: str | None = None
-    message: Message | None = None
+    message: Message | None = None  # set once the message is readable and its reader known
     new: list[tuple[int, datetime]] = field(default_factory=list)  # (seq, ts) stored for the first time
-    stored: int = 0
     duplicates: int = 0
     late: int = 0
     unknown_cards: int = 0
     quarantined: int = 0
+
+    @property
+    def stored(self) -> int:
+        return len(self.new)
 
 
 @dataclass
@@ -77,7 +79,7 @@ def ingest(body: str, message_id: str, received_at: datetime, directory: Directo
         _quarantine(result, [Rejected(f"unknown reader {message.reader_id!r}: register it first", "reader_id",
                                       body)], message.reader_id)
         return result
-    result.reader_id, result.message = message.reader_id, message
+    result.message = message
     if message.rejected:
         _quarantine(result, list(message.rejected), message.reader_id)
     firsts = list({swipe.seq: swipe for swipe in reversed(message.swipes)}.values())  # a seq twice: the first
@@ -88,7 +90,6 @@ def ingest(body: str, message_id: str, received_at: datetime, directory: Directo
         if outcome is Stored.REPEAT:
             result.duplicates += 1
             continue
-        result.stored += 1
         result.new.append((swipe.seq, swipe.ts))
         result.unknown_cards += outcome is Stored.UNKNOWN_CARD
         result.late += outcome is Stored.LATE
@@ -138,10 +139,10 @@ def _quarantine(result: Ingested, rejected: list[Rejected], reader_id: str | Non
 
 def record_progress(results: Iterable[Ingested]) -> list[str]:
     """Advance each reader's progress once for the batch; the message ids whose reader could not be saved."""
-    by_reader: dict[str, list[Ingested]] = defaultdict(list)
+    by_reader: dict[str, list[tuple[Message, Ingested]]] = defaultdict(list)
     for result in results:
-        if result.reader_id and result.message:
-            by_reader[result.reader_id].append(result)
+        if result.message:
+            by_reader[result.message.reader_id].append((result.message, result))
     failed: list[str] = []
     for reader_id, done in by_reader.items():
         try:
@@ -150,17 +151,16 @@ def record_progress(results: Iterable[Ingested]) -> list[str]:
             log.exception("saving progress of reader %s failed", reader_id)
             saved = False
         if not saved:
-            failed += [r.message_id for r in done]
+            failed += [result.message_id for _, result in done]
     return failed
 
 
-def _advance(reader_id: str, done: list[Ingested]) -> bool:
+def _advance(reader_id: str, done: list[tuple[Message, Ingested]]) -> bool:
     for _ in range(PROGRESS_ATTEMPTS):  # another batch of this reader may be saving at the same moment
         item = swipes.reader_progress(reader_id, consistent=True)
         progress: ReaderProgress = item.progress()
-        for result in sorted(done, key=lambda r: r.message.sent_at if r.message else r.received_at):
-            assert result.message is not None
-            progress = progress.advance(result.new, result.message.sent_at, result.received_at,
+        for message, result in sorted(done, key=lambda pair: pair[0].sent_at):
+            progress = progress.advance(result.new, message.sent_at, result.received_at,
                                         duplicates=result.duplicates)
         item.set(progress)
         if swipes.save_progress(item):
