@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from houqin.clock import CAMPUS_TZ, at_local
+from houqin.clock import CAMPUS_TZ, at_local, days
 from houqin.domain import dorm_reports as rules
 from houqin.domain.dorm_reports import Hours, Person, SwipeRecord
 
@@ -170,5 +170,5 @@ def test_every_reports_rows_carry_exactly_its_columns():
 
 
 def test_days_and_stored_clock_times():
-    assert rules.days(date(2026, 11, 30), date(2026, 12, 1)) == [date(2026, 11, 30), date(2026, 12, 1)]
+    assert days(date(2026, 11, 30), date(2026, 12, 1)) == [date(2026, 11, 30), date(2026, 12, 1)]
     assert rules.clock_time("22:30", time(23)) == time(22, 30) and rules.clock_time(None, time(23)) == time(23)

@@ -58,6 +58,11 @@ def parse_iso(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def days(start: date, end: date) -> list[date]:
+    """Every day from ``start`` to ``end``, both included."""
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
 def local(moment: datetime, tz: ZoneInfo = CAMPUS_TZ) -> datetime:
     return moment.astimezone(tz)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from houqin.clock import days
 from houqin.errors import ValidationError
 
 _MISSING = object()
@@ -127,6 +128,15 @@ def query_date(params: Mapping[str, str] | None, field: str) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field) from None
+
+
+def date_range(start: date, end: date, max_days: int, *, field: str) -> list[date]:
+    """The days of a requested range; a reversed or too long range is a 400 naming ``field``."""
+    if end < start:
+        raise ValidationError("from must not be after to", field=field)
+    if (end - start).days + 1 > max_days:
+        raise ValidationError(f"the range may cover at most {max_days} days", field=field)
+    return days(start, end)
 
 
 def query_choice(params: Mapping[str, str] | None, field: str, choices: Iterable[str]) -> str | None:

@@ -97,10 +97,6 @@ def clock_time(text: str | None, default: time) -> time:
     return time.fromisoformat(text) if text else default
 
 
-def days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
-
-
 def shown(moment: datetime | None, tz: ZoneInfo) -> str:
     """Local wall-clock time as people read it: "2026-11-23 22:05:00"."""
     return local(moment, tz).strftime("%Y-%m-%d %H:%M:%S") if moment else ""

@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from houqin.auth import Principal, Role
-from houqin.clock import at_local, parse_iso, to_iso
+from houqin.clock import at_local, days, parse_iso, to_iso
 from houqin.domain import dorm_reports as rules
 from houqin.domain.dorm_reports import Hours, Person, ReportSpec, Row, SwipeRecord
 from houqin.errors import Forbidden, NotFound, ValidationError
@@ -52,7 +52,7 @@ from houqin.store.dorms import (
     readers_of_building,
     residents_of_building,
 )
-from houqin.validation import query_choice, query_date
+from houqin.validation import date_range, query_choice, query_date
 
 MAX_DAYS = 31  # the longest range one request may ask for (a month of gate days per building)
 LOOKBACK_DAYS = 7  # days read before the range to learn where each resident was when it starts
@@ -105,10 +105,7 @@ def parse(principal: Principal, report: str, params: Mapping[str, str] | None) -
         raise ValidationError(f"unknown parameter {unknown[0]!r}: this report accepts "
                               f"{', '.join(sorted(QUERY_FIELDS))}", field=unknown[0])
     start, end = query_date(params, "from"), query_date(params, "to")
-    if end < start:
-        raise ValidationError("to must not be before from", field="to")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise ValidationError(f"the range may cover at most {MAX_DAYS} days", field="to")
+    date_range(start, end, MAX_DAYS, field="to")
     fmt = query_choice(params, "format", FORMATS) or "json"
     building_id, campus_id = _text(params, "building_id", ID), _text(params, "campus_id", ID)
     department = _text(params, "department")
@@ -256,7 +253,7 @@ class Facts:
 
     @property
     def report_days(self) -> list[date]:
-        return rules.days(self.request.start, self.request.end)
+        return days(self.request.start, self.request.end)
 
     @property
     def in_range(self) -> list[SwipeRecord]:
@@ -281,7 +278,7 @@ def gather(request: ReportRequest, seen: Audience, buildings: list[Building]) ->
     first, last = request.start, request.end
     if request.spec.needs_history:
         first, last = first - timedelta(days=LOOKBACK_DAYS), last + timedelta(days=1)
-    swipes = gate_swipes(facts.hours, rules.days(first, last))
+    swipes = gate_swipes(facts.hours, days(first, last))
     others = {s.resident_id for s in swipes if s.resident_id and s.resident_id not in facts.residents}
     facts.people = {**{r.resident_id: person(r) for r in profiles(others) if wanted(r)}, **facts.residents}
     narrowed = request.department is not None or seen.students is not None

@@ -24,6 +24,7 @@ from houqin.settings import settings
 from houqin.store import dorms, swipes
 from houqin.store.base import find, key
 from houqin.store.paging import Page
+from houqin.validation import date_range
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
@@ -177,12 +178,7 @@ GATE_STAFF = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 
 def day_range(start: date | None, end: date | None, today: date, max_days: int) -> list[date]:
     end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise ValidationError("from must not be after to", field="from")
-    if (end - start).days + 1 > max_days:
-        raise ValidationError(f"the range is longer than {max_days} days", field="from")
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    return date_range(start or end - timedelta(days=DEFAULT_DAYS - 1), end, max_days, field="from")
 
 
 def resident_swipes(principal: Principal, resident_id: str, start: date | None, end: date | None,
