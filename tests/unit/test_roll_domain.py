@@ -8,7 +8,7 @@ import pytest
 
 from houqin.clock import at_local, to_iso
 from houqin.domain import roll as rules
-from houqin.domain.dorm_reports import Hours, SwipeRecord
+from houqin.domain.dorm_reports import Hours
 from houqin.domain.leave import LeaveRequest, LeaveState
 from houqin.domain.roll import Behind, LateReturn, NotReturned, RollKind
 from houqin.domain.swipes import Direction, Presence
@@ -23,7 +23,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 CURFEW, MORNING = at(23, 23), at(24, 6)
 FRESH = {"SB01-A": to_iso(at(24, 6, 5)), "SB01-B": to_iso(at(24, 6, 1))}  # complete past both rolls
-RESIDENTS = ("S1", "S2", "S3", "S4", "S5", "S6")
+EXPECTED = 6  # S1 .. S6 have beds in SB01
 
 
 def seen(who: str, direction: str, moment: datetime, reader: str = "SB01-A") -> Presence:
@@ -34,13 +34,10 @@ def leave(who: str, state: LeaveState) -> LeaveRequest:
     return LeaveRequest(f"L-{who}", who, at(23, 0), at(26, 0), "回家", who, at(20, 9), state)
 
 
-def entry(who: str | None, moment: datetime, reader: str = "SB01-A", direction: str = "in") -> SwipeRecord:
-    return SwipeRecord(moment, reader, reader.split("-")[0], direction, f"C-{who}", who)
-
-
+# The candidates: who the "out" index lists (S1 is in: a candidate who is not out changes nothing).
 PRESENCE = {"S1": seen("S1", "in", at(23, 22)),
             "S2": seen("S2", "out", at(23, 20)),
-            # S3: no swipe ever
+            # S3: at home, not a candidate
             "S4": seen("S4", "in", at(23, 22, 30), "SB02-A"),  # last seen entering another building
             "S5": seen("S5", "out", at(23, 19)),  # on approved leave
             "S6": seen("S6", "out", at(23, 21))}  # a pending leave excuses nothing
@@ -48,17 +45,17 @@ LEAVES = (leave("S5", LeaveState.APPROVED), leave("S6", LeaveState.PENDING))
 
 
 def take(kind=RollKind.CURFEW, moment=CURFEW, presence=None, watermarks=None, **more):
-    return rules.take_roll("SB01", kind, moment, RESIDENTS, LEAVES, PRESENCE if presence is None else presence,
+    return rules.take_roll("SB01", kind, moment, EXPECTED, LEAVES, PRESENCE if presence is None else presence,
                            FRESH if watermarks is None else watermarks, **more)
 
 
 # ---------------------------------------------------------------- who is flagged
-def test_out_or_last_seen_elsewhere_is_not_returned_no_swipe_ever_is_assumed_in_and_leave_excuses():
+def test_out_or_last_seen_elsewhere_is_not_returned_and_an_approved_leave_excuses():
     result = take()
     assert result.not_returned == (NotReturned("S2", at(23, 20), 1), NotReturned("S4", None, 1),
                                    NotReturned("S6", at(23, 21), 1))
-    assert (result.on_leave, result.assumed_in) == (("S5",), ("S3",))
-    assert result.counts == {"expected": 6, "present": 2, "on_leave": 1, "assumed_in": 1, "not_returned": 3,
+    assert result.on_leave == ("S5",)
+    assert result.counts == {"expected": 6, "present": 2, "on_leave": 1, "not_returned": 3,
                              "still_out": 3, "late_returns": 0, "readers_behind": 0}
     assert not result.provisional
 
@@ -68,7 +65,7 @@ def test_a_newest_swipe_after_the_roll_says_the_opposite_held_at_the_roll():
     later = {**PRESENCE, "S1": seen("S1", "out", at(24, 7, 30)), "S2": seen("S2", "in", at(24, 6, 30)),
              "S6": seen("S6", "out", at(24, 5, 30))}  # slipped out before the roll: out at the roll
     result = take(RollKind.MORNING, MORNING, later)
-    assert result.not_returned == (NotReturned("S2", None, 1, returned_at=at(24, 6, 30)), NotReturned("S4", None, 1),
+    assert result.not_returned == (NotReturned("S2", None, 1, at(24, 6, 30), "SB01-A"), NotReturned("S4", None, 1),
                                    NotReturned("S6", at(24, 5, 30), 1))
     assert result.counts["still_out"] == 2
 
@@ -87,10 +84,11 @@ def test_late_swipes_from_a_reader_behind_resolve_the_false_alarm_on_re_evaluati
     assert first.provisional and "S2" in first.flagged
     # SB01-B uploads its backlog: S2 came in at 22:50; S6 comes in late, live, at 23:30
     caught_up = {**PRESENCE, "S2": seen("S2", "in", at(23, 22, 50), "SB01-B"), "S6": seen("S6", "in", at(23, 23, 30))}
-    second = take(presence=caught_up, watermarks={**FRESH, "SB01-B": to_iso(at(23, 23, 40))})
+    second = take(presence=caught_up, watermarks={**FRESH, "SB01-B": to_iso(at(23, 23, 40))}, earlier=first)
     assert not second.provisional
     assert rules.resolved_since(first, second) == ("S2",)  # S6 was truly out at 23:00: still flagged, back now
-    assert second.not_returned[-1] == NotReturned("S6", None, 1, returned_at=at(23, 23, 30))
+    assert second.not_returned[-1] == NotReturned("S6", at(23, 21), 1, at(23, 23, 30), "SB01-A")
+    assert second.late_returns == (LateReturn("S6", at(23, 23, 30), "SB01-A"),)
     with pytest.raises(ValidationError):
         rules.resolved_since(first, take(RollKind.MORNING, MORNING))
 
@@ -99,23 +97,23 @@ def test_late_swipes_from_a_reader_behind_resolve_the_false_alarm_on_re_evaluati
 def test_consecutive_nights_absent_continue_the_previous_nights_count_and_a_night_home_ends_it():
     result = take(previous={"S2": 2, "S1": 1, "S9": 4})  # S1 is home tonight, S9 has moved out
     assert result.streaks == {"S2": 3, "S4": 1, "S6": 1}
-    next_night = rules.take_roll("SB01", "curfew", at(24, 23), RESIDENTS, LEAVES, PRESENCE, FRESH, result.streaks)
+    next_night = rules.take_roll("SB01", "curfew", at(24, 23), EXPECTED, LEAVES, PRESENCE, FRESH, result.streaks)
     assert next_night.streaks == {"S2": 4, "S4": 2, "S6": 2}
 
 
-def test_late_returns_are_entries_at_this_buildings_gates_after_curfew_by_residents_not_on_leave():
-    swipes = [entry("S1", at(23, 22)),  # before curfew
-              entry("S6", at(23, 23, 40)), entry("S6", at(24, 0, 20), "SB01-B"),  # each entry counts
-              entry("S5", at(23, 23, 30)),  # on leave
-              entry("S4", at(23, 23, 50), "SB02-A"),  # another building
-              entry(None, at(23, 23, 45)),  # unknown card: the visitors report
-              entry("S2", at(23, 23, 10), direction="out")]
-    presence = {**PRESENCE, "S6": seen("S6", "in", at(24, 0, 20), "SB01-B")}
-    result = take(presence=presence, swipes=swipes)
-    assert result.late_returns == (LateReturn("S6", at(23, 23, 40), "SB01-A"),
-                                   LateReturn("S6", at(24, 0, 20), "SB01-B"))
-    assert result.not_returned[-1] == NotReturned("S6", None, 1, returned_at=at(23, 23, 40))  # the first entry
-    assert take(RollKind.MORNING, MORNING, presence, swipes=swipes).late_returns == ()
+def test_flagged_at_the_roll_stays_flagged_when_seen_after_it_and_keeps_its_first_return():
+    first = take()
+    back_and_out_again = {**PRESENCE, "S6": seen("S6", "out", at(24, 0, 40))}  # came in 23:40 (not seen), left
+    assert "S6" not in take(presence=back_and_out_again).flagged  # alone, an exit after the roll reads "in"
+    again = take(presence=back_and_out_again, earlier=first)
+    assert again.not_returned[-1] == NotReturned("S6", at(23, 21), 1)
+    back = take(presence={**PRESENCE, "S6": seen("S6", "in", at(23, 23, 40), "SB01-B")}, earlier=first)
+    later = take(presence={**PRESENCE, "S6": seen("S6", "out", at(24, 1))}, earlier=back)
+    assert later.not_returned[-1] == NotReturned("S6", at(23, 21), 1, at(23, 23, 40), "SB01-B")
+    assert take(RollKind.MORNING, MORNING, {"S6": seen("S6", "in", at(24, 6, 30))}).late_returns == ()  # curfew only
+    with pytest.raises(ValidationError) as caught:
+        take(RollKind.MORNING, MORNING, earlier=first)
+    assert caught.value.field == "earlier"
 
 
 def test_roll_moments_come_from_the_buildings_hours_in_local_time():
@@ -136,7 +134,7 @@ def test_a_bad_roll_names_the_field(kind, moment, field):
 
 # ---------------------------------------------------------------- 零报告制
 def quiet(kind, moment):
-    return rules.take_roll("SB01", kind, moment, ["S1", "S3"], (), {"S1": seen("S1", "in", at(23, 22))}, FRESH)
+    return rules.take_roll("SB01", kind, moment, 2, (), {"S1": seen("S1", "in", at(23, 22))}, FRESH)
 
 
 def test_a_quiet_night_still_has_its_report_with_zero_rows():
@@ -147,9 +145,8 @@ def test_a_quiet_night_still_has_its_report_with_zero_rows():
 
 
 def test_the_report_lists_late_returns_before_the_morning_roll_the_not_returned_and_readers_behind():
-    swipes = [entry("S6", at(23, 23, 40)), entry("S2", at(24, 6, 10))]  # S2 after the morning roll: not late
     presence = {**PRESENCE, "S6": seen("S6", "in", at(23, 23, 40))}
-    curfew = take(presence=presence, swipes=swipes)
+    curfew = take(presence=presence, earlier=take())
     morning = take(RollKind.MORNING, MORNING, presence, {**FRESH, "SB01-B": None}, previous={"S2": 1})
     report = rules.zero_report(curfew, morning)
     assert [(r["kind"], r["roll"], r["resident_id"], r["time"], r["last_exit"], r["nights"], r["reader_id"],
@@ -165,7 +162,7 @@ def test_the_report_lists_late_returns_before_the_morning_roll_the_not_returned_
 def test_the_report_needs_the_same_buildings_curfew_then_morning_roll():
     curfew, morning = quiet("curfew", CURFEW), quiet("morning", MORNING)
     for first, second, field in ((morning, morning, "curfew"), (curfew, curfew, "morning"),
-                                 (curfew, rules.take_roll("SB02", "morning", MORNING, (), (), {}, {}), "morning")):
+                                 (curfew, rules.take_roll("SB02", "morning", MORNING, 0, (), {}, {}), "morning")):
         with pytest.raises(ValidationError) as caught:
             rules.zero_report(first, second)
         assert caught.value.field == field

@@ -6,18 +6,22 @@ settled answer; ``resolved_since`` names the flags that disappeared (the alarms 
 
 Rules, exactly:
 
-- **Expected** are the residents with a bed in the building. One covered by an approved leave at
-  the roll moment is excused (``on_leave``) whatever the gates say.
-- **State at the roll**, from the resident's Presence (their newest swipe anywhere, as known now):
-  no swipe ever: in (expected in unless on leave; listed in ``assumed_in`` for the manager to check);
+- **Expected** are the residents with a bed in the building (a count: the roll never reads the whole
+  roster). One covered by an approved leave at the roll moment is excused (``on_leave``) whatever the
+  gates say.
+- **Candidates**: only residents who may be out are looked at: those the sparse "who is out" index
+  lists now, plus those an earlier evaluation of the same roll flagged (``earlier``). Everybody else's
+  newest swipe puts them at home, so they are present.
+- **State at the roll**, from a candidate's Presence (their newest swipe anywhere, as known now):
   newest swipe at another building's gate: out (an entry elsewhere is not being home), last exit
   unknown; newest swipe at this building before the roll: its direction; at or after the roll: the
   opposite (an exit is made from inside, an entry from outside), so a roll re-run later does not flag
-  those who left for class, and a late return stays flagged for the roll, with ``returned_at``.
+  those who left for class. A resident flagged by an earlier evaluation whose newest swipe is after the
+  roll stays flagged (they were out at the roll; only a swipe from before it, uploaded late, clears them).
 - **Not returned** (未归): out at the roll. ``nights`` counts consecutive nights absent: the previous
   night's count (``previous``: resident -> nights) plus one; a night home or on leave ends the streak.
-- **Late returns** (晚归, curfew roll only): every entry at this building's gates at or after the roll
-  by an expected resident not on leave at that moment, from the night's swipes passed in.
+  ``returned_at``/``reader_id``: their first entry at this building after the roll, once seen.
+- **Late returns** (晚归, curfew roll only): the residents not back by curfew who have come in since.
 - **Provisional**: a reader of the building whose watermark (the time its data is complete to) is
   before the roll moment, or unknown, may still hold swipes from before it; the result names it.
 - **Zero report**: one per building per night, from its curfew and morning rolls: late returns before
@@ -35,8 +39,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from houqin.clock import CAMPUS_TZ, at_local, local_day, parse_iso, to_iso
-from houqin.domain.dorm_reports import IN, LATE_RETURN, OUT, Hours, SwipeRecord
-from houqin.domain.leave import LeaveRequest, on_leave
+from houqin.domain.dorm_reports import IN, LATE_RETURN, OUT, Hours
+from houqin.domain.leave import LeaveRequest
 from houqin.domain.swipes import Presence
 from houqin.errors import Conflict, ValidationError
 
@@ -56,6 +60,7 @@ class NotReturned:
     last_exit: datetime | None  # their exit from this building before the roll; None: not known
     nights: int  # consecutive nights absent, this one included
     returned_at: datetime | None = None  # seen coming in after the roll
+    reader_id: str | None = None  # the reader of that entry
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,6 @@ class RollResult:
     expected: int
     present: int
     on_leave: tuple[str, ...]
-    assumed_in: tuple[str, ...]  # present without any swipe on record
     not_returned: tuple[NotReturned, ...]
     late_returns: tuple[LateReturn, ...]
     readers_behind: tuple[Behind, ...]
@@ -102,7 +106,7 @@ class RollResult:
     @property
     def counts(self) -> dict[str, int]:
         return {"expected": self.expected, "present": self.present, "on_leave": len(self.on_leave),
-                "assumed_in": len(self.assumed_in), "not_returned": len(self.not_returned),
+                "not_returned": len(self.not_returned),
                 "still_out": sum(n.returned_at is None for n in self.not_returned),
                 "late_returns": len(self.late_returns), "readers_behind": len(self.readers_behind)}
 
@@ -115,15 +119,15 @@ def roll_moment(night: date, kind: RollKind | str, hours: Hours, tz: ZoneInfo = 
     return at_local(night + timedelta(days=int(hours.closes < hours.morning_roll)), hours.closes, tz)
 
 
-def take_roll(building_id: str, kind: RollKind | str, at: datetime, expected: Iterable[str],
+def take_roll(building_id: str, kind: RollKind | str, at: datetime, expected: int,
               leaves: Iterable[LeaveRequest], presence: Mapping[str, Presence],
               watermarks: Mapping[str, str | None], previous: Mapping[str, int] | None = None,
-              swipes: Iterable[SwipeRecord] = ()) -> RollResult:
+              earlier: RollResult | None = None) -> RollResult:
     """The roll at ``at`` as known now (rules in the module docstring).
 
-    ``presence``: resident -> their Presence (missing: no swipe ever); ``watermarks``: each reader of
-    the building -> its watermark; ``swipes``: the night's swipes, up to the morning roll (optional:
-    late returns and ``returned_at`` come from them).
+    ``expected``: how many residents have a bed in the building; ``leaves``: the building's leave
+    requests; ``presence``: resident -> Presence of the candidates (who the "out" index lists, and who
+    ``earlier`` flagged); ``watermarks``: each reader of the building -> its watermark.
     """
     try:
         kind = RollKind(kind)
@@ -131,32 +135,30 @@ def take_roll(building_id: str, kind: RollKind | str, at: datetime, expected: It
         raise ValidationError(f"kind must be one of {', '.join(RollKind)}", field="kind") from None
     if at.tzinfo is None:
         raise ValidationError("the roll moment needs a time zone", field="at")
+    if expected < 0:
+        raise ValidationError("expected must be zero or more", field="expected")
+    if earlier is not None and (earlier.building_id, earlier.kind, earlier.at) != (building_id, kind, at):
+        raise ValidationError("the earlier result must be of the same roll", field="earlier")
     leaves, previous = tuple(leaves), previous or {}
-    members = set(expected)
-    residents = sorted(members)
-    entries = sorted((s for s in swipes if s.direction == IN and s.building_id == building_id and s.ts >= at
-                      and s.resident_id in members and not on_leave(leaves, s.resident_id, s.ts)),
-                     key=lambda s: (s.ts, s.reader_id))
-    first_entry: dict[str, datetime] = {}
-    for s in entries:
-        first_entry.setdefault(s.resident_id or "", s.ts)
-    excused, assumed, flagged = [], [], []
-    for resident_id in residents:
-        seen = presence.get(resident_id)
-        if on_leave(leaves, resident_id, at):
-            excused.append(resident_id)
-        elif seen is None:
-            assumed.append(resident_id)
-        else:
-            state, last_exit = _at_roll(seen, building_id, at)
-            if state == OUT:
-                back = first_entry.get(resident_id) or _entry_after(seen, building_id, at)
-                flagged.append(NotReturned(resident_id, last_exit, previous.get(resident_id, 0) + 1, back))
+    excused = tuple(sorted({leave.resident_id for leave in leaves if leave.covers(at)}))
+    before = {n.resident_id: n for n in earlier.not_returned} if earlier else {}
+    flagged = []
+    for resident_id in sorted(set(presence) - set(excused)):
+        seen = presence[resident_id]
+        state, last_exit = _at_roll(seen, building_id, at)
+        known = before.get(resident_id)
+        if known is not None and parse_iso(seen.last_ts) >= at:  # out at the roll, seen since
+            state, last_exit = OUT, known.last_exit
+        if state == OUT:
+            back, via = (known.returned_at, known.reader_id) if known and known.returned_at else _entry_after(
+                seen, building_id, at)
+            flagged.append(NotReturned(resident_id, last_exit, previous.get(resident_id, 0) + 1, back, via))
     behind = tuple(Behind(reader_id, mark) for reader_id, mark in sorted(watermarks.items())
                    if mark is None or parse_iso(mark) < at)
-    late = tuple(LateReturn(s.resident_id or "", s.ts, s.reader_id) for s in entries if kind == RollKind.CURFEW)
-    return RollResult(building_id, kind, at, len(residents), len(residents) - len(excused) - len(flagged),
-                      tuple(excused), tuple(assumed), tuple(flagged), late, behind)
+    late = tuple(sorted((LateReturn(n.resident_id, n.returned_at, n.reader_id or "") for n in flagged
+                         if n.returned_at and kind == RollKind.CURFEW), key=lambda r: (r.at, r.resident_id)))
+    return RollResult(building_id, kind, at, expected, max(0, expected - len(excused) - len(flagged)), excused,
+                      tuple(flagged), late, behind)
 
 
 def resolved_since(old: RollResult, new: RollResult) -> tuple[str, ...]:
@@ -176,9 +178,12 @@ def _at_roll(seen: Presence, building_id: str, at: datetime) -> tuple[str, datet
     return (OUT if seen.state == IN else IN), None
 
 
-def _entry_after(seen: Presence, building_id: str, at: datetime) -> datetime | None:
+def _entry_after(seen: Presence, building_id: str, at: datetime) -> tuple[datetime | None, str | None]:
+    """The return after the roll the presence shows: its time and reader (None, None when not back)."""
     ts = parse_iso(seen.last_ts)
-    return ts if seen.building_id == building_id and seen.state == IN and ts >= at else None
+    if seen.building_id == building_id and seen.state == IN and ts >= at:
+        return ts, seen.reader_id
+    return None, None
 
 
 # ---------------------------------------------------------------- 零报告制
