@@ -237,6 +237,10 @@ class Plan:
         expected[BACKLOG_READER]["duplicates"] += self.backlog_repeats
         return {reader: dict(counts) for reader, counts in expected.items()}
 
+    def building_of(self) -> dict[str, str]:
+        """Each reader's building (its progress is stored under it)."""
+        return {swipe.reader_id: swipe.building_id for swipe in self.unique}
+
 
 def at(day: date, moment: clock_time) -> datetime:
     from houqin.clock import at_local
@@ -328,8 +332,9 @@ def reset_presence(cloud: LocalCloud, data: Any, day: date, threads: int) -> int
     return len(items)
 
 
-def progress_items(client: Any, table: str, readers: list[str]) -> dict[str, dict[str, Any]]:
-    keys = [{"pk": {"S": f"READER#{r}"}, "sk": {"S": "PROGRESS"}} for r in readers]
+def progress_items(client: Any, table: str, readers: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The stored progress of ``readers`` (reader id -> its building), by reader id."""
+    keys = [{"pk": {"S": f"READERS#{b}"}, "sk": {"S": f"READER#{r}"}} for r, b in sorted(readers.items())]
     found: dict[str, dict[str, Any]] = {}
     for batch in chunks(keys, 100):
         pending: dict[str, Any] = {table: {"Keys": batch, "ConsistentRead": True}}
@@ -423,7 +428,8 @@ def phase_a(cloud: LocalCloud, plan: Plan, threads: int, stall_s: float, wait_s:
     client = dynamodb(cloud, threads)
     swipes_table = cloud.template.physical_name("SwipesTable")
     expected = plan.per_reader()
-    readers = sorted(expected)
+    building_of = plan.building_of()
+    readers = {r: building_of[r] for r in sorted(expected)}  # reader -> its building (where its progress is)
     before = {r: counts_of(i) for r, i in progress_items(client, swipes_table, readers).items()}
     poller = next(p for p in cloud.pollers if p.function.logical_id == FUNCTION)
     batches, restore = observe_batches(cloud)
@@ -567,7 +573,9 @@ def checks(cloud: LocalCloud, data: Any, plan: Plan, a: dict[str, Any], run_star
                               KeyConditionExpression="gsi1pk = :k",
                               ExpressionAttributeValues={":k": {"S": f"GATE#{b}#{d.isoformat()}"}})
                   for b in buildings for d in days)
-    after = {r: counts_of(i) for r, i in progress_items(client, swipes_table, sorted(a["expected"])).items()}
+    building_of = plan.building_of()
+    after = {r: counts_of(i) for r, i in progress_items(client, swipes_table,
+                                                        {r: building_of[r] for r in a["expected"]}).items()}
     progress = {}
     for reader, expected in a["expected"].items():
         got = {k: after.get(reader, {}).get(k, 0) - a["before"].get(reader, {}).get(k, 0)
@@ -759,7 +767,7 @@ def phase_b(cloud: LocalCloud, data: Any, day: date, count: int, per_message: in
         new_total, new_parts, new_failures, reader_batches = run("new")
         repeat_total, repeat_parts, repeat_failures, _ = run("repeat")
         errors = meter.errors
-    progress = progress_items(dynamodb(cloud), cloud.template.physical_name("SwipesTable"), sorted(readers))
+    progress = progress_items(dynamodb(cloud), cloud.template.physical_name("SwipesTable"), readers)
     counted = {r: counts_of(progress.get(r)) for r in readers}
 
     def per_swipe(total: Mapping[str, Any], parts: Mapping[str, Counter]) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def load(data: Any, now: datetime) -> dict[str, int]:
                 if demo_swipe.resident_id and (demo_swipe.resident_id not in latest
                                                or latest[demo_swipe.resident_id].ts < demo_swipe.ts):
                     latest[demo_swipe.resident_id] = demo_swipe
-            item = swipes.reader_progress(reader_id)
+            item = swipes.reader_progress(reader_id, building_of[reader_id])
             item.set(progress)
             progress_writer.save(item)
     with dorms.Presence.batch_write() as writer:

@@ -187,8 +187,9 @@ def test_a_record_that_fails_stays_on_the_queue_alone_while_its_batchmate_is_sto
     profiles = {r: dynamodb.get_item(TableName="houqin-DormsTable", Key={"pk": {"S": f"RES#{r}"},
                                                                          "sk": {"S": "PROFILE"}})["Item"]
                 for r in ("S00003", "S00004")}
-    reader = f"{profiles['S00003']['building_id']['S']}-A"
-    progress_key = {"pk": {"S": f"READER#{reader}"}, "sk": {"S": "PROGRESS"}}
+    building = profiles["S00003"]["building_id"]["S"]
+    reader = f"{building}-A"
+    progress_key = {"pk": {"S": f"READERS#{building}"}, "sk": {"S": f"READER#{reader}"}}
 
     def progress():
         item = dynamodb.get_item(TableName="houqin-SwipesTable", Key=progress_key, ConsistentRead=True)["Item"]

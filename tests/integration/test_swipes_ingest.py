@@ -44,7 +44,7 @@ def test_a_message_is_stored_with_presence_and_reader_progress(fn):
     presence = dorms.building_presence("SB01")
     assert (presence["S1"].state, presence["S1"].last_ts) == ("out", "2026-11-19T23:58:00.000Z")
     assert presence["S2"].state == "in" and presence["S2"].reader_id == "SB01-A"
-    progress = swipes.reader_progress("SB01-A").progress()
+    progress = swipes.reader_progress("SB01-A", "SB01").progress()
     assert (progress.max_seq, progress.gaps, progress.watermark) == (2, (), "2026-11-20T00:00:00.000Z")
     assert (progress.messages, progress.swipes, progress.duplicates) == (1, 2, 0)
 
@@ -60,7 +60,7 @@ def test_a_replay_days_later_changes_nothing(fn):
     assert [(s.pk, s.ts, s.received_at) for s in stored_day()] == before
     assert len(before) == 5
     assert dorms.building_presence("SB01")["S1"].last_ts == presence_before
-    progress = swipes.reader_progress("SB01-A").progress()
+    progress = swipes.reader_progress("SB01-A", "SB01").progress()
     assert (progress.swipes, progress.duplicates) == (5, 7)
 
 
@@ -68,7 +68,7 @@ def test_a_seq_twice_in_one_message_is_stored_once_and_counted_as_a_repeat(fn):
     twice = swipe(3, S1_CARD, "out", T0 - timedelta(minutes=1))
     run(fn, record(message("SB01-A", T0, [twice, swipe(4, S2_CARD, "in", T0), twice]), T0))
     assert len(stored_day()) == 2
-    progress = swipes.reader_progress("SB01-A").progress()
+    progress = swipes.reader_progress("SB01-A", "SB01").progress()
     assert (progress.swipes, progress.duplicates) == (2, 1)
 
 
@@ -157,10 +157,10 @@ def test_a_retry_finishes_presence_when_the_first_attempt_failed_after_storing_t
     assert run(fn, record(body, T0, "m")) == {"batchItemFailures": []}
     assert dorms.building_presence("SB01")["S1"].state == "out"
     assert len(stored_day()) == 1
-    progress = swipes.reader_progress("SB01-A").progress()
+    progress = swipes.reader_progress("SB01-A", "SB01").progress()
     assert (progress.swipes, progress.duplicates, progress.max_seq) == (1, 0, 7)  # the retry's swipe is new
     run(fn, record(body, T0 + timedelta(hours=1), "replay"))  # another message with it: a repeat
-    assert swipes.reader_progress("SB01-A").progress().duplicates == 1
+    assert swipes.reader_progress("SB01-A", "SB01").progress().duplicates == 1
 
 
 def test_near_its_timeout_the_function_leaves_the_remaining_records_for_the_next_delivery(fn):
@@ -187,11 +187,11 @@ def test_gaps_and_watermark_follow_an_offline_backlog(fn):
     run(fn, record(message("SB02-A", t[2], [swipe(1, S1_CARD, "in", t[1]), swipe(2, S1_CARD, "out", t[2])]), t[2]))
     # live swipes resume at seq 5: 3 and 4 are still on the reader
     run(fn, record(message("SB02-A", t[6], [swipe(5, S2_CARD, "in", t[6])]), t[6]))
-    progress = swipes.reader_progress("SB02-A").progress()
+    progress = swipes.reader_progress("SB02-A", "SB02").progress()
     assert [(g.first, g.last) for g in progress.gaps] == [(3, 4)]
     assert progress.watermark == "2026-11-20T00:02:00.000Z"  # complete only up to seq 2
     run(fn, record(message("SB02-A", t[9], [swipe(4, S3_CARD, "out", t[4]), swipe(3, S3_CARD, "in", t[3])]), t[9]))
-    progress = swipes.reader_progress("SB02-A").progress()
+    progress = swipes.reader_progress("SB02-A", "SB02").progress()
     assert progress.gaps == () and progress.watermark == "2026-11-20T00:09:00.000Z"
     assert progress.max_seq == 5
 
@@ -203,3 +203,20 @@ def test_a_failed_progress_save_fails_that_readers_records_only(fn, monkeypatch)
                    record(message("SB01-B", T0, [swipe(1, S2_CARD, "in", T0)]), T0, "b"))
     assert response == {"batchItemFailures": [{"itemIdentifier": "b"}]}
     assert len(stored_day()) == 2  # the swipes are in; the retry only advances the progress
+
+
+def test_a_buildings_reader_progress_is_one_partition(fn):
+    run(fn, record(message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0)]), T0, "a"),
+        record(message("SB01-B", T0, [swipe(1, S2_CARD, "in", T0), swipe(3, S2_CARD, "out", T0)]), T0, "b"),
+        record(message("SB02-A", T0, [swipe(1, S3_CARD, "in", T0)]), T0, "c"))
+    sb01 = swipes.building_progress("SB01")
+    assert set(sb01) == {"SB01-A", "SB01-B"}
+    assert {(i.pk, i.sk, i.building_id) for i in sb01.values()} == {("READERS#SB01", "READER#SB01-A", "SB01"),
+                                                                      ("READERS#SB01", "READER#SB01-B", "SB01")}
+    assert sb01["SB01-B"].progress().missing == 1
+    assert sb01["SB01-B"].progress() == swipes.reader_progress("SB01-B", "SB01").progress()
+    assert set(swipes.building_progress("SB02")) == {"SB02-A"}
+    assert swipes.building_progress("SB09") == {}
+    fresh = swipes.reader_progress("SB09-A", "SB09")  # none yet: a fresh item under the building
+    assert (fresh.pk, fresh.sk, fresh.building_id, fresh.progress().messages) == ("READERS#SB09", "READER#SB09-A",
+                                                                                  "SB09", 0)

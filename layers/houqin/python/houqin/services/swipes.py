@@ -39,6 +39,7 @@ class Ingested:
     message_id: str
     received_at: datetime
     message: Message | None = None  # set once the message is readable and its reader known
+    building_id: str | None = None  # the reader's building, set with ``message`` (its progress is kept there)
     new: list[tuple[int, datetime]] = field(default_factory=list)  # (seq, ts) stored for the first time
     duplicates: int = 0
     late: int = 0
@@ -80,7 +81,7 @@ def ingest(body: str, message_id: str, received_at: datetime, directory: Directo
         _quarantine(result, [Rejected(f"unknown reader {message.reader_id!r}: register it first", "reader_id",
                                       body)], message.reader_id)
         return result
-    result.message = message
+    result.message, result.building_id = message, reader.building_id
     if message.rejected:
         _quarantine(result, list(message.rejected), message.reader_id)
     firsts = list({swipe.seq: swipe for swipe in reversed(message.swipes)}.values())  # a seq twice: the first
@@ -140,14 +141,14 @@ def _quarantine(result: Ingested, rejected: list[Rejected], reader_id: str | Non
 
 def record_progress(results: Iterable[Ingested]) -> list[str]:
     """Advance each reader's progress once for the batch; the message ids whose reader could not be saved."""
-    by_reader: dict[str, list[tuple[Message, Ingested]]] = defaultdict(list)
+    by_reader: dict[tuple[str, str], list[tuple[Message, Ingested]]] = defaultdict(list)
     for result in results:
-        if result.message:
-            by_reader[result.message.reader_id].append((result.message, result))
+        if result.message and result.building_id:
+            by_reader[result.message.reader_id, result.building_id].append((result.message, result))
     failed: list[str] = []
-    for reader_id, done in by_reader.items():
+    for (reader_id, building_id), done in by_reader.items():
         try:
-            saved = _advance(reader_id, done)
+            saved = _advance(reader_id, building_id, done)
         except Exception:
             log.exception("saving progress of reader %s failed", reader_id)
             saved = False
@@ -156,9 +157,9 @@ def record_progress(results: Iterable[Ingested]) -> list[str]:
     return failed
 
 
-def _advance(reader_id: str, done: list[tuple[Message, Ingested]]) -> bool:
+def _advance(reader_id: str, building_id: str, done: list[tuple[Message, Ingested]]) -> bool:
     for _ in range(PROGRESS_ATTEMPTS):  # another batch of this reader may be saving at the same moment
-        item = swipes.reader_progress(reader_id, consistent=True)
+        item = swipes.reader_progress(reader_id, building_id, consistent=True)
         progress: ReaderProgress = item.progress()
         for message, result in sorted(done, key=lambda pair: pair[0].sent_at):
             progress = progress.advance(result.new, message.sent_at, result.received_at,
@@ -232,8 +233,10 @@ def reader_progress(principal: Principal, building_id: str) -> list[dict[str, ob
     if not principal.has_role(*GATE_STAFF):
         dorm_access.building(principal, building_id)  # 404 unless it is the caller's building
     readers = dorms.readers_of_building(building_id)
+    stored = swipes.building_progress(building_id)  # one Query for every reader's progress
     return [{"reader_id": r.reader_id, "building_id": r.building_id, "entrance": r.entrance,
-             **swipes.reader_progress(r.reader_id).progress().as_dict()} for r in readers]
+             **(stored[r.reader_id].progress() if r.reader_id in stored else ReaderProgress()).as_dict()}
+            for r in readers]
 
 
 def quarantined(principal: Principal, day: date, limit: int, cursor: str | None) -> Page:

@@ -7,7 +7,9 @@ Access patterns (Queries and GetItems only):
   - one resident's swipes that day .... gsi1sk begins_with "RES#<resident>#" (in time order)
   - unknown cards / visitors that day . gsi1sk begins_with "CARD#"
 - quarantined input of a day .......... pk = "QUARANTINE#<local day received>", sk = "<received_at>#<msg>#<n>"
-- a reader's progress ................. pk = "READER#<reader>", sk = "PROGRESS"
+- a reader's progress ................. pk = "READERS#<building>", sk = "READER#<reader>"
+- progress of a building's readers .... pk = "READERS#<building>", sk begins_with "READER#" (one Query:
+                                        the night roll and silent-reader alarms read all watermarks)
 
 Cost: a new swipe is one 1 KB put plus its one index copy (2 WCU); a repeat is one refused
 conditional put (1 WCU). The gate-day index is the only one: per-resident history and every
@@ -91,6 +93,7 @@ class QuarantineItem(SwipesTable):
 
 class ReaderProgressItem(SwipesTable):
     reader_id = UnicodeAttribute()
+    building_id = UnicodeAttribute()  # the reader's building (its partition)
     max_seq = NumberAttribute(null=True)
     max_seq_ts = UnicodeAttribute(null=True)
     gaps = JSONAttribute(default=list)
@@ -138,9 +141,22 @@ def quarantined(day: date, *, limit: int, cursor: str | None) -> Page:
                       scan_index_forward=False)
 
 
-def reader_progress(reader_id: str, consistent: bool = False) -> ReaderProgressItem:
-    found = find(ReaderProgressItem, key("READER", reader_id), "PROGRESS", consistent_read=consistent)
-    return found or ReaderProgressItem(pk=key("READER", reader_id), sk="PROGRESS", reader_id=reader_id)
+def progress_key(building_id: str) -> str:
+    """The partition holding the progress of every reader of a building."""
+    return key("READERS", building_id)
+
+
+def reader_progress(reader_id: str, building_id: str, consistent: bool = False) -> ReaderProgressItem:
+    """A reader's progress; a fresh (unsaved) item when it has none yet."""
+    found = find(ReaderProgressItem, progress_key(building_id), key("READER", reader_id), consistent_read=consistent)
+    return found or ReaderProgressItem(pk=progress_key(building_id), sk=key("READER", reader_id),
+                                       reader_id=reader_id, building_id=building_id)
+
+
+def building_progress(building_id: str) -> dict[str, ReaderProgressItem]:
+    """The progress of every reader of a building that has any, by reader id (one Query)."""
+    items = ReaderProgressItem.query(progress_key(building_id), ReaderProgressItem.sk.startswith("READER#"))
+    return {item.reader_id: item for item in items}
 
 
 def save_progress(item: ReaderProgressItem) -> bool:
