@@ -186,7 +186,7 @@ class Template:
             return arns[kind]
         if attribute == "Arn" and kind == "AWS::Cognito::UserPool":
             return f"arn:aws:cognito-idp:{self.region}:{ACCOUNT}:userpool/{self.ref(logical_id)}"
-        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+        if (kind, attribute) in (("AWS::SQS::Queue", "QueueName"), ("AWS::SNS::Topic", "TopicName")):
             return name
         if kind == "AWS::SQS::Queue" and attribute == "QueueUrl":
             return self.ref(logical_id)

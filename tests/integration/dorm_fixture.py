@@ -7,6 +7,7 @@ Readers SB01-A, SB01-B, SB02-A. Managers M1 runs SB01, M2 runs SB02. Counsellor 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
@@ -35,9 +36,11 @@ LEADER, ADMIN, DISPATCHER = User("L1", "leader"), User("A1", "admin"), User("D1"
 
 def build() -> None:
     items: list = [dorms.Campus.make("SB", "松北")]
-    items += [dorms.Building.make("SB01", "SB", "松北一公寓", 6), dorms.Building.make("SB02", "SB", "松北二公寓", 6)]
-    rooms = [("SB01", "101", 1, "M"), ("SB01", "102", 1, "M"), ("SB01", "201", 2, "F"), ("SB02", "101", 1, "M")]
     placed = {r[7]: r[0] for r in RESIDENTS if r[7]}
+    occupied = Counter(building_id for building_id, _, _ in placed)
+    items += [dorms.Building.make("SB01", "SB", "松北一公寓", 6, occupied["SB01"]),
+              dorms.Building.make("SB02", "SB", "松北二公寓", 6, occupied["SB02"])]
+    rooms = [("SB01", "101", 1, "M"), ("SB01", "102", 1, "M"), ("SB01", "201", 2, "F"), ("SB02", "101", 1, "M")]
     for building_id, room_no, floor, gender in rooms:
         items.append(dorms.Room.make(building_id, room_no, floor, gender, 2))
         for bed in (1, 2):

@@ -11,7 +11,7 @@ from houqin.domain.alarms import AlarmState, EscalationPolicy, Recipient, Resolu
 from houqin.errors import Conflict, ValidationError
 
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai: the curfew roll
-KEY = "curfew_roll#S00001#2026-11-23"
+KEY = "curfew_roll~S00001~2026-11-23"
 WITH_PARENT = EscalationPolicy(notify_parent=True)
 
 
@@ -33,7 +33,7 @@ def test_a_new_alarm_is_open_under_its_deterministic_key():
     assert (event.action, event.by, event.from_state, event.to_state) == ("raise", "system", None, "open")
 
 
-@pytest.mark.parametrize(("check", "subject", "period"), [("", "S1", "d"), ("c", "S#1", "d"), ("c", "S1", "")])
+@pytest.mark.parametrize(("check", "subject", "period"), [("", "S1", "d"), ("c", "S~1", "d"), ("c", "S1", "")])
 def test_a_key_part_must_be_non_empty_and_free_of_the_separator(check, subject, period):
     with pytest.raises(ValidationError):
         rules.alarm_key(check, subject, period)

@@ -37,7 +37,7 @@ from houqin.errors import Conflict, ValidationError
 
 SYSTEM = "system"
 MAX_NOTE = 500
-KEY_SEPARATOR = "#"
+KEY_SEPARATOR = "~"  # URL-safe: the id travels in paths (/alarms/{alarm_id})
 
 
 class AlarmState(StrEnum):
@@ -62,6 +62,7 @@ class Resolution(StrEnum):
 
 class Recipient(StrEnum):
     DUTY_DESK = "duty_desk"
+    REPAIR_POINT = "repair_point"
     DORM_MANAGER = "dorm_manager"
     COUNSELLOR = "counsellor"
     PARENT = "parent"
@@ -69,13 +70,14 @@ class Recipient(StrEnum):
 
 # How a notification names a check and a severity; an unknown (newly plugged-in) check shows its own name.
 CHECK_TITLES = {"curfew_roll": ("未按时归寝", "not back by curfew"),
+                "night_out": ("夜不归宿", "out all night"),
                 "overdue_repair": ("维修超时", "repair overdue"),
                 "silent_reader": ("门禁读卡器无数据", "gate reader silent")}
 SEVERITY_TITLES = {Severity.INFO: "提示", Severity.WARNING: "警告", Severity.CRITICAL: "紧急"}
 
 
 def alarm_key(check: str, subject: str, period: str) -> str:
-    """The alarm's identity, e.g. ``curfew_roll#S00001#2026-11-23``: the same inputs always give the same key."""
+    """The alarm's identity, e.g. ``curfew_roll~S00001~2026-11-23``: the same inputs always give the same key."""
     for name, value in (("check", check), ("subject", subject), ("period", period)):
         if not value or KEY_SEPARATOR in value:
             raise ValidationError(f"{name} must be non-empty and must not contain {KEY_SEPARATOR!r}", field=name)

@@ -30,7 +30,8 @@ LIST_ROLES = (Role.DORM_MANAGER, Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 SEE_ALL_BUILDINGS = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 WRITERS = (Role.DORM_MANAGER, Role.ADMIN)
 HHMM = r"([01]\d|2[0-3]):[0-5]\d"
-SETTINGS = ("curfew", "morning_roll", "opens", "closes")
+TIMES = ("curfew", "morning_roll", "opens", "closes")
+SETTINGS = (*TIMES, "notify_parent")  # notify_parent: the alarm ladder may call a resident's parent
 ID = r"[A-Za-z0-9_-]{1,40}"
 REQUEST_ID = r"[A-Za-z0-9_.:-]{8,80}"
 MAX_REASON = 200
@@ -142,11 +143,13 @@ def presence_view(seen: Presence | None) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------- building settings
 def put_settings(principal: Principal, building_id: str, body: Body) -> dict[str, Any]:
-    """Curfew, morning roll and gate hours (HH:MM campus time), by the building's manager or an admin."""
+    """Curfew (the alarm time), morning roll and gate hours (HH:MM campus time) and whether the alarm ladder
+    may call parents (optional, unchanged when left out), by the building's manager or an admin."""
     building = writable_building(principal, building_id)
-    times = {name: body.text(name, pattern=HHMM, max_length=5) for name in SETTINGS}
+    times: dict[str, Any] = {name: body.text(name, pattern=HHMM, max_length=5) for name in TIMES}
     if times["opens"] == times["closes"]:
         raise ValidationError("closes must differ from opens", field="closes")
+    times["notify_parent"] = body.boolean("notify_parent", default=bool(building.notify_parent))
     store.save_settings(building_id, times)
     for name, value in times.items():
         setattr(building, name, value)

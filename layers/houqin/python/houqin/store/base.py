@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from houqin.errors import Conflict
@@ -55,6 +56,20 @@ def find(model: type[_M], hash_key: str, range_key: str, consistent_read: bool =
         return model.get(hash_key, range_key, consistent_read=consistent_read)
     except model.DoesNotExist:
         return None
+
+
+def mixed_query(table: type[Model], hash_key: str, model_of: Callable[[str], type[Model] | None],
+                range_key_condition: Any = None, consistent_read: bool = False) -> Iterator[Model]:
+    """Query one partition holding several item types: ``model_of(sort key)`` names each item's model
+    (None skips it)."""
+    def load(raw: dict[str, Any]) -> Model | None:
+        model = model_of(raw["sk"]["S"])
+        return model.from_raw_data(raw) if model else None
+
+    found = ResultIterator(table._get_connection().query, (hash_key,),  # noqa: SLF001
+                           {"range_key_condition": range_key_condition, "consistent_read": consistent_read},
+                           map_fn=load)
+    return (item for item in found if item is not None)
 
 
 def condition_held(write: Callable[[], object]) -> bool:

@@ -11,9 +11,12 @@ Access patterns (Queries and GetItems only):
 - readers of a building ............... GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "READER#"
 - reader .............................. pk = "READER#<reader>", sk = "META"
 - presence of a building's residents .. pk = "BLDG#<home building>", sk begins_with "PRES#" (the map: one Query)
+- who is out (the night roll) ......... GSI3 gsi3pk = "OUT#<home building>#<shard>", gsi3sk = "<resident>": sparse,
+                                        only while the newest swipe is an exit or at another building's gate
 - buildings a dorm manager runs ....... pk = "MANAGER#<staff>", sk begins_with "BLDG#"
 - managers of a building .............. GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "MANAGER#"
 - a counsellor's students (scope) ..... pk = "COUNSELLOR#<person>", sk = "SCOPE"
+- a department's counsellors .......... GSI1 gsi1pk = "DEPT#<department>", gsi1sk begins_with "COUNSELLOR#"
 - a resident's bed history ............ pk = "RES#<resident>", sk begins_with "BEDLOG#" (time order)
 - a building's check-ins/outs/moves ... GSI1 gsi1pk = "BEDLOG#<building>", gsi1sk = "<at>#<resident>"
 - an automatic assignment's result .... pk = "ASSIGNMENT#<request id>", sk = "RESULT" (idempotency)
@@ -23,19 +26,30 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.attributes import BinaryAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from houqin.store.base import Gsi1, Gsi2, condition_failed, condition_held, find, key, table_base, versioned_transaction
+from houqin.store.base import (
+    Gsi1,
+    Gsi2,
+    Gsi3,
+    condition_failed,
+    condition_held,
+    find,
+    key,
+    mixed_query,
+    table_base,
+    versioned_transaction,
+)
 from houqin.store.paging import Page, query_page
 
 DormsTable = table_base("DormsTable", "dorms")
@@ -55,19 +69,22 @@ class Building(DormsTable):
     campus_id = UnicodeAttribute()
     name = UnicodeAttribute()
     floors = NumberAttribute()
+    occupied = NumberAttribute(default=0)  # beds taken: the night roll's expected count (kept by the bed writes)
     curfew = UnicodeAttribute(default="23:00")  # local time of the night roll
     morning_roll = UnicodeAttribute(default="06:00")
     # Gate hours: an entry after closes or an exit before opens is a late return / early out (早出晚归).
     opens = UnicodeAttribute(default="06:00")
     closes = UnicodeAttribute(default="23:00")
+    notify_parent = BooleanAttribute(default=False)  # the alarm ladder may call a parent (the building's policy)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     by_campus = Gsi1()
 
     @classmethod
-    def make(cls, building_id: str, campus_id: str, name: str, floors: int) -> Building:
+    def make(cls, building_id: str, campus_id: str, name: str, floors: int, occupied: int = 0) -> Building:
         return cls(pk=key("BLDG", building_id), sk="META", building_id=building_id, campus_id=campus_id,
-                   name=name, floors=floors, gsi1pk=key("CAMPUS", campus_id), gsi1sk=key("BLDG", building_id))
+                   name=name, floors=floors, occupied=occupied, gsi1pk=key("CAMPUS", campus_id),
+                   gsi1sk=key("BLDG", building_id))
 
 
 class Room(DormsTable):
@@ -145,18 +162,46 @@ class Reader(DormsTable):
                    entrance=entrance, gsi1pk=key("BLDG", building_id), gsi1sk=key("READER", reader_id))
 
 
+OUT_SHARDS = 2  # "who is out" keys per building: a burst of returns at curfew spreads over them
+
+
 class Presence(DormsTable):
-    """A resident's newest swipe: in or out, when, where. Changed only by a newer swipe (see set_presence)."""
+    """A resident's newest swipe: in or out, when, where. Changed only by a newer swipe (see set_presence).
+
+    While they are out (their newest swipe an exit, or an entry at another building) the item carries the
+    sparse "who is out" index keys, so the night roll reads the few who are out, never the whole building.
+    """
 
     resident_id = UnicodeAttribute()
     state = UnicodeAttribute()  # "in" / "out"
     last_ts = UnicodeAttribute()
     reader_id = UnicodeAttribute()
     building_id = UnicodeAttribute()  # the gate's building (usually the home building)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    out_index = Gsi3()
 
     @staticmethod
     def keys(home_building_id: str, resident_id: str) -> tuple[str, str]:
         return key("BLDG", home_building_id), key("PRES", resident_id)
+
+    @staticmethod
+    def out_keys(home_building_id: str, resident_id: str, state: str, building_id: str) -> tuple[str, str] | None:
+        """The "who is out" index keys, or None while the resident is at home."""
+        if state == "in" and building_id == home_building_id:
+            return None
+        return out_partition(home_building_id, zlib.crc32(resident_id.encode()) % OUT_SHARDS), resident_id
+
+    @classmethod
+    def make(cls, home_building_id: str, resident_id: str, state: str, last_ts: str, reader_id: str,
+             building_id: str) -> Presence:
+        out = cls.out_keys(home_building_id, resident_id, state, building_id) or (None, None)
+        return cls(*cls.keys(home_building_id, resident_id), resident_id=resident_id, state=state, last_ts=last_ts,
+                   reader_id=reader_id, building_id=building_id, gsi3pk=out[0], gsi3sk=out[1])
+
+
+def out_partition(building_id: str, shard: int) -> str:
+    return key("OUT", building_id, shard)
 
 
 class ManagerBuilding(DormsTable):
@@ -180,11 +225,14 @@ class CounsellorScope(DormsTable):
     person_id = UnicodeAttribute()
     department = UnicodeAttribute()
     grades = ListAttribute(of=UnicodeAttribute, default=list)  # empty: every grade
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_department = Gsi1()
 
     @classmethod
     def make(cls, person_id: str, department: str, grades: list[str] | None = None) -> CounsellorScope:
         return cls(pk=key("COUNSELLOR", person_id), sk="SCOPE", person_id=person_id, department=department,
-                   grades=list(grades or []))
+                   grades=list(grades or []), gsi1pk=key("DEPT", department), gsi1sk=key("COUNSELLOR", person_id))
 
     def covers(self, resident: Resident) -> bool:
         return resident.department == self.department and (not self.grades or resident.grade in self.grades)
@@ -221,18 +269,35 @@ def set_presence(home_building_id: str, resident_id: str, state: str, ts: str, r
                  building_id: str) -> bool:
     """Record a swipe on the resident's presence if it is newer than the stored one; False for a late swipe.
 
-    One conditional UpdateItem (1 WCU): ``attribute_not_exists(last_ts) OR last_ts < :ts``, so a late
-    or replayed swipe can never roll the state back, whatever order the messages arrive in.
+    One conditional UpdateItem: ``attribute_not_exists(last_ts) OR last_ts < :ts``, so a late or
+    replayed swipe can never roll the state back, whatever order the messages arrive in. 1 WCU, plus
+    1 for the "who is out" index when the resident goes out or comes home (the entry is added or removed).
     """
     pk, sk = Presence.keys(home_building_id, resident_id)
+    out = Presence.out_keys(home_building_id, resident_id, state, building_id)
+    index = ([Presence.gsi3pk.set(out[0]), Presence.gsi3sk.set(out[1])] if out
+             else [Presence.gsi3pk.remove(), Presence.gsi3sk.remove()])
     return condition_held(lambda: Presence(pk, sk).update(
         actions=[Presence.resident_id.set(resident_id), Presence.state.set(state), Presence.last_ts.set(ts),
-                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id)],
+                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id), *index],
         condition=Presence.last_ts.does_not_exist() | (Presence.last_ts < ts)))
 
 
 def presence(home_building_id: str, resident_id: str, consistent: bool = False) -> Presence | None:
     return find(Presence, *Presence.keys(home_building_id, resident_id), consistent_read=consistent)
+
+
+def who_is_out(building_id: str) -> dict[str, Presence]:
+    """The residents of a building who are out now, by id: one Query per shard of the sparse index, so the
+    cost follows the number out, not the number of residents."""
+    return {p.resident_id: p for shard in range(OUT_SHARDS)
+            for p in Presence.out_index.query(out_partition(building_id, shard))}
+
+
+def presences(home_building_id: str, resident_ids: Iterable[str]) -> dict[str, Presence]:
+    """Some residents' presence (BatchGetItem): the roll re-reads only those an earlier evaluation flagged."""
+    keys = [Presence.keys(home_building_id, r) for r in set(resident_ids)]
+    return {p.resident_id: p for p in Presence.batch_get(keys)} if keys else {}
 
 
 def building_presence(building_id: str) -> dict[str, Presence]:
@@ -251,23 +316,21 @@ class BuildingPartition:
     presence: dict[str, Presence] = field(default_factory=dict)
 
 
-def _partition_item(raw: dict[str, Any]) -> DormsTable | None:
-    """The model of one raw item of a building partition, told apart by its sort key."""
-    sort_key = raw["sk"]["S"]
+def _partition_model(sort_key: str) -> type[DormsTable] | None:
+    """The model of an item of a building partition, told apart by its sort key."""
     if sort_key == "META":
-        return Building.from_raw_data(raw)
+        return Building
     if sort_key.startswith("PRES#"):
-        return Presence.from_raw_data(raw)
+        return Presence
     if sort_key.startswith("ROOM#"):
-        return Bed.from_raw_data(raw) if "#BED#" in sort_key else Room.from_raw_data(raw)
+        return Bed if "#BED#" in sort_key else Room
     return None  # an item type this module does not know (another feature's): not ours to show
 
 
 def building_partition(building_id: str, rooms_only: bool = False) -> BuildingPartition:
     """One Query of pk "BLDG#<building>" (paged by DynamoDB): everything, or only rooms and beds."""
     condition = Room.sk.startswith("ROOM#") if rooms_only else None
-    items = ResultIterator(Room._get_connection().query, (key("BLDG", building_id),),  # noqa: SLF001
-                           {"range_key_condition": condition}, map_fn=_partition_item)
+    items = mixed_query(DormsTable, key("BLDG", building_id), _partition_model, condition)
     partition = BuildingPartition()
     for item in items:
         if isinstance(item, Building):
@@ -296,6 +359,13 @@ def residents_of_building(building_id: str) -> list[Resident]:
     return list(Resident.by_building.query(key("BLDG", building_id), Resident.gsi1sk.startswith("RES#")))
 
 
+def counsellors_of(department: str, grade: str | None = None) -> list[str]:
+    """The counsellors looking after a department's students (of this grade, when they keep to some)."""
+    scopes = CounsellorScope.by_department.query(key("DEPT", department),
+                                                 CounsellorScope.gsi1sk.startswith("COUNSELLOR#"))
+    return sorted(s.person_id for s in scopes if not s.grades or grade in s.grades)
+
+
 def readers_of_building(building_id: str) -> list[Reader]:
     return list(Reader.by_building.query(key("BLDG", building_id), Reader.gsi1sk.startswith("READER#")))
 
@@ -320,7 +390,7 @@ def bed_history(resident_id: str, *, limit: int, cursor: str | None) -> Page:
                       range_key_condition=BedEvent.sk.startswith("BEDLOG#"), scan_index_forward=False)
 
 
-def save_settings(building_id: str, times: dict[str, str]) -> Building:
+def save_settings(building_id: str, times: dict[str, Any]) -> Building:
     building = Building(key("BLDG", building_id), "META")
     building.update(actions=[getattr(Building, name).set(value) for name, value in times.items()],
                     condition=Building.pk.exists())
@@ -365,6 +435,23 @@ def _free_bed(transaction: TransactWrite, resident_id: str, building_id: str, ro
                        condition=Bed.resident_id == resident_id)
 
 
+def _count(transaction: TransactWrite, changes: dict[str, int]) -> None:
+    """Keep each building's ``occupied`` in step with its beds (one update per building per transaction)."""
+    for building_id, delta in changes.items():
+        if delta:
+            transaction.update(Building(key("BLDG", building_id), "META"), actions=[Building.occupied.add(delta)],
+                               condition=Building.pk.exists())
+
+
+def count_occupied(building_id: str) -> int:
+    """Recount a building's taken beds from its partition and store it: for loaders that write beds directly."""
+    taken = sum(1 for bed in Bed.query(key("BLDG", building_id), Bed.sk.startswith("ROOM#"))
+                if "#BED#" in bed.sk and bed.resident_id)
+    Building(key("BLDG", building_id), "META").update(actions=[Building.occupied.set(taken)],
+                                                     condition=Building.pk.exists())
+    return taken
+
+
 def _log(transaction: TransactWrite, event: BedEvent) -> None:
     transaction.save(event, condition=BedEvent.sk.does_not_exist())
 
@@ -383,6 +470,7 @@ def check_in(resident_id: str, building_id: str, room_no: str, bed_no: int, even
         _take_bed(transaction, resident_id, building_id, room_no, bed_no)
         transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
                            condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
+        _count(transaction, {building_id: 1})
         _log(transaction, event)
 
 
@@ -395,6 +483,7 @@ def check_out(resident: Resident, event: BedEvent) -> None:
                            condition=_placed_at(building_id, room_no, bed_no))
         # The home building's map no longer shows them: their last swipe stays in the swipes table.
         transaction.delete(Presence(*Presence.keys(building_id, resident.resident_id)))
+        _count(transaction, {building_id: -1})
         _log(transaction, event)
 
 
@@ -409,10 +498,10 @@ def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current:
         if current is not None and to[0] != building_id:
             # Only the swipe we read moves: a newer one meanwhile makes this a 409 instead of being lost.
             transaction.delete(current, condition=Presence.last_ts == current.last_ts)
-            moved = Presence(*Presence.keys(to[0], resident.resident_id), resident_id=current.resident_id,
-                             state=current.state, last_ts=current.last_ts, reader_id=current.reader_id,
-                             building_id=current.building_id)
-            transaction.save(moved)
+            transaction.save(Presence.make(to[0], resident.resident_id, current.state, current.last_ts,
+                                           current.reader_id, current.building_id))
+        if to[0] != building_id:
+            _count(transaction, {building_id: -1, to[0]: 1})
         _log(transaction, event)
 
 
@@ -426,6 +515,7 @@ def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequenc
                 transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
                                    condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
                 _log(transaction, event)
+            _count(transaction, Counter(p[1] for p in placements))
     except TransactWriteError as exc:
         if condition_failed(exc):
             return False

@@ -1,0 +1,22 @@
+"""AlarmsFunction: the scheduled checks. Each schedule in template.yaml passes ``{"check": "<module>"}``
+(a module of houqin/checks/); ``houqin fire AlarmsFunction [--schedule NightRoll]`` runs them now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from houqin import checks
+from houqin.clock import Clock, SystemClock
+
+logger = Logger()
+clock: Clock = SystemClock()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    name = (event or {}).get("check")
+    summary = checks.run(name, clock.now())
+    logger.info("check done", extra={"check": name, **summary})
+    return {"check": name, **summary}

@@ -1,0 +1,76 @@
+"""Alarms by permission (list, detail, acknowledge, resolve), notifications sent, night rolls and zero reports.
+
+Every route here is declared in template.yaml (AlarmsApiFunction) with the same path and method.
+"""
+
+from __future__ import annotations
+
+from houqin.api import create_app, json_response, principal
+from houqin.clock import Clock, SystemClock, local_day
+from houqin.services import alarms as service
+from houqin.services import rolls
+from houqin.settings import settings
+from houqin.store.paging import page_limit
+from houqin.validation import Body, query_date, query_text
+
+app = create_app("houqin-alarms")
+clock: Clock = SystemClock()
+
+
+def _params() -> dict[str, str]:
+    return app.current_request.query_params or {}
+
+
+def _optional(name: str, pattern: str = r"[A-Za-z0-9_-]{1,40}") -> str | None:
+    return query_text(_params(), name, pattern) if name in _params() else None
+
+
+@app.route("/alarms", methods=["GET"])
+def list_alarms():
+    params = _params()
+    page = service.list_alarms(principal(app), service.parse_state(params.get("state")), _optional("building_id"),
+                               _optional("check"), page_limit(params), params.get("cursor"))
+    return json_response(page.body(lambda item: item.view()))
+
+
+@app.route("/alarms/{alarm_id}", methods=["GET"])
+def get_alarm(alarm_id: str):
+    return json_response(service.detail(principal(app), alarm_id))
+
+
+@app.route("/alarms/{alarm_id}/acknowledge", methods=["POST"])
+def acknowledge(alarm_id: str):
+    return json_response(service.acknowledge(principal(app), alarm_id, clock.now()))
+
+
+@app.route("/alarms/{alarm_id}/resolve", methods=["POST"])
+def resolve(alarm_id: str):
+    body = Body.parse(app.current_request.raw_body, ("note",))
+    return json_response(service.resolve(principal(app), alarm_id, body.text("note", max_length=500), clock.now()))
+
+
+@app.route("/notifications", methods=["GET"])
+def notifications():
+    params = _params()
+    day = query_date(params, "date") if "date" in params else local_day(clock.now(), settings().tz)
+    page = service.notifications(principal(app), day, page_limit(params), params.get("cursor"))
+    return json_response({"date": day.isoformat(), **page.body(lambda item: item.view())})
+
+
+@app.route("/buildings/{building_id}/rolls/{night}", methods=["GET"])
+def night_roll(building_id: str, night: str):
+    night_of = rolls.night_date(night, local_day(clock.now(), settings().tz))
+    return json_response(rolls.night(principal(app), building_id, night_of))
+
+
+@app.route("/zero-reports", methods=["GET"])
+def zero_reports():
+    params = _params()
+    page = rolls.reports(principal(app), _optional("building_id"), page_limit(params), params.get("cursor"))
+    return json_response(page.body(lambda item: item.view()))
+
+
+@app.route("/buildings/{building_id}/zero-reports/{night}/sign", methods=["POST"])
+def sign_zero_report(building_id: str, night: str):
+    night_of = rolls.night_date(night, local_day(clock.now(), settings().tz))
+    return json_response(rolls.sign(principal(app), building_id, night_of, clock.now()))

@@ -1,0 +1,143 @@
+"""The night roll (查寝): each building's curfew roll at its alarm time (default 23:00), the morning final
+roll (06:00), their re-evaluation and the daily zero report (零报告制). Rules: houqin/domain/roll.py.
+
+Every run (every 10 minutes) looks at tonight's and last night's rolls of every building:
+
+- a roll whose moment has passed is taken: expected = the building's taken beds (a count), minus
+  approved leave; who is out comes from the sparse "who is out" index (a few items, not the roster);
+  each resident not back raises one alarm (``curfew_roll`` at curfew, ``night_out`` in the morning);
+- a roll taken before is evaluated again while it can still change: while it is provisional (a reader's
+  watermark is before the roll) or someone flagged is not back. Only the residents it flagged are read
+  again; a flag that disappears (a late backlog showed they came in before the roll) or a resident who
+  came back resolves their alarm by itself. Once final, a roll is not read again;
+- once the morning roll is taken, the night's zero report is written, even with nothing to report, and
+  rewritten while the rolls change until the dorm manager signs it off.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from houqin.clock import local, local_day, to_iso
+from houqin.domain import roll as rules
+from houqin.domain.alarms import Alarm, EscalationPolicy, Severity, alarm_key
+from houqin.domain.dorm_reports import Hours, clock_time
+from houqin.domain.roll import RollKind, RollResult
+from houqin.services import alarms
+from houqin.settings import settings
+from houqin.store import alarms as store
+from houqin.store import dorms, leave, swipes
+from houqin.store.base import find, key
+
+CHECKS = {RollKind.CURFEW: "curfew_roll", RollKind.MORNING: "night_out"}
+ALARMS = tuple(CHECKS.values())
+SEVERITY = {RollKind.CURFEW: Severity.WARNING, RollKind.MORNING: Severity.CRITICAL}
+WATCH = timedelta(hours=18)  # how long after its moment a roll may still be re-evaluated
+
+
+def policy(alarm: Alarm) -> EscalationPolicy:
+    building = find(dorms.Building, key("BLDG", alarm.building_id or ""), "META")
+    return EscalationPolicy(notify_parent=bool(building and building.notify_parent))
+
+
+def run(now: datetime) -> dict[str, Any]:
+    summary: Counter[str] = Counter()
+    for campus in dorms.campuses():
+        for building in dorms.buildings_of_campus(campus.campus_id):
+            summary.update(roll_building(building, now))
+    return dict(summary)
+
+
+def hours(building: dorms.Building) -> Hours:
+    """The roll moments: the building's alarm time (curfew) and its morning roll."""
+    return Hours(building.building_id, building.name, closes=clock_time(building.curfew, time(23)),
+                 morning_roll=clock_time(building.morning_roll, time(6)))
+
+
+def roll_building(building: dorms.Building, now: datetime) -> Counter[str]:
+    """Tonight's and last night's rolls of one building (one Query reads what is stored of both)."""
+    summary: Counter[str] = Counter()
+    today = local_day(now, settings().tz)
+    stored = store.night_items(building.building_id, today - timedelta(days=2), today)
+    for night in (today - timedelta(days=1), today):
+        zero = stored.get((night.isoformat(), "zero"))
+        if zero is not None and zero.signed_by:
+            continue  # signed off: the night is closed
+        results: dict[RollKind, RollResult] = {}
+        for kind in RollKind:
+            at = rules.roll_moment(night, kind, hours(building), settings().tz)
+            earlier = stored.get((night.isoformat(), kind.value))
+            if at > now:
+                continue
+            if earlier is not None and (now - at > WATCH or _final(earlier.result())):
+                results[kind] = earlier.result()
+                continue
+            previous = stored.get(((night - timedelta(days=1)).isoformat(), kind.value))
+            results[kind] = evaluate(building, night, kind, at, now, earlier, previous, summary)
+        if len(results) == 2:
+            summary["zero_reports"] += write_zero_report(results, zero, now)
+    return summary
+
+
+def evaluate(building: dorms.Building, night: date, kind: RollKind, at: datetime, now: datetime,
+             earlier_item: store.RollItem | None, previous_item: store.RollItem | None,
+             summary: Counter[str]) -> RollResult:
+    building_id = building.building_id
+    earlier = earlier_item.result() if earlier_item else None
+    candidates = dorms.who_is_out(building_id)
+    flagged_before = earlier.flagged if earlier else frozenset()
+    candidates.update(dorms.presences(building_id, flagged_before - candidates.keys()))
+    progress = swipes.building_progress(building_id)
+    watermarks = {r.reader_id: progress[r.reader_id].watermark if r.reader_id in progress else None
+                  for r in dorms.readers_of_building(building_id)}
+    result = rules.take_roll(building_id, kind, at, int(building.occupied or 0),
+                             leave.leaves_of_building(building_id, at), candidates, watermarks,
+                             previous_item.result().streaks if previous_item else None, earlier)
+    _alarms(building, night, kind, earlier, result, now, summary)
+    store.save_roll(store.RollItem.make(result, night, now, int(earlier_item.evaluations) + 1 if earlier_item else 1))
+    summary["rolls"] += 1
+    return result
+
+
+def _alarms(building: dorms.Building, night: date, kind: RollKind, earlier: RollResult | None, result: RollResult,
+            now: datetime, summary: Counter[str]) -> None:
+    """Raise for who is newly out, resolve for who came back or was never out: only those residents."""
+    check, period = CHECKS[kind], night.isoformat()
+    out_before = _still_out(earlier) if earlier else {}
+    out_now = _still_out(result)
+    people = dorms.residents(out_now.keys() - out_before.keys())
+    for resident_id in sorted(out_now.keys() - out_before.keys()):
+        flag, person = out_now[resident_id], people.get(resident_id)
+        _, written = alarms.raise_alarm(
+            check=check, subject=resident_id, period=period, severity=SEVERITY[kind], at=now,
+            building_id=building.building_id, campus_id=building.campus_id,
+            details={"roll_at": to_iso(result.at), "nights": flag.nights, "provisional": result.provisional,
+                     "last_exit": to_iso(flag.last_exit) if flag.last_exit else None,
+                     **({"name": person.name, "department": person.department, "grade": person.grade,
+                         "room_no": person.room_no} if person else {})})
+        summary["raised"] += written
+    returned = {n.resident_id: n for n in result.not_returned if n.returned_at}
+    for resident_id in sorted(out_before.keys() - out_now.keys()):
+        back = returned.get(resident_id)
+        reason = (f"back at {local(back.returned_at, settings().tz):%H:%M} (late return, reader {back.reader_id})"
+                  if back else "a swipe from before the roll arrived late: not out at the roll (false alarm)")
+        summary["resolved"] += alarms.auto_resolve(alarm_key(check, resident_id, period), now, reason)
+
+
+def _still_out(result: RollResult) -> dict[str, rules.NotReturned]:
+    return {n.resident_id: n for n in result.not_returned if n.returned_at is None}
+
+
+def _final(result: RollResult) -> bool:
+    """Nothing can change any more: every reader was complete past the roll and everyone flagged is back."""
+    return not result.provisional and not _still_out(result)
+
+
+def write_zero_report(results: dict[RollKind, RollResult], stored: store.ZeroReportItem | None,
+                      now: datetime) -> int:
+    report = rules.zero_report(results[RollKind.CURFEW], results[RollKind.MORNING], settings().tz)
+    if stored is not None and (list(stored.rows), dict(stored.counts)) == (list(report.rows), dict(report.counts)):
+        return 0
+    return int(store.save_zero_report(store.ZeroReportItem.make(report, now)))

@@ -1,0 +1,55 @@
+"""Silent gate readers: a reader with no message for SILENT_READER_MINUTES (default 15) while its building
+is open raises an alarm for the day; it resolves itself when the reader speaks again (at any hour)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from houqin.clock import local, local_day, parse_iso
+from houqin.domain.alarms import Alarm, EscalationPolicy, Recipient, Severity, Step
+from houqin.services import alarms
+from houqin.services.dorm_reports import hours_of
+from houqin.settings import settings
+from houqin.store import dorms, swipes
+
+CHECK = "silent_reader"
+ALARMS = (CHECK,)
+LADDER = EscalationPolicy((Step(Recipient.DORM_MANAGER, 0), Step(Recipient.DUTY_DESK, 30)))
+
+
+def policy(alarm: Alarm) -> EscalationPolicy:
+    return LADDER
+
+
+def quiet_for() -> timedelta:
+    return timedelta(minutes=int(os.environ.get("SILENT_READER_MINUTES", "15")))
+
+
+def run(now: datetime) -> dict[str, Any]:
+    tz, quiet = settings().tz, quiet_for()
+    last_heard: dict[str, str | None] = {}
+    raised = 0
+    for campus in dorms.campuses():
+        for building in dorms.buildings_of_campus(campus.campus_id):
+            progress = swipes.building_progress(building.building_id)
+            is_open = not hours_of(building).closed_at(local(now, tz).time())
+            for reader in dorms.readers_of_building(building.building_id):
+                found = progress.get(reader.reader_id)
+                last = found.last_message_at if found else None
+                last_heard[reader.reader_id] = last
+                if is_open and (last is None or now - parse_iso(last) > quiet):
+                    _, written = alarms.raise_alarm(
+                        check=CHECK, subject=reader.reader_id, period=local_day(now, tz).isoformat(),
+                        severity=Severity.WARNING, at=now, building_id=building.building_id,
+                        campus_id=campus.campus_id,
+                        details={"entrance": reader.entrance, "last_message_at": last,
+                                 "silent_minutes": quiet.total_seconds() // 60})
+                    raised += written
+    resolved = 0
+    for item in alarms.active(CHECK):
+        last = last_heard.get(item.subject)
+        if last is not None and now - parse_iso(last) <= quiet:
+            resolved += alarms.auto_resolve(item.alarm_id, now, f"the reader spoke again at {last}")
+    return {"readers": len(last_heard), "raised": raised, "resolved": resolved}

@@ -1,0 +1,363 @@
+"""The alarms table: alarms with their audit trail and notifications, night rolls and zero reports.
+
+Access patterns (Queries and GetItems only):
+- an alarm ............................ pk = "ALARM#<check>#<subject>#<period>", sk = "ALARM"
+  (the id is the alarm's identity: a conditional put makes a re-run check harmless)
+- its history and notifications ....... same pk, sk begins_with "EVENT#" / "NOTIFY#" (time order)
+- alarms of a place, by state ......... GSI1 gsi1pk = "BLDG#<building>" or "POINT#<repair point>",
+                                        gsi1sk = "<state>#<opened_at>#<id>"
+- alarms in a state, by check ......... GSI2 gsi2pk = "STATE#<state>", gsi2sk = "<check>#<opened_at>#<id>"
+  (the duty desk's list; escalation reads "STATE#open"; a check's auto-resolve reads its own prefix)
+- alarms of a department's students ... GSI3 gsi3pk = "DEPT#<department>", gsi3sk = "<state>#<opened_at>#<id>"
+- notifications of a local day ........ GSI1 gsi1pk = "NOTIFY#<day>", gsi1sk = "<at>#<id>#<recipient>"
+- a building's rolls and zero report .. pk = "ROLL#<building>", sk = "<night>#curfew" | "<night>#morning" |
+                                        "<night>#zero" (a night, and the night before, in one Query)
+- zero reports not signed off ......... GSI1 gsi1pk = "ZERO#UNSIGNED", gsi1sk = "<night>#<building>" (sparse)
+- a building's zero reports ........... GSI2 gsi2pk = "ZERO#<building>", gsi2sk = "<night>"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+
+from houqin.clock import parse_iso, to_iso
+from houqin.domain.alarms import Alarm, AlarmState, Notification, Resolution, Severity
+from houqin.domain.audit import Event
+from houqin.domain.roll import Behind, LateReturn, NotReturned, RollKind, RollResult, ZeroReport
+from houqin.store.base import (
+    Gsi1,
+    Gsi2,
+    Gsi3,
+    condition_held,
+    find,
+    key,
+    mixed_query,
+    table_base,
+    versioned_transaction,
+)
+from houqin.store.paging import Page, query_page
+
+AlarmsTable = table_base("AlarmsTable", "alarms")
+
+ALARM_FIELDS = ("check", "subject", "period", "severity", "opened_at", "state", "campus_id", "building_id",
+                "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution", "note",
+                "escalation_level", "reopen_count")
+
+
+class AlarmItem(AlarmsTable):
+    alarm_id = UnicodeAttribute()
+    check = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    period = UnicodeAttribute()
+    severity = UnicodeAttribute()
+    opened_at = UnicodeAttribute()
+    state = UnicodeAttribute()
+    campus_id = UnicodeAttribute(null=True)
+    building_id = UnicodeAttribute(null=True)
+    repair_point = UnicodeAttribute(null=True)  # overdue repairs: the team the ticket is with
+    department = UnicodeAttribute(null=True)  # a resident's department: their counsellor's list
+    acknowledged_at = UnicodeAttribute(null=True)
+    acknowledged_by = UnicodeAttribute(null=True)
+    resolved_at = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    resolution = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    escalation_level = NumberAttribute(default=0)
+    escalated_at = JSONAttribute(default=list)
+    reopen_count = NumberAttribute(default=0)
+    details = JSONAttribute(default=dict)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    by_place = Gsi1()
+    by_state = Gsi2()
+    by_department = Gsi3()
+    version = VersionAttribute()
+
+    @classmethod
+    def from_alarm(cls, alarm: Alarm, version: int | None) -> AlarmItem:
+        repair_point = alarm.details.get("repair_point")
+        department = alarm.details.get("department")
+        place = (key("BLDG", alarm.building_id) if alarm.building_id
+                 else key("POINT", repair_point) if repair_point else None)
+        ordered = key(alarm.state.value, alarm.opened_at, alarm.alarm_id)
+        item = cls(pk=key("ALARM", alarm.alarm_id), sk="ALARM", alarm_id=alarm.alarm_id,
+                   **{name: _plain(getattr(alarm, name)) for name in ALARM_FIELDS},
+                   repair_point=repair_point, department=department, escalated_at=list(alarm.escalated_at),
+                   details=dict(alarm.details), gsi1pk=place, gsi1sk=ordered if place else None,
+                   gsi2pk=key("STATE", alarm.state.value), gsi2sk=key(alarm.check, alarm.opened_at, alarm.alarm_id),
+                   gsi3pk=key("DEPT", department) if department else None, gsi3sk=ordered if department else None)
+        if version is not None:
+            item.version = version
+        return item
+
+    def to_alarm(self) -> Alarm:
+        values = {name: getattr(self, name) for name in ALARM_FIELDS}
+        values.update(severity=Severity(self.severity), state=AlarmState(self.state),
+                      resolution=Resolution(self.resolution) if self.resolution else None,
+                      escalation_level=int(self.escalation_level), reopen_count=int(self.reopen_count))
+        return Alarm(alarm_id=self.alarm_id, escalated_at=tuple(self.escalated_at or ()),
+                     details=dict(self.details or {}), **values)
+
+    def view(self) -> dict[str, Any]:
+        return {"alarm_id": self.alarm_id, **{name: _number(getattr(self, name)) for name in ALARM_FIELDS},
+                "repair_point": self.repair_point, "department": self.department,
+                "escalated_at": list(self.escalated_at or ()), "details": dict(self.details or {}),
+                "version": self.version}
+
+
+class AlarmEvent(AlarmsTable):
+    at = UnicodeAttribute()
+    by = UnicodeAttribute()
+    action = UnicodeAttribute()
+    from_state = UnicodeAttribute(null=True)
+    to_state = UnicodeAttribute()
+    changes = JSONAttribute(default=dict)
+    reason = UnicodeAttribute(null=True)
+
+    @classmethod
+    def from_event(cls, alarm_id: str, event: Event, version: int, sequence: int) -> AlarmEvent:
+        return cls(key("ALARM", alarm_id), key("EVENT", event.at, f"{version:06d}", f"{sequence:02d}"),
+                   **event.as_dict())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in Event.__dataclass_fields__}
+
+
+class NotificationItem(AlarmsTable):
+    """What was sent to the notifications topic for an alarm's escalation step (the local cloud keeps these
+    too: with no phone network, this is where a notification can be read)."""
+
+    alarm_id = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    to = JSONAttribute(default=list)  # the people the step reaches (dorm managers, counsellors, a parent's phone)
+    subject = UnicodeAttribute()
+    building_id = UnicodeAttribute(null=True)
+    text_zh = UnicodeAttribute()
+    text_en = UnicodeAttribute()
+    at = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)  # the topic's MessageId
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_day = Gsi1()
+
+    @classmethod
+    def make(cls, notification: Notification, to: list[str], at: datetime, day: date,
+             message_id: str | None) -> NotificationItem:
+        stamp = to_iso(at)
+        return cls(key("ALARM", notification.alarm_id), key("NOTIFY", stamp, notification.recipient.value),
+                   alarm_id=notification.alarm_id, recipient=notification.recipient.value, to=to,
+                   subject=notification.subject, building_id=notification.building_id, text_zh=notification.text_zh,
+                   text_en=notification.text_en, at=stamp, message_id=message_id,
+                   gsi1pk=key("NOTIFY", day.isoformat()),
+                   gsi1sk=key(stamp, notification.alarm_id, notification.recipient.value))
+
+    def view(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ("alarm_id", "recipient", "to", "subject", "building_id",
+                                                       "text_zh", "text_en", "at", "message_id")}
+
+
+class RollItem(AlarmsTable):
+    """A building's roll of one night, as last evaluated."""
+
+    building_id = UnicodeAttribute()
+    night = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    at = UnicodeAttribute()
+    evaluated_at = UnicodeAttribute()
+    evaluations = NumberAttribute(default=1)
+    expected = NumberAttribute()
+    present = NumberAttribute()
+    on_leave = JSONAttribute(default=list)
+    not_returned = JSONAttribute(default=list)
+    late_returns = JSONAttribute(default=list)
+    readers_behind = JSONAttribute(default=list)
+
+    @classmethod
+    def make(cls, result: RollResult, night: date, evaluated_at: datetime, evaluations: int) -> RollItem:
+        return cls(key("ROLL", result.building_id), key(night.isoformat(), result.kind.value),
+                   building_id=result.building_id, night=night.isoformat(), kind=result.kind.value,
+                   at=to_iso(result.at), evaluated_at=to_iso(evaluated_at), evaluations=evaluations,
+                   expected=result.expected, present=result.present, on_leave=list(result.on_leave),
+                   not_returned=[{"resident_id": n.resident_id, "last_exit": _iso(n.last_exit), "nights": n.nights,
+                                  "returned_at": _iso(n.returned_at), "reader_id": n.reader_id}
+                                 for n in result.not_returned],
+                   late_returns=[{"resident_id": r.resident_id, "at": to_iso(r.at), "reader_id": r.reader_id}
+                                 for r in result.late_returns],
+                   readers_behind=[{"reader_id": b.reader_id, "watermark": b.watermark} for b in result.readers_behind])
+
+    def result(self) -> RollResult:
+        return RollResult(
+            building_id=self.building_id, kind=RollKind(self.kind), at=parse_iso(self.at), expected=int(self.expected),
+            present=int(self.present), on_leave=tuple(self.on_leave),
+            not_returned=tuple(NotReturned(n["resident_id"], _moment(n["last_exit"]), int(n["nights"]),
+                                           _moment(n["returned_at"]), n.get("reader_id"))
+                               for n in self.not_returned),
+            late_returns=tuple(LateReturn(r["resident_id"], parse_iso(r["at"]), r["reader_id"])
+                               for r in self.late_returns),
+            readers_behind=tuple(Behind(b["reader_id"], b["watermark"]) for b in self.readers_behind))
+
+    def view(self) -> dict[str, Any]:
+        result = self.result()
+        return {"building_id": self.building_id, "night": self.night, "kind": self.kind, "at": self.at,
+                "evaluated_at": self.evaluated_at, "evaluations": int(self.evaluations),
+                "provisional": result.provisional, "counts": result.counts, "on_leave": list(self.on_leave),
+                "not_returned": list(self.not_returned), "late_returns": list(self.late_returns),
+                "readers_behind": list(self.readers_behind)}
+
+
+class ZeroReportItem(AlarmsTable):
+    building_id = UnicodeAttribute()
+    night = UnicodeAttribute()
+    rows = JSONAttribute(default=list)
+    counts = JSONAttribute(default=dict)
+    produced_at = UnicodeAttribute()
+    signed_by = UnicodeAttribute(null=True)
+    signed_at = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    unsigned = Gsi1()
+    by_building = Gsi2()
+
+    @classmethod
+    def make(cls, report: ZeroReport, produced_at: datetime) -> ZeroReportItem:
+        night = report.night.isoformat()
+        return cls(key("ROLL", report.building_id), key(night, "zero"), building_id=report.building_id, night=night,
+                   rows=list(report.rows), counts=dict(report.counts), produced_at=to_iso(produced_at),
+                   gsi1pk="ZERO#UNSIGNED", gsi1sk=key(night, report.building_id),
+                   gsi2pk=key("ZERO", report.building_id), gsi2sk=night)
+
+    def report(self) -> ZeroReport:
+        return ZeroReport(self.building_id, date.fromisoformat(self.night), tuple(self.rows), dict(self.counts),
+                          self.signed_by, parse_iso(self.signed_at) if self.signed_at else None)
+
+    def view(self) -> dict[str, Any]:
+        report = self.report()
+        return {"building_id": self.building_id, "night": self.night, "rows": list(self.rows),
+                "counts": dict(self.counts), "nothing_to_report": report.nothing_to_report,
+                "provisional": report.provisional, "produced_at": self.produced_at, "signed_by": self.signed_by,
+                "signed_at": self.signed_at}
+
+
+# ---------------------------------------------------------------- alarms
+def get(alarm_id: str, consistent: bool = False) -> AlarmItem | None:
+    return find(AlarmItem, key("ALARM", alarm_id), "ALARM", consistent_read=consistent)
+
+
+def save(alarm: Alarm, version: int | None, events: Iterable[Event],
+         notifications: Iterable[NotificationItem] = ()) -> None:
+    """The alarm, its audit events and notifications in one transaction; a 409 if someone changed it first
+    (``version`` None: only if no alarm has this id yet)."""
+    item = AlarmItem.from_alarm(alarm, version)
+    with versioned_transaction(AlarmItem, f"alarm {alarm.alarm_id} changed meanwhile: reload and try again",
+                               code="changed_meanwhile") as transaction:
+        transaction.save(item)
+        new_version = (version or 0) + 1
+        for sequence, event in enumerate(events):
+            transaction.save(AlarmEvent.from_event(alarm.alarm_id, event, new_version, sequence))
+        for notification in notifications:
+            transaction.save(notification)
+
+
+def history(alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An alarm's audit events and its notifications, oldest first (one Query)."""
+    models = {"EVENT": AlarmEvent, "NOTIFY": NotificationItem}
+    items = list(mixed_query(AlarmsTable, key("ALARM", alarm_id), lambda sk: models.get(sk.split("#", 1)[0])))
+    return ([i.as_dict() for i in items if isinstance(i, AlarmEvent)],
+            [i.view() for i in items if isinstance(i, NotificationItem)])
+
+
+def in_state(state: str, check: str | None = None, *, limit: int, cursor: str | None) -> Page:
+    condition = AlarmItem.gsi2sk.startswith(check + "#") if check else None
+    return query_page(AlarmItem.by_state.query, "gsi2pk", key("STATE", state), limit=limit, cursor=cursor,
+                      range_key_condition=condition, scan_index_forward=False)
+
+
+def all_in_state(state: str, check: str | None = None) -> Iterator[AlarmItem]:
+    condition = AlarmItem.gsi2sk.startswith(check + "#") if check else None
+    return AlarmItem.by_state.query(key("STATE", state), condition)
+
+
+def at_place(place: str, state: str | None, *, limit: int, cursor: str | None) -> Page:
+    """``place``: "BLDG#<building>" or "POINT#<repair point>"."""
+    condition = AlarmItem.gsi1sk.startswith(state + "#") if state else None
+    return query_page(AlarmItem.by_place.query, "gsi1pk", place, limit=limit, cursor=cursor,
+                      range_key_condition=condition, scan_index_forward=False)
+
+
+def of_department(department: str, state: str | None, *, limit: int, cursor: str | None) -> Page:
+    condition = AlarmItem.gsi3sk.startswith(state + "#") if state else None
+    return query_page(AlarmItem.by_department.query, "gsi3pk", key("DEPT", department), limit=limit,
+                      cursor=cursor, range_key_condition=condition, scan_index_forward=False)
+
+
+def notifications(day: date, *, limit: int, cursor: str | None) -> Page:
+    return query_page(NotificationItem.by_day.query, "gsi1pk", key("NOTIFY", day.isoformat()), limit=limit,
+                      cursor=cursor, scan_index_forward=False)
+
+
+# ---------------------------------------------------------------- rolls and zero reports
+def night_items(building_id: str, first: date, last: date) -> dict[tuple[str, str], AlarmsTable]:
+    """A building's rolls and zero reports from night ``first`` to ``last``, by (night, kind) (one Query)."""
+    condition = AlarmsTable.sk.between(first.isoformat(), last.isoformat() + "#~")
+    items = mixed_query(AlarmsTable, key("ROLL", building_id),
+                        lambda sk: ZeroReportItem if sk.endswith("#zero") else RollItem, condition,
+                        consistent_read=True)
+    return {tuple(item.sk.split("#", 1)): item for item in items}
+
+
+def save_roll(item: RollItem) -> None:
+    item.save()
+
+
+def save_zero_report(item: ZeroReportItem) -> bool:
+    """Write the night's report unless it was signed off meanwhile (a signed report never changes)."""
+    return condition_held(lambda: item.save(condition=ZeroReportItem.signed_by.does_not_exist()))
+
+
+def sign_zero_report(building_id: str, night: date, who: str, at: datetime) -> bool:
+    """Record the sign-off once; False if somebody signed first. Leaves the unsigned list (sparse index)."""
+    item = ZeroReportItem(key("ROLL", building_id), key(night.isoformat(), "zero"))
+    return condition_held(lambda: item.update(
+        actions=[ZeroReportItem.signed_by.set(who), ZeroReportItem.signed_at.set(to_iso(at)),
+                 ZeroReportItem.gsi1pk.remove(), ZeroReportItem.gsi1sk.remove()],
+        condition=ZeroReportItem.pk.exists() & ZeroReportItem.signed_by.does_not_exist()))
+
+
+def zero_report(building_id: str, night: date) -> ZeroReportItem | None:
+    return find(ZeroReportItem, key("ROLL", building_id), key(night.isoformat(), "zero"), consistent_read=True)
+
+
+def unsigned_reports(*, limit: int, cursor: str | None) -> Page:
+    return query_page(ZeroReportItem.unsigned.query, "gsi1pk", "ZERO#UNSIGNED", limit=limit, cursor=cursor,
+                      scan_index_forward=False)
+
+
+def reports_of_building(building_id: str, *, limit: int, cursor: str | None) -> Page:
+    return query_page(ZeroReportItem.by_building.query, "gsi2pk", key("ZERO", building_id), limit=limit,
+                      cursor=cursor, scan_index_forward=False)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) else value
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return to_iso(moment) if moment else None
+
+
+def _moment(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None

@@ -1,0 +1,258 @@
+"""The alarm checks on a small world with known answers: the night roll and its re-evaluation, no duplicates,
+escalation with an injected clock, silent readers, overdue repairs, the zero report; the alarms API by permission.
+
+The night of 2026-11-23 at SB01 (curfew 23:00, morning roll 06:00, Shanghai time), residents S1..S4:
+- S1 goes out at 20:00 and comes back at 23:40 (a late return);
+- S2 goes out at 19:00 and comes in at 22:50 through SB01-B, which is offline until 23:30 (a false alarm);
+- S3 comes in at 21:00 (home); S4 goes out at 21:00 on an approved leave.
+SB02 (S5, home at 22:00) has a quiet night: its zero report has no rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from houqin import checks
+from houqin.clock import FixedClock, at_local, to_iso
+from houqin.domain.alarms import alarm_key
+from houqin.domain.leave import LeaveRequest, LeaveState
+from houqin.domain.swipes import ReaderProgress
+from houqin.store import alarms as store
+from houqin.store import dorms, leave, swipes
+from tests.conftest import load_function_module
+from tests.integration import dorm_fixture as world
+from tests.integration.apigw import User, call
+
+NIGHT = date(2026, 11, 23)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return at_local(date(2026, 11, day), time(hour, minute))
+
+
+def heard(reader_id: str, moment: datetime) -> None:
+    """The reader's data is complete up to ``moment`` (its last message was sent then)."""
+    item = swipes.reader_progress(reader_id, reader_id.split("-")[0])
+    item.set(ReaderProgress(last_sent_at=to_iso(moment), last_message_at=to_iso(moment)))
+    assert swipes.save_progress(item)
+
+
+def run(check: str, moment: datetime) -> dict:
+    return checks.run(check, moment)
+
+
+@pytest.fixture
+def night(aws):
+    world.build()
+    gate = world.Gate()
+    gate.swipe("S1", "out", at(23, 20))
+    gate.swipe("S2", "out", at(23, 19))
+    gate.swipe("S3", "in", at(23, 21))
+    gate.swipe("S4", "out", at(23, 21))
+    gate.swipe("S5", "in", at(23, 22), reader_id="SB02-A")
+    heard("SB01-A", at(23, 23, 4))
+    heard("SB01-B", at(23, 22, 40))  # offline since 22:40: its backlog holds S2's 22:50 entry
+    heard("SB02-A", at(23, 23, 4))
+    s4 = LeaveRequest("L1", "S4", at(23, 0), at(25, 0), "回家", "M1", at(22, 9), LeaveState.APPROVED, "M1", at(22, 9))
+    leave.create(leave.LeaveItem.make(s4, building_id="SB01", department="机械工程学院", grade="2024"))
+    return gate
+
+
+def alarm(check: str, subject: str, period: str = "2026-11-23") -> store.AlarmItem | None:
+    return store.get(alarm_key(check, subject, period), consistent=True)
+
+
+def roll(building_id: str, kind: str) -> store.RollItem:
+    return store.night_items(building_id, NIGHT, NIGHT)[(NIGHT.isoformat(), kind)]
+
+
+# ---------------------------------------------------------------- the night roll
+def test_the_curfew_roll_flags_who_is_out_excuses_leave_and_says_which_reader_is_behind(night):
+    summary = run("night_roll", at(23, 23, 5))
+    assert summary["raised"] == 2
+    curfew = roll("SB01", "curfew").view()
+    assert [n["resident_id"] for n in curfew["not_returned"]] == ["S1", "S2"]
+    assert curfew["not_returned"][0]["last_exit"] == to_iso(at(23, 20))
+    assert curfew["on_leave"] == ["S4"]
+    assert curfew["counts"] == {"expected": 4, "present": 1, "on_leave": 1, "not_returned": 2, "still_out": 2,
+                                "late_returns": 0, "readers_behind": 1}
+    assert curfew["provisional"] and curfew["readers_behind"] == [{"reader_id": "SB01-B",
+                                                                   "watermark": to_iso(at(23, 22, 40))}]
+    s1 = alarm("curfew_roll", "S1")
+    assert (s1.state, s1.building_id, s1.department, s1.details["name"]) == ("open", "SB01", "计算机学院", "王伟")
+    assert roll("SB02", "curfew").view()["counts"]["not_returned"] == 0
+
+
+def test_re_running_a_check_never_duplicates_alarms(night):
+    run("night_roll", at(23, 23, 5))
+    again = run("night_roll", at(23, 23, 5))
+    assert again.get("raised", 0) == 0
+    assert len(list(store.all_in_state("open"))) == 2
+    events, _ = store.history(alarm_key("curfew_roll", "S1", "2026-11-23"))
+    assert [e["action"] for e in events] == ["raise"]
+
+
+def test_a_late_backlog_resolves_the_false_alarm_and_a_late_return_resolves_its_alarm(night):
+    run("night_roll", at(23, 23, 5))
+    night.swipe("S2", "in", at(23, 22, 50), reader_id="SB01-B")  # the backlog arrives
+    heard("SB01-B", at(23, 23, 30))
+    night.swipe("S1", "in", at(23, 23, 40))
+    heard("SB01-A", at(23, 23, 44))
+    summary = run("night_roll", at(23, 23, 45))
+    assert summary["resolved"] == 2
+    curfew = roll("SB01", "curfew").view()
+    assert not curfew["provisional"] and curfew["evaluations"] == 2
+    assert [(n["resident_id"], n["returned_at"]) for n in curfew["not_returned"]] == [("S1", to_iso(at(23, 23, 40)))]
+    assert curfew["late_returns"] == [{"resident_id": "S1", "at": to_iso(at(23, 23, 40)), "reader_id": "SB01-A"}]
+    s2, s1 = alarm("curfew_roll", "S2"), alarm("curfew_roll", "S1")
+    assert (s2.state, s2.resolution, s2.resolved_by) == ("resolved", "auto", "system")
+    assert "false alarm" in s2.note
+    assert (s1.state, s1.resolution) == ("resolved", "auto") and "23:40" in s1.note
+    assert run("night_roll", at(23, 23, 55)).get("rolls", 0) == 0  # final: not read again
+
+
+def test_the_morning_roll_and_the_zero_report_even_on_a_quiet_night(night):
+    run("night_roll", at(23, 23, 5))
+    night.swipe("S2", "in", at(23, 22, 50), reader_id="SB01-B")
+    night.swipe("S1", "in", at(23, 23, 40))
+    for reader in ("SB01-A", "SB01-B", "SB02-A"):
+        heard(reader, at(24, 6, 1))
+    summary = run("night_roll", at(24, 6, 5))
+    assert summary["zero_reports"] == 2
+    quiet = store.zero_report("SB02", NIGHT).view()
+    assert quiet["rows"] == [] and quiet["nothing_to_report"] and quiet["signed_by"] is None
+    assert quiet["counts"] == {"expected": 1, "on_leave": 0, "late_returns": 0, "not_returned": 0,
+                               "readers_behind": 0}
+    report = store.zero_report("SB01", NIGHT).view()
+    assert [(r["kind"], r["resident_id"]) for r in report["rows"]] == [("late_return", "S1")]
+    assert alarm("night_out", "S1") is None  # back before the morning roll
+
+
+def test_consecutive_nights_out_are_counted_and_the_morning_roll_raises_night_out(night):
+    for reader in ("SB01-A", "SB01-B", "SB02-A"):
+        heard(reader, at(24, 6, 1))
+    run("night_roll", at(24, 6, 5))  # takes last night's curfew and morning rolls late, at once
+    first = alarm("night_out", "S1")
+    assert (first.severity, first.details["nights"]) == ("critical", 1)
+    for reader in ("SB01-A", "SB01-B", "SB02-A"):
+        heard(reader, at(25, 6, 1))
+    run("night_roll", at(25, 6, 5))
+    second = alarm("night_out", "S1", "2026-11-24")
+    assert second.details["nights"] == 2
+
+
+# ---------------------------------------------------------------- escalation (injected clock)
+def test_escalation_climbs_the_ladder_once_per_step_and_stops_when_acknowledged(night, template):
+    run("night_roll", at(23, 23, 5))
+    assert run("escalation", at(23, 23, 6)) == {"notifications": 2}  # both dorm-manager steps
+    assert run("escalation", at(23, 23, 20)) == {"notifications": 0}
+    _, sent = store.history(alarm_key("curfew_roll", "S1", "2026-11-23"))
+    assert [(n["recipient"], n["to"]) for n in sent] == [("dorm_manager", ["M1"])]
+    assert sent[0]["message_id"] and "未按时归寝" in sent[0]["text_zh"]
+    api = alarms_api(template, at(23, 23, 30))
+    assert call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.MANAGER_1,
+                alarm_id=alarm_key("curfew_roll", "S2", "2026-11-23")).status == 200
+    assert run("escalation", at(23, 23, 35)) == {"notifications": 1}  # S1's counsellor after 30 minutes
+    _, sent = store.history(alarm_key("curfew_roll", "S1", "2026-11-23"))
+    assert [(n["recipient"], n["to"]) for n in sent][-1] == ("counsellor", ["T1"])
+    assert run("escalation", at(23, 23, 6) + timedelta(minutes=61)) == {"notifications": 0}  # no parent step
+    dorms.save_settings("SB01", {"notify_parent": True})
+    assert run("escalation", at(23, 23, 6) + timedelta(minutes=62)) == {"notifications": 1}
+    _, sent = store.history(alarm_key("curfew_roll", "S1", "2026-11-23"))
+    assert sent[-1]["recipient"] == "parent" and sent[-1]["to"] == ["138****0000"]
+    listed = call(api, "GET", "/notifications", user=world.DISPATCHER, query={"date": "2026-11-23"})
+    assert len(listed.body["items"]) == 3  # the parent's came after midnight: the next day's list
+    assert call(api, "GET", "/notifications", user=world.DISPATCHER, query={"date": "2026-11-24"}).body["items"][0][
+        "recipient"] == "parent"
+    assert call(api, "GET", "/notifications", user=world.MANAGER_1).status == 403
+
+
+# ---------------------------------------------------------------- silent readers
+def test_a_silent_reader_raises_during_open_hours_and_resolves_when_it_speaks(night):
+    heard("SB01-A", at(24, 9, 50))
+    heard("SB01-B", at(24, 10, 0))
+    heard("SB02-A", at(24, 10, 0))
+    assert run("silent_readers", at(24, 10, 10))["raised"] == 1  # quiet for 20 and 10 minutes: A is over 15
+    found = alarm("silent_reader", "SB01-A", "2026-11-24")
+    assert found is not None and found.state == "open" and found.building_id == "SB01"
+    assert run("silent_readers", at(24, 10, 12))["raised"] == 0  # no duplicate
+    heard("SB01-A", at(24, 10, 14))
+    assert run("silent_readers", at(24, 10, 15))["resolved"] == 1
+    assert alarm("silent_reader", "SB01-A", "2026-11-24").resolution == "auto"
+    heard("SB01-A", at(24, 22, 0))
+    assert run("silent_readers", at(24, 23, 50))["raised"] == 0  # closed at night: silence is expected
+
+
+# ---------------------------------------------------------------- the API by permission
+def alarms_api(template, now):
+    module = load_function_module(template, "AlarmsApiFunction")
+    module.clock = FixedClock(now)
+    return module.app
+
+
+def test_two_dorm_managers_and_two_counsellors_see_only_their_own_alarms(night, template):
+    run("night_roll", at(23, 23, 5))
+    api = alarms_api(template, at(23, 23, 10))
+    s1 = alarm_key("curfew_roll", "S1", "2026-11-23")
+    mine = call(api, "GET", "/alarms", user=world.MANAGER_1, query={"state": "open"})
+    assert {a["subject"] for a in mine.body["items"]} == {"S1", "S2"}
+    assert call(api, "GET", "/alarms", user=world.MANAGER_2).body["items"] == []
+    assert call(api, "GET", "/alarms/{alarm_id}", user=world.MANAGER_2, alarm_id=s1).status == 404
+    assert call(api, "GET", "/alarms", user=world.MANAGER_2, query={"building_id": "SB01"}).status == 404
+    assert {a["subject"] for a in call(api, "GET", "/alarms", user=world.COUNSELLOR_1).body["items"]} == {"S1", "S2"}
+    assert call(api, "GET", "/alarms", user=world.COUNSELLOR_2).body["items"] == []
+    assert call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.COUNSELLOR_2, alarm_id=s1).status == 404
+    assert call(api, "GET", "/alarms", user=world.STUDENT_1).status == 403
+    desk = call(api, "GET", "/alarms", user=world.DISPATCHER, query={"limit": "1"})
+    assert len(desk.body["items"]) == 1 and desk.body["cursor"]
+    rest = call(api, "GET", "/alarms", user=world.DISPATCHER, query={"limit": "1", "cursor": desk.body["cursor"]})
+    assert len(rest.body["items"]) == 1 and rest.body["items"][0]["alarm_id"] != desk.body["items"][0]["alarm_id"]
+    detail = call(api, "GET", "/alarms/{alarm_id}", user=world.COUNSELLOR_1, alarm_id=s1).body
+    assert [e["action"] for e in detail["history"]] == ["raise"]
+
+
+def test_acknowledge_then_resolve_with_a_note_and_leaders_only_look(night, template):
+    run("night_roll", at(23, 23, 5))
+    api = alarms_api(template, at(23, 23, 10))
+    s1 = alarm_key("curfew_roll", "S1", "2026-11-23")
+    assert call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.LEADER, alarm_id=s1).status == 403
+    done = call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.MANAGER_1, alarm_id=s1)
+    assert (done.status, done.body["state"], done.body["acknowledged_by"]) == (200, "acknowledged", "M1")
+    assert call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.MANAGER_1, alarm_id=s1).status == 409
+    no_note = call(api, "POST", "/alarms/{alarm_id}/resolve", user=world.MANAGER_1, alarm_id=s1, body={})
+    assert (no_note.status, no_note.body["error"]["field"]) == (400, "note")
+    closed = call(api, "POST", "/alarms/{alarm_id}/resolve", user=world.MANAGER_1, alarm_id=s1,
+                  body={"note": "电话联系，在同学家，明早回"})
+    assert (closed.body["state"], closed.body["resolution"], closed.body["note"]) == (
+        "resolved", "person", "电话联系，在同学家，明早回")
+    run("night_roll", at(23, 23, 45))  # a person's decision stands for the period
+    assert alarm("curfew_roll", "S1").resolution == "person"
+    bad = call(api, "GET", "/alarms", user=world.DISPATCHER, query={"state": "closed"})
+    assert (bad.status, bad.body["error"]["field"]) == (400, "state")
+
+
+def test_the_nights_roll_and_the_zero_report_sign_off_by_the_buildings_manager_only(night, template):
+    for reader in ("SB01-A", "SB01-B", "SB02-A"):
+        heard(reader, at(24, 6, 1))
+    run("night_roll", at(24, 6, 5))
+    api = alarms_api(template, at(24, 8))
+    rolled = call(api, "GET", "/buildings/{building_id}/rolls/{night}", user=world.MANAGER_1, building_id="SB01",
+                  night="2026-11-23")
+    assert rolled.status == 200 and rolled.body["curfew"]["kind"] == "curfew" and rolled.body["zero"]
+    assert call(api, "GET", "/buildings/{building_id}/rolls/{night}", user=world.MANAGER_2, building_id="SB01",
+                night="2026-11-23").status == 404
+    leader = call(api, "GET", "/zero-reports", user=world.LEADER)
+    assert {r["building_id"] for r in leader.body["items"]} == {"SB01", "SB02"}
+    sign = "/buildings/{building_id}/zero-reports/{night}/sign"
+    assert call(api, "POST", sign, user=world.MANAGER_2, building_id="SB01", night="2026-11-23").status == 404
+    signed = call(api, "POST", sign, user=world.MANAGER_1, building_id="SB01", night="2026-11-23")
+    assert (signed.status, signed.body["signed_by"]) == (200, "M1")
+    again = call(api, "POST", sign, user=world.MANAGER_1, building_id="SB01", night="2026-11-23")
+    assert (again.status, again.body["error"]["code"]) == (409, "already_signed")
+    assert {r["building_id"] for r in call(api, "GET", "/zero-reports", user=world.LEADER).body["items"]} == {"SB02"}
+    assert call(api, "GET", sign.replace("/sign", "").replace("zero-reports", "rolls"), user=world.MANAGER_1,
+                building_id="SB01", night="2026-13-01").status == 400
+    assert call(api, "POST", sign, user=User("M9", "dorm_manager"), building_id="SB01",
+                night="2026-11-23").status == 404
