@@ -1,0 +1,207 @@
+"""Leave requests (请假): students apply, counsellors decide, dorm managers register (functions/leave/app.py
+is the HTTP glue; houqin.domain.leave holds the rules, houqin.store.leave the items).
+
+Who sees a leave:
+- the resident and whoever applied for it; a parent of the resident;
+- a counsellor whose scope (department, grades) covers the resident: they approve or reject;
+- the dorm manager of the building the resident lived in when the leave was written;
+- leaders and admins.
+A leave the caller may not see is a 404, as if it did not exist; seen but the wrong role for the
+action is a 403. Decisions are conditional on the version read, so of two counsellors deciding at
+once one wins and the other gets a 409.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from houqin.auth import Principal, Role
+from houqin.clock import at_local, local_day, parse_iso
+from houqin.domain import leave as rules
+from houqin.domain.leave import LeaveState
+from houqin.domain.tickets import Actor
+from houqin.errors import Forbidden, NotFound, ValidationError
+from houqin.services import dorm_access
+from houqin.settings import settings
+from houqin.store import leave as store
+from houqin.store.dorms import CounsellorScope
+from houqin.store.leave import LeaveItem
+from houqin.store.paging import Page
+from houqin.validation import Body
+
+APPLY_FIELDS = ("resident_id", "start", "end", "reason", "note")
+DECIDE_FIELDS = ("note",)
+ACTIONS = ("approve", "reject", "cancel")
+SEE_ALL = (Role.LEADER, Role.ADMIN)
+ID = r"[A-Za-z0-9_-]{1,40}"
+DATE = r"\d{4}-\d{2}-\d{2}"
+MAX_NOTE = 500
+MAX_DAYS = 366  # a longer absence is not a leave (休学 is another process)
+STATES = tuple(s.value for s in LeaveState)
+
+
+def actor(principal: Principal) -> Actor:
+    """The principal as the domain sees it."""
+    return Actor(person_id=principal.person_id, roles=principal.roles, name=principal.name)
+
+
+# ---------------------------------------------------------------- who sees a leave
+def can_see(principal: Principal, item: LeaveItem) -> bool:
+    if principal.is_person(item.resident_id) or principal.is_person(item.applied_by):
+        return True
+    if principal.is_parent_of(item.resident_id) or principal.has_role(*SEE_ALL):
+        return True
+    if item.building_id and item.building_id in dorm_access.managed_buildings(principal):
+        return True
+    return covers(dorm_access.counsellor_scope(principal), item)
+
+
+def covers(scope: CounsellorScope | None, item: LeaveItem) -> bool:
+    """The counsellor's scope covers the resident as recorded on the leave (the item carries their
+    department and grade, which is all CounsellorScope.covers reads)."""
+    return scope is not None and scope.covers(item)
+
+
+def load(principal: Principal, leave_id: str) -> LeaveItem:
+    """The leave, if the caller may see it; else 404."""
+    item = store.get(leave_id) if re.fullmatch(ID, leave_id) else None
+    if item is None or not can_see(principal, item):
+        raise NotFound(f"no leave request {leave_id}")
+    return item
+
+
+def get(principal: Principal, leave_id: str) -> dict[str, Any]:
+    return leave_view(load(principal, leave_id))
+
+
+# ---------------------------------------------------------------- apply / register
+def create(principal: Principal, body: Body, now: datetime) -> dict[str, Any]:
+    """A student applies for themselves (pending); a dorm manager registers an approved leave for a
+    resident of a building they run."""
+    tz = settings().tz
+    if principal.has_role(Role.DORM_MANAGER):
+        resident = dorm_access.resident(principal, body.text("resident_id", pattern=ID))
+        if resident.building_id not in dorm_access.managed_buildings(principal):
+            raise Forbidden(f"only the dorm manager of {resident.resident_id}'s building registers their leave")
+        start, end = moments(body)
+        leave = rules.register(leave_id=store.new_leave_id(now), actor=actor(principal),
+                               resident_id=resident.resident_id, start=start, end=end, reason=reason(body),
+                               at=now, tz=tz, note=body.text("note", required=False, max_length=MAX_NOTE))
+    elif principal.has_role(Role.STUDENT):
+        resident_id = body.text("resident_id", required=False, pattern=ID) or principal.person_id
+        resident = dorm_access.resident(principal, resident_id)  # another student's id: 404
+        if body.data.get("note") is not None:
+            raise ValidationError("note is for a dorm manager's registration; give the reason", field="note")
+        start, end = moments(body)
+        leave = rules.apply(leave_id=store.new_leave_id(now), actor=actor(principal),
+                            resident_id=resident.resident_id, start=start, end=end, reason=reason(body), at=now,
+                            tz=tz)
+        if leave.end <= now:
+            raise ValidationError("this leave is over already: a leave is asked for before or while it runs",
+                                  field="end")
+    else:
+        raise Forbidden("students apply for leave; dorm managers register an approved one")
+    if leave.end - leave.start > timedelta(days=MAX_DAYS):
+        raise ValidationError(f"a leave lasts at most {MAX_DAYS} days", field="end")
+    item = LeaveItem.make(leave, building_id=resident.building_id, department=resident.department,
+                          grade=resident.grade)
+    store.create(item)
+    return leave_view(item)
+
+
+def reason(body: Body) -> str:
+    return body.text("reason", max_length=rules.MAX_REASON)
+
+
+def moments(body: Body) -> tuple[date | datetime, date | datetime]:
+    return moment(body, "start"), moment(body, "end")
+
+
+def moment(body: Body, name: str) -> date | datetime:
+    """A local date ``YYYY-MM-DD`` or an ISO date and time with its offset (the domain turns it to UTC)."""
+    text = body.text(name, max_length=40)
+    try:
+        if re.fullmatch(DATE, text):
+            return date.fromisoformat(text)
+        if "T" in text or " " in text:
+            return parse_iso(text)
+    except ValueError:
+        pass
+    raise ValidationError(f"{name} must be a date YYYY-MM-DD or a date and time with its offset "
+                          "(2026-11-23T08:00:00+08:00)", field=name)
+
+
+# ---------------------------------------------------------------- approve / reject / cancel
+def check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise NotFound(f"no action {action!r} on a leave request: use one of {', '.join(ACTIONS)}")
+
+
+def act(principal: Principal, leave_id: str, action: str, body: Body, now: datetime) -> dict[str, Any]:
+    """approve or reject (a counsellor whose scope covers the resident), cancel (the applicant)."""
+    check_action(action)
+    item = load(principal, leave_id)
+    note = body.text("note", required=False, max_length=MAX_NOTE)
+    who = actor(principal)
+    leave = store.to_domain(item)
+    if action == "cancel":
+        changed = rules.cancel(leave, who, now)
+        if note:
+            changed = replace(changed, note=note)  # why they withdrew
+    else:
+        principal.require_role(Role.COUNSELLOR)
+        if not covers(dorm_access.counsellor_scope(principal), item):
+            raise Forbidden(f"{item.resident_id} is not one of your students")
+        changed = rules.approve(leave, who, now, note) if action == "approve" else rules.reject(leave, who, now, note)
+    return leave_view(store.save_change(item, changed))
+
+
+# ---------------------------------------------------------------- lists
+def list_leaves(principal: Principal, params: dict[str, str], now: datetime, limit: int,
+                cursor: str | None) -> Page:
+    """The caller's list (see functions/leave/app.py): by resident, pending in a counsellor's scope, or a
+    building's leaves ending from today on."""
+    state = params.get("state")
+    if state is not None and state not in STATES:
+        raise ValidationError(f"state must be one of: {', '.join(STATES)}", field="state")
+    resident_id = params.get("resident_id")
+    if resident_id is None and principal.has_role(Role.STUDENT):
+        resident_id = principal.person_id
+    if resident_id is None and principal.has_role(Role.PARENT):
+        if len(principal.child_ids) != 1:
+            raise ValidationError("say whose leaves: resident_id (one of your children)", field="resident_id")
+        resident_id = principal.child_ids[0]
+    if resident_id is not None:
+        if not re.fullmatch(ID, resident_id):
+            raise ValidationError("resident_id has the wrong format", field="resident_id")
+        dorm_access.resident(principal, resident_id)  # 404 unless the caller may see them
+        return store.by_resident(resident_id, limit=limit, cursor=cursor, state=state)
+    building_id = params.get("building_id")
+    if building_id is not None:
+        if not re.fullmatch(ID, building_id):
+            raise ValidationError("building_id has the wrong format", field="building_id")
+        dorm_access.building(principal, building_id)  # 404 unless the caller runs it or sees all
+        today = at_local(local_day(now, settings().tz), time(0, 0), settings().tz)
+        return store.by_building(building_id, today, limit=limit, cursor=cursor, state=state)
+    if principal.has_role(Role.COUNSELLOR):
+        if state not in (None, LeaveState.PENDING.value):
+            raise ValidationError("without resident_id a counsellor lists the pending requests: state=pending",
+                                  field="state")
+        scope = dorm_access.counsellor_scope(principal)
+        if scope is None:
+            return Page([], None)
+        return store.pending_of(scope.department, scope.grades, limit=limit, cursor=cursor)
+    if principal.has_role(Role.DORM_MANAGER, *SEE_ALL):
+        raise ValidationError("building_id is required", field="building_id")
+    raise Forbidden("this needs one of the roles: student, parent, counsellor, dorm_manager, leader, admin")
+
+
+def leave_view(item: LeaveItem) -> dict[str, Any]:
+    return {"leave_id": item.leave_id, "resident_id": item.resident_id, "building_id": item.building_id,
+            "department": item.department, "grade": item.grade, "start": item.start, "end": item.end,
+            "reason": item.reason, "applied_by": item.applied_by, "applied_at": item.applied_at,
+            "state": item.state, "decided_by": item.decided_by, "decided_at": item.decided_at, "note": item.note,
+            "version": int(item.version)}
