@@ -318,9 +318,7 @@ def presence_item(resident_id: str, home: str, state: str, ts: datetime, reader_
     from houqin.clock import to_iso
     from houqin.store import dorms
 
-    pk, sk = dorms.Presence.keys(home, resident_id)
-    return dorms.Presence(pk, sk, resident_id=resident_id, state=state, last_ts=to_iso(ts), reader_id=reader_id,
-                          building_id=building_id).serialize()
+    return dorms.Presence.make(home, resident_id, state, to_iso(ts), reader_id, building_id).serialize()
 
 
 def reset_presence(cloud: LocalCloud, data: Any, day: date, threads: int) -> int:

@@ -2,7 +2,7 @@
 
   houqin run [--template template.yaml] [--api-port 3000 ...] [--no-demo]
   houqin token --role student --as S00001 [--child S00001] [--name 秦鹏] [--hours 12]
-  houqin fire AlarmsFunction
+  houqin fire AlarmsFunction [--schedule NightRoll]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     fire = commands.add_parser("fire", help="fire a function's schedule now, in the running local cloud")
     fire.add_argument("function", help="logical id (e.g. AlarmsFunction) or function name")
+    fire.add_argument("--schedule", default=None, help="only this schedule (the event's name, e.g. NightRoll)")
     fire.add_argument("--lambda-url", default=None, help="the local Lambda endpoint (default from HOUQIN_LAMBDA_PORT)")
 
     args = parser.parse_args(argv)
@@ -133,6 +134,8 @@ def _fire(args: argparse.Namespace) -> int:
     from localcloud.cloud import Ports
 
     url = (args.lambda_url or f"http://127.0.0.1:{Ports().lambda_}") + f"/_local/fire/{args.function}"
+    if args.schedule:
+        url += f"/{args.schedule}"
     request = urllib.request.Request(url, method="POST", data=b"")  # noqa: S310 - a local http URL
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a local http URL

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud import demo_swipes, demo_tickets
+from localcloud import demo_leave, demo_swipes, demo_tickets
 
 SEED = 20261123
 CAMPUSES = {"SB": "松北", "JN": "江南"}
@@ -274,4 +274,5 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     now = datetime.now(UTC)
     written.update(demo_tickets.load(data, now))
     written.update(demo_swipes.load(data, now))
+    written["leave requests"] = demo_leave.load(now)
     return dict(written)

@@ -116,9 +116,9 @@ def load(data: Any, now: datetime) -> dict[str, int]:
             progress_writer.save(item)
     with dorms.Presence.batch_write() as writer:
         for resident_id, swipe in latest.items():
-            pk, sk = dorms.Presence.keys(swipe.home_building or building_of[swipe.reader_id], resident_id)
-            writer.save(dorms.Presence(pk, sk, resident_id=resident_id, state=swipe.direction, last_ts=to_iso(swipe.ts),
-                                       reader_id=swipe.reader_id, building_id=building_of[swipe.reader_id]))
+            writer.save(dorms.Presence.make(swipe.home_building or building_of[swipe.reader_id], resident_id,
+                                            swipe.direction, to_iso(swipe.ts), swipe.reader_id,
+                                            building_of[swipe.reader_id]))
     assignments = list(_assignments(data))
     with dorms.ManagerBuilding.batch_write() as writer:
         for assignment in assignments:

@@ -4,7 +4,8 @@ local cloud's control calls.
 - ``POST /2015-03-31/functions/{name}/invocations`` — Lambda's Invoke API: RequestResponse,
   Event (202, retried, then the on-failure destination) and DryRun; ``{name}`` is the function
   name, its ARN or its template logical id.
-- ``POST /_local/fire/{name}`` — fire the function's schedules now (``houqin fire``).
+- ``POST /_local/fire/{name}[/{schedule}]`` — fire the function's schedules (or the one named) now
+  (``houqin fire``).
 - ``GET /_local/functions`` — what runs here.
 """
 
@@ -26,7 +27,7 @@ from localcloud.template import Function
 log = logging.getLogger("localcloud.lambda")
 
 INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
-FIRE = re.compile(r"^/_local/fire/(?P<name>[^/]+)$")
+FIRE = re.compile(r"^/_local/fire/(?P<name>[^/]+)(?:/(?P<schedule>[^/]+))?$")
 
 
 @dataclass
@@ -72,7 +73,7 @@ class _LambdaHandler(BaseHTTPRequestHandler):
         if match := INVOKE.match(self.path.split("?")[0]):
             self._invoke(match.group("name"), body)
         elif match := FIRE.match(self.path):
-            self._fire(match.group("name"))
+            self._fire(match.group("name"), match.group("schedule"))
         else:
             self._error(404, "ResourceNotFoundException", f"no route {self.path}")
 
@@ -101,15 +102,15 @@ class _LambdaHandler(BaseHTTPRequestHandler):
         else:
             self._error(400, "InvalidParameterValueException", f"X-Amz-Invocation-Type {kind!r}")
 
-    def _fire(self, name: str) -> None:
+    def _fire(self, name: str, schedule: str | None) -> None:
         function = self.service.find(name)
         if function is None:
             self._error(404, "ResourceNotFoundException", f"Function not found: {unquote(name)}")
             return
-        request_ids = self.service.scheduler.fire_now(function.logical_id)
+        request_ids = self.service.scheduler.fire_now(function.logical_id, schedule)
         if not request_ids:
-            self._error(400, "InvalidParameterValueException",
-                        f"{function.logical_id} has no enabled Schedule or ScheduleV2 event")
+            which = f"schedule named {schedule}" if schedule else "enabled Schedule or ScheduleV2 event"
+            self._error(400, "InvalidParameterValueException", f"{function.logical_id} has no {which}")
             return
         self._json(202, {"function": function.logical_id, "requestIds": request_ids})
 

@@ -95,9 +95,10 @@ class Scheduler:
                 self.next_fire[key] = item.expression.next_after(max(due, now), item.timezone)
         return fired
 
-    def fire_now(self, function_name: str) -> list[str]:
-        """Fire every schedule of one function now (by logical id or physical name)."""
-        matching = [e for e in self.events if function_name in (e.function.logical_id, e.function.name)]
+    def fire_now(self, function_name: str, event_name: str | None = None) -> list[str]:
+        """Fire every schedule of one function now (by logical id or physical name), or the one named."""
+        matching = [e for e in self.events if function_name in (e.function.logical_id, e.function.name)
+                    and event_name in (None, e.event.name)]
         return [self._fire(item, self._now()) for item in matching]
 
     def _fire(self, item: ScheduledEvent, at: datetime) -> str:

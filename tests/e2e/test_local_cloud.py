@@ -172,6 +172,16 @@ def test_houqin_fire_runs_a_schedule_now(cloud, aws):
     assert cloud.scheduler.next_fire[("TickFunction", "Hourly")] is not None
 
 
+def test_fire_one_named_schedule_and_refuse_an_unknown_one(cloud, aws):
+    before = len(items(aws, cloud, "tick"))
+    fire = [sys.executable, "-m", "localcloud.cli", "fire", "TickFunction", "--lambda-url", cloud.urls["lambda"]]
+    done = subprocess.run([*fire, "--schedule", "Hourly"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and len(json.loads(done.stdout)["requestIds"]) == 1
+    eventually(lambda: len(items(aws, cloud, "tick")) > before or None)
+    wrong = subprocess.run([*fire, "--schedule", "Daily"], capture_output=True, text=True, timeout=30)
+    assert wrong.returncode == 1 and "TickFunction has no schedule named Daily" in wrong.stderr
+
+
 def test_fire_names_a_function_without_schedule(cloud):
     done = subprocess.run([sys.executable, "-m", "localcloud.cli", "fire", "EchoFunction",
                            "--lambda-url", cloud.urls["lambda"]], capture_output=True, text=True, timeout=30)
