@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.tickets
 	$(BIN)/python -m bench.swipes
+	$(BIN)/python -m bench.roll
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .houqin test-artifacts

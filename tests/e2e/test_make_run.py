@@ -315,3 +315,52 @@ def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", port))  # free again
+
+
+def demo_token(houqin, role: str, person_id: str | None = None) -> str:
+    web = f"http://127.0.0.1:{houqin['ports']['web']}"
+    users = get_json(f"{web}/_local/demo-users")[1]
+    users = users["users"] if isinstance(users, dict) else users
+    person = person_id or next(u["person_id"] for u in users if u["role"] == role)
+    return get_json(f"{web}/_local/token?person_id={person}")[1]["token"]
+
+
+def fire(houqin, *schedule: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-m", "localcloud.cli", "fire", "AlarmsFunction", *schedule,
+                           "--lambda-url", f"http://127.0.0.1:{houqin['ports']['lambda']}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["requestIds"]
+
+
+def until(probe, seconds: float = 60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.5)
+    pytest.fail("nothing within the time limit")
+
+
+def test_houqin_fire_runs_each_alarm_check_in_the_local_cloud(houqin):
+    leader, desk = demo_token(houqin, "leader"), demo_token(houqin, "dispatcher")
+    songbei = demo_token(houqin, "dorm_manager", "E0723")
+    assert len(fire(houqin, "--schedule", "NightRoll")) == 1
+    yesterday = (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=1)).date().isoformat()
+    def reported():
+        items = api_call(houqin, "GET", "/zero-reports?limit=100", leader)[1]["items"]
+        return {r["building_id"] for r in items if r["night"] == yesterday} >= {"SB01", "JN01"}
+
+    until(reported, 120)  # one report per building, even with nothing to report
+    status, night = api_call(houqin, "GET", f"/buildings/SB01/rolls/{yesterday}", songbei)
+    assert status == 200 and night["curfew"]["counts"]["expected"] > 0 and night["zero"]["signed_by"] is None
+    status, listed = api_call(houqin, "GET", "/alarms?building_id=SB01&limit=100", songbei)
+    assert status == 200, listed
+    out = listed["items"]
+    assert {a["check"] for a in out} & {"curfew_roll", "night_out"}  # the demo night has residents out
+    assert len(fire(houqin)) == 4  # every check: night roll, overdue repairs, silent readers, escalation
+    sent = until(lambda: api_call(houqin, "GET", "/notifications?limit=100", desk)[1]["items"])
+    assert {n["recipient"] for n in sent} & {"dorm_manager", "duty_desk"} and all(n["message_id"] for n in sent)
+    signed = api_call(houqin, "POST", f"/buildings/SB01/zero-reports/{yesterday}/sign", songbei)
+    assert signed[0] == 200 and signed[1]["signed_by"] == "E0723"

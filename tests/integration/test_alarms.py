@@ -199,6 +199,8 @@ def test_two_dorm_managers_and_two_counsellors_see_only_their_own_alarms(night, 
     mine = call(api, "GET", "/alarms", user=world.MANAGER_1, query={"state": "open"})
     assert {a["subject"] for a in mine.body["items"]} == {"S1", "S2"}
     assert call(api, "GET", "/alarms", user=world.MANAGER_2).body["items"] == []
+    by_building = call(api, "GET", "/alarms", user=world.MANAGER_1, query={"building_id": "SB01", "limit": "100"})
+    assert by_building.status == 200 and len(by_building.body["items"]) == 2
     assert call(api, "GET", "/alarms/{alarm_id}", user=world.MANAGER_2, alarm_id=s1).status == 404
     assert call(api, "GET", "/alarms", user=world.MANAGER_2, query={"building_id": "SB01"}).status == 404
     assert {a["subject"] for a in call(api, "GET", "/alarms", user=world.COUNSELLOR_1).body["items"]} == {"S1", "S2"}

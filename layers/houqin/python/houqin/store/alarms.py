@@ -271,7 +271,7 @@ def save(alarm: Alarm, version: int | None, events: Iterable[Event],
 def history(alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """An alarm's audit events and its notifications, oldest first (one Query)."""
     models = {"EVENT": AlarmEvent, "NOTIFY": NotificationItem}
-    items = list(mixed_query(AlarmsTable, key("ALARM", alarm_id), lambda sk: models.get(sk.split("#", 1)[0])))
+    items = list(mixed_query(AlarmEvent, key("ALARM", alarm_id), lambda sk: models.get(sk.split("#", 1)[0])))
     return ([i.as_dict() for i in items if isinstance(i, AlarmEvent)],
             [i.view() for i in items if isinstance(i, NotificationItem)])
 
@@ -308,8 +308,8 @@ def notifications(day: date, *, limit: int, cursor: str | None) -> Page:
 # ---------------------------------------------------------------- rolls and zero reports
 def night_items(building_id: str, first: date, last: date) -> dict[tuple[str, str], AlarmsTable]:
     """A building's rolls and zero reports from night ``first`` to ``last``, by (night, kind) (one Query)."""
-    condition = AlarmsTable.sk.between(first.isoformat(), last.isoformat() + "#~")
-    items = mixed_query(AlarmsTable, key("ROLL", building_id),
+    condition = RollItem.sk.between(first.isoformat(), last.isoformat() + "#~")
+    items = mixed_query(RollItem, key("ROLL", building_id),
                         lambda sk: ZeroReportItem if sk.endswith("#zero") else RollItem, condition,
                         consistent_read=True)
     return {tuple(item.sk.split("#", 1)): item for item in items}

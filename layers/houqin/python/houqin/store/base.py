@@ -58,15 +58,17 @@ def find(model: type[_M], hash_key: str, range_key: str, consistent_read: bool =
         return None
 
 
-def mixed_query(table: type[Model], hash_key: str, model_of: Callable[[str], type[Model] | None],
+def mixed_query(via: type[Model], hash_key: str, model_of: Callable[[str], type[Model] | None],
                 range_key_condition: Any = None, consistent_read: bool = False) -> Iterator[Model]:
     """Query one partition holding several item types: ``model_of(sort key)`` names each item's model
-    (None skips it)."""
+    (None skips it). ``via`` is one of those models, never the table's base class: PynamoDB caches a
+    connection per class and subclasses inherit it, so a connection made on the base (which declares no
+    index) would be the one every model of the table then uses."""
     def load(raw: dict[str, Any]) -> Model | None:
         model = model_of(raw["sk"]["S"])
         return model.from_raw_data(raw) if model else None
 
-    found = ResultIterator(table._get_connection().query, (hash_key,),  # noqa: SLF001
+    found = ResultIterator(via._get_connection().query, (hash_key,),  # noqa: SLF001
                            {"range_key_condition": range_key_condition, "consistent_read": consistent_read},
                            map_fn=load)
     return (item for item in found if item is not None)

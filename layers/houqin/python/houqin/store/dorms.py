@@ -330,7 +330,7 @@ def _partition_model(sort_key: str) -> type[DormsTable] | None:
 def building_partition(building_id: str, rooms_only: bool = False) -> BuildingPartition:
     """One Query of pk "BLDG#<building>" (paged by DynamoDB): everything, or only rooms and beds."""
     condition = Room.sk.startswith("ROOM#") if rooms_only else None
-    items = mixed_query(DormsTable, key("BLDG", building_id), _partition_model, condition)
+    items = mixed_query(Room, key("BLDG", building_id), _partition_model, condition)
     partition = BuildingPartition()
     for item in items:
         if isinstance(item, Building):
@@ -458,7 +458,7 @@ def _log(transaction: TransactWrite, event: BedEvent) -> None:
 
 def bed_transaction(conflict: str) -> AbstractContextManager[TransactWrite]:
     """A TransactWrite whose failed condition (a bed or resident changed meanwhile) is a 409 saying ``conflict``."""
-    return versioned_transaction(DormsTable, conflict, code="changed_meanwhile")
+    return versioned_transaction(Bed, conflict, code="changed_meanwhile")  # a model, not the base: see mixed_query
 
 
 CHANGED = "the bed or the resident changed meanwhile (someone else was faster): reload and try again"
@@ -509,7 +509,7 @@ def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequenc
     """Place several residents (resident, building, room, bed) in one transaction; False if any bed or
     resident changed meanwhile (then nothing of the chunk is written)."""
     try:
-        with TransactWrite(connection=DormsTable._get_connection().connection) as transaction:  # noqa: SLF001
+        with TransactWrite(connection=Bed._get_connection().connection) as transaction:  # noqa: SLF001
             for (resident_id, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
                 _take_bed(transaction, resident_id, building_id, room_no, bed_no)
                 transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
