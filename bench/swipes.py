@@ -158,7 +158,8 @@ def gsi_fixes() -> Iterator[None]:
             item = self.items.get(hash_key)
             if item is not None and self.range_key_attr:
                 item = item.get(range_key)
-            if item is not None and item.attrs.get(attribute) == value:
+            found = item.attrs.get(attribute) if item is not None else None
+            if found is not None and found == value:  # an item may have left a sparse index since
                 candidates.append(item)
         local.candidates = (self, candidates)
         try:
