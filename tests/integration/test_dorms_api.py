@@ -166,8 +166,8 @@ def test_the_buildings_manager_sets_curfew_and_gate_hours(api):
     reply = call(api.app, "PUT", "/buildings/{building_id}/settings", user=MANAGER_1, body=times,
                  building_id="SB01")
     assert reply.status == 200, reply.body
-    assert reply.body["settings"] == times
-    assert building_map(api, "SB01")["building"]["settings"] == times
+    assert reply.body["settings"] == {**times, "notify_parent": False}
+    assert building_map(api, "SB01")["building"]["settings"] == {**times, "notify_parent": False}
 
     def put(user, body, building_id="SB01"):
         return call(api.app, "PUT", "/buildings/{building_id}/settings", user=user, body=body,
