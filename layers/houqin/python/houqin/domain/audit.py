@@ -43,13 +43,14 @@ def changed(record: _R, action: str, by: str, at: str, changes: Mapping[str, Any
             reason: str | None) -> tuple[_R, Event]:
     """``record`` with ``changes`` applied, and the event saying so (the state change is its own field)."""
     updated = record.with_changes(**changes)
-    diff = {name: [_plain(getattr(record, name)), _plain(value)] for name, value in changes.items()
+    diff = {name: [plain(getattr(record, name)), plain(value)] for name, value in changes.items()
             if name != "state" and getattr(record, name) != value}
     return updated, Event(at=at, by=by, action=action, from_state=record.state.value, to_state=updated.state.value,
                           changes=diff, reason=reason)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as stored and shown: an enum by its value, a tuple as a list."""
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, tuple):

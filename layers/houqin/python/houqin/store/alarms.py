@@ -26,12 +26,13 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from houqin.clock import parse_iso, to_iso
 from houqin.domain.alarms import Alarm, AlarmState, Notification, Resolution, Severity
-from houqin.domain.audit import Event
+from houqin.domain.audit import Event, plain
 from houqin.domain.roll import Behind, LateReturn, NotReturned, RollKind, RollResult, ZeroReport
 from houqin.store.base import (
     Gsi1,
     Gsi2,
     Gsi3,
+    audit_event_model,
     condition_held,
     find,
     key,
@@ -89,7 +90,7 @@ class AlarmItem(AlarmsTable):
                  else key("POINT", repair_point) if repair_point else None)
         ordered = key(alarm.state.value, alarm.opened_at, alarm.alarm_id)
         item = cls(pk=key("ALARM", alarm.alarm_id), sk="ALARM", alarm_id=alarm.alarm_id,
-                   **{name: _plain(getattr(alarm, name)) for name in ALARM_FIELDS},
+                   **{name: plain(getattr(alarm, name)) for name in ALARM_FIELDS},
                    repair_point=repair_point, department=department, escalated_at=list(alarm.escalated_at),
                    details=dict(alarm.details), gsi1pk=place, gsi1sk=ordered if place else None,
                    gsi2pk=key("STATE", alarm.state.value), gsi2sk=key(alarm.check, alarm.opened_at, alarm.alarm_id),
@@ -113,22 +114,7 @@ class AlarmItem(AlarmsTable):
                 "version": self.version}
 
 
-class AlarmEvent(AlarmsTable):
-    at = UnicodeAttribute()
-    by = UnicodeAttribute()
-    action = UnicodeAttribute()
-    from_state = UnicodeAttribute(null=True)
-    to_state = UnicodeAttribute()
-    changes = JSONAttribute(default=dict)
-    reason = UnicodeAttribute(null=True)
-
-    @classmethod
-    def from_event(cls, alarm_id: str, event: Event, version: int, sequence: int) -> AlarmEvent:
-        return cls(key("ALARM", alarm_id), key("EVENT", event.at, f"{version:06d}", f"{sequence:02d}"),
-                   **event.as_dict())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in Event.__dataclass_fields__}
+AlarmEvent = audit_event_model(AlarmsTable, "ALARM")  # the same audit lines as tickets
 
 
 class NotificationItem(AlarmsTable):
@@ -254,7 +240,7 @@ def get(alarm_id: str, consistent: bool = False) -> AlarmItem | None:
 
 
 def save(alarm: Alarm, version: int | None, events: Iterable[Event],
-         notifications: Iterable[NotificationItem] = ()) -> None:
+         notifications: Iterable[NotificationItem] = ()) -> AlarmItem:
     """The alarm, its audit events and notifications in one transaction; a 409 if someone changed it first
     (``version`` None: only if no alarm has this id yet)."""
     item = AlarmItem.from_alarm(alarm, version)
@@ -266,6 +252,7 @@ def save(alarm: Alarm, version: int | None, events: Iterable[Event],
             transaction.save(AlarmEvent.from_event(alarm.alarm_id, event, new_version, sequence))
         for notification in notifications:
             transaction.save(notification)
+    return item  # its version is the one written
 
 
 def history(alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -345,10 +332,6 @@ def unsigned_reports(*, limit: int, cursor: str | None) -> Page:
 def reports_of_building(building_id: str, *, limit: int, cursor: str | None) -> Page:
     return query_page(ZeroReportItem.by_building.query, "gsi2pk", key("ZERO", building_id), limit=limit,
                       cursor=cursor, scan_index_forward=False)
-
-
-def _plain(value: Any) -> Any:
-    return value.value if hasattr(value, "value") else value
 
 
 def _number(value: Any) -> Any:

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
+from houqin.domain.audit import Event
 from houqin.errors import Conflict
 from houqin.settings import settings
 
@@ -43,6 +44,22 @@ def table_base(class_name: str, table: str) -> type[Model]:
     meta = type("Meta", (), {"table_name": settings().table(table), "region": settings().region})
     return type(class_name, (Model,), {"Meta": meta, "__module__": __name__, "pk": UnicodeAttribute(hash_key=True),
                                        "sk": UnicodeAttribute(range_key=True)})
+
+
+def audit_event_model(base: type[Model], entity: str) -> type[Model]:
+    """The audit-trail item of a versioned record kept in ``base``'s table: pk "<entity>#<id>", sk
+    "EVENT#<record version it produced>#<n>" (time order). One ``Event`` (houqin.domain.audit) per item."""
+    def from_event(cls: type[Model], record_id: str, event: Event, version: int, sequence: int) -> Model:
+        return cls(pk=key(entity, record_id), sk=key("EVENT", f"{version:08d}", f"{sequence:02d}"), **event.as_dict())
+
+    def as_dict(self: Model) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in Event.__dataclass_fields__}
+
+    attributes = {"at": UnicodeAttribute(), "by": UnicodeAttribute(), "action": UnicodeAttribute(),
+                  "from_state": UnicodeAttribute(null=True), "to_state": UnicodeAttribute(),
+                  "changes": JSONAttribute(default=dict), "reason": UnicodeAttribute(null=True)}
+    return type(f"{entity.title()}Event", (base,), {"__module__": base.__module__, **attributes,
+                                                     "from_event": classmethod(from_event), "as_dict": as_dict})
 
 
 def key(*parts: object) -> str:

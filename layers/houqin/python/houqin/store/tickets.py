@@ -39,7 +39,18 @@ from houqin.clock import local, parse_iso
 from houqin.domain.tickets import OPEN_STATES, QUEUE_STATES, Event, SlaRule, State, Ticket
 from houqin.errors import NotFound
 from houqin.settings import settings
-from houqin.store.base import Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6, key, table_base, versioned_transaction
+from houqin.store.base import (
+    Gsi1,
+    Gsi2,
+    Gsi3,
+    Gsi4,
+    Gsi5,
+    Gsi6,
+    audit_event_model,
+    key,
+    table_base,
+    versioned_transaction,
+)
 from houqin.store.paging import Page, query_page
 
 META = "META"
@@ -146,24 +157,8 @@ def board_month(created_at: str) -> str:
     return local(parse_iso(created_at), settings().tz).strftime("%Y-%m")
 
 
-class TicketEvent(TicketsTable):
-    """One audit line; ``sk`` is the ticket version it produced (then its place in that write): time order."""
-
-    at = UnicodeAttribute()
-    by = UnicodeAttribute()
-    action = UnicodeAttribute()
-    from_state = UnicodeAttribute(null=True)
-    to_state = UnicodeAttribute()
-    changes = JSONAttribute(default=dict)
-    reason = UnicodeAttribute(null=True)
-
-    @classmethod
-    def from_event(cls, ticket_id: str, event: Event, version: int, sequence: int) -> TicketEvent:
-        return cls(pk=key("TICKET", ticket_id), sk=key("EVENT", f"{version:08d}", f"{sequence:02d}"),
-                   **event.as_dict())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in Event.__dataclass_fields__}
+# One audit line; ``sk`` is the ticket version it produced (then its place in that write): time order.
+TicketEvent = audit_event_model(TicketsTable, "TICKET")
 
 
 class RoutingRule(TicketsTable):
