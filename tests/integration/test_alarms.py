@@ -221,7 +221,8 @@ def test_acknowledge_then_resolve_with_a_note_and_leaders_only_look(night, templ
     s1 = alarm_key("curfew_roll", "S1", "2026-11-23")
     assert call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.LEADER, alarm_id=s1).status == 403
     done = call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.MANAGER_1, alarm_id=s1)
-    assert (done.status, done.body["state"], done.body["acknowledged_by"]) == (200, "acknowledged", "M1")
+    assert (done.status, done.body["state"], done.body["acknowledged_by"], done.body["version"]) == (
+        200, "acknowledged", "M1", 2)
     assert call(api, "POST", "/alarms/{alarm_id}/acknowledge", user=world.MANAGER_1, alarm_id=s1).status == 409
     no_note = call(api, "POST", "/alarms/{alarm_id}/resolve", user=world.MANAGER_1, alarm_id=s1, body={})
     assert (no_note.status, no_note.body["error"]["field"]) == (400, "note")

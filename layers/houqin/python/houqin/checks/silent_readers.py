@@ -31,22 +31,21 @@ def run(now: datetime) -> dict[str, Any]:
     tz, quiet = settings().tz, quiet_for()
     last_heard: dict[str, str | None] = {}
     raised = 0
-    for campus in dorms.campuses():
-        for building in dorms.buildings_of_campus(campus.campus_id):
-            progress = swipes.building_progress(building.building_id)
-            is_open = not hours_of(building).closed_at(local(now, tz).time())
-            for reader in dorms.readers_of_building(building.building_id):
-                found = progress.get(reader.reader_id)
-                last = found.last_message_at if found else None
-                last_heard[reader.reader_id] = last
-                if is_open and (last is None or now - parse_iso(last) > quiet):
-                    _, written = alarms.raise_alarm(
-                        check=CHECK, subject=reader.reader_id, period=local_day(now, tz).isoformat(),
-                        severity=Severity.WARNING, at=now, building_id=building.building_id,
-                        campus_id=campus.campus_id,
-                        details={"entrance": reader.entrance, "last_message_at": last,
-                                 "silent_minutes": quiet.total_seconds() // 60})
-                    raised += written
+    for building in dorms.all_buildings():
+        progress = swipes.building_progress(building.building_id)
+        is_open = not hours_of(building).closed_at(local(now, tz).time())
+        for reader in dorms.readers_of_building(building.building_id):
+            found = progress.get(reader.reader_id)
+            last = found.last_message_at if found else None
+            last_heard[reader.reader_id] = last
+            if is_open and (last is None or now - parse_iso(last) > quiet):
+                _, written = alarms.raise_alarm(
+                    check=CHECK, subject=reader.reader_id, period=local_day(now, tz).isoformat(),
+                    severity=Severity.WARNING, at=now, building_id=building.building_id,
+                    campus_id=building.campus_id,
+                    details={"entrance": reader.entrance, "last_message_at": last,
+                             "silent_minutes": quiet.total_seconds() // 60})
+                raised += written
     resolved = 0
     for item in alarms.active(CHECK):
         last = last_heard.get(item.subject)

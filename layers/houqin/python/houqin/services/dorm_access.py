@@ -11,7 +11,7 @@ A building or resident the caller may not see is answered 404, as if it did not 
 from __future__ import annotations
 
 from houqin.auth import Principal, Role
-from houqin.errors import NotFound
+from houqin.errors import NotFound, ValidationError
 from houqin.store.base import find, key
 from houqin.store.dorms import Building, CounsellorScope, ManagerBuilding, Resident
 
@@ -34,6 +34,15 @@ def counsellor_scope(principal: Principal) -> CounsellorScope | None:
 
 def can_see_building(principal: Principal, building_id: str) -> bool:
     return principal.has_role(*SEE_ALL) or building_id in managed_buildings(principal)
+
+
+def only_building(principal: Principal) -> str | None:
+    """The building a dorm manager means when they name none: their only one (None if they run none;
+    a 400 naming building_id if they run several)."""
+    managed = sorted(managed_buildings(principal))
+    if len(managed) > 1:
+        raise ValidationError(f"you run {len(managed)} buildings: say which with building_id", field="building_id")
+    return managed[0] if managed else None
 
 
 def building(principal: Principal, building_id: str) -> Building:

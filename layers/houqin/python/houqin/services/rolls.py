@@ -14,21 +14,14 @@ from houqin.auth import Principal, Role
 from houqin.domain import roll as rules
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access
+from houqin.services.alarms import check_building
 from houqin.store import alarms as store
 from houqin.store.paging import Page
-
-SEE_ALL = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
-
-
-def _building(principal: Principal, building_id: str) -> None:
-    if principal.has_role(*SEE_ALL):
-        return
-    dorm_access.building(principal, building_id)  # 404 unless they run it
 
 
 def night(principal: Principal, building_id: str, night_of: date) -> dict[str, Any]:
     """The night's curfew and morning rolls (as last evaluated) and its zero report; 404 before the first roll."""
-    _building(principal, building_id)
+    check_building(principal, building_id)
     items = store.night_items(building_id, night_of, night_of)
     if not items:
         raise NotFound(f"no roll of {building_id} for the night of {night_of.isoformat()} yet")
@@ -40,15 +33,13 @@ def night(principal: Principal, building_id: str, night_of: date) -> dict[str, A
 def reports(principal: Principal, building_id: str | None, limit: int, cursor: str | None) -> Page:
     """A building's reports, newest night first; without a building, leaders see the unsigned ones."""
     if building_id:
-        _building(principal, building_id)
+        check_building(principal, building_id)
         return store.reports_of_building(building_id, limit=limit, cursor=cursor)
     if principal.has_role(Role.LEADER, Role.ADMIN):
         return store.unsigned_reports(limit=limit, cursor=cursor)
-    managed = sorted(dorm_access.managed_buildings(principal))
-    if len(managed) == 1:
-        return store.reports_of_building(managed[0], limit=limit, cursor=cursor)
-    if managed:
-        raise ValidationError(f"you run {len(managed)} buildings: say which with building_id", field="building_id")
+    mine = dorm_access.only_building(principal)
+    if mine:
+        return store.reports_of_building(mine, limit=limit, cursor=cursor)
     raise Forbidden("zero reports are for dorm managers and leaders")
 
 

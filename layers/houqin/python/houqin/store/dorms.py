@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -372,6 +372,12 @@ def readers_of_building(building_id: str) -> list[Reader]:
 
 def buildings_of_campus(campus_id: str) -> list[Building]:
     return list(Building.by_campus.query(key("CAMPUS", campus_id), Building.gsi1sk.startswith("BLDG#")))
+
+
+def all_buildings() -> Iterator[Building]:
+    """Every building of every campus (the scheduled checks walk them all)."""
+    for campus in campuses():
+        yield from buildings_of_campus(campus.campus_id)
 
 
 def campuses() -> list[Campus]:
