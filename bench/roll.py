@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import functools
 import importlib
-import json
 import logging
 import os
 import random
@@ -704,7 +703,7 @@ def main() -> None:
     TABLES.update({logical: template.physical_name(logical) for logical in ("DormsTable", "SwipesTable",
                                                                               "AlarmsTable")})
     from bench.swipes import gsi_fixes
-    from bench.tickets import moto_fixes, strip
+    from bench.tickets import moto_fixes, write_result
 
     started = time.perf_counter()
     points: list[dict[str, Any]] = []
@@ -723,12 +722,7 @@ def main() -> None:
               "target_ratio": TARGET_RATIO, "moto_patched": not args.moto_as_is, "tables": TABLES,
               "args": vars(args) | {"out": str(args.out)}, "points": points, "wall_seconds": wall,
               "ok": all(p["check"]["ok"] for p in points)}
-    text = report(result)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(strip({**result, "report": text.splitlines()}), indent=2, ensure_ascii=False,
-                                   default=str))
-    print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    write_result(result, report(result), args.out)
     if not result["ok"]:
         raise SystemExit(1)
 

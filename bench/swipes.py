@@ -63,8 +63,8 @@ from bench.tickets import (
     moto_fixes,
     ratio,
     reset_connections,
-    strip,
     write_items,
+    write_result,
 )
 from localcloud.cloud import CloudConfig, LocalCloud, Ports
 
@@ -998,12 +998,7 @@ def main() -> None:
                       "seconds": seconds, "throughput_ratio": ratio(a["swipes_per_s"] or 0, base["swipes_per_s"]),
                       "ok": c["ok"] and b["ok"]}
     result["late_pubacks"] = LatePubacks.count  # logged as the broker shuts down
-    text = report(result)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(strip({**result, "report": text.splitlines()}), indent=2, ensure_ascii=False,
-                                   default=str))
-    print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    write_result(result, report(result), args.out)
     if not result["ok"]:
         raise SystemExit(1)
 

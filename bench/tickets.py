@@ -818,6 +818,15 @@ def strip(value: Any) -> Any:
     return value
 
 
+def write_result(result: dict[str, Any], text: str, out: Path) -> None:
+    """Print the report and keep it with the figures as JSON (every bench ends this way)."""
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(strip({**result, "report": text.splitlines()}), indent=2, ensure_ascii=False,
+                              default=str))
+    print(f"\nwritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
 # ---------------------------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -872,11 +881,7 @@ def main() -> None:
                       "moto_patched": not args.moto_as_is,
                       "backlog": args.backlog,
                       "phase_a": a, "phase_b": b, "phase_c": c}
-    text = report(result)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(strip({**result, "report": text.splitlines()}), indent=2, ensure_ascii=False))
-    print(f"\nwritten to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    write_result(result, report(result), args.out)
 
 
 def ensure_routing(cloud: LocalCloud) -> None:
