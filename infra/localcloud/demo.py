@@ -238,9 +238,14 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     from houqin.store import dorms, staff
 
     occupied = Counter(b["building_id"] for b in data.beds if b.get("resident_id"))
+    readers = defaultdict(list)
+    for reader in data.readers:
+        readers[reader["building_id"]].append(reader["reader_id"])
     groups: list[tuple[type, Iterable[Any]]] = [
         (dorms.Campus, (dorms.Campus.make(**c) for c in data.campuses)),
-        (dorms.Building, (dorms.Building.make(**b, occupied=occupied[b["building_id"]]) for b in data.buildings)),
+        (dorms.Building, (dorms.Building.make(**b, occupied=occupied[b["building_id"]],
+                                                                readers=readers[b["building_id"]])
+                            for b in data.buildings)),
         (dorms.Room, (dorms.Room.make(**r) for r in data.rooms)),
         (dorms.Bed, (dorms.Bed.make(**b) for b in data.beds)),
         (dorms.Reader, (dorms.Reader.make(**r) for r in data.readers)),

@@ -38,8 +38,8 @@ def build() -> None:
     items: list = [dorms.Campus.make("SB", "松北")]
     placed = {r[7]: r[0] for r in RESIDENTS if r[7]}
     occupied = Counter(building_id for building_id, _, _ in placed)
-    items += [dorms.Building.make("SB01", "SB", "松北一公寓", 6, occupied["SB01"]),
-              dorms.Building.make("SB02", "SB", "松北二公寓", 6, occupied["SB02"])]
+    items += [dorms.Building.make("SB01", "SB", "松北一公寓", 6, occupied["SB01"], readers=["SB01-A", "SB01-B"]),
+              dorms.Building.make("SB02", "SB", "松北二公寓", 6, occupied["SB02"], readers=["SB02-A"])]
     rooms = [("SB01", "101", 1, "M"), ("SB01", "102", 1, "M"), ("SB01", "201", 2, "F"), ("SB02", "101", 1, "M")]
     for building_id, room_no, floor, gender in rooms:
         items.append(dorms.Room.make(building_id, room_no, floor, gender, 2))
@@ -77,7 +77,8 @@ class Gate:
         swipe = Swipe(reader_id, seq, card, Direction(direction), at)
         stored = swipes.put_new(swipes.SwipeItem.make(swipe, building_id, resident and resident[0], at))
         if stored and resident and resident[7]:
-            dorms.set_presence(resident[7][0], resident[0], direction, to_iso(at), reader_id, building_id)
+            profile = {"name": resident[2], "department": resident[4], "grade": resident[5], "room_no": resident[7][1]}
+            dorms.set_presence(resident[7][0], resident[0], direction, to_iso(at), reader_id, building_id, profile)
         return stored
 
 

@@ -69,7 +69,11 @@ def roll(building_id: str, kind: str) -> store.RollItem:
 
 
 # ---------------------------------------------------------------- the night roll
-def test_the_curfew_roll_flags_who_is_out_excuses_leave_and_says_which_reader_is_behind(night):
+def test_the_curfew_roll_flags_who_is_out_excuses_leave_and_says_which_reader_is_behind(night, monkeypatch):
+    def no_profiles(ids):
+        raise AssertionError(f"the roll read residents' profiles {sorted(ids)}: the presence says who they are")
+
+    monkeypatch.setattr(dorms, "residents", no_profiles)
     summary = run("night_roll", at(23, 23, 5))
     assert summary["raised"] == 2
     curfew = roll("SB01", "curfew").view()
@@ -82,7 +86,15 @@ def test_the_curfew_roll_flags_who_is_out_excuses_leave_and_says_which_reader_is
                                                                    "watermark": to_iso(at(23, 22, 40))}]
     s1 = alarm("curfew_roll", "S1")
     assert (s1.state, s1.building_id, s1.department, s1.details["name"]) == ("open", "SB01", "计算机学院", "王伟")
+    assert s1.details["room_no"] == "101"
     assert roll("SB02", "curfew").view()["counts"]["not_returned"] == 0
+
+
+def test_a_presence_written_before_it_carried_the_resident_still_names_them(night):
+    dorms.Presence.make("SB01", "S1", "out", to_iso(at(23, 20)), "SB01-A", "SB01").save()  # no profile
+    run("night_roll", at(23, 23, 5))
+    s1 = alarm("curfew_roll", "S1")
+    assert (s1.department, s1.details["name"], s1.details["room_no"]) == ("计算机学院", "王伟", "101")
 
 
 def test_re_running_a_check_never_duplicates_alarms(night):
@@ -186,6 +198,55 @@ def test_a_silent_reader_raises_during_open_hours_and_resolves_when_it_speaks(ni
 
 
 # ---------------------------------------------------------------- the API by permission
+# ---------------------------------------------------------------- overdue repairs
+@pytest.fixture
+def repairs(aws):
+    """SB01 room 101 and the SB water repair point (worker E0001); the tickets function at a pinned clock."""
+    from houqin.store import staff, tickets
+
+    world.build()
+    staff.RepairTeam.make("SB-WATER", "松北水维修点", "水", "SB", "0451-1").save()
+    staff.StaffMember.make("E0001", "WY", "SB-WATER", name="E0001", gender="M", post="维修工", contract="regular",
+                           phone="13900000000").save()
+    tickets.RoutingRule.make("water.SB", "SB-WATER", "E1603", "2026-11-01T00:00:00.000Z").save()
+    module = load_function_module(aws, "TicketsFunction")
+    module.clock = FixedClock(at(23, 10))
+    return module
+
+
+def test_an_overdue_repair_alarms_its_repair_point_then_the_desk_and_resolves_when_done(repairs):
+    leak = {"campus_id": "SB", "building_id": "SB01", "room_no": "101", "category": "water", "severity": "minor",
+            "description": "卫生间水龙头漏水", "contact_phone": "13800000000"}
+    reply = call(repairs.app, "POST", "/tickets", user=world.STUDENT_1, body=leak)
+    assert reply.status == 201, reply.body
+    ticket_id, deadline = reply.body["ticket_id"], reply.body["deadline"]
+    assert deadline == to_iso(at(23, 11))  # minor: one hour from 10:00
+    key_ = alarm_key("overdue_repair", ticket_id, "2026-11-23T11:00")
+
+    assert run("overdue_repairs", at(23, 10, 59))["raised"] == 0  # not late yet
+    assert run("overdue_repairs", at(23, 11, 5)) == {"overdue": 1, "raised": 1, "resolved": 0}
+    assert run("overdue_repairs", at(23, 12, 5))["raised"] == 0  # one alarm per ticket per deadline
+    raised = store.get(key_, consistent=True)
+    assert (raised.state, raised.details["repair_point"]) == ("open", "SB-WATER")
+
+    assert run("escalation", at(23, 11, 6)) == {"notifications": 1}  # the repair point at once
+    assert run("escalation", at(23, 12, 4)) == {"notifications": 0}  # the desk 60 minutes after the raise
+    assert run("escalation", at(23, 12, 5)) == {"notifications": 1}
+    _, sent = store.history(key_)
+    assert [(n["recipient"], n["to"]) for n in sent] == [("repair_point", ["team:SB-WATER"]),
+                                                         ("duty_desk", ["duty_desk"])]
+
+    worker = User("E0001", "worker")
+    for action in ("accept", "start", "complete"):
+        extra = {"lines": [{"kind": "labour", "code": "L01", "name": "更换水龙头", "quantity": 1,
+                            "unit_price_fen": 2000}]} if action == "complete" else {}
+        assert call(repairs.app, "POST", "/tickets/{ticket_id}/transitions", user=worker, ticket_id=ticket_id,
+                    body={"action": action, **extra}).status == 200
+    assert run("overdue_repairs", at(23, 12, 30)) == {"overdue": 0, "raised": 0, "resolved": 1}
+    done = store.get(key_, consistent=True)
+    assert (done.state, done.resolution) == ("resolved", "auto")
+
+
 def alarms_api(template, now):
     module = load_function_module(template, "AlarmsApiFunction")
     module.clock = FixedClock(now)

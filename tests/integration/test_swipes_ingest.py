@@ -44,6 +44,8 @@ def test_a_message_is_stored_with_presence_and_reader_progress(fn):
     presence = dorms.building_presence("SB01")
     assert (presence["S1"].state, presence["S1"].last_ts) == ("out", "2026-11-19T23:58:00.000Z")
     assert presence["S2"].state == "in" and presence["S2"].reader_id == "SB01-A"
+    # who they are travels with the presence, so the night roll names them without reading profiles
+    assert presence["S1"].profile() == {"name": "王伟", "department": "计算机学院", "grade": "2025", "room_no": "101"}
     progress = swipes.reader_progress("SB01-A", "SB01").progress()
     assert (progress.max_seq, progress.gaps, progress.watermark) == (2, (), "2026-11-20T00:00:00.000Z")
     assert (progress.messages, progress.swipes, progress.duplicates) == (1, 2, 0)

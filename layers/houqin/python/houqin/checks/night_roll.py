@@ -59,7 +59,9 @@ def roll_building(building: dorms.Building, now: datetime) -> Counter[str]:
     """Tonight's and last night's rolls of one building (one Query reads what is stored of both)."""
     summary: Counter[str] = Counter()
     today = local_day(now, settings().tz)
-    stored = store.night_items(building.building_id, today - timedelta(days=2), today)
+    # Eventually consistent (half the RCU): the check's own writes are 10 minutes old by its next run, and
+    # a stale read costs nothing wrong: alarms are created only once, a signed report is never rewritten.
+    stored = store.night_items(building.building_id, today - timedelta(days=2), today, consistent=False)
     for night in (today - timedelta(days=1), today):
         zero = stored.get((night.isoformat(), "zero"))
         if zero is not None and zero.signed_by:
@@ -89,33 +91,38 @@ def evaluate(building: dorms.Building, night: date, kind: RollKind, at: datetime
     flagged_before = earlier.flagged if earlier else frozenset()
     candidates.update(dorms.presences(building_id, flagged_before - candidates.keys()))
     progress = swipes.building_progress(building_id)
-    watermarks = {r.reader_id: progress[r.reader_id].watermark if r.reader_id in progress else None
-                  for r in dorms.readers_of_building(building_id)}
+    watermarks = {r: progress[r].watermark if r in progress else None for r in building.readers}
     result = rules.take_roll(building_id, kind, at, int(building.occupied or 0),
                              leave.leaves_of_building(building_id, at), candidates, watermarks,
                              previous_item.result().streaks if previous_item else None, earlier)
-    _alarms(building, night, kind, earlier, result, now, summary)
+    _alarms(building, night, kind, earlier, result, candidates, now, summary)
     store.save_roll(store.RollItem.make(result, night, now, int(earlier_item.evaluations) + 1 if earlier_item else 1))
     summary["rolls"] += 1
     return result
 
 
 def _alarms(building: dorms.Building, night: date, kind: RollKind, earlier: RollResult | None, result: RollResult,
-            now: datetime, summary: Counter[str]) -> None:
-    """Raise for who is newly out, resolve for who came back or was never out: only those residents."""
+            presence: dict[str, dorms.Presence], now: datetime, summary: Counter[str]) -> None:
+    """Raise for who is newly out, resolve for who came back or was never out: only those residents.
+
+    An alarm names the resident from their presence item (it carries who they are); only an item written
+    before presence carried that makes the roll read the profile.
+    """
     check, period = CHECKS[kind], night.isoformat()
     out_before = _still_out(earlier) if earlier else {}
     out_now = _still_out(result)
-    people = dorms.residents(out_now.keys() - out_before.keys())
-    for resident_id in sorted(out_now.keys() - out_before.keys()):
+    newly_out = sorted(out_now.keys() - out_before.keys())
+    people = {r: presence[r].profile() for r in newly_out if r in presence}
+    unnamed = [r for r in newly_out if not people.get(r)]
+    people.update({r: dorms.profile_of(person) for r, person in dorms.residents(unnamed).items()} if unnamed else {})
+    for resident_id in newly_out:
         flag, person = out_now[resident_id], people.get(resident_id)
         _, written = alarms.raise_alarm(
             check=check, subject=resident_id, period=period, severity=SEVERITY[kind], at=now,
             building_id=building.building_id, campus_id=building.campus_id,
             details={"roll_at": to_iso(result.at), "nights": flag.nights, "provisional": result.provisional,
                      "last_exit": to_iso(flag.last_exit) if flag.last_exit else None,
-                     **({"name": person.name, "department": person.department, "grade": person.grade,
-                         "room_no": person.room_no} if person else {})})
+                     **(person or {})})
         summary["raised"] += written
     returned = {n.resident_id: n for n in result.not_returned if n.returned_at}
     for resident_id in sorted(out_before.keys() - out_now.keys()):

@@ -121,7 +121,8 @@ def _store(swipe: Swipe, building_id: str, directory: Directory, received_at: da
         current = dorms.presence(home, resident.resident_id, consistent=True)
         if current is not None and current.last_ts >= item.ts:
             return Stored.NEW
-    if dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id, building_id):
+    if dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id, building_id,
+                          dorms.profile_of(resident)):
         return Stored.NEW
     log.info("late swipe %s at %s: presence is newer, kept as history only", swipe.swipe_id, item.ts)
     return Stored.LATE

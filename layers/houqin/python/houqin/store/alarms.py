@@ -293,12 +293,13 @@ def notifications(day: date, *, limit: int, cursor: str | None) -> Page:
 
 
 # ---------------------------------------------------------------- rolls and zero reports
-def night_items(building_id: str, first: date, last: date) -> dict[tuple[str, str], AlarmsTable]:
+def night_items(building_id: str, first: date, last: date,
+                consistent: bool = True) -> dict[tuple[str, str], AlarmsTable]:
     """A building's rolls and zero reports from night ``first`` to ``last``, by (night, kind) (one Query)."""
     condition = RollItem.sk.between(first.isoformat(), last.isoformat() + "#~")
     items = mixed_query(RollItem, key("ROLL", building_id),
                         lambda sk: ZeroReportItem if sk.endswith("#zero") else RollItem, condition,
-                        consistent_read=True)
+                        consistent_read=consistent)
     return {tuple(item.sk.split("#", 1)): item for item in items}
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,15 +76,19 @@ class Building(DormsTable):
     opens = UnicodeAttribute(default="06:00")
     closes = UnicodeAttribute(default="23:00")
     notify_parent = BooleanAttribute(default=False)  # the alarm ladder may call a parent (the building's policy)
+    # Its gate readers, written with their Reader items: the night roll needs every reader's watermark (one
+    # that never reported counts as behind) and reads them from here, with the building, not by a Query.
+    readers = ListAttribute(of=UnicodeAttribute, default=list)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     by_campus = Gsi1()
 
     @classmethod
-    def make(cls, building_id: str, campus_id: str, name: str, floors: int, occupied: int = 0) -> Building:
+    def make(cls, building_id: str, campus_id: str, name: str, floors: int, occupied: int = 0,
+             readers: Iterable[str] = ()) -> Building:
         return cls(pk=key("BLDG", building_id), sk="META", building_id=building_id, campus_id=campus_id,
-                   name=name, floors=floors, occupied=occupied, gsi1pk=key("CAMPUS", campus_id),
-                   gsi1sk=key("BLDG", building_id))
+                   name=name, floors=floors, occupied=occupied, readers=sorted(readers),
+                   gsi1pk=key("CAMPUS", campus_id), gsi1sk=key("BLDG", building_id))
 
 
 class Room(DormsTable):
@@ -170,6 +174,8 @@ class Presence(DormsTable):
 
     While they are out (their newest swipe an exit, or an entry at another building) the item carries the
     sparse "who is out" index keys, so the night roll reads the few who are out, never the whole building.
+    It also carries who the resident is (``PROFILE``, copied from the resident at each swipe), so an alarm for
+    someone out names them without reading their profile: the item stays well under 1 KB (same WCU).
     """
 
     resident_id = UnicodeAttribute()
@@ -177,6 +183,10 @@ class Presence(DormsTable):
     last_ts = UnicodeAttribute()
     reader_id = UnicodeAttribute()
     building_id = UnicodeAttribute()  # the gate's building (usually the home building)
+    name = UnicodeAttribute(null=True)
+    department = UnicodeAttribute(null=True)
+    grade = UnicodeAttribute(null=True)
+    room_no = UnicodeAttribute(null=True)  # as at the newest swipe (a room change within the building: the next)
     gsi3pk = UnicodeAttribute(null=True)
     gsi3sk = UnicodeAttribute(null=True)
     out_index = Gsi3()
@@ -194,10 +204,23 @@ class Presence(DormsTable):
 
     @classmethod
     def make(cls, home_building_id: str, resident_id: str, state: str, last_ts: str, reader_id: str,
-             building_id: str) -> Presence:
+             building_id: str, profile: Mapping[str, str | None] | None = None) -> Presence:
         out = cls.out_keys(home_building_id, resident_id, state, building_id) or (None, None)
         return cls(*cls.keys(home_building_id, resident_id), resident_id=resident_id, state=state, last_ts=last_ts,
-                   reader_id=reader_id, building_id=building_id, gsi3pk=out[0], gsi3sk=out[1])
+                   reader_id=reader_id, building_id=building_id, gsi3pk=out[0], gsi3sk=out[1], **(profile or {}))
+
+    def profile(self) -> dict[str, str] | None:
+        """Who the resident is, as copied at their newest swipe; None on an item written without it."""
+        found = {name: getattr(self, name) for name in PROFILE if getattr(self, name) is not None}
+        return found or None
+
+
+PROFILE = ("name", "department", "grade", "room_no")  # what a presence carries of its resident
+
+
+def profile_of(resident: Resident, **changes: str) -> dict[str, str | None]:
+    """The resident's fields a presence carries (``changes`` override, e.g. the room after a move)."""
+    return {name: changes.get(name, getattr(resident, name)) for name in PROFILE}
 
 
 def out_partition(building_id: str, shard: int) -> str:
@@ -266,12 +289,13 @@ class BedEvent(DormsTable):
 
 # ---------------------------------------------------------------- presence
 def set_presence(home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
-                 building_id: str) -> bool:
+                 building_id: str, profile: Mapping[str, str | None] | None = None) -> bool:
     """Record a swipe on the resident's presence if it is newer than the stored one; False for a late swipe.
 
     One conditional UpdateItem: ``attribute_not_exists(last_ts) OR last_ts < :ts``, so a late or
     replayed swipe can never roll the state back, whatever order the messages arrive in. 1 WCU, plus
     1 for the "who is out" index when the resident goes out or comes home (the entry is added or removed).
+    ``profile`` (profile_of) refreshes who the resident is on the item.
     """
     pk, sk = Presence.keys(home_building_id, resident_id)
     out = Presence.out_keys(home_building_id, resident_id, state, building_id)
@@ -279,7 +303,8 @@ def set_presence(home_building_id: str, resident_id: str, state: str, ts: str, r
              else [Presence.gsi3pk.remove(), Presence.gsi3sk.remove()])
     return condition_held(lambda: Presence(pk, sk).update(
         actions=[Presence.resident_id.set(resident_id), Presence.state.set(state), Presence.last_ts.set(ts),
-                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id), *index],
+                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id), *index,
+                 *(getattr(Presence, name).set(value) for name, value in (profile or {}).items() if value)],
         condition=Presence.last_ts.does_not_exist() | (Presence.last_ts < ts)))
 
 
@@ -505,7 +530,7 @@ def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current:
             # Only the swipe we read moves: a newer one meanwhile makes this a 409 instead of being lost.
             transaction.delete(current, condition=Presence.last_ts == current.last_ts)
             transaction.save(Presence.make(to[0], resident.resident_id, current.state, current.last_ts,
-                                           current.reader_id, current.building_id))
+                                           current.reader_id, current.building_id, profile_of(resident, room_no=to[1])))
         if to[0] != building_id:
             _count(transaction, {building_id: -1, to[0]: 1})
         _log(transaction, event)
