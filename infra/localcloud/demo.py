@@ -61,6 +61,14 @@ POSTS = {
     "BG": ["前台接待", "客房服务员"], "YL": ["医生", "护士", "药剂师"], "JT": ["驾驶员", "调度员"],
     "YLH": ["园艺工", "绿化养护员"], "HY": ["会务员", "音响师"], "FC": ["房管员", "资产管理员"],
 }
+# Back-office posts (二线): a daily work log their manager grades A/B/C/D.
+SUPPORT_POSTS = {"值班调度员", "物业管理员", "采购员", "库管员", "抄表员", "调度员", "会务员", "房管员", "资产管理员",
+                 "药剂师"}
+# Certificates a post requires (the rest require none).
+CERTIFICATES = {"电工": "电工证", "锅炉工": "司炉证", "驾驶员": "驾驶证A2", "医生": "执业医师证", "护士": "护士执业证",
+                "厨师": "厨师证", "维修工": "电工证"}
+EDUCATION = ["初中", "高中", "大专", "本科", "硕士"]
+TEAM_SIZE = 25  # staff per manager (主管) within a department
 # (code, trade) — a repair team per trade on each campus.
 TRADES = [("WATER", "水"), ("ELEC", "电"), ("CARP", "木工"), ("MASON", "泥瓦"), ("HVAC", "暖通"),
           ("DOOR", "门窗锁具")]
@@ -86,12 +94,14 @@ class DemoData:
     readers: list[dict[str, Any]] = field(default_factory=list)
     departments: list[dict[str, Any]] = field(default_factory=list)
     staff: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
     users: list[DemoUser] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in
-                ("campuses", "buildings", "rooms", "beds", "residents", "readers", "departments", "staff", "teams")}
+                ("campuses", "buildings", "rooms", "beds", "residents", "readers", "departments", "posts", "staff",
+                 "teams")}
 
 
 def _name(rng: random.Random) -> str:
@@ -169,16 +179,39 @@ def _residents(rng: random.Random) -> Iterator[dict[str, Any]]:
 
 
 def _staff(rng: random.Random, data: DemoData) -> None:
+    """Departments with their posts (按岗定薪) and staff: each team of TEAM_SIZE has its manager (the first)."""
     number = 0
+    posts = {}
     for department_id, name, head_count in DEPARTMENTS:
-        data.departments.append({"department_id": department_id, "name": name})
-        for _ in range(head_count):
+        shift = {"shift_start": "06:00", "shift_end": "14:00"} if department_id == "YS" else {}  # canteens
+        data.departments.append({"department_id": department_id, "name": name, **shift})
+        for index, post in enumerate(POSTS[department_id], start=1):
+            posts[(department_id, post)] = post_id = f"{department_id}-P{index}"
+            requirements = {"education": "大专" if post in SUPPORT_POSTS else "初中",
+                            "min_years": rng.choice((0, 1, 3)),
+                            "certificates": [CERTIFICATES[post]] if post in CERTIFICATES else []}
+            data.posts.append({"post_id": post_id, "department_id": department_id, "name": post,
+                               "duties": f"{name}{post}岗位职责", "requirements": requirements,
+                               "salary_fen": rng.randrange(3200, 7001, 100) * 100})
+        manager = None
+        for n in range(head_count):
             number += 1
+            post = rng.choice(POSTS[department_id])
+            salary = next(p["salary_fen"] for p in data.posts if p["post_id"] == posts[(department_id, post)])
+            staff_id = f"E{number:04d}"
+            if n % TEAM_SIZE == 0:
+                manager = staff_id
             data.staff.append({
-                "staff_id": f"E{number:04d}", "department_id": department_id, "name": _name(rng),
-                "gender": rng.choice("MF"), "post": rng.choice(POSTS[department_id]),
+                "staff_id": staff_id, "department_id": department_id, "name": _name(rng),
+                "gender": rng.choice("MF"), "post": post, "post_id": posts[(department_id, post)],
                 "contract": "contract" if rng.random() < 0.3 else "regular", "phone": _phone(rng),
-                "team_id": None,
+                "team_id": None, "manager_id": None if manager == staff_id else manager,
+                "support_staff": post in SUPPORT_POSTS,
+                "bank_account": "6222" + "".join(rng.choices("0123456789", k=15)),
+                "social_insurance_base_fen": salary + rng.randrange(0, 2001, 100) * 100,
+                "special_deduction_fen": rng.choice((0, 0, 100_000, 200_000, 300_000)),
+                "education": rng.choice(EDUCATION), "years_of_service": rng.randrange(0, 31),
+                "certificates": [CERTIFICATES[post]] if post in CERTIFICATES and rng.random() < 0.9 else [],
             })
     repair_staff = iter(s for s in data.staff if s["department_id"] == "WY")
     for campus_id, campus_name in CAMPUSES.items():
@@ -209,6 +242,10 @@ def _users(data: DemoData) -> list[DemoUser]:
     users += [DemoUser("dorm_manager", m["staff_id"], m["name"], "学生公寓管理中心") for m in managers]
     users += [DemoUser("counsellor", f"T{n:04d}", name, school) for n, (name, school) in
               enumerate([("辅导员甲", "计算机学院"), ("辅导员乙", "机械工程学院")], start=1)]
+    team_manager = next(s for s in data.staff if s["department_id"] == "WY" and s["manager_id"] is None)
+    team = [s for s in data.staff if s["manager_id"] == team_manager["staff_id"] and s["support_staff"]][:2]
+    users += [DemoUser("manager", team_manager["staff_id"], team_manager["name"], "物业管理中心 主管")]
+    users += [DemoUser("staff", s["staff_id"], s["name"], s["post"]) for s in team]
     users += [DemoUser("finance", finance["staff_id"], finance["name"], "财务"),
               DemoUser("leader", leader["staff_id"], leader["name"], "集团领导"),
               DemoUser("admin", admin["staff_id"], admin["name"], "系统管理员")]
@@ -251,6 +288,7 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
         (dorms.Reader, (dorms.Reader.make(**r) for r in data.readers)),
         (dorms.Resident, (resident_item(r) for r in data.residents)),
         (staff.Department, (staff.Department.make(**d) for d in data.departments)),
+        (staff.Post, (staff.Post.make(**p) for p in data.posts)),
         (staff.StaffMember, (staff.StaffMember.make(**s) for s in data.staff)),
         (staff.RepairTeam, (staff.RepairTeam.make(**t) for t in data.teams)),
     ]

@@ -81,8 +81,12 @@ def test_demo_beds_never_mix_genders_and_hold_one_resident_each():
 def test_demo_data_is_deterministic_and_has_a_user_for_every_role():
     first, second = demo.generate(), demo.generate()
     assert first.residents[:50] == second.residents[:50]
-    assert {u.role for u in first.users} == {"student", "parent", "worker", "dispatcher", "dorm_manager",
-                                            "counsellor", "finance", "leader", "admin"}
+    from houqin.auth import Role
+
+    assert {u.role for u in first.users} == {r.value for r in Role} - {"device"}  # terminals are not people
+    team = {u.person_id for u in first.users if u.role == "staff"}
+    manager = next(u.person_id for u in first.users if u.role == "manager")
+    assert team and all(s["manager_id"] == manager and s["support_staff"] for s in first.staff if s["staff_id"] in team)
     parents = [u for u in first.users if u.role == "parent"]
     assert all(u.child_ids and u.child_ids[0] in {r["resident_id"] for r in first.residents} for u in parents)
 

@@ -25,6 +25,9 @@ class Role(StrEnum):
     FINANCE = "finance"
     LEADER = "leader"
     ADMIN = "admin"
+    STAFF = "staff"  # any logistics staff member: their own attendance, work log and payslips
+    MANAGER = "manager"  # a team's manager (主管): corrects its attendance and grades its work logs
+    DEVICE = "device"  # a fingerprint terminal: posts clock punches (its id is the person id)
 
 
 _ROLE_NAMES = frozenset(r.value for r in Role)

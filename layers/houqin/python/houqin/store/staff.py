@@ -1,16 +1,23 @@
-"""The staff table: service departments, staff and repair teams.
+"""The staff table: service departments, posts, staff and repair teams (the personnel archive).
 
 Access patterns (Queries and GetItems only):
 - departments ........................ pk = "DEPT"
+- posts (岗位) ........................ pk = "POST", sk = "POST#<post>"
 - staff member ....................... pk = "STAFF#<staff>", sk = "PROFILE"
 - staff of a department .............. GSI1 gsi1pk = "DEPT#<department>"
 - repair teams ....................... pk = "TEAM"
 - workers of a repair team ........... GSI2 gsi2pk = "TEAM#<team>"
+
+A department carries its working hours (the shift attendance is measured against); a staff member
+carries what payroll needs: the post (pay follows the post, 按岗定薪), the manager who grades their
+work log, whether they are support staff (二线员工: daily log and grade), the bank account (never
+shown unmasked), the social insurance base and the monthly special additional deductions (专项附加扣除),
+and the archive fields a post's requirements are matched against (education, years, certificates).
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from houqin.store.base import Gsi1, Gsi2, key, table_base
 
@@ -21,10 +28,30 @@ class Department(StaffTable):
     department_id = UnicodeAttribute()
     name = UnicodeAttribute()
     independent_accounts = BooleanAttribute(default=True)  # 独立核算
+    shift_start = UnicodeAttribute(default="08:00")  # local working hours, Monday to Friday
+    shift_end = UnicodeAttribute(default="17:00")
+    grace_minutes = NumberAttribute(default=5)  # a clock-in this late still counts as on time
 
     @classmethod
-    def make(cls, department_id: str, name: str) -> Department:
-        return cls(pk="DEPT", sk=key("DEPT", department_id), department_id=department_id, name=name)
+    def make(cls, department_id: str, name: str, **fields: object) -> Department:
+        return cls(pk="DEPT", sk=key("DEPT", department_id), department_id=department_id, name=name, **fields)
+
+
+class Post(StaffTable):
+    """A post (岗位): its duties, the requirements a candidate must meet, and the pay that follows it."""
+
+    post_id = UnicodeAttribute()
+    department_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    duties = UnicodeAttribute(default="")
+    # {"education": "高中|大专|本科|硕士|博士" (at least), "min_years": int, "certificates": [..] (all of)}
+    requirements = JSONAttribute(default=dict)
+    salary_fen = NumberAttribute()  # monthly post salary (按岗定薪)
+
+    @classmethod
+    def make(cls, post_id: str, department_id: str, name: str, salary_fen: int, **fields: object) -> Post:
+        return cls(pk="POST", sk=key("POST", post_id), post_id=post_id, department_id=department_id, name=name,
+                   salary_fen=salary_fen, **fields)
 
 
 class StaffMember(StaffTable):
@@ -36,6 +63,15 @@ class StaffMember(StaffTable):
     contract = UnicodeAttribute()  # "regular" or "contract" (外聘)
     phone = UnicodeAttribute()
     team_id = UnicodeAttribute(null=True)
+    post_id = UnicodeAttribute(null=True)  # the Post whose salary they are paid (post above is its name)
+    manager_id = UnicodeAttribute(null=True)  # who corrects their attendance and grades their work log
+    support_staff = BooleanAttribute(default=False)  # 二线员工: a daily work log graded A/B/C/D
+    bank_account = UnicodeAttribute(null=True)  # shown masked only (houqin.domain.payroll.mask_account)
+    social_insurance_base_fen = NumberAttribute(null=True)  # declared base; rules clamp it to floor and cap
+    special_deduction_fen = NumberAttribute(default=0)  # 专项附加扣除 per month
+    education = UnicodeAttribute(null=True)
+    years_of_service = NumberAttribute(null=True)
+    certificates = ListAttribute(of=UnicodeAttribute, default=list)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
