@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from houqin.auth import Role
 from localcloud.template import Template, TemplateError
 
 SMALL = """
@@ -118,8 +119,7 @@ def test_the_real_template_declares_what_the_foundation_needs(template):
     queue = template.resolve(template.props("SwipesQueue"))
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == template.get_att("SwipesDeadLetterQueue", "Arn")
     groups = {template.props(g)["GroupName"] for g in template.of_type("AWS::Cognito::UserPoolGroup")}
-    assert groups == {"student", "parent", "worker", "dispatcher", "dorm_manager", "counsellor", "finance",
-                      "leader", "admin"}
+    assert groups == {r.value for r in Role}  # a Cognito group per role, no more
     globals_fn = template.doc["Globals"]["Function"]
     assert globals_fn["Runtime"] == "python3.12" and globals_fn["Architectures"] == ["arm64"]
 

@@ -1,0 +1,180 @@
+"""Staff pay (工薪): HTTP glue over houqin.services.payroll (who may do what, and every decision, is there).
+
+Every route here is declared in template.yaml (PayrollFunction) with the same path and method.
+- GET /posts (department_id, limit, cursor) · GET /posts/{post_id}/candidates (department_id, limit)
+- GET /staff/{staff_id}: the archive record, bank account masked
+- GET /payroll/income/{month} · PUT /payroll/income/{month}/{department_id} {income_fen, note?}
+- GET /payroll/bonuses (month, staff_id, department_id, limit, cursor) ·
+  POST /payroll/bonuses {staff_id, month, kind, amount_fen, note?}
+- GET /payroll/rules/{department_id} (month) · POST /payroll/rules/{department_id} {effective_from, ...}
+- POST /payroll/runs {month, departments}: 202 with the new run (the worker computes it asynchronously),
+  200 with the existing run when the same month and departments were triggered before
+- GET /payroll/runs (month, limit, cursor) · GET /payroll/runs/{run_id} (progress, totals, history)
+- POST /payroll/runs/{run_id}/recompute (202) | submit | approve | reject {reason}
+- GET /payroll/runs/{run_id}/report?format=json|csv|xlsx&department_id= (xlsx: send
+  ``Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet``, as for the dorm reports)
+- GET /payroll/runs/{run_id}/bank-transfers (approved runs only)
+- GET /payroll/runs/{run_id}/payslips/{staff_id} · GET /staff/{staff_id}/payslips (limit, cursor)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from chalice import CORSConfig, Response
+
+from houqin.api import create_app, json_response, principal
+from houqin.clock import Clock, SystemClock
+from houqin.errors import ValidationError
+from houqin.export import CSV_TYPE, XLSX_TYPE
+from houqin.services import payroll as service
+from houqin.settings import settings
+from houqin.store.paging import page_limit
+from houqin.validation import Body
+
+app = create_app("houqin-payroll")
+app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type
+app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
+                          expose_headers=["Content-Disposition"])
+clock: Clock = SystemClock()  # tests pin it
+worker: service.Invoke = service.invoke_worker  # tests call the worker's handler directly instead
+
+
+def _params() -> dict[str, str]:
+    return app.current_request.query_params or {}
+
+
+def _body(allowed: tuple[str, ...]) -> Body:
+    return Body.parse(app.current_request.raw_body, allowed)
+
+
+def _invoke(payload: dict[str, Any]) -> None:
+    worker(payload)  # looked up at call time, so a test's replacement is the one used
+
+
+# ---------------------------------------------------------------- posts and the archive
+@app.route("/posts", methods=["GET"])
+def list_posts():
+    params = _params()
+    page = service.list_posts(principal(app), params, page_limit(params), params.get("cursor"))
+    return json_response(page.body(service.post_view))
+
+
+@app.route("/posts/{post_id}/candidates", methods=["GET"])
+def post_candidates(post_id: str):
+    params = _params()
+    return json_response(service.candidates(principal(app), post_id, params, page_limit(params)))
+
+
+@app.route("/staff/{staff_id}", methods=["GET"])
+def get_staff(staff_id: str):
+    return json_response(service.staff_profile(principal(app), staff_id))
+
+
+# ---------------------------------------------------------------- income, bonuses, rules
+@app.route("/payroll/income/{month}", methods=["GET"])
+def list_income(month: str):
+    return json_response(service.list_income(principal(app), month, clock.now()))
+
+
+@app.route("/payroll/income/{month}/{department_id}", methods=["PUT"])
+def enter_income(month: str, department_id: str):
+    who = principal(app)
+    return json_response(service.enter_income(who, month, department_id, _body(service.INCOME_FIELDS), clock.now()))
+
+
+@app.route("/payroll/bonuses", methods=["GET"])
+def list_bonuses():
+    params = _params()
+    page = service.list_bonuses(principal(app), params, clock.now(), page_limit(params), params.get("cursor"))
+    return json_response(page.body(service.bonus_view))
+
+
+@app.route("/payroll/bonuses", methods=["POST"])
+def enter_bonus():
+    who = principal(app)
+    return json_response(service.enter_bonus(who, _body(service.BONUS_FIELDS), clock.now()), 201)
+
+
+@app.route("/payroll/rules/{department_id}", methods=["GET"])
+def get_rules(department_id: str):
+    return json_response(service.get_rules(principal(app), department_id, _params(), clock.now()))
+
+
+@app.route("/payroll/rules/{department_id}", methods=["POST"])
+def new_rules(department_id: str):
+    who = principal(app)
+    return json_response(service.new_rules(who, department_id, _body(service.RULES_FIELDS), clock.now()), 201)
+
+
+# ---------------------------------------------------------------- runs
+@app.route("/payroll/runs", methods=["POST"])
+def start_run():
+    who = principal(app)
+    started = service.start_run(who, _body(service.RUN_FIELDS), clock.now(), _invoke)
+    return json_response(started.run, 202 if started.created else 200)
+
+
+@app.route("/payroll/runs", methods=["GET"])
+def list_runs():
+    params = _params()
+    page = service.list_runs(principal(app), params, clock.now(), page_limit(params), params.get("cursor"))
+    return json_response(page.body(service.run_view))
+
+
+@app.route("/payroll/runs/{run_id}", methods=["GET"])
+def get_run(run_id: str):
+    return json_response(service.get_run(principal(app), run_id))
+
+
+@app.route("/payroll/runs/{run_id}/{action}", methods=["POST"])
+def act_on_run(run_id: str, action: str):
+    who = principal(app)
+    service.check_action(action)  # an unknown action is a 404 naming it, whatever the body
+    run = service.act(who, run_id, action, _body(service.ACTION_FIELDS), clock.now(), _invoke)
+    return json_response(run, 202 if action == "recompute" else 200)
+
+
+@app.route("/payroll/runs/{run_id}/report", methods=["GET"])
+def run_report(run_id: str):
+    report = service.report(principal(app), run_id, _params())
+    if report.fmt == "xlsx" and not _accepts(XLSX_TYPE):
+        raise ValidationError(f"send Accept: {XLSX_TYPE} to download a workbook", field="Accept")
+    if report.fmt == "csv":
+        # Text, not bytes: API Gateway sends it as UTF-8, byte-order mark included.
+        return _download(report.table.to_csv().decode("utf-8"), CSV_TYPE, report.file_name, "csv")
+    if report.fmt == "xlsx":
+        return _download(report.table.to_xlsx(), XLSX_TYPE, report.file_name, "xlsx")
+    return json_response(report.body())
+
+
+@app.route("/payroll/runs/{run_id}/bank-transfers", methods=["GET"])
+def bank_transfers(run_id: str):
+    return json_response(service.bank_transfers(principal(app), run_id))
+
+
+# ---------------------------------------------------------------- payslips
+@app.route("/payroll/runs/{run_id}/payslips/{staff_id}", methods=["GET"])
+def run_payslip(run_id: str, staff_id: str):
+    return json_response(service.run_payslip(principal(app), run_id, staff_id))
+
+
+@app.route("/staff/{staff_id}/payslips", methods=["GET"])
+def staff_payslips(staff_id: str):
+    params = _params()
+    return json_response(service.staff_payslips(principal(app), staff_id, page_limit(params), params.get("cursor")))
+
+
+def _accepts(media_type: str) -> bool:
+    """The same test Chalice applies before it lets a binary body out."""
+    accept = (app.current_request.headers or {}).get("accept") or ""
+    offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return media_type in offered or "*/*" in offered
+
+
+def _download(content: Any, content_type: str, name: str, extension: str) -> Response:
+    file_name = f"{name}.{extension}"
+    disposition = f"attachment; filename=\"{file_name}\"; filename*=UTF-8''{quote('工资报表_' + file_name)}"
+    return Response(body=content, status_code=200, headers={"Content-Type": content_type,
+                                                             "Content-Disposition": disposition})

@@ -1,0 +1,492 @@
+"""Attendance (考勤) and support staff's daily work logs (日志考核): fingerprint terminals post punches,
+staff read their month, their manager corrects days and grades logs (functions/attendance/app.py is the
+HTTP glue; houqin.domain.attendance and houqin.domain.payroll hold the rules, houqin.store.attendance
+the items).
+
+Who does what:
+- a terminal (role ``device``; its person id is the device id) posts punches;
+- a staff member's attendance and work logs are seen by the staff member themselves (any role), their
+  manager (role ``manager`` and named as the member's ``manager_id``), finance, leaders and admins.
+  Anyone else gets a 404, as if the staff member did not exist (as for leave requests); one who may
+  see them but not do what they ask gets a 403;
+- only the manager corrects a day and grades a log. Finance, leaders and admins see but do not correct
+  or grade: the manager is the one who knows what happened that day (the audit names them);
+- only the staff member writes their own log, and only if they are support staff (二线员工).
+
+Decisions:
+- a day is read against the working hours of the member's department as they are now; a member whose
+  department has no record is a 409 (their hours are unknown), never silently 08:00-17:00;
+- staff leave is not modelled yet, so no day is read as ``on_leave`` from punches: a manager corrects
+  such a day to ``on_leave`` (with the reason);
+- the current day is included in a month's reading and marked ``in_progress`` (the shift may not be over);
+- a correction keeps every earlier correction of the day (``history``); re-sending the correction in
+  force (same status, reason and manager) changes nothing;
+- a plan may be written from up to 7 days ahead until the completion is recorded or the day's deadline
+  passes; the completion is recorded on the day (not ahead) before WORKLOG_DEADLINE local time of that
+  day and may be amended until then; a graded log is read-only (409);
+- the manager grades once the completion is recorded, or once the deadline passed without one (the
+  day had no completion: the manager judges that too, typically D). Regrading is allowed; every grade
+  given is kept in ``grade_history``;
+- the monthly score is the mean of the month's grades (A=100, B=85, C=70, D=50); ``needs_talk`` reads
+  the month asked for and the two before it (a month without any grade breaks the run).
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import Any
+
+from houqin.auth import Principal, Role
+from houqin.clock import at_local, days, local_day, parse_iso, to_iso
+from houqin.domain.attendance import (
+    MAX_REASON,
+    Correction,
+    DayRecord,
+    DayStatus,
+    Punch,
+    Shift,
+    apply_correction,
+    daily_attendance,
+    dedupe_key,
+    month_summary,
+)
+from houqin.domain.payroll import DEFAULT_GRADE_SCORES, GRADES, monthly_score, needs_talk, validate_month
+from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
+from houqin.settings import SettingsError, settings
+from houqin.store import attendance as store
+from houqin.store import staff
+from houqin.store.attendance import CorrectionItem, PunchItem, WorkLogItem
+from houqin.validation import Body
+
+log = logging.getLogger(__name__)
+
+ID = r"[A-Za-z0-9_-]{1,40}"
+DATE = r"\d{4}-\d{2}-\d{2}"
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+PUNCHES_FIELDS = ("punches",)
+PUNCH_FIELDS = ("staff_id", "seq", "at")
+CORRECTION_FIELDS = ("status", "reason")
+WORKLOG_FIELDS = ("plan", "completion")
+GRADE_FIELDS = ("grade",)
+MAX_PUNCHES = 500
+CLOCK_SKEW = timedelta(minutes=5)  # a terminal's clock may run this far ahead
+MAX_PUNCH_AGE = timedelta(days=366)  # older: a terminal whose clock was reset (1970, 2000 ...)
+MAX_TEXT = 2000
+PLAN_AHEAD_DAYS = 7
+DEFAULT_DEADLINE = "23:59"
+TALK_MONTHS = 3
+SEE_ALL = (Role.FINANCE, Role.LEADER, Role.ADMIN)
+STATUSES = tuple(s.value for s in DayStatus)
+# Threads per container for the punches of a batch (boto3 clients are thread-safe); kept across invocations.
+_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="punch-writer")
+
+
+# ---------------------------------------------------------------- the contract payroll reads
+def shift_of(department: staff.Department) -> Shift:
+    """The department's working hours as a Shift; unreadable stored hours are a 409 naming the department."""
+    try:
+        return Shift(start=time.fromisoformat(department.shift_start), end=time.fromisoformat(department.shift_end),
+                     grace_minutes=int(department.grace_minutes))
+    except (ValueError, TypeError, ValidationError) as exc:
+        message = exc.message if isinstance(exc, ValidationError) else str(exc)
+        raise Conflict(f"department {department.department_id} has working hours that cannot be read "
+                       f"({message}): fix the department first", code="department_hours") from None
+
+
+def month_records(staff_id: str, month: str, shift: Shift, until: date | None = None) -> list[DayRecord]:
+    """One record per day of the month up to ``until`` (default: the month's last day), corrections applied."""
+    return [record for record, _ in _month(staff_id, month, shift, until)]
+
+
+def month_grades(staff_id: str, month: str) -> list[str]:
+    """The month's grades, in day order (ungraded days are left out)."""
+    month_bounds(month)
+    return [item.grade for item in store.work_logs(staff_id, month) if item.grade]
+
+
+def _month(staff_id: str, month: str, shift: Shift,
+           until: date | None) -> list[tuple[DayRecord, CorrectionItem | None]]:
+    first, last = month_bounds(month)
+    if until is not None:
+        last = min(last, until)
+    if last < first:
+        return []
+    tz = settings().tz
+    by_day: dict[date, list[Punch]] = defaultdict(list)
+    for punch in store.punches_of_month(staff_id, month):
+        by_day[local_day(punch.at, tz)].append(punch)
+    fixes = store.corrections_of_month(staff_id, month)
+    out = []
+    for day in days(first, last):
+        record = daily_attendance(day, shift, by_day.get(day, ()), on_leave=False, tz=tz)
+        fix = fixes.get(day)
+        if fix is not None:
+            record = apply_correction(record, Correction(DayStatus(fix.status), fix.reason, fix.by))
+        out.append((record, fix))
+    return out
+
+
+# ---------------------------------------------------------------- months and days
+def month_bounds(month: str) -> tuple[date, date]:
+    """The first and last day of ``YYYY-MM``; another shape is a 400 naming ``month``."""
+    if not isinstance(month, str) or not re.fullmatch(MONTH, month):
+        raise ValidationError("month must be YYYY-MM", field="month")
+    year, number = int(month[:4]), int(month[5:])
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
+def months_before(month: str, count: int) -> list[str]:
+    """``count`` months ending with ``month``, oldest first."""
+    year, number = int(month[:4]), int(month[5:])
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{number:02d}")
+        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return out[::-1]
+
+
+def requested_month(raw: str | None, now: datetime) -> str:
+    """The ``month`` query parameter (default: the current local month); a later month is a 400."""
+    current = f"{now.astimezone(settings().tz):%Y-%m}"
+    if raw is None:
+        return current
+    validate_month(raw, current)
+    return raw
+
+
+def parse_day(text: str) -> date:
+    try:
+        if re.fullmatch(DATE, text or ""):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValidationError("day must be a date YYYY-MM-DD", field="day")
+
+
+def past_or_today(text: str, today: date) -> date:
+    day = parse_day(text)
+    if day > today:
+        raise ValidationError(f"{day.isoformat()} is in the future", field="day")
+    return day
+
+
+def worklog_deadline(text: str) -> time:
+    """WORKLOG_DEADLINE ("HH:MM", local time of the day the log is for)."""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text or ""):
+        raise SettingsError(f"WORKLOG_DEADLINE: {text!r} is not a local time HH:MM")
+    return time.fromisoformat(text)
+
+
+# ---------------------------------------------------------------- who
+def is_manager_of(principal: Principal, member: staff.StaffMember) -> bool:
+    return principal.has_role(Role.MANAGER) and bool(member.manager_id) and principal.is_person(member.manager_id)
+
+
+def can_see(principal: Principal, member: staff.StaffMember) -> bool:
+    return principal.is_person(member.staff_id) or is_manager_of(principal, member) or principal.has_role(*SEE_ALL)
+
+
+def visible_member(principal: Principal, staff_id: str) -> staff.StaffMember:
+    """The staff member, if the caller may see their attendance and logs; else 404."""
+    member = store.staff_member(staff_id) if re.fullmatch(ID, staff_id or "") else None
+    if member is None or not can_see(principal, member):
+        raise NotFound(f"no staff member {staff_id}")
+    return member
+
+
+def managed_member(principal: Principal, staff_id: str, doing: str) -> staff.StaffMember:
+    """The staff member, if the caller is their manager: 404 if they may not see them, else 403."""
+    member = visible_member(principal, staff_id)
+    if not is_manager_of(principal, member):
+        raise Forbidden(f"only the manager of {staff_id} {doing}")
+    return member
+
+
+def member_shift(member: staff.StaffMember) -> Shift:
+    department = store.department(member.department_id)
+    if department is None:
+        raise Conflict(f"department {member.department_id} of {member.staff_id} has no record: its working hours "
+                       "are unknown", code="no_department")
+    return shift_of(department)
+
+
+# ---------------------------------------------------------------- punches from terminals
+class Outcome(Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    field: str
+    reason: str
+    code: str = "invalid"
+
+    def view(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def record_punches(principal: Principal, raw_body: Any, now: datetime) -> dict[str, Any]:
+    """Store a terminal's punches, each on its own: {"stored", "duplicates", "rejected": [{index, field,
+    reason, code}]}. A punch whose device seq is stored already is a duplicate when it is the same punch
+    (a retry) and rejected (code ``conflict``) when it is another one; nothing is ever overwritten."""
+    principal.require_role(Role.DEVICE)
+    device_id = principal.person_id
+    if not re.fullmatch(ID, device_id):
+        raise Forbidden("this terminal's id cannot name punches (letters, digits, _ and -, up to 40)")
+    raw = Body.parse(raw_body, PUNCHES_FIELDS).data.get("punches")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PUNCHES:
+        raise ValidationError(f"punches must be a list of 1 to {MAX_PUNCHES} punches", field="punches")
+
+    rejected: list[Rejection] = []
+    valid: list[tuple[int, Punch]] = []
+    for index, data in enumerate(raw):
+        punch = _punch(index, data, device_id, now)
+        if isinstance(punch, Rejection):
+            rejected.append(punch)
+        else:
+            valid.append((index, punch))
+
+    members = store.staff_members({p.staff_id for _, p in valid})
+    firsts: dict[str, tuple[int, PunchItem]] = {}  # dedupe key -> the first punch of the batch with it
+    repeats: list[tuple[int, str, PunchItem]] = []  # the same device seq again later in the batch
+    for index, punch in valid:
+        if punch.staff_id not in members:
+            rejected.append(Rejection(index, "staff_id", f"no staff member {punch.staff_id!r}", "unknown_staff"))
+            continue
+        item, seen = PunchItem.make(punch, now), dedupe_key(punch)
+        if seen in firsts:
+            repeats.append((index, seen, item))
+        else:
+            firsts[seen] = (index, item)
+
+    # Each punch is its own conditional put, independent of the others: send them side by side.
+    results = _writers.map(lambda entry: _store_punch(entry[1]), list(firsts.values()))
+    outcomes = dict(zip(firsts, results, strict=True))  # dedupe key -> (outcome, the punch stored under it)
+    duplicates = 0
+    for seen, (index, item) in firsts.items():
+        outcome, kept = outcomes[seen]
+        duplicates += outcome is Outcome.DUPLICATE
+        if outcome is Outcome.CONFLICT:
+            rejected.append(_conflict(index, item, kept))
+    for index, seen, item in repeats:  # judged against what is stored, like any repeat
+        _, kept = outcomes[seen]
+        if kept.same_punch(item):
+            duplicates += 1
+        else:
+            rejected.append(_conflict(index, item, kept))
+    stored = sum(1 for outcome, _ in outcomes.values() if outcome is Outcome.STORED)
+    if rejected:
+        log.warning("device %s: %d of %d punches rejected, first: %s", device_id, len(rejected), len(raw),
+                    min(rejected, key=lambda r: r.index).reason)
+    return {"stored": stored, "duplicates": duplicates,
+            "rejected": [r.view() for r in sorted(rejected, key=lambda r: r.index)]}
+
+
+def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Rejection:
+    """One punch of the batch read and checked, or why it cannot be stored (the first field at fault)."""
+    if not isinstance(data, Mapping):
+        return Rejection(index, "punch", "a punch is an object {staff_id, seq, at}")
+    unknown = sorted(set(data) - set(PUNCH_FIELDS))
+    if unknown:
+        return Rejection(index, unknown[0], f"unknown field {unknown[0]!r}: a punch has {', '.join(PUNCH_FIELDS)}")
+    staff_id, seq, at_text = data.get("staff_id"), data.get("seq"), data.get("at")
+    if not isinstance(staff_id, str) or not re.fullmatch(ID, staff_id):
+        return Rejection(index, "staff_id", "staff_id is required: letters, digits, _ and -, up to 40")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= store.MAX_SEQ:
+        return Rejection(index, "seq", f"seq is the terminal's punch number, a whole number from 0 to {store.MAX_SEQ}")
+    try:
+        at = parse_iso(at_text) if isinstance(at_text, str) and len(at_text) <= 40 else None
+    except ValueError:
+        at = None
+    if at is None:
+        return Rejection(index, "at", "at must be an ISO date and time with its offset (2026-11-23T08:00:00+08:00)")
+    if at > now + CLOCK_SKEW:
+        return Rejection(index, "at", f"{at_text} is in the future: is the terminal's clock right?")
+    if at < now - MAX_PUNCH_AGE:
+        return Rejection(index, "at", f"{at_text} is more than {MAX_PUNCH_AGE.days} days old: is the terminal's "
+                                      "clock right?")
+    return Punch(staff_id=staff_id, device_id=device_id, seq=seq, at=at)
+
+
+def _store_punch(item: PunchItem) -> tuple[Outcome, PunchItem]:
+    """Store the punch; a refused put is a duplicate (the same punch) or a conflict (another one)."""
+    if store.put_punch(item):
+        return Outcome.STORED, item
+    earlier = store.stored_punch(item.device_id, int(item.seq))
+    if earlier is None:  # a refused put means the item exists; punches are never deleted
+        raise RuntimeError(f"punch {item.device_id}#{item.seq} refused but not found")
+    return (Outcome.DUPLICATE if earlier.same_punch(item) else Outcome.CONFLICT), earlier
+
+
+def _conflict(index: int, item: PunchItem, kept: PunchItem) -> Rejection:
+    log.warning("device %s seq %s conflict: stored %s at %s, sent %s at %s", item.device_id, item.seq,
+                kept.staff_id, kept.at, item.staff_id, item.at)
+    return Rejection(index, "seq", f"seq {int(item.seq)} of this terminal is already stored for another punch "
+                                   f"({kept.staff_id} at {kept.at}): a seq names one punch for good", "conflict")
+
+
+# ---------------------------------------------------------------- attendance
+def attendance(principal: Principal, staff_id: str, month: str | None, now: datetime) -> dict[str, Any]:
+    """A month of a staff member's attendance, day by day up to today, and its summary."""
+    member = visible_member(principal, staff_id)
+    month = requested_month(month, now)
+    shift = member_shift(member)
+    today = local_day(now, settings().tz)
+    month_read = _month(staff_id, month, shift, today)
+    return {"staff_id": staff_id, "name": member.name, "department_id": member.department_id, "month": month,
+            "shift": shift_view(shift), "days": [day_view(record, fix, today) for record, fix in month_read],
+            "summary": dataclasses.asdict(month_summary(record for record, _ in month_read))}
+
+
+def correct(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime) -> dict[str, Any]:
+    """The manager sets a day's status with a reason; the day keeps its punches and measured status, and
+    every correction made to it stays in its history."""
+    member = managed_member(principal, staff_id, "corrects their attendance")
+    today = local_day(now, settings().tz)
+    day = past_or_today(day_text, today)
+    status = body.text("status", choices=STATUSES)
+    reason = body.text("reason", max_length=MAX_REASON)
+    correction = Correction(DayStatus(status), reason, by=principal.person_id)
+    shift = member_shift(member)
+    measured = daily_attendance(day, shift, store.punches_of_day(staff_id, day), on_leave=False, tz=settings().tz)
+    item = store.correction(staff_id, day) or CorrectionItem.new(staff_id, day)
+    in_force = item.version is not None and (item.status, item.reason, item.by) == (status, correction.reason,
+                                                                                      correction.by)
+    if not in_force:  # the same correction sent again (a retry) changes nothing
+        item.record(status, correction.reason, correction.by, now, measured.status.value)
+        store.save_correction(item)
+    return {"staff_id": staff_id, **day_view(apply_correction(measured, correction), item, today)}
+
+
+def shift_view(shift: Shift) -> dict[str, Any]:
+    return {"start": shift.start.strftime("%H:%M"), "end": shift.end.strftime("%H:%M"),
+            "grace_minutes": shift.grace_minutes, "workdays": sorted(shift.workdays)}
+
+
+def day_view(record: DayRecord, fix: CorrectionItem | None, today: date) -> dict[str, Any]:
+    return {"day": record.day.isoformat(), "status": record.status.value,
+            "first_in": to_iso(record.first_in) if record.first_in else None,
+            "last_out": to_iso(record.last_out) if record.last_out else None,
+            "late_minutes": record.late_minutes, "early_minutes": record.early_minutes,
+            "missing_clock_out": record.missing_clock_out, "corrected": record.corrected,
+            "measured_status": record.measured_status.value if record.measured_status else None,
+            "correction_reason": record.correction_reason, "corrected_by": record.corrected_by,
+            "corrected_at": fix.at if fix is not None else None,
+            "correction_history": list(fix.history or []) if fix is not None else [],
+            "in_progress": record.day == today}
+
+
+# ---------------------------------------------------------------- work logs
+def write_log(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
+              deadline: time) -> dict[str, Any]:
+    """The staff member writes the day's plan and, before the deadline, its completion."""
+    member = visible_member(principal, staff_id)
+    if not principal.is_person(staff_id):
+        raise Forbidden(f"only {staff_id} writes their own work log")
+    _require_support_staff(member)
+    tz = settings().tz
+    today = local_day(now, tz)
+    day = parse_day(day_text)
+    plan = body.text("plan", required=False, max_length=MAX_TEXT)
+    completion = body.text("completion", required=False, max_length=MAX_TEXT)
+    if plan is None and completion is None:
+        raise ValidationError("give the plan, the completion or both", field="plan")
+    due = at_local(day, deadline, tz)
+    item = store.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
+    if item.grade:
+        raise Conflict(f"the work log of {day.isoformat()} is graded: it can no longer change", code="graded")
+    if plan is not None:
+        if day > today + timedelta(days=PLAN_AHEAD_DAYS):
+            raise ValidationError(f"a plan is written at most {PLAN_AHEAD_DAYS} days ahead", field="day")
+        if item.completion is not None:
+            raise Conflict(f"the completion of {day.isoformat()} is recorded: the plan can no longer change",
+                           code="completed", field="plan")
+        if now >= due:
+            raise Conflict(f"{day.isoformat()} is over (its log was due by {_due_text(day, deadline)}): "
+                           "the plan can no longer change", code="deadline_passed", field="plan")
+    if completion is not None:
+        if day > today:
+            raise ValidationError("the completion of a day is recorded on that day, not ahead", field="day")
+        if now >= due:
+            raise Conflict(f"the completion was due by {_due_text(day, deadline)}: it can no longer be recorded",
+                           code="deadline_passed", field="completion")
+    changed = False
+    if plan is not None and plan != item.plan:
+        item.plan, item.planned_at, changed = plan, to_iso(now), True
+    if completion is not None and completion != item.completion:
+        item.completion, item.completed_at, changed = completion, to_iso(now), True
+    if changed:  # the same text sent again (a retry) writes nothing
+        store.save_work_log(item)
+    return {"staff_id": staff_id, **log_view(item, deadline)}
+
+
+def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
+          deadline: time) -> dict[str, Any]:
+    """The manager grades a day A/B/C/D once its completion is recorded, or once its deadline passed
+    without one; a regrade replaces the grade and keeps the earlier ones in ``grade_history``."""
+    member = managed_member(principal, staff_id, "grades their work log")
+    _require_support_staff(member)
+    tz = settings().tz
+    day = past_or_today(day_text, local_day(now, tz))
+    given = body.text("grade", choices=GRADES)
+    item = store.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
+    if item.completion is None and now < at_local(day, deadline, tz):
+        raise Conflict(f"{staff_id} has not recorded the completion of {day.isoformat()} yet: grade it once they "
+                       f"have, or after {_due_text(day, deadline)}", code="not_completed")
+    if (item.grade, item.graded_by) != (given, principal.person_id):  # the same grade again changes nothing
+        item.set_grade(given, principal.person_id, now)
+        store.save_work_log(item)
+    return {"staff_id": staff_id, **log_view(item, deadline)}
+
+
+def work_logs(principal: Principal, staff_id: str, month: str | None, now: datetime,
+              deadline: time) -> dict[str, Any]:
+    """A month of logs, its score and whether the last three months' scores call for a talk."""
+    member = visible_member(principal, staff_id)
+    month = requested_month(month, now)
+    logs = store.work_logs(staff_id, month)
+    grades = {month: [item.grade for item in logs if item.grade]}
+    for earlier in months_before(month, TALK_MONTHS)[:-1]:
+        grades[earlier] = month_grades(staff_id, earlier)
+    scores = {m: monthly_score(g, DEFAULT_GRADE_SCORES) for m, g in sorted(grades.items())}
+    score = scores[month]
+    return {"staff_id": staff_id, "name": member.name, "support_staff": bool(member.support_staff), "month": month,
+            "logs": [log_view(item, deadline) for item in logs],
+            "graded_days": len(grades[month]), "score": _decimal(score),
+            "recent_scores": [{"month": m, "score": _decimal(s)} for m, s in scores.items()],
+            "needs_talk": needs_talk(list(scores.values()), months=TALK_MONTHS)}
+
+
+def log_view(item: WorkLogItem, deadline: time) -> dict[str, Any]:
+    day = date.fromisoformat(item.day)
+    return {"day": item.day, "plan": item.plan, "planned_at": item.planned_at, "completion": item.completion,
+            "completed_at": item.completed_at, "due_at": to_iso(at_local(day, deadline, settings().tz)),
+            "grade": item.grade, "grade_score": DEFAULT_GRADE_SCORES[item.grade] if item.grade else None,
+            "graded_by": item.graded_by, "graded_at": item.graded_at,
+            "grade_history": list(item.grade_history or []), "version": int(item.version or 0)}
+
+
+def _require_support_staff(member: staff.StaffMember) -> None:
+    if not member.support_staff:
+        raise Forbidden(f"{member.staff_id} is not support staff (二线员工): no daily work log is kept or graded",
+                        code="not_support_staff")
+
+
+def _due_text(day: date, deadline: time) -> str:
+    return f"{day.isoformat()} {deadline:%H:%M} ({settings().timezone})"
+
+
+def _decimal(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,223 @@
+"""Attendance (考勤) and daily work logs (工作日志) in the payroll table, and the staff they belong to.
+
+Access patterns (Queries and GetItems only; the keys are listed in houqin/store/payroll.py too):
+- a punch, deduplicated ............... pk = "PUNCH#<device>", sk = "SEQ#<seq, 10 digits>" (the dedupe
+                                        guard: a conditional put, so a device replaying days later
+                                        writes nothing, and a different punch under a used seq is
+                                        refused, never overwritten)
+- a person's punches of a month ....... GSI1 gsi1pk = "ATT#<staff>#<yyyy-mm>" (local month of the punch),
+                                        gsi1sk = "<at UTC ISO>#<device>#<seq>" (time order)
+- a person's corrections of a month ... pk = "ATT#<staff>#<yyyy-mm>", sk = "FIX#<yyyy-mm-dd>" (one item per
+                                        day: the correction in force and, in ``history``, every
+                                        correction ever made to that day, oldest first)
+- a person's work logs of a month ..... pk = "LOG#<staff>#<yyyy-mm>", sk = "<yyyy-mm-dd>" (day order)
+- staff members, their department ..... the staff table (houqin/store/staff.py): GetItem, BatchGetItem
+
+Corrections and work logs carry a ``version``: every change is a PutItem conditional on the version
+read, so of two writes made on the same copy one is stored and the other is a 409.
+
+Cost: a new punch is one put plus its index copy (2 WCU); a repeat is one refused conditional put
+(1 WCU) and, to tell a repeat from a conflict, one strongly consistent GetItem (1 RCU). A month of one
+person is one Query of GSI1 (a few KB) plus one Query of the corrections partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+
+from houqin.clock import local, parse_iso, to_iso
+from houqin.domain.attendance import Punch
+from houqin.errors import Conflict
+from houqin.settings import settings
+from houqin.store.base import Gsi1, condition_held, find, key
+from houqin.store.payroll import PayrollTable
+from houqin.store.staff import Department, StaffMember
+
+SEQ_DIGITS = 10
+MAX_SEQ = 10**SEQ_DIGITS - 1
+
+
+def month_of(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def attendance_key(staff_id: str, month: str) -> str:
+    """A person's month of attendance: the punches' index partition and the corrections' partition."""
+    return key("ATT", staff_id, month)
+
+
+def log_key(staff_id: str, month: str) -> str:
+    return key("LOG", staff_id, month)
+
+
+# ---------------------------------------------------------------- punches
+class PunchItem(PayrollTable):
+    staff_id = UnicodeAttribute()
+    device_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    at = UnicodeAttribute()  # UTC ISO
+    received_at = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_staff_month = Gsi1()
+
+    @staticmethod
+    def keys(device_id: str, seq: int) -> tuple[str, str]:
+        return key("PUNCH", device_id), key("SEQ", f"{seq:0{SEQ_DIGITS}d}")
+
+    @classmethod
+    def make(cls, punch: Punch, received_at: datetime) -> PunchItem:
+        at = to_iso(punch.at)
+        month = f"{local(punch.at, settings().tz):%Y-%m}"
+        return cls(*cls.keys(punch.device_id, punch.seq), staff_id=punch.staff_id, device_id=punch.device_id,
+                   seq=punch.seq, at=at, received_at=to_iso(received_at),
+                   gsi1pk=attendance_key(punch.staff_id, month), gsi1sk=key(at, punch.device_id, punch.seq))
+
+    def to_domain(self) -> Punch:
+        return Punch(staff_id=self.staff_id, device_id=self.device_id, seq=int(self.seq), at=parse_iso(self.at))
+
+    def same_punch(self, other: PunchItem) -> bool:
+        """The same punch sent again (a retry), as opposed to another punch under a used device seq."""
+        return (self.staff_id, self.at) == (other.staff_id, other.at)
+
+
+def put_punch(item: PunchItem) -> bool:
+    """Store a punch unless its device seq is taken; False when it is (a repeat or a conflict)."""
+    return condition_held(lambda: item.save(condition=PunchItem.pk.does_not_exist()))
+
+
+def stored_punch(device_id: str, seq: int) -> PunchItem | None:
+    return find(PunchItem, *PunchItem.keys(device_id, seq), consistent_read=True)
+
+
+def punches_of_month(staff_id: str, month: str) -> list[Punch]:
+    """A person's punches of a local month, in time order (one Query of GSI1, every page)."""
+    return [item.to_domain() for item in PunchItem.by_staff_month.query(attendance_key(staff_id, month))]
+
+
+def punches_of_day(staff_id: str, day: date) -> list[Punch]:
+    """A person's punches of one local day (a range of the month's GSI1 partition; a punch at the next
+    midnight may come along: the rules read each punch on its own local day)."""
+    tz = settings().tz
+    start = datetime.combine(day, time(0, 0), tzinfo=tz)
+    condition = PunchItem.gsi1sk.between(to_iso(start), to_iso(start + timedelta(days=1)))
+    return [item.to_domain() for item in PunchItem.by_staff_month.query(attendance_key(staff_id, month_of(day)),
+                                                                         condition)]
+
+
+# ---------------------------------------------------------------- corrections
+class CorrectionItem(PayrollTable):
+    """The correction in force for one day, and every correction of that day (``history``, oldest first:
+    {status, reason, by, at, measured_status}); a later correction replaces the fields, never the history."""
+
+    staff_id = UnicodeAttribute()
+    day = UnicodeAttribute()  # local yyyy-mm-dd
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    by = UnicodeAttribute()
+    at = UnicodeAttribute()  # UTC ISO
+    measured_status = UnicodeAttribute()  # what the punches said when the correction was made
+    history = JSONAttribute(default=list)
+    version = VersionAttribute()
+
+    @staticmethod
+    def keys(staff_id: str, day: date) -> tuple[str, str]:
+        return attendance_key(staff_id, month_of(day)), key("FIX", day.isoformat())
+
+    @classmethod
+    def new(cls, staff_id: str, day: date) -> CorrectionItem:
+        return cls(*cls.keys(staff_id, day), staff_id=staff_id, day=day.isoformat())
+
+    def record(self, status: str, reason: str, by: str, at: datetime, measured_status: str) -> None:
+        self.status, self.reason, self.by, self.at = status, reason, by, to_iso(at)
+        self.measured_status = measured_status
+        self.history = [*(self.history or []), self.entry()]
+
+    def entry(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason, "by": self.by, "at": self.at,
+                "measured_status": self.measured_status}
+
+
+def correction(staff_id: str, day: date) -> CorrectionItem | None:
+    """A day's correction, read consistently (a new correction is made on it), or None."""
+    return find(CorrectionItem, *CorrectionItem.keys(staff_id, day), consistent_read=True)
+
+
+def corrections_of_month(staff_id: str, month: str) -> dict[date, CorrectionItem]:
+    items = CorrectionItem.query(attendance_key(staff_id, month), CorrectionItem.sk.startswith("FIX#"))
+    return {date.fromisoformat(item.day): item for item in items}
+
+
+def save_correction(item: CorrectionItem) -> CorrectionItem:
+    """Store the correction on the item as read; 409 if the day was corrected by someone else meanwhile."""
+    if not condition_held(item.save):  # conditional on the version read ("none yet" for a first one)
+        raise Conflict(f"the attendance of {item.staff_id} on {item.day} was corrected by someone else: "
+                       "reload it and try again", code="version_conflict")
+    return item
+
+
+# ---------------------------------------------------------------- work logs
+class WorkLogItem(PayrollTable):
+    """One support-staff day: the plan, its completion, the manager's grade (``grade_history`` keeps every
+    grade given, oldest first: {grade, by, at})."""
+
+    staff_id = UnicodeAttribute()
+    day = UnicodeAttribute()  # local yyyy-mm-dd
+    plan = UnicodeAttribute(null=True)
+    planned_at = UnicodeAttribute(null=True)
+    completion = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    grade = UnicodeAttribute(null=True)
+    graded_by = UnicodeAttribute(null=True)
+    graded_at = UnicodeAttribute(null=True)
+    grade_history = JSONAttribute(default=list)
+    version = VersionAttribute()
+
+    @staticmethod
+    def keys(staff_id: str, day: date) -> tuple[str, str]:
+        return log_key(staff_id, month_of(day)), day.isoformat()
+
+    @classmethod
+    def new(cls, staff_id: str, day: date) -> WorkLogItem:
+        return cls(*cls.keys(staff_id, day), staff_id=staff_id, day=day.isoformat())
+
+    def set_grade(self, grade: str, by: str, at: datetime) -> None:
+        self.grade, self.graded_by, self.graded_at = grade, by, to_iso(at)
+        self.grade_history = [*(self.grade_history or []), {"grade": grade, "by": by, "at": self.graded_at}]
+
+
+def work_log(staff_id: str, day: date) -> WorkLogItem | None:
+    """A day's log, read consistently (it is changed on what is read), or None."""
+    return find(WorkLogItem, *WorkLogItem.keys(staff_id, day), consistent_read=True)
+
+
+def work_logs(staff_id: str, month: str) -> list[WorkLogItem]:
+    """A person's logs of a month in day order (one Query)."""
+    return list(WorkLogItem.query(log_key(staff_id, month)))
+
+
+def save_work_log(item: WorkLogItem) -> WorkLogItem:
+    """Store the log as changed; 409 if it changed since it was read (of two writes on one copy, one wins)."""
+    if not condition_held(item.save):
+        raise Conflict(f"the work log of {item.staff_id} on {item.day} was changed meanwhile: reload it and try "
+                       "again", code="version_conflict")
+    return item
+
+
+# ---------------------------------------------------------------- staff (read from the staff table)
+def staff_member(staff_id: str) -> StaffMember | None:
+    return find(StaffMember, key("STAFF", staff_id), "PROFILE")
+
+
+def staff_members(staff_ids: Iterable[str]) -> dict[str, StaffMember]:
+    """Staff members by id (BatchGetItem, 100 keys a request); unknown ids are absent."""
+    keys = [(key("STAFF", s), "PROFILE") for s in sorted(set(staff_ids))]
+    return {member.staff_id: member for member in StaffMember.batch_get(keys)} if keys else {}
+
+
+def department(department_id: str) -> Department | None:
+    return find(Department, "DEPT", key("DEPT", department_id))
