@@ -551,7 +551,7 @@ def measure(template: Any, campus: Campus, label: str) -> dict[str, Any]:
 
 
 def forget_gsi_buckets() -> None:
-    """bench.swipes.gsi_fixes keeps, per GSI key value, the items that held it; an item that has since lost the
+    """localcloud.motofixes.gsi_fixes keeps, per GSI key value, the items that held it; an item that has since lost the
     attribute (presence back "in": out of the sparse index) makes its check compare None and fail. Rebuilt on
     the next Query instead."""
     from moto.dynamodb.models import dynamodb_backends
@@ -609,7 +609,7 @@ def report(result: Mapping[str, Any]) -> str:
            f"{LEAVES_OUT + LEAVES_IN} approved leaves per building ({LEAVES_OUT} of them out)",
            f"  the check ran at {WARM_UP:%H:%M} first (last night's rolls and zero report stored, not measured)"]
     if result["moto_patched"]:
-        out.append("  moto patched in this process (bench.swipes.gsi_fixes, bench.tickets.moto_fixes): Queries read "
+        out.append("  moto patched in this process (localcloud.motofixes): Queries read "
                    "the partition, not the whole table")
     out += ["",
             f"  {'residents':<18}{'bldgs':>6}{'out':>6}{'flagged':>8}{'roll RCU':>10}{'Scan RCU':>10}{'ratio':>8}"
@@ -693,7 +693,7 @@ def main() -> None:
                         help=f"residents (multiples of {PER_BUILDING})")
     parser.add_argument("--low-share", type=float, default=LOW_OUT_SHARE,
                         help="on the largest size, measure again with this share out (0: skip)")
-    parser.add_argument("--moto-as-is", action="store_true", help="run moto unchanged (see bench.swipes.gsi_fixes)")
+    parser.add_argument("--moto-as-is", action="store_true", help="run moto unchanged (see localcloud.motofixes)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if any(size % PER_BUILDING or size <= 0 for size in args.sizes):
@@ -703,15 +703,14 @@ def main() -> None:
     template = environment()
     TABLES.update({logical: template.physical_name(logical) for logical in ("DormsTable", "SwipesTable",
                                                                               "AlarmsTable")})
-    from bench.swipes import gsi_fixes
-    from bench.tickets import moto_fixes, write_result
+    from bench.tickets import write_result
+    from localcloud.motofixes import fixed
 
     started = time.perf_counter()
     points: list[dict[str, Any]] = []
     patches = contextlib.ExitStack()
     if not args.moto_as_is:
-        patches.enter_context(gsi_fixes())
-        patches.enter_context(moto_fixes())
+        patches.enter_context(fixed())
     largest = max(args.sizes)
     with patches:
         for size in args.sizes:

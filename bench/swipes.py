@@ -36,7 +36,6 @@ import argparse
 import contextlib
 import dataclasses
 import importlib.util
-import inspect
 import json
 import logging
 import os
@@ -60,7 +59,6 @@ from bench.tickets import (
     delta,
     dynamodb,
     fmt_ratio,
-    moto_fixes,
     ratio,
     reset_connections,
     write_items,
@@ -79,107 +77,6 @@ VISITOR_SHARE = 0.05  # of the backlog's unique swipes: cards no resident holds
 TARGET_NEW_WCU, TARGET_DUPLICATE_WCU = 3, 1
 
 log = logging.getLogger("bench.swipes")
-
-
-# ---------------------------------------------------------------------------------------------- moto
-@contextlib.contextmanager
-def gsi_fixes() -> Iterator[None]:
-    """moto 5 answers a GSI Query by sorting every item of the table, then filtering: fixed in this process.
-
-    Every new swipe looks its card up on the dorms table's GSI2 (one partition in DynamoDB); moto sorted the
-    whole table (~50,000 items with the demo's swipes) for each, about 0.4 s per lookup, so the bench measured
-    moto's sort. Here each table keeps, per GSI hash attribute, the keys of the items holding each value
-    (built on the first Query, kept up to date by every put and update; a deleted or changed item is
-    checked at query time), and a GSI Query starts from those items: same results, same order (moto still
-    sorts what it found). Enter it before ``moto_fixes`` (which then wraps these). Billing is unaffected.
-    """
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    original_query, original_all_items, original_put = Table.query, Table.all_items, Table.put_item
-    original_update = models.DynamoDBBackend.update_item
-    query_signature = inspect.signature(original_query)
-    lock, local = threading.RLock(), threading.local()
-
-    def hash_attribute(table: Any, index_name: str) -> str | None:
-        for index in table.global_indexes or ():
-            if index.name == index_name:
-                hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
-                return hashes[0] if hashes else None
-        return None
-
-    def stored_items(table: Any) -> Iterator[Any]:
-        for hash_set in list(table.items.values()):
-            yield from (list(hash_set.values()) if table.range_key_attr else [hash_set])
-
-    def buckets(table: Any, attribute: str) -> dict[Any, set[tuple[Any, Any]]]:
-        maps = table.__dict__.setdefault("_bench_gsi", {})
-        found = maps.get(attribute)
-        if found is None:
-            found = defaultdict(set)
-            for item in stored_items(table):
-                value = item.attrs.get(attribute)
-                if value is not None:
-                    found[value].add((item.hash_key, item.range_key))
-            maps[attribute] = found
-        return found
-
-    def note(table: Any, item: Any) -> None:
-        maps = table.__dict__.get("_bench_gsi")
-        if not maps or item is None:
-            return
-        with lock:
-            for attribute, values in maps.items():
-                value = item.attrs.get(attribute)
-                if value is not None:
-                    values[value].add((item.hash_key, item.range_key))
-
-    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        item = original_put(self, *args, **kwargs)
-        note(self, item)
-        return item
-
-    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        item = original_update(self, table_name, *args, **kwargs)
-        note(self.get_table(table_name), item)
-        return item
-
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        arguments = query_signature.bind(self, *args, **kwargs).arguments
-        attribute = arguments.get("index_name") and hash_attribute(self, arguments["index_name"])
-        conditions = dict(arguments.get("hash_key_conditions") or ())
-        if not attribute or attribute not in conditions:
-            return original_query(self, *args, **kwargs)
-        value = conditions[attribute]
-        with lock:
-            keys = list(buckets(self, attribute).get(value, ()))
-        candidates = []
-        for hash_key, range_key in keys:
-            item = self.items.get(hash_key)
-            if item is not None and self.range_key_attr:
-                item = item.get(range_key)
-            found = item.attrs.get(attribute) if item is not None else None
-            if found is not None and found == value:  # an item may have left a sparse index since
-                candidates.append(item)
-        local.candidates = (self, candidates)
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            local.candidates = None
-
-    def all_items(self: Any) -> list[Any]:
-        found = getattr(local, "candidates", None)
-        if found is not None and found[0] is self:
-            return list(found[1])
-        return original_all_items(self)
-
-    Table.query, Table.all_items, Table.put_item = query, all_items, put_item
-    models.DynamoDBBackend.update_item = update_item
-    try:
-        yield
-    finally:
-        Table.query, Table.all_items, Table.put_item = original_query, original_all_items, original_put
-        models.DynamoDBBackend.update_item = original_update
 
 
 # ---------------------------------------------------------------------------------------------- the plan
@@ -824,7 +721,7 @@ def report(result: dict[str, Any]) -> str:
            f"reset to 'in' the evening before; bench morning {result['day']} "
            f"{BURST_START:%H:%M}+{BURST_MINUTES} min (campus time)"]
     if result["moto_patched"]:
-        out.append("  moto patched in this process: bench.tickets.moto_fixes, and bench.swipes.gsi_fixes (a GSI Query "
+        out.append("  moto patched in this process (localcloud.motofixes: a GSI Query "
                    "starts from\n  the items holding its key instead of sorting the whole table); --moto-as-is: "
                    "moto unchanged")
     out += ["",
@@ -938,7 +835,7 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=420,
                         help="phase A: stop waiting this long (s) after the first publish")
     parser.add_argument("--stall", type=float, default=90, help="give up when nothing is stored for this long (s)")
-    parser.add_argument("--moto-as-is", action="store_true", help="run moto unchanged (see gsi_fixes, moto_fixes)")
+    parser.add_argument("--moto-as-is", action="store_true", help="run moto unchanged (see localcloud.motofixes)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -954,13 +851,10 @@ def main() -> None:
     data = demo.generate()
     with tempfile.TemporaryDirectory(prefix="houqin-bench-") as tmp:
         config = CloudConfig(template=ROOT / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
-                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"})
+                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"},
+                             moto_fixes=not args.moto_as_is)
         log.info("starting the local cloud ...")
-        patches = contextlib.ExitStack()
-        if not args.moto_as_is:
-            patches.enter_context(gsi_fixes())
-            patches.enter_context(moto_fixes())
-        with patches, LocalCloud(config) as cloud:
+        with LocalCloud(config) as cloud:
             from houqin.clock import local_day
 
             runtime = cloud.runtimes[FUNCTION]

@@ -21,7 +21,6 @@ Ratios only, against baselines measured in the same run; nothing is asserted on 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import http.client
 import importlib.util
@@ -35,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,96 +117,6 @@ def reset_connections() -> None:
         model = pending.pop()
         model._connection = None
         pending.extend(model.__subclasses__())
-
-
-@contextlib.contextmanager
-def moto_fixes() -> Iterator[None]:
-    """Two of moto 5's DynamoDB shortcuts that cost time proportional to the whole table, fixed in this process.
-
-    * TransactWriteItems deep-copies every table it names before applying (its rollback): each ticket write
-      takes time proportional to the table, and races other threads' writes ("dictionary changed size during
-      iteration"). Here a Table's copy is the table itself and a failed transaction puts back the items it
-      touched; transactions are serialized against each other.
-    * A table Query (no index) sorts every item of the table to pick one partition: here it reads the
-      partition. (GSI Queries and Scans are left as they are: moto keeps no index structure.)
-
-    DynamoDB does neither; without the fixes, latency grows with the table through the run. Only this
-    process's moto server is changed; billing (the cost meter) is unaffected either way.
-    """
-    import inspect
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    original_transact, original_copy = models.DynamoDBBackend.transact_write_items, models.copy
-    original_query, original_all_items = Table.query, Table.all_items
-    query_signature = inspect.signature(original_query)
-    lock, local = threading.Lock(), threading.local()
-
-    class TablesNotCopied:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        with lock:
-            backups = []
-            for entry in transact_items:
-                op = next(iter(entry.values()))
-                table = self.tables.get(op.get("TableName"))
-                if table is None or not isinstance(op, dict):
-                    continue
-                key = op.get("Key")
-                if key is None and "Item" in op:
-                    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
-                    key = {name: op["Item"][name] for name in names if name in op["Item"]}
-                try:
-                    current = self.get_item(op["TableName"], key)
-                except Exception:  # noqa: S112 - moto raises the proper error below
-                    continue
-                backups.append((op["TableName"], key, current and copy.deepcopy(current.to_json()["Attributes"])))
-            try:
-                return original_transact(self, transact_items)
-            except Exception:
-                for table_name, key, attributes in reversed(backups):
-                    with contextlib.suppress(Exception):
-                        if attributes is None:
-                            self.delete_item(table_name, key)
-                        else:
-                            self.put_item(table_name, attributes)
-                raise
-
-    def all_items(self: Any) -> list[Any]:
-        partition = getattr(local, "partition", None)
-        if partition is None or partition[0] is not self:
-            return original_all_items(self)
-        found = self.items.get(partition[1])
-        if found is None:
-            return []
-        return sorted(found.values(), key=lambda item: item.range_key) if self.range_key_attr else [found]
-
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        arguments = query_signature.bind(self, *args, **kwargs).arguments
-        if arguments.get("index_name") or arguments.get("hash_key") is None:
-            return original_query(self, *args, **kwargs)
-        local.partition = (self, arguments["hash_key"])
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            local.partition = None
-
-    models.copy = TablesNotCopied()
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-    Table.query, Table.all_items = query, all_items
-    try:
-        yield
-    finally:
-        Table.query, Table.all_items = original_query, original_all_items
-        models.DynamoDBBackend.transact_write_items = original_transact
-        models.copy = original_copy
 
 
 def delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
@@ -714,7 +623,7 @@ def report(result: dict[str, Any]) -> str:
     out.append(f"  cloud started in {result['startup_s']:.1f} s with demo data; backlog of {result['backlog']} "
                f"dispatched tickets put in {TEAM}'s queue first, so every queue page is a full page")
     if result["moto_patched"]:
-        out.append("  moto patched in this process (bench.tickets.moto_fixes): TransactWriteItems backs up the items "
+        out.append("  moto patched in this process (localcloud.motofixes): TransactWriteItems backs up the items "
                    "it touches,\n  not whole tables; a table Query reads its partition instead of sorting the table "
                    "(--moto-as-is: moto unchanged)")
     out.append("")
@@ -837,7 +746,7 @@ def main() -> None:
     parser.add_argument("--queue-pages", type=int, default=50, help="phase A: queue pages timed after the writes")
     parser.add_argument("--grow", type=float, default=2, help="phase C: grow the table this many times at the end")
     parser.add_argument("--moto-as-is", action="store_true",
-                        help="run moto unchanged (see moto_fixes)")
+                        help="run moto unchanged (see localcloud.motofixes)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -848,10 +757,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="houqin-bench-") as tmp:
         config = CloudConfig(template=ROOT / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
-                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"})
+                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"},
+                             moto_fixes=not args.moto_as_is)
         log.info("starting the local cloud ...")
-        patch = contextlib.nullcontext() if args.moto_as_is else moto_fixes()
-        with patch, LocalCloud(config) as cloud:
+        with LocalCloud(config) as cloud:
             # LocalCloud._load_demo gave this process the functions' environment (tables, endpoint).
             client = dynamodb(cloud)
             table = cloud.template.physical_name("TicketsTable")

@@ -21,6 +21,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from localcloud import motofixes
 from localcloud.gateway import Gateway, RouteTable
 from localcloud.identity import DEFAULT_KEY_FILE, DevKey, UserPoolIssuer
 from localcloud.invoker import AsyncInvoker
@@ -66,6 +67,7 @@ class CloudConfig:
     key_file: Path = DEFAULT_KEY_FILE
     retry_delays: tuple[float, ...] = (1.0, 2.0)
     max_concurrency: int = 4
+    moto_fixes: bool = True  # answer index lookups from the items concerned (localcloud.motofixes)
 
 
 class LocalCloud:
@@ -94,6 +96,10 @@ class LocalCloud:
         return self
 
     def _start(self, cfg: CloudConfig) -> None:
+        if cfg.moto_fixes:
+            fixes = motofixes.fixed()
+            fixes.__enter__()
+            self._stoppers.append(lambda: fixes.__exit__(None, None, None))
         moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.ports.aws, verbose=False)
         moto.start()
         self._stoppers.append(moto.stop)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud import demo_leave, demo_swipes, demo_tickets
+from localcloud import demo_leave, demo_payroll, demo_swipes, demo_tickets
 
 SEED = 20261123
 CAMPUSES = {"SB": "松北", "JN": "江南"}
@@ -182,36 +182,37 @@ def _staff(rng: random.Random, data: DemoData) -> None:
     """Departments with their posts (按岗定薪) and staff: each team of TEAM_SIZE has its manager (the first)."""
     number = 0
     posts = {}
+    hr = random.Random(20261123)  # its own draws, so adding archive fields left the other demo data unchanged
     for department_id, name, head_count in DEPARTMENTS:
         shift = {"shift_start": "06:00", "shift_end": "14:00"} if department_id == "YS" else {}  # canteens
         data.departments.append({"department_id": department_id, "name": name, **shift})
         for index, post in enumerate(POSTS[department_id], start=1):
             posts[(department_id, post)] = post_id = f"{department_id}-P{index}"
             requirements = {"education": "大专" if post in SUPPORT_POSTS else "初中",
-                            "min_years": rng.choice((0, 1, 3)),
+                            "min_years": hr.choice((0, 1, 3)),
                             "certificates": [CERTIFICATES[post]] if post in CERTIFICATES else []}
             data.posts.append({"post_id": post_id, "department_id": department_id, "name": post,
                                "duties": f"{name}{post}岗位职责", "requirements": requirements,
-                               "salary_fen": rng.randrange(3200, 7001, 100) * 100})
+                               "salary_fen": hr.randrange(3200, 7001, 100) * 100})
         manager = None
         for n in range(head_count):
             number += 1
-            post = rng.choice(POSTS[department_id])
-            salary = next(p["salary_fen"] for p in data.posts if p["post_id"] == posts[(department_id, post)])
             staff_id = f"E{number:04d}"
             if n % TEAM_SIZE == 0:
                 manager = staff_id
+            member = {"staff_id": staff_id, "department_id": department_id, "name": _name(rng),
+                      "gender": rng.choice("MF"), "post": rng.choice(POSTS[department_id]),
+                      "contract": "contract" if rng.random() < 0.3 else "regular", "phone": _phone(rng),
+                      "team_id": None, "manager_id": None if manager == staff_id else manager}
+            post = member["post"]
+            salary = next(p["salary_fen"] for p in data.posts if p["post_id"] == posts[(department_id, post)])
             data.staff.append({
-                "staff_id": staff_id, "department_id": department_id, "name": _name(rng),
-                "gender": rng.choice("MF"), "post": post, "post_id": posts[(department_id, post)],
-                "contract": "contract" if rng.random() < 0.3 else "regular", "phone": _phone(rng),
-                "team_id": None, "manager_id": None if manager == staff_id else manager,
-                "support_staff": post in SUPPORT_POSTS,
-                "bank_account": "6222" + "".join(rng.choices("0123456789", k=15)),
-                "social_insurance_base_fen": salary + rng.randrange(0, 2001, 100) * 100,
-                "special_deduction_fen": rng.choice((0, 0, 100_000, 200_000, 300_000)),
-                "education": rng.choice(EDUCATION), "years_of_service": rng.randrange(0, 31),
-                "certificates": [CERTIFICATES[post]] if post in CERTIFICATES and rng.random() < 0.9 else [],
+                **member, "post_id": posts[(department_id, post)], "support_staff": post in SUPPORT_POSTS,
+                "bank_account": "6222" + "".join(hr.choices("0123456789", k=15)),
+                "social_insurance_base_fen": salary + hr.randrange(0, 2001, 100) * 100,
+                "special_deduction_fen": hr.choice((0, 0, 100_000, 200_000, 300_000)),
+                "education": hr.choice(EDUCATION), "years_of_service": hr.randrange(0, 31),
+                "certificates": [CERTIFICATES[post]] if post in CERTIFICATES and hr.random() < 0.9 else [],
             })
     repair_staff = iter(s for s in data.staff if s["department_id"] == "WY")
     for campus_id, campus_name in CAMPUSES.items():
@@ -221,7 +222,8 @@ def _staff(rng: random.Random, data: DemoData) -> None:
                                "campus_id": campus_id, "phone": _phone(rng)})
             for _ in range(WORKERS_PER_TEAM):
                 worker = next(repair_staff)
-                worker.update(team_id=team_id, post="维修工")
+                worker.update(team_id=team_id, post="维修工", post_id=posts[("WY", "维修工")], support_staff=False,
+                              certificates=[CERTIFICATES["维修工"]])
 
 
 def _users(data: DemoData) -> list[DemoUser]:
@@ -242,8 +244,12 @@ def _users(data: DemoData) -> list[DemoUser]:
     users += [DemoUser("dorm_manager", m["staff_id"], m["name"], "学生公寓管理中心") for m in managers]
     users += [DemoUser("counsellor", f"T{n:04d}", name, school) for n, (name, school) in
               enumerate([("辅导员甲", "计算机学院"), ("辅导员乙", "机械工程学院")], start=1)]
-    team_manager = next(s for s in data.staff if s["department_id"] == "WY" and s["manager_id"] is None)
-    team = [s for s in data.staff if s["manager_id"] == team_manager["staff_id"] and s["support_staff"]][:2]
+    def team_of(manager: dict[str, Any]) -> list[dict[str, Any]]:
+        return [s for s in data.staff if s["manager_id"] == manager["staff_id"] and s["support_staff"]]
+
+    team_manager = next(s for s in data.staff if s["department_id"] == "WY" and s["manager_id"] is None
+                        and not s["team_id"] and len(team_of(s)) >= 2)
+    team = team_of(team_manager)[:2]
     users += [DemoUser("manager", team_manager["staff_id"], team_manager["name"], "物业管理中心 主管")]
     users += [DemoUser("staff", s["staff_id"], s["name"], s["post"]) for s in team]
     users += [DemoUser("finance", finance["staff_id"], finance["name"], "财务"),
@@ -318,4 +324,5 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     written.update(demo_tickets.load(data, now))
     written.update(demo_swipes.load(data, now))
     written["leave requests"] = demo_leave.load(now)
+    written.update(demo_payroll.load(data, now))
     return dict(written)

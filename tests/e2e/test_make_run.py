@@ -81,7 +81,7 @@ def test_health_answers_with_every_table_reachable(houqin):
     status, body = get_json(f"http://127.0.0.1:{houqin['ports']['api']}/health")
     assert status == 200
     assert body["status"] == "ok" and body["stage"] == "local"
-    assert set(body["tables"]) == {"dorms", "staff", "tickets", "opinions", "swipes", "alarms"}
+    assert set(body["tables"]) == {"dorms", "staff", "tickets", "opinions", "swipes", "alarms", "payroll"}
 
 
 def test_demo_data_is_loaded(houqin):

@@ -1,0 +1,165 @@
+"""A demo month to run payroll on (工薪): last calendar month of every demo staff member.
+
+- clock punches from one fingerprint terminal per department (``FP-<department>``, sequence numbers in
+  time order): on each workday of the department's shift most clock in a little early and out a little
+  late; about 4 in 100 days are late, 2 early leaves and 1 absence, from a seeded random, so the same
+  people are late on every start;
+- a work log for every workday of each support staff member (二线员工), completed and graded by their
+  manager (A 40%, B 40%, C 15%, D 5%);
+- each department's income for the month and its pay rules (version 1, in force since January).
+
+Only the dates follow the calendar. ``load`` writes it through the attendance and payroll stores.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from houqin.clock import CAMPUS_TZ, at_local, local_day
+
+SEED = 20261123
+LATE, EARLY, ABSENT = 0.04, 0.02, 0.01
+GRADE_WEIGHTS = {"A": 40, "B": 40, "C": 15, "D": 5}
+PLANS = ["巡查公共区域设施", "整理维修工单台账", "核对库存与领料", "安排次日值班", "抄录水电表读数", "接待来访与咨询",
+         "整理会议材料", "盘点固定资产"]
+
+
+@dataclass(frozen=True)
+class DemoPunch:
+    staff_id: str
+    device_id: str
+    seq: int
+    at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class DemoLog:
+    staff_id: str
+    day: date
+    plan: str
+    completion: str
+    completed_at: datetime
+    grade: str
+    graded_by: str
+    graded_at: datetime
+
+
+def month_before(now: datetime) -> str:
+    """The last complete local month before ``now``: the month finance runs at the start of this one."""
+    first = local_day(now, CAMPUS_TZ).replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def workdays(month: str) -> list[date]:
+    year, number = (int(part) for part in month.split("-"))
+    day = date(year, number, 1)
+    days = []
+    while day.month == number:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _at(day: date, base: time, minutes: int) -> datetime:
+    return at_local(day, base) + timedelta(minutes=minutes, seconds=random.Random(minutes).randrange(60))
+
+
+def punches(data: Any, month: str, seed: int = SEED) -> Iterator[DemoPunch]:
+    """Every punch of the month, department by department, in time order per terminal."""
+    rng = random.Random(seed)
+    shifts = {d["department_id"]: (_clock(d.get("shift_start", "08:00")), _clock(d.get("shift_end", "17:00")))
+              for d in data.departments}
+    for department in data.departments:
+        department_id = department["department_id"]
+        start, end = shifts[department_id]
+        staff = [s["staff_id"] for s in data.staff if s["department_id"] == department_id]
+        device, seq = f"FP-{department_id}", 0
+        for day in workdays(month):
+            today: list[tuple[datetime, str]] = []
+            for staff_id in staff:
+                roll = rng.random()
+                if roll < ABSENT:
+                    continue
+                late = roll < ABSENT + LATE
+                early = ABSENT + LATE <= roll < ABSENT + LATE + EARLY
+                clock_in = rng.randrange(8, 40) if late else -rng.randrange(1, 16)
+                clock_out = -rng.randrange(20, 90) if early else rng.randrange(0, 40)
+                today += [(_at(day, start, clock_in), staff_id), (_at(day, end, clock_out), staff_id)]
+            for at, staff_id in sorted(today):
+                seq += 1
+                yield DemoPunch(staff_id, device, seq, at)
+
+
+def worklogs(data: Any, month: str, seed: int = SEED) -> Iterator[DemoLog]:
+    """Each support staff member's work log of every workday, completed at 17:30 and graded at 18:00."""
+    rng = random.Random(seed + 1)
+    grades, weights = list(GRADE_WEIGHTS), list(GRADE_WEIGHTS.values())
+    for member in data.staff:
+        if not member.get("support_staff") or not member.get("manager_id"):
+            continue
+        for day in workdays(month):
+            plan = rng.choice(PLANS)
+            yield DemoLog(member["staff_id"], day, plan, f"已完成：{plan}", at_local(day, time(17, 30)),
+                          rng.choices(grades, weights)[0], member["manager_id"], at_local(day, time(18, 0)))
+
+
+def income(data: Any, seed: int = SEED) -> dict[str, int]:
+    """Each department's income for the month in fen (30 to 300 ten-thousand yuan)."""
+    rng = random.Random(seed + 2)
+    return {d["department_id"]: rng.randrange(30, 301) * 10_000 * 100 for d in data.departments}
+
+
+def rules(department_id: str) -> Any:
+    """Version 1 of a department's pay rules, in force since January (Harbin-like base floor and cap)."""
+    from houqin.domain.payroll import ContributionRules, PayRules
+
+    return PayRules(department_id=department_id, effective_from="2026-01", version=1,
+                    contributions=ContributionRules(base_floor_fen=400_000, base_cap_fen=2_000_000),
+                    performance_base_fen=150_000, piece_rates_fen={"minor": 2_000, "major": 5_000},
+                    bonus_pool_share=Decimal("0.05"), late_deduction_fen=5_000, early_leave_deduction_fen=5_000)
+
+
+def load(data: Any, now: datetime, by: str = "demo") -> dict[str, int]:
+    """Write last month's punches, work logs, income and every department's rules; answers the counts."""
+    from houqin.clock import to_iso
+    from houqin.domain.attendance import Punch
+    from houqin.store import attendance, payroll
+
+    month, at = month_before(now), to_iso(now)
+
+    def batches(model: type, items: Iterator[Any]) -> int:
+        count = 0
+        with model.batch_write() as writer:
+            for item in items:
+                writer.save(item)
+                count += 1
+        return count
+
+    written = {"punches": batches(attendance.PunchItem, (
+        attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.at) for p in punches(data, month)))}
+
+    def log_item(log: DemoLog) -> Any:
+        item = attendance.WorkLogItem.new(log.staff_id, log.day)
+        item.plan, item.planned_at = log.plan, to_iso(at_local(log.day, time(8, 30)))
+        item.completion, item.completed_at = log.completion, to_iso(log.completed_at)
+        item.set_grade(log.grade, log.graded_by, log.graded_at)
+        item.version = 1
+        return item
+
+    written["work logs"] = batches(attendance.WorkLogItem, (log_item(log) for log in worklogs(data, month)))
+    for department_id, fen in income(data).items():
+        payroll.save_income(month, department_id, fen, "demo", by, at, None)
+        payroll.add_rules(rules(department_id), by, at)
+    written["incomes"] = written["rules"] = len(data.departments)
+    return written

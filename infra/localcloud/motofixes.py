@@ -1,0 +1,216 @@
+"""moto 5's DynamoDB shortcuts that cost time proportional to the whole table, fixed in this process.
+
+The local cloud runs moto server in process; with the demo's tables (tens of thousands of swipes,
+punches and work logs) moto's own shortcuts made every index lookup, table Query and transaction
+take time proportional to the whole table, so a payroll run or a burst of swipes measured moto's
+sorting rather than Houqin. ``fixed()`` (entered by ``LocalCloud.start`` unless
+``CloudConfig.moto_fixes`` is off, and by the benches) answers the same requests with the same results
+from the items concerned only. DynamoDB's API and billing (the cost meter) are unaffected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+
+@contextlib.contextmanager
+def fixed() -> Iterator[None]:
+    """Both fixes, in the order they wrap each other."""
+    with gsi_fixes(), moto_fixes():
+        yield
+
+
+@contextlib.contextmanager
+def gsi_fixes() -> Iterator[None]:
+    """moto 5 answers a GSI Query by sorting every item of the table, then filtering: fixed in this process.
+
+    Every new swipe looks its card up on the dorms table's GSI2 (one partition in DynamoDB); moto sorted the
+    whole table (~50,000 items with the demo's swipes) for each, about 0.4 s per lookup, so the bench measured
+    moto's sort. Here each table keeps, per GSI hash attribute, the keys of the items holding each value
+    (built on the first Query, kept up to date by every put and update; a deleted or changed item is
+    checked at query time), and a GSI Query starts from those items: same results, same order (moto still
+    sorts what it found). Entered before ``moto_fixes`` (which then wraps these).
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items, original_put = Table.query, Table.all_items, Table.put_item
+    original_update = models.DynamoDBBackend.update_item
+    query_signature = inspect.signature(original_query)
+    lock, local = threading.RLock(), threading.local()
+
+    def hash_attribute(table: Any, index_name: str) -> str | None:
+        for index in table.global_indexes or ():
+            if index.name == index_name:
+                hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+                return hashes[0] if hashes else None
+        return None
+
+    def stored_items(table: Any) -> Iterator[Any]:
+        for hash_set in list(table.items.values()):
+            yield from (list(hash_set.values()) if table.range_key_attr else [hash_set])
+
+    def buckets(table: Any, attribute: str) -> dict[Any, set[tuple[Any, Any]]]:
+        maps = table.__dict__.setdefault("_bench_gsi", {})
+        found = maps.get(attribute)
+        if found is None:
+            found = defaultdict(set)
+            for item in stored_items(table):
+                value = item.attrs.get(attribute)
+                if value is not None:
+                    found[value].add((item.hash_key, item.range_key))
+            maps[attribute] = found
+        return found
+
+    def note(table: Any, item: Any) -> None:
+        maps = table.__dict__.get("_bench_gsi")
+        if not maps or item is None:
+            return
+        with lock:
+            for attribute, values in maps.items():
+                value = item.attrs.get(attribute)
+                if value is not None:
+                    values[value].add((item.hash_key, item.range_key))
+
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_put(self, *args, **kwargs)
+        note(self, item)
+        return item
+
+    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        item = original_update(self, table_name, *args, **kwargs)
+        note(self.get_table(table_name), item)
+        return item
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = query_signature.bind(self, *args, **kwargs).arguments
+        attribute = arguments.get("index_name") and hash_attribute(self, arguments["index_name"])
+        conditions = dict(arguments.get("hash_key_conditions") or ())
+        if not attribute or attribute not in conditions:
+            return original_query(self, *args, **kwargs)
+        value = conditions[attribute]
+        with lock:
+            keys = list(buckets(self, attribute).get(value, ()))
+        candidates = []
+        for hash_key, range_key in keys:
+            item = self.items.get(hash_key)
+            if item is not None and self.range_key_attr:
+                item = item.get(range_key)
+            found = item.attrs.get(attribute) if item is not None else None
+            if found is not None and found == value:  # an item may have left a sparse index since
+                candidates.append(item)
+        local.candidates = (self, candidates)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            local.candidates = None
+
+    def all_items(self: Any) -> list[Any]:
+        found = getattr(local, "candidates", None)
+        if found is not None and found[0] is self:
+            return list(found[1])
+        return original_all_items(self)
+
+    Table.query, Table.all_items, Table.put_item = query, all_items, put_item
+    models.DynamoDBBackend.update_item = update_item
+    try:
+        yield
+    finally:
+        Table.query, Table.all_items, Table.put_item = original_query, original_all_items, original_put
+        models.DynamoDBBackend.update_item = original_update
+
+
+@contextlib.contextmanager
+def moto_fixes() -> Iterator[None]:
+    """Two of moto 5's DynamoDB shortcuts that cost time proportional to the whole table, fixed in this process.
+
+    * TransactWriteItems deep-copies every table it names before applying (its rollback): each ticket write
+      takes time proportional to the table, and races other threads' writes ("dictionary changed size during
+      iteration"). Here a Table's copy is the table itself and a failed transaction puts back the items it
+      touched; transactions are serialized against each other.
+    * A table Query (no index) sorts every item of the table to pick one partition: here it reads the
+      partition. (GSI Queries and Scans are left as they are: moto keeps no index structure.)
+
+    DynamoDB does neither; without the fixes, latency grows with the table through the run. Only this
+    process's moto server is changed; billing (the cost meter) is unaffected either way.
+    """
+    import inspect
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original_transact, original_copy = models.DynamoDBBackend.transact_write_items, models.copy
+    original_query, original_all_items = Table.query, Table.all_items
+    query_signature = inspect.signature(original_query)
+    lock, local = threading.Lock(), threading.local()
+
+    class TablesNotCopied:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            backups = []
+            for entry in transact_items:
+                op = next(iter(entry.values()))
+                table = self.tables.get(op.get("TableName"))
+                if table is None or not isinstance(op, dict):
+                    continue
+                key = op.get("Key")
+                if key is None and "Item" in op:
+                    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+                    key = {name: op["Item"][name] for name in names if name in op["Item"]}
+                try:
+                    current = self.get_item(op["TableName"], key)
+                except Exception:  # noqa: S112 - moto raises the proper error below
+                    continue
+                backups.append((op["TableName"], key, current and copy.deepcopy(current.to_json()["Attributes"])))
+            try:
+                return original_transact(self, transact_items)
+            except Exception:
+                for table_name, key, attributes in reversed(backups):
+                    with contextlib.suppress(Exception):
+                        if attributes is None:
+                            self.delete_item(table_name, key)
+                        else:
+                            self.put_item(table_name, attributes)
+                raise
+
+    def all_items(self: Any) -> list[Any]:
+        partition = getattr(local, "partition", None)
+        if partition is None or partition[0] is not self:
+            return original_all_items(self)
+        found = self.items.get(partition[1])
+        if found is None:
+            return []
+        return sorted(found.values(), key=lambda item: item.range_key) if self.range_key_attr else [found]
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = query_signature.bind(self, *args, **kwargs).arguments
+        if arguments.get("index_name") or arguments.get("hash_key") is None:
+            return original_query(self, *args, **kwargs)
+        local.partition = (self, arguments["hash_key"])
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            local.partition = None
+
+    models.copy = TablesNotCopied()
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    Table.query, Table.all_items = query, all_items
+    try:
+        yield
+    finally:
+        Table.query, Table.all_items = original_query, original_all_items
+        models.DynamoDBBackend.transact_write_items = original_transact
+        models.copy = original_copy
