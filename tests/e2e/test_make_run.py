@@ -349,6 +349,48 @@ def test_houqin_fire_runs_each_alarm_check_in_the_local_cloud(houqin):
     assert signed[0] == 200 and signed[1]["signed_by"] == "E0723"
 
 
+def person_token(role: str, person_id: str) -> str:
+    """A dev token for anyone (the running cloud and this command share the default dev key)."""
+    done = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", role, "--as", person_id],
+                          cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_finance_runs_payroll_a_leader_approves_and_each_person_sees_only_their_own(houqin):
+    finance, leader = demo_token(houqin, "finance"), demo_token(houqin, "leader")
+    month = ((datetime.now(UTC) + timedelta(hours=8)).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    trigger = {"month": month, "departments": ["HY"]}  # the demo's month of 会议服务中心 (50 staff)
+    status, run = api_call(houqin, "POST", "/payroll/runs", finance, trigger)
+    assert status == 202 and run["state"] == "queued"
+    assert api_call(houqin, "POST", "/payroll/runs", finance, trigger)[1]["run_id"] == run["run_id"]  # one run
+    path = f"/payroll/runs/{run['run_id']}"
+
+    def computed():
+        found = api_call(houqin, "GET", path, finance)[1]
+        return found if found["state"] in ("draft", "failed") else None
+
+    done = until(computed, 240)  # the worker, invoked asynchronously, computes every payslip
+    assert done["state"] == "draft", done["failure_reason"]
+    assert done["progress"] == {"staff_done": 50, "staff_total": 50}
+    hy = done["totals"]["departments"]["HY"]
+    assert hy["net_fen"] == hy["gross_fen"] - hy["deductions_fen"] - hy["tax_fen"] > 0
+    assert api_call(houqin, "POST", f"{path}/approve", leader, {})[0] == 409  # not submitted yet
+    assert api_call(houqin, "POST", f"{path}/submit", finance, {})[0] == 200
+    assert api_call(houqin, "POST", f"{path}/approve", finance, {})[0] == 403  # finance does not approve
+    assert api_call(houqin, "POST", f"{path}/approve", leader, {})[0] == 200
+    assert api_call(houqin, "POST", "/payroll/runs", finance, {**trigger, "departments": ["HY", "JT"]})[0] == 409
+
+    staff_1, staff_2 = person_token("staff", "E1552"), person_token("staff", "E1553")
+    status, mine = api_call(houqin, "GET", "/staff/E1552/payslips", staff_1)
+    assert status == 200 and [(p["month"], p["run_state"]) for p in mine["items"]] == [(month, "approved")]
+    assert api_call(houqin, "GET", "/staff/E1552/payslips", staff_2)[0] == 404
+    status, transfers = api_call(houqin, "GET", f"{path}/bank-transfers", finance)
+    assert status == 200 and transfers["count"] + len(transfers["not_paid"]) == 50
+    assert all(t["bank_account"].startswith("*") and t["bank_account"][-4:].isdigit() for t in transfers["items"])
+    assert transfers["total_fen"] == sum(t["amount_fen"] for t in transfers["items"])
+
+
 def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):
     busy = subprocess.run([sys.executable, "-m", "localcloud.cli", "run", "--api-port", str(houqin["ports"]["api"]),
                            "--aws-port", "0", "--lambda-port", "0", "--mqtt-port", "0", "--web-port", "0"],
