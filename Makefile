@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.tickets
 	$(BIN)/python -m bench.swipes
 	$(BIN)/python -m bench.roll
+	$(BIN)/python -m bench.payroll
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .houqin test-artifacts

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import threading
 from collections import defaultdict
@@ -88,6 +89,7 @@ def gsi_fixes() -> Iterator[None]:
         note(self.get_table(table_name), item)
         return item
 
+    @functools.wraps(original_query)  # keeps moto's signature for the fix that wraps this one
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         arguments = query_signature.bind(self, *args, **kwargs).arguments
         attribute = arguments.get("index_name") and hash_attribute(self, arguments["index_name"])
@@ -195,6 +197,7 @@ def moto_fixes() -> Iterator[None]:
             return []
         return sorted(found.values(), key=lambda item: item.range_key) if self.range_key_attr else [found]
 
+    @functools.wraps(original_query)  # keeps moto's signature for the fix that wraps this one
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         arguments = query_signature.bind(self, *args, **kwargs).arguments
         if arguments.get("index_name") or arguments.get("hash_key") is None:
