@@ -554,15 +554,15 @@ def failure_record(run_id: str, generation: int, message: str, condition: str = 
     return sqs.record(body, NOW)
 
 
-def test_a_worker_that_timed_out_is_marked_failed_by_its_failure_record_or_taken_over_by_the_retry(api):
+def test_a_worker_that_timed_out_is_marked_failed_by_its_failure_record_or_taken_over_by_the_retry(api, monkeypatch):
+    clock = api.worker_module.clock
+    watched = []
+    monkeypatch.setattr(payroll_run, "pause", lambda seconds: watched.append(clock.advance(seconds=seconds)))
     run_id = start(api).body["run_id"]
-    invocation = api.invocations.pop()
-    # the first attempt claims the run, then dies (a timeout) before it finishes
-    claimed = payroll_run.claim(store.get_run(run_id), 1, api.worker_module.clock)
+    api.invocations.pop()
+    # the first attempt claims the run, then dies (a timeout), and so does Lambda's retry
+    claimed = payroll_run.claim(store.get_run(run_id), 1, clock)
     assert claimed is not None and run(api, run_id)["state"] == "computing"
-    # Lambda's retry a minute later: the first attempt's heartbeat is too recent to take over
-    api.worker_module.clock.advance(minutes=1)
-    assert api.worker_module.handler(invocation, WorkerContext())["outcome"] == "skipped"
     # ... both attempts gone: the on-failure record marks the run failed, once
     record = failure_record(run_id, 1, "Task timed out after 900.00 seconds")
     assert api.worker_module.handler(sqs.batch(record, record), WorkerContext()) == {"batchItemFailures": []}
@@ -571,16 +571,38 @@ def test_a_worker_that_timed_out_is_marked_failed_by_its_failure_record_or_taken
     assert view["failure_reason"] == "the worker failed (RetriesExhausted): Task timed out after 900.00 seconds"
     assert [e["action"] for e in view["history"]] == ["create", "start", "fail"]
 
-    # a stalled attempt is taken over when its heartbeat is old enough
+    # recomputed; the attempt dies again, and Lambda's retry comes a minute later: too soon to take over,
+    # it watches the run (every 15 s of the clock) and takes over once the heartbeat is 3 minutes old
     assert act(api, FINANCE_1, run_id, "recompute").status == 202
     invocation = api.invocations.pop()
-    payroll_run.claim(store.get_run(run_id), 2, api.worker_module.clock)
-    api.worker_module.clock.advance(minutes=5)
+    payroll_run.claim(store.get_run(run_id), 2, clock)
+    clock.advance(minutes=1)
     assert api.worker_module.handler(invocation, WorkerContext())["outcome"] == "draft"
-    assert run(api, run_id)["state"] == "draft"
+    assert len(watched) == 9  # 2 minutes and 15 s of watching: the heartbeat is then more than 3 minutes old
+    view = run(api, run_id)
+    assert view["state"] == "draft" and "took over from attempt" in view["history"][-2]["reason"]
+    # a duplicate delivery of the event finds the run computed: skipped, without watching
+    assert api.worker_module.handler(invocation, WorkerContext())["outcome"] == "skipped" and len(watched) == 9
     # a failure record of an older generation changes nothing
     api.worker_module.handler(sqs.batch(failure_record(run_id, 1, "late news")), WorkerContext())
     assert run(api, run_id)["state"] == "draft"
+
+
+def test_a_retry_out_of_time_while_another_attempt_computes_fails_to_reach_the_failure_path(api, monkeypatch):
+    clock = api.worker_module.clock
+    monkeypatch.setattr(payroll_run, "pause", lambda seconds: clock.advance(seconds=seconds))
+    run_id = start(api).body["run_id"]
+    invocation = api.invocations.pop()
+    payroll_run.claim(store.get_run(run_id), 1, clock)
+
+    class Ending(WorkerContext):
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 30_000
+
+    with pytest.raises(payroll_run.OutOfTime):  # Lambda counts it failed: the on-failure record follows
+        api.worker_module.handler(invocation, Ending())
+    assert run(api, run_id)["state"] == "computing"
 
 
 def test_a_person_paid_by_another_approved_run_this_month_is_not_paid_twice(api):

@@ -8,9 +8,13 @@ One invocation, step by step:
 
 1. claim: the run must be ``queued`` in the event's generation (``start``, acting as ``SYSTEM``); a
    ``computing`` run whose last heartbeat is older than ``STALE_AFTER`` is taken over (Lambda retrying
-   after a timeout or a crash). Anything else (a duplicate delivery, an older generation, a run already
-   computed) is left alone: the invocation returns ``skipped``. The claim is a put conditional on the
-   run's version, so of two invocations one computes;
+   after a timeout or a crash). A computing run with a fresh heartbeat is watched (``pause`` between
+   reads) until it leaves ``computing`` (the invocation is then ``skipped``) or goes stale (taken over):
+   Lambda's retry comes a minute after a timeout, sooner than ``STALE_AFTER``, and must neither give up
+   on a dead attempt nor compete with a live one; out of time while watching, it fails, and the run
+   reaches the on-failure path. Anything else (an older generation, a run already computed) is left
+   alone: ``skipped``. The claim is a put conditional on the run's version, so of two invocations one
+   computes;
 2. read once per run: the posts, each department, its staff (GSI1 Query per department), the rules in
    force in the month (``rules_for``: a past month is recomputed with the rules it had), the unit's
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time as timer
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -84,6 +89,8 @@ TICKET_LOOKBACK_DAYS = 92  # a ticket completed in the month was created at most
 MAX_WARNINGS = 100  # warnings kept on the run item (all are counted)
 MAX_REASON = 1000
 MIN_TIME_LEFT_MS = 20_000  # stop (failed: out of time) rather than be killed mid-write
+WATCH_EVERY = timedelta(seconds=15)  # how often a retry re-reads a run another attempt is computing
+pause: Callable[[float], None] = timer.sleep  # tests move their clock instead
 POINTS_WITHOUT_GRADES = Decimal(100)  # the bonus points of staff who are not graded daily
 PAID_STATES = frozenset({State.CONFIRMED, State.CLOSED})
 # Readers kept across invocations: PynamoDB keeps a botocore session per thread, so long-lived threads
@@ -117,8 +124,17 @@ def compute(run_id: str, generation: int, clock: Clock, time_left_ms: Callable[[
         log.warning("payroll run %s does not exist", run_id)
         return {"run_id": run_id, "outcome": "skipped", "why": "no such run"}
     claimed = claim(run, generation, clock)
+    while claimed is None and _computing(run, generation):
+        if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS + WATCH_EVERY.total_seconds() * 1000:
+            raise OutOfTime(f"payroll run {run_id} is still computing under attempt {run.attempt}: gave up watching")
+        pause(WATCH_EVERY.total_seconds())
+        run = store.get_run(run_id)
+        if run is None:
+            break
+        claimed = claim(run, generation, clock)
     if claimed is None:
-        return {"run_id": run_id, "outcome": "skipped", "why": f"run is {run.state} in generation {run.generation}"}
+        state = f"{run.state} in generation {run.generation}" if run else "gone"
+        return {"run_id": run_id, "outcome": "skipped", "why": f"run is {state}"}
     attempt = claimed.attempt
     try:
         computed = Computation(claimed, clock, time_left_ms).execute()
@@ -181,6 +197,11 @@ def claim(run: RunItem, generation: int, clock: Clock) -> RunItem | None:
     except store.Refused:
         return None  # another invocation claimed it first
     return run
+
+
+def _computing(run: RunItem, generation: int) -> bool:
+    """Another attempt is computing this generation (claim refused it only for a fresh heartbeat)."""
+    return int(run.generation) == generation and run.state == RunState.COMPUTING.value
 
 
 def stale(run: RunItem, now: datetime) -> bool:
