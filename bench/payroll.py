@@ -53,7 +53,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -81,30 +80,14 @@ log = logging.getLogger("bench.payroll")
 
 
 # ---------------------------------------------------------------------------------------------- the month
-def log_item(entry: Any) -> Any:
-    """A graded work log as localcloud.demo_payroll.load writes it."""
-    from houqin.clock import at_local, to_iso
-    from houqin.store import attendance
-
-    item = attendance.WorkLogItem.new(entry.staff_id, entry.day)
-    item.plan, item.planned_at = entry.plan, to_iso(at_local(entry.day, clock_time(8, 30)))
-    item.completion, item.completed_at = entry.completion, to_iso(entry.completed_at)
-    item.set_grade(entry.grade, entry.graded_by, entry.graded_at)
-    item.version = 1
-    return item
-
-
 def load_month(data: Any, month: str, departments: tuple[str, ...], threads: int) -> dict[str, Any]:
     """The month's punches and graded work logs of ``departments`` (those the demo left out), batch-written as
     the demo loader does, ``threads`` chunks at a time."""
-    from houqin.domain.attendance import Punch
-    from houqin.store import attendance
     from localcloud import demo_payroll
 
     started = time.perf_counter()
-    punches = (attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.at)
-               for p in demo_payroll.punches(data, month, departments=departments))
-    logs = (log_item(entry) for entry in demo_payroll.worklogs(data, month, departments=departments))
+    punches = demo_payroll.punch_items(data, month, departments)
+    logs = demo_payroll.log_items(data, month, departments)
     chunks: list[tuple[str, list[Any]]] = []
     for name, items in (("punches", punches), ("work logs", logs)):
         batch: list[Any] = []

@@ -142,10 +142,32 @@ def rules(department_id: str) -> Any:
                     bonus_pool_share=Decimal("0.05"), late_deduction_fen=5_000, early_leave_deduction_fen=5_000)
 
 
+def punch_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS) -> Iterator[Any]:
+    """The month's punches as the attendance function stores them (houqin.store.attendance.PunchItem)."""
+    from houqin.domain.attendance import Punch
+    from houqin.store import attendance
+
+    for p in punches(data, month, departments=departments):
+        yield attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.at)
+
+
+def log_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS) -> Iterator[Any]:
+    """The month's graded work logs as the attendance function stores them (WorkLogItem)."""
+    from houqin.clock import to_iso
+    from houqin.store import attendance
+
+    for log in worklogs(data, month, departments=departments):
+        item = attendance.WorkLogItem.new(log.staff_id, log.day)
+        item.plan, item.planned_at = log.plan, to_iso(at_local(log.day, time(8, 30)))
+        item.completion, item.completed_at = log.completion, to_iso(log.completed_at)
+        item.set_grade(log.grade, log.graded_by, log.graded_at)
+        item.version = 1
+        yield item
+
+
 def load(data: Any, now: datetime, by: str = "demo") -> dict[str, int]:
     """Write last month's punches, work logs, income and every department's rules; answers the counts."""
     from houqin.clock import to_iso
-    from houqin.domain.attendance import Punch
     from houqin.store import attendance, payroll
 
     month, at = month_before(now), to_iso(now)
@@ -158,18 +180,8 @@ def load(data: Any, now: datetime, by: str = "demo") -> dict[str, int]:
                 count += 1
         return count
 
-    written = {"punches": batches(attendance.PunchItem, (
-        attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.at) for p in punches(data, month)))}
-
-    def log_item(log: DemoLog) -> Any:
-        item = attendance.WorkLogItem.new(log.staff_id, log.day)
-        item.plan, item.planned_at = log.plan, to_iso(at_local(log.day, time(8, 30)))
-        item.completion, item.completed_at = log.completion, to_iso(log.completed_at)
-        item.set_grade(log.grade, log.graded_by, log.graded_at)
-        item.version = 1
-        return item
-
-    written["work logs"] = batches(attendance.WorkLogItem, (log_item(log) for log in worklogs(data, month)))
+    written = {"punches": batches(attendance.PunchItem, punch_items(data, month)),
+               "work logs": batches(attendance.WorkLogItem, log_items(data, month))}
     for department_id, fen in income(data).items():
         payroll.save_income(month, department_id, fen, "demo", by, at, None)
         payroll.add_rules(rules(department_id), by, at)
