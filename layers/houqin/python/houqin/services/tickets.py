@@ -193,8 +193,9 @@ def create(principal: Principal, body: Body, now: datetime) -> tuple[Ticket, int
     }
     requester_id = body.text("requester_id", required=False, pattern=PERSON_ID) or principal.person_id
     check_location(campus_id, building_id, room_no)
+    # A web report is routed at once; a phone report stays with the desk, which dispatches it by trade.
     team_id = rules.choose_team({r.rule_id: r.team_id for r in store.routing_rules()}, category, campus_id,
-                                building_id)
+                                building_id) if channel == "web" else None
     ticket, events = rules.open_ticket(ticket_id=store.new_ticket_id(now), actor=actor(principal), at=now,
                                        tz=settings().tz, rule=rule, team_id=team_id, channel=channel,
                                        requester_id=requester_id, **details)
