@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from houqin import checks
+from houqin.checks import night_roll
 from houqin.clock import FixedClock, at_local, to_iso
 from houqin.domain.alarms import alarm_key
 from houqin.domain.leave import LeaveRequest, LeaveState
@@ -104,6 +105,32 @@ def test_re_running_a_check_never_duplicates_alarms(night):
     assert len(list(store.all_in_state("open"))) == 2
     events, _ = store.history(alarm_key("curfew_roll", "S1", "2026-11-23"))
     assert [e["action"] for e in events] == ["raise"]
+
+
+def test_a_roll_taken_stays_at_its_moment_when_the_buildings_hours_change_that_night(night, monkeypatch):
+    run("night_roll", at(23, 23, 5))  # SB01's curfew roll taken at 23:00: S1 and S2 flagged, SB01-B behind
+    building = dorms.Building.get("BLDG#SB01", "META")
+    building.curfew = "22:30"  # the manager moves the alarm time after tonight's roll
+    building.save()
+    night.swipe("S1", "in", at(23, 23, 40))
+    heard("SB01-A", at(23, 23, 44))
+    summary = run("night_roll", at(23, 23, 45))  # re-evaluates the roll taken, at 23:00: no error
+    assert summary["resolved"] == 1
+    curfew = roll("SB01", "curfew").view()
+    assert curfew["at"] == to_iso(at(23, 23)) and curfew["evaluations"] == 2
+
+    # a building whose roll fails is named; the other buildings' rolls are still taken
+    real = night_roll.roll_building
+
+    def sb01_broken(building, now):
+        if building.building_id == "SB01":
+            raise ValueError("bad data")
+        return real(building, now)
+
+    monkeypatch.setattr(night_roll, "roll_building", sb01_broken)
+    with pytest.raises(night_roll.RollFailed, match="failed for SB01"):
+        run("night_roll", at(24, 6, 5))
+    assert roll("SB02", "morning").view()["counts"]["expected"] == 1
 
 
 def test_a_late_backlog_resolves_the_false_alarm_and_a_late_return_resolves_its_alarm(night):

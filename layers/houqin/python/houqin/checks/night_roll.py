@@ -12,10 +12,14 @@ Every run (every 10 minutes) looks at tonight's and last night's rolls of every 
   came back resolves their alarm by itself. Once final, a roll is not read again;
 - once the morning roll is taken, the night's zero report is written, even with nothing to report, and
   rewritten while the rolls change until the dorm manager signs it off.
+
+A roll taken stays at the moment it was taken when the building's hours change that night. A building
+whose roll fails (bad data) is logged and the others are still rolled; the run then fails naming it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -31,6 +35,8 @@ from houqin.store import alarms as store
 from houqin.store import dorms, leave, swipes
 from houqin.store.base import find, key
 
+log = logging.getLogger(__name__)
+
 CHECKS = {RollKind.CURFEW: "curfew_roll", RollKind.MORNING: "night_out"}
 ALARMS = tuple(CHECKS.values())
 SEVERITY = {RollKind.CURFEW: Severity.WARNING, RollKind.MORNING: Severity.CRITICAL}
@@ -42,10 +48,21 @@ def policy(alarm: Alarm) -> EscalationPolicy:
     return EscalationPolicy(notify_parent=bool(building and building.notify_parent))
 
 
+class RollFailed(Exception):
+    """Some buildings' rolls failed (each logged with its cause); every other building's was taken."""
+
+
 def run(now: datetime) -> dict[str, Any]:
     summary: Counter[str] = Counter()
+    failed = []
     for building in dorms.all_buildings():
-        summary.update(roll_building(building, now))
+        try:
+            summary.update(roll_building(building, now))
+        except Exception:  # noqa: BLE001 - one building's bad data must not cost the others their roll
+            log.exception("night roll of %s failed", building.building_id)
+            failed.append(building.building_id)
+    if failed:  # the invocation fails (Lambda retries, then the DLQ) after the others are done
+        raise RollFailed(f"the night roll failed for {', '.join(failed)} ({dict(summary)} for the rest)")
     return dict(summary)
 
 
@@ -68,8 +85,9 @@ def roll_building(building: dorms.Building, now: datetime) -> Counter[str]:
             continue  # signed off: the night is closed
         results: dict[RollKind, RollResult] = {}
         for kind in RollKind:
-            at = rules.roll_moment(night, kind, hours(building), settings().tz)
             earlier = stored.get((night.isoformat(), kind.value))
+            # A roll taken stays at its moment when the building's hours change that night.
+            at = earlier.result().at if earlier else rules.roll_moment(night, kind, hours(building), settings().tz)
             if at > now:
                 continue
             if earlier is not None and (now - at > WATCH or _final(earlier.result())):
