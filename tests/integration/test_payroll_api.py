@@ -27,13 +27,15 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
-from houqin.clock import FixedClock, days, to_iso
+from houqin.clock import FixedClock, days, parse_iso, to_iso
 from houqin.domain.attendance import DayRecord, DayStatus
 from houqin.domain.tickets import State, Ticket
 from houqin.services import attendance, payroll_run
@@ -500,10 +502,12 @@ def test_a_rejected_run_is_recomputed_under_a_new_generation_and_the_old_payslip
     assert again.status == 202 and again.body["state"] == "queued" and again.body["generation"] == 2
     assert again.body["payslip_version"] == 1  # readers still on generation 1 ...
     assert payslip(api, run_id, "E1").status == 409  # ... but a queued run shows none
+    assert again.body["totals"] == {} and again.body["previous_totals"]["all"]["staff"] == 5  # nor their totals
     assert api.invocations == [{"run_id": run_id, "generation": 2}]
     drain(api)
     view = run(api, run_id)
     assert (view["state"], view["payslip_version"], view["reason"]) == ("draft", 2, None)
+    assert view["previous_totals"] == {} and view["totals"]["all"]["staff"] == 5
     # pool 5% of 120,000.00 = 6,000.00; E1's 100 of 192.50 points = 3,116.883.. -> 3,116.88
     assert amounts(payslip(api, run_id, "E1").body)["bonus_pool"] == 311_688
     assert list(store.payslips(run_id, 1, "WY")) == []  # the old generation is gone
@@ -603,6 +607,46 @@ def test_a_retry_out_of_time_while_another_attempt_computes_fails_to_reach_the_f
     with pytest.raises(payroll_run.OutOfTime):  # Lambda counts it failed: the on-failure record follows
         api.worker_module.handler(invocation, Ending())
     assert run(api, run_id)["state"] == "computing"
+
+
+def test_a_long_read_phase_keeps_the_heartbeat_fresh_and_fails_cleanly_when_out_of_time(api, monkeypatch):
+    clock = api.worker_module.clock
+    real_facts, real_write = payroll_run.Computation.facts, store.write_payslips
+    beats, writes = [], []
+
+    def slow_facts(self, member, *args):  # each person's reads take a minute of the clock
+        clock.advance(minutes=1)
+        return real_facts(self, member, *args)
+
+    def report_progress(run_id, attempt, done, total, at):
+        beats.append((parse_iso(at), done, len(writes)))
+        return store_progress(run_id, attempt, done, total, at)
+
+    store_progress = store.report_progress
+    monkeypatch.setattr(payroll_run, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(payroll_run, "_readers", ThreadPoolExecutor(max_workers=1))  # one person at a time
+    monkeypatch.setattr(payroll_run.Computation, "facts", slow_facts)
+    monkeypatch.setattr(store, "report_progress", report_progress)
+    monkeypatch.setattr(store, "write_payslips", lambda batch: writes.append(len(batch)) or real_write(batch))
+    run_id = computed(api)
+    # CY's three people are read before its first payslip is written; a heartbeat before each read keeps
+    # the longest silence at one person's reads (without it, three minutes: a retry would take over)
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(beats)]
+    assert max(gaps) == timedelta(minutes=1) and sum(writes) == 5
+    assert run(api, run_id)["state"] == "draft"
+
+    # recomputed out of time, before the first reads: the run fails with the reason at once, nothing is written
+    writes.clear()
+    assert act(api, FINANCE_1, run_id, "recompute").status == 202
+
+    class Ending(WorkerContext):
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return payroll_run.MIN_TIME_LEFT_MS - 1
+
+    result = api.worker_module.handler(api.invocations.pop(), Ending())
+    assert result["outcome"] == "failed" and "ran out of time after 0 of 5 staff" in result["reason"]
+    assert writes == [] and run(api, run_id)["state"] == "failed"
 
 
 def test_a_person_paid_by_another_approved_run_this_month_is_not_paid_twice(api):

@@ -505,11 +505,16 @@ def get_run(principal: Principal, run_id: str) -> dict[str, Any]:
 
 
 def run_view(item: RunItem) -> dict[str, Any]:
+    """The run as the API shows it. ``totals`` are those of the payslips readers see; while a recompute is
+    queued or computing (or after it failed) there are none to see, and the last computation's totals are
+    ``previous_totals``."""
+    shown = RunState(item.state) in READABLE
     return {"run_id": item.run_id, "month": item.month, "departments": list(item.departments), "state": item.state,
             "version": int(item.version), "generation": int(item.generation),
             "payslip_version": int(item.payslip_version or 0),
             "progress": {"staff_done": int(item.staff_done or 0), "staff_total": int(item.staff_total or 0)},
-            "totals": item.totals or {}, "warnings": item.warnings or [], "warning_count": int(item.warning_count or 0),
+            "totals": (item.totals or {}) if shown else {}, "previous_totals": {} if shown else (item.totals or {}),
+            "warnings": item.warnings or [], "warning_count": int(item.warning_count or 0),
             "failure_reason": item.failure_reason, "created_by": item.created_by, "created_at": item.created_at,
             "updated_at": item.updated_at, "started_at": item.started_at, "finished_at": item.finished_at,
             "submitted_by": item.submitted_by, "submitted_at": item.submitted_at, "decided_by": item.decided_by,

@@ -26,7 +26,9 @@ One invocation, step by step:
    everyone else 100 points: the pool rewards the month's grade where there is one, and is shared
    equally otherwise), then each payslip (houqin.domain.payroll.compute_payslip);
 5. payslips are written with BatchWriteItem under the new generation, and the run's progress
-   (staff done / total, heartbeat) is updated every ``PROGRESS_EVERY`` payslips;
+   (staff done / total, heartbeat) is updated every ``PROGRESS_EVERY`` payslips, and before each
+   ``PROGRESS_EVERY`` people are read (a department of hundreds reads for minutes before its first write);
+   the time left is checked at both, so a run about to be killed fails cleanly instead;
 6. finish: one conditional put switches the run to ``draft`` and its ``payslip_version`` to the new
    generation, with the totals by department; then the previous generation's items are deleted.
 
@@ -325,8 +327,7 @@ class Computation:
     def execute(self) -> dict[str, Any]:
         departments = self.departments()
         members = {d.department_id: self.members(d.department_id) for d in departments}
-        self.total = sum(len(m) for m in members.values())
-        self.progress()
+        self.total = sum(len(m) for m in members.values())  # reported by the first department's heartbeat
         posts = {post.post_id: post for post in Post.query("POST")}
         awards = self.awards(members)
         approved = {(lock.run_id, int(lock.generation)): lock.month for lock in store.locks_of_year(self.month[:4])
@@ -380,7 +381,11 @@ class Computation:
             raise ValidationError(f"no income entered for {department_id} in {self.month}", field="income")
         income_fen = int(income_item.income_fen) if income_item else 0
         shift = attendance.shift_of(department)
-        facts = list(_readers.map(lambda m: self.facts(m, posts, shift, rules, approved, until), members))
+        facts: list[Facts] = []
+        for start in range(0, len(members), PROGRESS_EVERY):  # a big department reads for minutes: keep beating
+            self.beat()
+            facts += _readers.map(lambda m: self.facts(m, posts, shift, rules, approved, until),
+                                  members[start:start + PROGRESS_EVERY])
         paid: list[Facts] = []
         for fact in facts:
             if fact.history.paid_elsewhere:
@@ -466,11 +471,19 @@ class Computation:
 
     # -------------------------------------------------------- writes
     def flush(self, batch: list[PayslipItem], people: int) -> None:
-        if self.time_left_ms is not None and self.time_left_ms() < MIN_TIME_LEFT_MS:
-            raise OutOfTime(f"ran out of time after {self.done} of {self.total} staff: recompute to try again")
+        self.check_time()
         store.write_payslips(batch)
         self.done += people
         self.progress()
+
+    def beat(self) -> None:
+        """Between reads: out of time fails the run now; otherwise the heartbeat says this attempt lives."""
+        self.check_time()
+        self.progress()
+
+    def check_time(self) -> None:
+        if self.time_left_ms is not None and self.time_left_ms() < MIN_TIME_LEFT_MS:
+            raise OutOfTime(f"ran out of time after {self.done} of {self.total} staff: recompute to try again")
 
     def progress(self) -> None:
         if not store.report_progress(self.run_id, self.attempt, self.done, self.total, to_iso(self.clock.now())):
