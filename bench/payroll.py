@@ -62,6 +62,7 @@ from bench.tickets import (
     InProcessApi,
     create_shadow,
     delta,
+    demo_cloud_config,
     dynamodb,
     fmt_ratio,
     ratio,
@@ -69,7 +70,7 @@ from bench.tickets import (
     write_items,
     write_result,
 )
-from localcloud.cloud import CloudConfig, LocalCloud, Ports
+from localcloud.cloud import LocalCloud
 
 RESULTS = ROOT / "bench" / "results" / "payroll.json"
 WORKER, API = "PayrollWorkerFunction", "PayrollFunction"
@@ -83,6 +84,7 @@ log = logging.getLogger("bench.payroll")
 def load_month(data: Any, month: str, departments: tuple[str, ...], threads: int) -> dict[str, Any]:
     """The month's punches and graded work logs of ``departments`` (those the demo left out), batch-written as
     the demo loader does, ``threads`` chunks at a time."""
+    from houqin.store.base import save_all
     from localcloud import demo_payroll
 
     started = time.perf_counter()
@@ -101,10 +103,7 @@ def load_month(data: Any, month: str, departments: tuple[str, ...], threads: int
 
     def write(chunk: tuple[str, list[Any]]) -> tuple[str, int]:
         name, items = chunk
-        with type(items[0]).batch_write() as writer:
-            for item in items:
-                writer.save(item)
-        return name, len(items)
+        return name, save_all(type(items[0]), items)
 
     written: Counter[str] = Counter()
     with ThreadPoolExecutor(threads) as pool:
@@ -581,9 +580,7 @@ def main() -> None:
 
     fixes = "none" if args.moto_as_is else "local cloud"
     with tempfile.TemporaryDirectory(prefix="houqin-bench-") as tmp:
-        config = CloudConfig(template=ROOT / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
-                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"},
-                             moto_fixes=not args.moto_as_is)
+        config = demo_cloud_config(tmp, args.moto_as_is)
         log.info("starting the local cloud ...")
         with LocalCloud(config) as cloud:
             clock.append(time.perf_counter())

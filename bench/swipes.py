@@ -57,6 +57,7 @@ from bench.tickets import (
     ROOT,
     create_shadow,
     delta,
+    demo_cloud_config,
     dynamodb,
     fmt_ratio,
     ratio,
@@ -64,7 +65,7 @@ from bench.tickets import (
     write_items,
     write_result,
 )
-from localcloud.cloud import CloudConfig, LocalCloud, Ports
+from localcloud.cloud import LocalCloud
 
 RESULTS = ROOT / "bench" / "results" / "swipes.json"
 FUNCTION = "SwipesFunction"
@@ -850,9 +851,7 @@ def main() -> None:
 
     data = demo.generate()
     with tempfile.TemporaryDirectory(prefix="houqin-bench-") as tmp:
-        config = CloudConfig(template=ROOT / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
-                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"},
-                             moto_fixes=not args.moto_as_is)
+        config = demo_cloud_config(tmp, args.moto_as_is)
         log.info("starting the local cloud ...")
         with LocalCloud(config) as cloud:
             from houqin.clock import local_day

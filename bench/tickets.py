@@ -243,6 +243,14 @@ class InProcessApi:
 
 
 # ---------------------------------------------------------------------------------------------- tables
+def demo_cloud_config(tmp: str, moto_as_is: bool) -> CloudConfig:
+    """The benches' local cloud: the real template with the demo data on free ports, a throwaway dev key in
+    ``tmp``, moto's whole-table shortcuts fixed unless ``--moto-as-is``."""
+    return CloudConfig(template=ROOT / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
+                       web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"},
+                       moto_fixes=not moto_as_is)
+
+
 def dynamodb(cloud: LocalCloud, threads: int = 4) -> Any:
     return boto3.client("dynamodb", endpoint_url=cloud.urls["aws"], region_name=cloud.config.region,
                         aws_access_key_id="local", aws_secret_access_key="local",
@@ -756,9 +764,7 @@ def main() -> None:
                        "POWERTOOLS_LOG_LEVEL": "WARNING"})
 
     with tempfile.TemporaryDirectory(prefix="houqin-bench-") as tmp:
-        config = CloudConfig(template=ROOT / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
-                             web_dir=None, demo=True, key_file=Path(tmp) / "dev.pem", parameters={"Stage": "local"},
-                             moto_fixes=not args.moto_as_is)
+        config = demo_cloud_config(tmp, args.moto_as_is)
         log.info("starting the local cloud ...")
         with LocalCloud(config) as cloud:
             # LocalCloud._load_demo gave this process the functions' environment (tables, endpoint).

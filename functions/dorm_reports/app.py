@@ -13,16 +13,11 @@ GET /dorm-reports/{report}?building_id=SB01&from=2026-11-01&to=2026-11-07&format
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
-
-from chalice import CORSConfig, Response
+from chalice import CORSConfig
 
 from houqin.api import create_app, json_response, principal
-from houqin.errors import ValidationError
-from houqin.export import CSV_TYPE, XLSX_TYPE
+from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services import dorm_reports as service
-from houqin.services.dorm_reports import ReportRequest
 from houqin.settings import settings
 
 app = create_app("houqin-dorm-reports")
@@ -36,27 +31,9 @@ app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Id
 def dorm_report(report: str):
     caller = principal(app)
     request = service.parse(caller, report, app.current_request.query_params)
-    if request.fmt == "xlsx" and not _accepts(XLSX_TYPE):
-        raise ValidationError(f"send Accept: {XLSX_TYPE} to download a workbook", field="Accept")
+    require_accept(app.current_request.headers, request.fmt)  # before the table is built
     table = service.build(caller, request)
-    if request.fmt == "csv":
-        # Text, not bytes: API Gateway sends it as UTF-8, byte-order mark included.
-        return _download(table.to_csv().decode("utf-8"), CSV_TYPE, request, "csv")
-    if request.fmt == "xlsx":
-        return _download(table.to_xlsx(), XLSX_TYPE, request, "xlsx")
+    if request.fmt in ("csv", "xlsx"):
+        name = f"{request.report}_{request.scope_label}_{request.start}_{request.end}"
+        return attachment(table, request.fmt, name, request.spec.title.split(" ")[0])  # its Chinese title
     return json_response(service.body(request, table))
-
-
-def _accepts(media_type: str) -> bool:
-    """The same test Chalice applies before it lets a binary body out."""
-    accept = (app.current_request.headers or {}).get("accept") or ""
-    offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return media_type in offered or "*/*" in offered
-
-
-def _download(content: Any, content_type: str, request: ReportRequest, extension: str) -> Response:
-    name = f"{request.report}_{request.scope_label}_{request.start}_{request.end}.{extension}"
-    readable = f"{request.spec.title.split(' ')[0]}_{name}"  # the Chinese title, for clients that read filename*
-    disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(readable)}"
-    return Response(body=content, status_code=200, headers={"Content-Type": content_type,
-                                                             "Content-Disposition": disposition})

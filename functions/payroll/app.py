@@ -20,14 +20,12 @@ Every route here is declared in template.yaml (PayrollFunction) with the same pa
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from chalice import CORSConfig, Response
+from chalice import CORSConfig
 
 from houqin.api import create_app, json_response, principal
 from houqin.clock import Clock, SystemClock
-from houqin.errors import ValidationError
-from houqin.export import CSV_TYPE, XLSX_TYPE
+from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services import payroll as service
 from houqin.settings import settings
 from houqin.store.paging import page_limit
@@ -139,13 +137,9 @@ def act_on_run(run_id: str, action: str):
 @app.route("/payroll/runs/{run_id}/report", methods=["GET"])
 def run_report(run_id: str):
     report = service.report(principal(app), run_id, _params())
-    if report.fmt == "xlsx" and not _accepts(XLSX_TYPE):
-        raise ValidationError(f"send Accept: {XLSX_TYPE} to download a workbook", field="Accept")
-    if report.fmt == "csv":
-        # Text, not bytes: API Gateway sends it as UTF-8, byte-order mark included.
-        return _download(report.table.to_csv().decode("utf-8"), CSV_TYPE, report.file_name, "csv")
-    if report.fmt == "xlsx":
-        return _download(report.table.to_xlsx(), XLSX_TYPE, report.file_name, "xlsx")
+    require_accept(app.current_request.headers, report.fmt)
+    if report.fmt in ("csv", "xlsx"):
+        return attachment(report.table, report.fmt, report.file_name, "工资报表")
     return json_response(report.body())
 
 
@@ -164,17 +158,3 @@ def run_payslip(run_id: str, staff_id: str):
 def staff_payslips(staff_id: str):
     params = _params()
     return json_response(service.staff_payslips(principal(app), staff_id, page_limit(params), params.get("cursor")))
-
-
-def _accepts(media_type: str) -> bool:
-    """The same test Chalice applies before it lets a binary body out."""
-    accept = (app.current_request.headers or {}).get("accept") or ""
-    offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return media_type in offered or "*/*" in offered
-
-
-def _download(content: Any, content_type: str, name: str, extension: str) -> Response:
-    file_name = f"{name}.{extension}"
-    disposition = f"attachment; filename=\"{file_name}\"; filename*=UTF-8''{quote('工资报表_' + file_name)}"
-    return Response(body=content, status_code=200, headers={"Content-Type": content_type,
-                                                             "Content-Disposition": disposition})

@@ -279,6 +279,7 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
     local cloud sets from the template before calling this.
     """
     from houqin.store import dorms, staff
+    from houqin.store.base import save_all
 
     occupied = Counter(b["building_id"] for b in data.beds if b.get("resident_id"))
     readers = defaultdict(list)
@@ -311,10 +312,7 @@ def load(data: DemoData, threads: int = 2) -> dict[str, int]:
 
     def write(chunk: tuple[type, list[Any]]) -> tuple[str, int]:
         model, items = chunk
-        with model.batch_write() as writer:
-            for item in items:
-                writer.save(item)
-        return model.__name__, len(items)
+        return model.__name__, save_all(model, items)
 
     written: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:

@@ -169,19 +169,12 @@ def load(data: Any, now: datetime, by: str = "demo") -> dict[str, int]:
     """Write last month's punches, work logs, income and every department's rules; answers the counts."""
     from houqin.clock import to_iso
     from houqin.store import attendance, payroll
+    from houqin.store.base import save_all
 
     month, at = month_before(now), to_iso(now)
 
-    def batches(model: type, items: Iterator[Any]) -> int:
-        count = 0
-        with model.batch_write() as writer:
-            for item in items:
-                writer.save(item)
-                count += 1
-        return count
-
-    written = {"punches": batches(attendance.PunchItem, punch_items(data, month)),
-               "work logs": batches(attendance.WorkLogItem, log_items(data, month))}
+    written = {"punches": save_all(attendance.PunchItem, punch_items(data, month)),
+               "work logs": save_all(attendance.WorkLogItem, log_items(data, month))}
     for department_id, fen in income(data).items():
         payroll.save_income(month, department_id, fen, "demo", by, at, None)
         payroll.add_rules(rules(department_id), by, at)

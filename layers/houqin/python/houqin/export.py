@@ -19,10 +19,14 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
+from chalice import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from houqin.errors import ValidationError
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,3 +132,26 @@ def display_width(value: str) -> int:
 def sheet_title(title: str) -> str:
     """Excel refuses sheet names over 31 characters or with any of []:*?/\\."""
     return SHEET_TITLE_BAD.sub(" ", title).strip()[:31] or "Sheet1"
+
+
+# ---------------------------------------------------------------- as an HTTP download (Chalice)
+def require_accept(headers: Mapping[str, str] | None, fmt: str) -> None:
+    """A workbook leaves only for a client whose Accept names it (or */*): the test Chalice applies before
+    it lets a binary body out, made a 400 naming the header instead of a body API Gateway would mangle."""
+    accept = (headers or {}).get("accept") or ""
+    offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    if fmt == "xlsx" and XLSX_TYPE not in offered and "*/*" not in offered:
+        raise ValidationError(f"send Accept: {XLSX_TYPE} to download a workbook", field="Accept")
+
+
+def attachment(table: Table, fmt: str, name: str, readable_prefix: str) -> Response:
+    """The table as a CSV or XLSX attachment ``<name>.<fmt>``; clients that read ``filename*`` get
+    ``<readable_prefix>_<name>.<fmt>`` (a Chinese title)."""
+    if fmt == "csv":  # text, not bytes: API Gateway sends it as UTF-8, byte-order mark included
+        content, content_type = table.to_csv().decode("utf-8"), CSV_TYPE
+    else:
+        content, content_type = table.to_xlsx(), XLSX_TYPE
+    file_name = f"{name}.{fmt}"
+    disposition = f"attachment; filename=\"{file_name}\"; filename*=UTF-8''{quote(f'{readable_prefix}_{file_name}')}"
+    return Response(body=content, status_code=200, headers={"Content-Type": content_type,
+                                                             "Content-Disposition": disposition})

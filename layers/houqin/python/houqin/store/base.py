@@ -8,7 +8,7 @@ it. tests/unit/test_store_schema.py checks the models against the tables in temp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -89,6 +89,17 @@ def mixed_query(via: type[Model], hash_key: str, model_of: Callable[[str], type[
                            {"range_key_condition": range_key_condition, "consistent_read": consistent_read},
                            map_fn=load)
     return (item for item in found if item is not None)
+
+
+def save_all(model: type[Model], items: Iterable[Model]) -> int:
+    """Unconditional puts with BatchWriteItem, 25 a request (PynamoDB retries what DynamoDB leaves
+    unprocessed); how many were saved."""
+    count = 0
+    with model.batch_write() as writer:
+        for item in items:
+            writer.save(item)
+            count += 1
+    return count
 
 
 def condition_held(write: Callable[[], object]) -> bool:

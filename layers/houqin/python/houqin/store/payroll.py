@@ -57,7 +57,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from houqin.domain.payroll import ContributionRules, PayRules
-from houqin.store.base import Gsi1, audit_event_model, condition_held, find, key, table_base
+from houqin.store.base import Gsi1, audit_event_model, condition_held, find, key, save_all, table_base
 from houqin.store.paging import Page, query_page
 
 PayrollTable = table_base("PayrollTable", "payroll")
@@ -400,13 +400,7 @@ def new_payslip(run_id: str, generation: int, month: str, department_id: str, st
 
 
 def write_payslips(items: Iterable[PayslipItem]) -> int:
-    """BatchWriteItem, 25 a request (PynamoDB retries what DynamoDB leaves unprocessed)."""
-    count = 0
-    with PayslipItem.batch_write() as writer:
-        for item in items:
-            writer.save(item)
-            count += 1
-    return count
+    return save_all(PayslipItem, items)
 
 
 def payslips(run_id: str, generation: int, department_id: str) -> Iterator[PayslipItem]:
