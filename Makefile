@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/houqin run
 
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup  # two workers: one for the browser tests, files kept whole
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

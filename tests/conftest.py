@@ -50,3 +50,13 @@ def load_function_module(template: Template, logical_id: str) -> ModuleType:
     sys.modules[unique] = module
     spec.loader.exec_module(module)
     return module
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test` runs two workers (pytest-xdist, ``--dist loadgroup``): a file's tests stay together in
+    order on one worker (module fixtures are set up once), and all browser tests share one worker, since
+    they share one local cloud."""
+    for item in items:
+        path = item.path.relative_to(ROOT)
+        group = "browser" if path.parts[:2] == ("tests", "browser") else path.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

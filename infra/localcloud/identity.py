@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,9 +44,16 @@ class DevKey:
             return cls(key)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        temp = path.with_name(f".{path.name}.{os.getpid()}")
+        temp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-        path.chmod(0o600)
+        temp.chmod(0o600)
+        try:
+            os.link(temp, path)  # atomic: of two processes making the key at once, both end up using one
+        except FileExistsError:
+            return cls.load_or_create(path)
+        finally:
+            temp.unlink(missing_ok=True)
         return cls(key)
 
     @property

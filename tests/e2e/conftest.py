@@ -13,7 +13,7 @@ from localcloud.cloud import CloudConfig, LocalCloud, Ports
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cloud(tmp_path_factory):
     """The local cloud running tests/e2e/template.yaml on ephemeral loopback ports."""
     config = CloudConfig(template=HERE / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
@@ -23,7 +23,7 @@ def cloud(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def aws(cloud) -> Callable[[str], Any]:
     def client(service: str) -> Any:
         return boto3.client(service, endpoint_url=cloud.urls["aws"], region_name=cloud.config.region,
