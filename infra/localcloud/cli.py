@@ -48,9 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     fire.add_argument("--schedule", default=None, help="only this schedule (the event's name, e.g. NightRoll)")
     fire.add_argument("--lambda-url", default=None, help="the local Lambda endpoint (default from HOUQIN_LAMBDA_PORT)")
 
+    publish = commands.add_parser("publish-web", help="put web/ and its config.json on a deployed stack")
+    publish.add_argument("--stack", required=True, help="the CloudFormation stack (sam deploy's stack name)")
+    publish.add_argument("--web", type=Path, default=Path("web"), help="the pages to publish")
+
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "token": _token, "fire": _fire}[args.command](args)
+        return {"run": _run, "token": _token, "fire": _fire, "publish-web": _publish_web}[args.command](args)
     except (TemplateError, RuntimeError, OSError) as exc:
         print(f"houqin {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -147,6 +151,23 @@ def _fire(args: argparse.Namespace) -> int:
         print(f"houqin fire: the local cloud is not running at {url} ({exc.reason}); start it with make run",
               file=sys.stderr)
     return 1
+
+
+def _publish_web(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from localcloud.publish_web import deployed_config, publish, stack_outputs
+
+    try:
+        outputs = stack_outputs(boto3.client("cloudformation"), args.stack)
+        config = deployed_config(outputs)
+        done = publish(args.web, outputs["WebBucketName"], config, boto3.client("s3"))
+    except (BotoCoreError, ClientError) as exc:
+        raise RuntimeError(str(exc)) from None
+    print(f"houqin publish-web: {done['uploaded']} files in {outputs['WebBucketName']} "
+          f"({done['deleted']} stale removed); the pages are at {config['redirectUri']}")
+    return 0
 
 
 def _region() -> str:
