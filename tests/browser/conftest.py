@@ -39,7 +39,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
-START_TIMEOUT = 120.0
+START_TIMEOUT = 240.0  # ~35 s alone; longer beside the e2e tests' cloud starting on the other worker
 
 
 try:
