@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/houqin run
 
 test: $(STAMP) lint
-	$(BIN)/pytest -n 2 --dist loadgroup  # two workers: one for the browser tests, files kept whole
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25  # two workers, files kept whole; the slowest 25 listed
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
