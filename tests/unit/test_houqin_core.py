@@ -153,3 +153,18 @@ def test_responses_carry_the_web_origin_for_browsers():
     with Client(make_app()) as client:
         response = client.http.get("/fail/missing")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_every_model_and_thread_shares_one_botocore_loader():
+    """PynamoDB's session per model class and thread would each parse DynamoDB's service model again
+    (~0.2 s each): on every cold start, and in the tests once per model per test."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from houqin.store.dorms import Bed, Resident
+
+    def loader(model):
+        return model._get_connection().connection.session.get_component("data_loader")  # noqa: SLF001
+
+    with ThreadPoolExecutor(max_workers=1) as other_thread:
+        loaders = {id(loader(Bed)), id(loader(Resident)), id(other_thread.submit(loader, Bed).result())}
+    assert len(loaders) == 1

@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import botocore.loaders
+import botocore.session
+import pynamodb.connection.base
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -24,6 +27,20 @@ from houqin.errors import Conflict
 from houqin.settings import settings
 
 _M = TypeVar("_M", bound=Model)
+
+# PynamoDB makes a botocore session per model class and thread, and each session's own loader would read
+# and parse DynamoDB's service model again (~0.2 s each, on every cold start). They share one loader, which
+# reads it once per process (its cache is a dict: two threads at once at worst read it twice).
+_LOADER = botocore.loaders.create_loader()
+
+
+def _session() -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
+pynamodb.connection.base.get_session = _session
 
 
 def _global_index(number: int) -> type[GlobalSecondaryIndex]:
