@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.waits import FIRST_LOAD
+
 pytestmark = pytest.mark.browser
 
 CAMPUS = ZoneInfo("Asia/Shanghai")
@@ -120,7 +122,7 @@ def test_a_dorm_manager_acknowledges_then_resolves_an_alarm_with_a_note(page, si
     sign_in(page, MANAGER)
     page.goto(f"/#/alarms?building={BUILDING}")
     expect(page.locator("#page-title")).to_have_text("报警")
-    expect(page.locator(ALARMS).first).to_be_visible(timeout=20_000)
+    expect(page.locator(ALARMS).first).to_be_visible(timeout=FIRST_LOAD)
     alarm_id = page.locator(ALARMS).first.get_attribute("data-alarm-id")
     alarm = page.locator(f'{ALARMS}[data-alarm-id="{alarm_id}"]')
     expect(alarm.locator(".badge").nth(1)).to_have_text("未处理")
@@ -164,7 +166,7 @@ def test_another_buildings_manager_does_not_see_these_alarms_and_a_student_gets_
     sign_in(page, OTHER_MANAGER)
     page.goto("/#/alarms")
     building = page.get_by_label("楼宇")
-    expect(building.locator("option").first).to_be_attached(timeout=30_000)  # his 9 buildings' beds are counted
+    expect(building.locator("option").first).to_be_attached(timeout=FIRST_LOAD)  # his 9 buildings' beds are counted
     expect(building.locator(f'option[value="{BUILDING}"]')).to_have_count(0)  # only his 松北 buildings
     expect(building.locator("option").first).to_have_text(re.compile("^松北"))
 
@@ -189,7 +191,7 @@ def test_on_a_phone_in_english_the_alarms_are_cards_with_their_actions(phone_pag
     first_open_alarm(cloud)
     sign_in(page, MANAGER)
     page.goto(f"/#/alarms?building={BUILDING}")
-    expect(page.locator(ALARMS).first).to_be_visible(timeout=20_000)
+    expect(page.locator(ALARMS).first).to_be_visible(timeout=FIRST_LOAD)
     page.get_by_role("button", name="菜单").tap()
     page.get_by_role("button", name="Switch to English").tap()
 
@@ -212,7 +214,7 @@ def test_the_night_roll_of_a_building_shows_its_numbers_and_who_is_out(page, sig
     page.goto(f"/#/rolls?building={BUILDING}&night={night['night']}")
 
     expect(page.locator("#page-title")).to_have_text("查寝和零报告")
-    expect(page.locator(".roll-body h2").first).to_contain_text("江南六公寓", timeout=20_000)
+    expect(page.locator(".roll-body h2").first).to_contain_text("江南六公寓", timeout=FIRST_LOAD)
     for kind in ("curfew", "morning"):
         card = page.locator(f".roll-{kind}")
         counts = roll[kind]["counts"]
@@ -238,7 +240,7 @@ def test_a_dorm_manager_signs_the_zero_report_once(page, phone_page, sign_in, cl
     page.goto(where)
     phone_page.goto(where)  # a second screen, still showing the report unsigned
     for screen in (page, phone_page):
-        expect(screen.locator(".zero-report")).to_contain_text("未签收", timeout=20_000)
+        expect(screen.locator(".zero-report")).to_contain_text("未签收", timeout=FIRST_LOAD)
     sign = page.get_by_role("button", name="签收零报告")
     late = phone_page.get_by_role("button", name="签收零报告")
 
@@ -269,7 +271,7 @@ def test_a_leader_sees_the_unsigned_zero_reports_in_english_and_only_looks_at_al
     page.get_by_role("button", name="Switch to English").click()
 
     section = page.locator(".unsigned-reports")
-    expect(section.get_by_role("heading")).to_have_text("Zero reports not signed off", timeout=20_000)
+    expect(section.get_by_role("heading")).to_have_text("Zero reports not signed off", timeout=FIRST_LOAD)
     if unsigned["items"]:
         expect(section.locator("tbody tr")).to_have_count(len(unsigned["items"]))
         expect(section.locator("tbody tr").first).to_contain_text("Not signed")

@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.waits import FIRST_LOAD
+
 pytestmark = pytest.mark.browser
 
 HOSTED_UI = "https://auth.houqin.test"
@@ -58,7 +60,7 @@ def test_the_hosted_ui_signs_a_dispatcher_in_with_pkce_and_out_again(page, houqi
     expect(page).to_have_url(re.compile(r"#/desk$"))  # back where the user was going, the code gone
     assert "code=" not in page.url
     expect(page.locator(".user-name")).to_have_text(houqin_web.demo_user("E0097")["name"])
-    expect(page.locator('#page[data-rendered="desk"]')).to_be_attached(timeout=30_000)  # the API took the token
+    expect(page.locator('#page[data-rendered="desk"]')).to_be_attached(timeout=FIRST_LOAD)  # the API took the token
     expect(page.locator("#page .alert-error")).to_have_count(0)
 
     asked, traded = seen["authorize"], seen["token"]

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.waits import FIRST_LOAD
+
 pytestmark = pytest.mark.browser
 
 
@@ -153,7 +155,7 @@ def test_the_kpi_page_shows_each_repair_points_figures_and_charts(page, sign_in,
 
     expect(page.locator("#page-title")).to_have_text("维修考核")
     rows = page.locator(".table-wrap").first.locator("tbody tr")
-    expect(rows).to_have_count(12, timeout=30_000)  # twelve requests, on a cloud shared with other tests
+    expect(rows).to_have_count(12, timeout=FIRST_LOAD)  # twelve requests, on a cloud shared with other tests
     expected = call(houqin_web, "E1602", "GET", "/kpis/teams/SB-WATER", query=period)
     water = page.locator('tbody tr[data-team-id="SB-WATER"]')
     sla = (Decimal(str(expected["sla_met_rate"])) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -168,27 +170,27 @@ def test_the_kpi_page_shows_each_repair_points_figures_and_charts(page, sign_in,
     expect(charts.first.locator("table.visually-hidden tbody tr")).to_have_count(12)  # for screen readers
 
     water.get_by_role("link").click()
-    expect(page.get_by_role("heading", name="松北水维修点的维修工")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="松北水维修点的维修工")).to_be_visible(timeout=FIRST_LOAD)
     expect(page.locator(".kpi-workers tbody tr").first).to_be_visible()
 
 
 def test_the_kpi_page_in_english_and_a_bad_period_marks_the_field(page, sign_in):
     sign_in(page, "E0097")
     page.goto("/#/kpis?from=2026-11-20&to=2026-11-01")  # reversed
-    expect(page.get_by_label("结束日期")).to_have_attribute("aria-invalid", "true", timeout=20_000)
+    expect(page.get_by_label("结束日期")).to_have_attribute("aria-invalid", "true", timeout=FIRST_LOAD)
     page.get_by_role("button", name="Switch to English").click()
     expect(page.locator("#page-title")).to_have_text("Repair KPIs")
     expect(page.locator(".form-error")).to_contain_text("Check “To”")
     page.get_by_label("From").fill("2026-10-01")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"from=2026-10-01&to=2026-11-01"))
-    expect(page.locator("figure.chart figcaption").first).to_have_text("Share finished on time", timeout=30_000)
+    expect(page.locator("figure.chart figcaption").first).to_have_text("Share finished on time", timeout=FIRST_LOAD)
     expect(page.locator("th", has_text="On time").first).to_be_visible()
 
 
 def test_a_worker_sees_their_own_figures_and_their_repair_point_only(page, sign_in):
     sign_in(page, "E0001")
     page.goto(f"/#/kpis?{urllib.parse.urlencode(kpi_period())}")
-    expect(page.get_by_role("heading", name="我的考核")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="我的考核")).to_be_visible(timeout=FIRST_LOAD)
     expect(page.locator(".kpi-workers")).to_contain_text("松北水维修点")
     expect(page.locator(".kpi-workers")).not_to_contain_text("松北电维修点")

@@ -12,10 +12,11 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.waits import FIRST_LOAD
+
 pytestmark = pytest.mark.browser
 
 BED = "button.bed"
-LOAD = 30_000  # the first answer of a page: listing buildings counts every bed, slow while the machine is busy
 
 
 def token(houqin_web, person_id: str) -> str:
@@ -37,7 +38,7 @@ def test_a_dorm_manager_clicks_a_bed_and_sees_the_resident_and_their_last_swipe(
     page.goto("/#/dorm-map?building=SB03")
 
     expect(page.locator("#page-title")).to_have_text("房态图")
-    expect(page.locator(".dorm-legend")).to_contain_text("在楼内", timeout=LOAD)
+    expect(page.locator(".dorm-legend")).to_contain_text("在楼内", timeout=FIRST_LOAD)
     counts = [int(c) for c in page.locator(".legend-count").all_text_contents()]
     assert sum(counts) == 480 == page.locator(".bed[data-state]").count()  # every bed, counted once
     bed = page.locator(f'{BED}[data-state="out"], {BED}[data-state="in"]').first
@@ -68,7 +69,7 @@ def test_the_map_is_usable_on_a_phone(phone_page, sign_in):
     sign_in(page, "E0723")
     page.goto("/#/dorm-map?building=SB09")
 
-    expect(page.locator(".dorm-floor").first).to_be_visible(timeout=LOAD)
+    expect(page.locator(".dorm-floor").first).to_be_visible(timeout=FIRST_LOAD)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing scrolls sideways
     expect(page.locator('.bed[data-state="empty"]').first).to_be_attached()  # SB09 has free beds
     box = page.locator(BED).first.bounding_box()
@@ -86,14 +87,14 @@ def test_the_map_is_usable_on_a_phone(phone_page, sign_in):
 def test_the_map_in_english(page, sign_in):
     sign_in(page, "E0723")
     page.goto("/#/dorm-map?building=SB02")
-    expect(page.locator(".dorm-legend")).to_be_visible(timeout=LOAD)
-    expect(page.get_by_label("楼宇")).to_have_value("SB02", timeout=LOAD)
+    expect(page.locator(".dorm-legend")).to_be_visible(timeout=FIRST_LOAD)
+    expect(page.get_by_label("楼宇")).to_have_value("SB02", timeout=FIRST_LOAD)
 
     page.get_by_role("button", name="Switch to English").click()
 
-    expect(page.locator("#page-title")).to_have_text("Room map", timeout=LOAD)
-    expect(page.locator(".dorm-legend h2")).to_have_text("Legend and counts", timeout=LOAD)
-    expect(page.get_by_label("Building")).to_have_value("SB02", timeout=LOAD)
+    expect(page.locator("#page-title")).to_have_text("Room map", timeout=FIRST_LOAD)
+    expect(page.locator(".dorm-legend h2")).to_have_text("Legend and counts", timeout=FIRST_LOAD)
+    expect(page.get_by_label("Building")).to_have_value("SB02", timeout=FIRST_LOAD)
     page.locator(BED).first.click()
     expect(page.get_by_role("dialog").locator(".record-last dt")).to_have_text("Last entry or exit")
     expect(page.get_by_role("dialog").locator(".record-where dd")).to_contain_text("Songbei Dorm 2, room")
@@ -101,13 +102,13 @@ def test_the_map_in_english(page, sign_in):
 
 def test_a_manager_of_other_buildings_cannot_see_this_one(page, sign_in):
     sign_in(page, "E0727")  # runs the 江南 buildings
-    with page.expect_response(lambda r: "/buildings/SB03/map" in r.url, timeout=LOAD) as answer:
+    with page.expect_response(lambda r: "/buildings/SB03/map" in r.url, timeout=FIRST_LOAD) as answer:
         page.goto("/#/dorm-map?building=SB03")
 
     assert answer.value.status == 404  # the API hides a building the caller does not run
-    expect(page.get_by_role("alert")).to_contain_text("无权查看", timeout=LOAD)
+    expect(page.get_by_role("alert")).to_contain_text("无权查看", timeout=FIRST_LOAD)
     expect(page.locator(BED)).to_have_count(0)
-    expect(page.get_by_label("楼宇").locator("option").first).to_be_attached(timeout=LOAD)
+    expect(page.get_by_label("楼宇").locator("option").first).to_be_attached(timeout=FIRST_LOAD)
     options = page.get_by_label("楼宇").locator("option").all_text_contents()
     assert options and all(o.startswith("江南") for o in options)
 
@@ -122,17 +123,17 @@ def test_a_report_for_a_date_range_shows_rows_and_downloads_csv_and_xlsx(page, s
     sign_in(page, "E0723")
     page.goto("/#/dorm-reports")
     page.get_by_label("报表").select_option("early-late")
-    page.get_by_label("范围").select_option("building_id:SB04", timeout=LOAD)
+    page.get_by_label("范围").select_option("building_id:SB04", timeout=FIRST_LOAD)
 
     page.get_by_role("button", name="显示报表").click()
 
     caption = page.locator(".report-result caption")
-    expect(caption).to_contain_text("早出晚归", timeout=LOAD)
+    expect(caption).to_contain_text("早出晚归", timeout=FIRST_LOAD)
     count = int(re.search(r"共 (\d+) 行", caption.text_content()).group(1))
     assert count > 0
     expect(page.locator(".report-result tbody tr").first).to_contain_text("SB04")
 
-    with page.expect_download(timeout=LOAD) as csv_download:
+    with page.expect_download(timeout=FIRST_LOAD) as csv_download:
         page.get_by_role("button", name="下载 CSV").click()
     name = csv_download.value.suggested_filename
     assert name.endswith(".csv") and "early-late_SB04_" in name
@@ -141,7 +142,7 @@ def test_a_report_for_a_date_range_shows_rows_and_downloads_csv_and_xlsx(page, s
     assert lines[0].startswith("日期 Day,") and len(lines) == count + 1
     expect(page.get_by_role("status").filter(has_text="已下载")).to_contain_text(name)
 
-    with page.expect_download(timeout=LOAD) as xlsx_download:
+    with page.expect_download(timeout=FIRST_LOAD) as xlsx_download:
         page.get_by_role("button", name="下载 Excel").click()
     assert xlsx_download.value.suggested_filename.endswith(".xlsx")
     xlsx_download.value.save_as(tmp_path / "r.xlsx")
@@ -158,7 +159,7 @@ def test_a_report_range_too_long_is_shown_at_the_date(page, sign_in):
     page.get_by_role("button", name="显示报表").click()
 
     to = page.get_by_label("结束日期")
-    expect(to).to_have_attribute("aria-invalid", "true", timeout=LOAD)
+    expect(to).to_have_attribute("aria-invalid", "true", timeout=FIRST_LOAD)
     expect(page.locator(".field-error:visible")).to_have_text("最多 31 天。")
     expect(page.locator(".form-error")).to_have_text("请检查“结束日期”：最多 31 天。")
 
@@ -172,13 +173,13 @@ def test_bed_assignment_shows_who_got_which_bed_and_who_did_not_and_why(page, si
 
     sign_in(page, "E0723")
     page.goto("/#/beds")
-    page.get_by_label("楼宇").select_option("SB09", timeout=LOAD)
+    page.get_by_label("楼宇").select_option("SB09", timeout=FIRST_LOAD)
     page.get_by_label("计划房间").fill(room["room_no"])
     page.get_by_label("学生学号").fill(f"{resident}\nS00001, NOBODY1")
     page.get_by_role("button", name="自动分房").click()
 
     result = page.locator(".beds-result")
-    expect(result.get_by_role("status")).to_have_text("共 3 人：已分配 1 人，未分配 2 人。", timeout=LOAD)
+    expect(result.get_by_role("status")).to_have_text("共 3 人：已分配 1 人，未分配 2 人。", timeout=FIRST_LOAD)
     placed = result.locator("table").first
     expect(placed.locator("tbody tr")).to_have_count(1)
     expect(placed).to_contain_text(resident)
@@ -191,12 +192,12 @@ def test_bed_assignment_shows_who_got_which_bed_and_who_did_not_and_why(page, si
 def test_bed_assignment_without_students_shows_the_error_at_the_field(page, sign_in):
     sign_in(page, "E0723")
     page.goto("/#/beds")
-    page.get_by_label("计划房间").fill("101", timeout=LOAD)
+    page.get_by_label("计划房间").fill("101", timeout=FIRST_LOAD)
 
     page.get_by_role("button", name="自动分房").click()
 
     residents = page.get_by_label("学生学号")
-    expect(residents).to_have_attribute("aria-invalid", "true", timeout=LOAD)
+    expect(residents).to_have_attribute("aria-invalid", "true", timeout=FIRST_LOAD)
     expect(residents).to_be_focused()
     expect(page.locator(".field-error:visible")).to_have_text("此项必填。")
 
@@ -204,12 +205,12 @@ def test_bed_assignment_without_students_shows_the_error_at_the_field(page, sign
 def test_a_parent_sees_their_childs_entries_and_exits_newest_first(phone_page, sign_in):
     page = phone_page
     sign_in(page, "PS00001")
-    with page.expect_response(lambda r: "/residents/S00001/swipes" in r.url, timeout=LOAD) as answer:
+    with page.expect_response(lambda r: "/residents/S00001/swipes" in r.url, timeout=FIRST_LOAD) as answer:
         page.goto("/#/parent")
 
     swipes = answer.value.json()["items"]
     section = page.locator(".child-swipes")
-    expect(section.locator("h2")).to_have_text("秦鹏（S00001）", timeout=LOAD)
+    expect(section.locator("h2")).to_have_text("秦鹏（S00001）", timeout=FIRST_LOAD)
     rows = section.locator("tbody tr")
     expect(rows).to_have_count(len(swipes))
     assert len(swipes) > 0
@@ -224,6 +225,6 @@ def test_a_parent_given_another_students_id_gets_an_error_not_data(page, sign_in
     sign_in(page, "PS00001")
     page.goto("/#/parent?child=S00002")
 
-    expect(page.get_by_role("alert")).to_have_text(re.compile("只能查看你自己孩子的记录.*S00002"), timeout=LOAD)
+    expect(page.get_by_role("alert")).to_have_text(re.compile("只能查看你自己孩子的记录.*S00002"), timeout=FIRST_LOAD)
     expect(page.locator(".child-swipes table")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text("潘娥帆")

@@ -13,9 +13,10 @@ import axe_playwright_python
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.waits import FIRST_LOAD
+
 pytestmark = pytest.mark.browser
 
-LOAD = 30_000  # ms: the first load of a page on a busy 2-core machine
 CJK = re.compile(r"[\u4e00-\u9fff]")
 AXE = Path(axe_playwright_python.__file__).with_name("axe.min.js")  # axe-core (MPL-2.0), as that package ships it
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -37,7 +38,7 @@ def open_page(page, sign_in, page_id: str, who: str | None, language: str) -> No
     page.evaluate("lang => localStorage.setItem('houqin.lang', lang)", language)
     page.goto(f"/#/{page_id}")
     page.reload()  # the language is read when the app starts
-    expect(page.locator(f'#page[data-rendered="{page_id}"]')).to_be_attached(timeout=LOAD)
+    expect(page.locator(f'#page[data-rendered="{page_id}"]')).to_be_attached(timeout=FIRST_LOAD)
     expect(page.locator("#page .alert-error")).to_have_count(0)
     assert page.evaluate("document.documentElement.lang") == language
     assert_accessible(page)
