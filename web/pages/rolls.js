@@ -184,18 +184,24 @@ export async function render(container, { api, t, fmt, params, navigate, signal,
   if (building) work.push(showNight());
   await Promise.all(work);
 
-  async function showUnsigned() {
+  function showUnsigned() {
+    return showReports(unsigned, t("unsigned.title"), {}, true, t("unsigned.empty"));
+  }
+
+  /** A titled, paged table of zero reports (GET /zero-reports with `query`) in `box`. */
+  async function showReports(box, title, query, withBuilding, empty) {
+    box.replaceChildren();
     let table = null;
     const list = h("div");
     const more = pager({
-      load: (cursor) => api.get("/zero-reports", { query: { cursor }, signal }),
+      load: (cursor) => api.get("/zero-reports", { query: { ...query, cursor }, signal }),
       show: (items) => {
         if (table) return table.addRows(items);
-        table = reportsTable(t("unsigned.title"), items, true);
-        list.replaceChildren(items.length ? table : emptyState(t("unsigned.empty")));
+        table = reportsTable(title, items, withBuilding);
+        list.replaceChildren(items.length ? table : emptyState(empty));
       },
     });
-    unsigned.append(h("h2", {}, t("unsigned.title")), list, more);
+    box.append(h("h2", {}, title), list, more);
     await more.ready;
   }
 
@@ -340,19 +346,7 @@ export async function render(container, { api, t, fmt, params, navigate, signal,
     }
   }
 
-  async function showHistory(box = history) {
-    box.replaceChildren();
-    let table = null;
-    const list = h("div");
-    const more = pager({
-      load: (cursor) => api.get("/zero-reports", { query: { building_id: building, cursor, limit: 10 }, signal }),
-      show: (items) => {
-        if (table) return table.addRows(items);
-        table = reportsTable(t("history.title"), items, false);
-        list.replaceChildren(items.length ? table : emptyState(t("zero.none")));
-      },
-    });
-    box.append(h("h2", {}, t("history.title")), list, more);
-    await more.ready;
+  function showHistory() {
+    return showReports(history, t("history.title"), { building_id: building, limit: 10 }, false, t("zero.none"));
   }
 }
