@@ -477,11 +477,7 @@ export async function render(container, { api, t, fmt, user, params, signal }) {
       button.disabled = true;
       groups.forEach((g) => { g.removeAttribute("aria-invalid"); g.querySelector(".field-error").hidden = true; });
       try {
-        const rated = await api.post(`/tickets/${encodeURIComponent(ticket.ticket_id)}/rating`, body,
-          { signal, headers: { "If-Match": `"${ticket.version}"` } });
-        upsert(rated);
-        await openTicket(ticket.ticket_id);
-        status.replaceChildren(alertBox("success", t("rate.done")));
+        await change(ticket, "rating", body, t("rate.done"));
       } catch (err) {
         if (err?.name === "AbortError") return;
         const group = groups.find((g) => g.dataset.dimension === err.field);
@@ -502,13 +498,18 @@ export async function render(container, { api, t, fmt, user, params, signal }) {
     return form;
   }
 
+  /** POST to the ticket's `path` on the version shown (If-Match), then show it changed and say `done`. */
+  async function change(ticket, path, body, done) {
+    const changed = await api.post(`/tickets/${encodeURIComponent(ticket.ticket_id)}/${path}`, body,
+      { signal, headers: { "If-Match": `"${ticket.version}"` } });
+    upsert(changed);
+    await openTicket(ticket.ticket_id);
+    status.replaceChildren(alertBox("success", done));
+  }
+
   async function act(ticket, action) {
     try {
-      const changed = await api.post(`/tickets/${encodeURIComponent(ticket.ticket_id)}/transitions`, { action },
-        { signal, headers: { "If-Match": `"${ticket.version}"` } });
-      upsert(changed);
-      await openTicket(ticket.ticket_id);
-      status.replaceChildren(alertBox("success", t("detail.cancelled")));
+      await change(ticket, "transitions", { action }, t("detail.cancelled"));
     } catch (err) {
       if (err?.name === "AbortError") return;
       detail.querySelector(":scope > .page-error")?.remove();
