@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.expectations import expect_error_on_field
 from tests.browser.waits import FIRST_LOAD
 
 pytestmark = pytest.mark.browser
@@ -140,10 +141,7 @@ def test_a_dorm_manager_acknowledges_then_resolves_an_alarm_with_a_note(page, si
     with page.expect_response(lambda r: r.url.endswith("/resolve") and r.request.method == "POST") as answer:
         alarm.get_by_role("button", name="解除", exact=True).click()
     assert answer.value.status == 400 and answer.value.json()["error"]["field"] == "note"
-    expect(note).to_have_attribute("aria-invalid", "true")
-    expect(note).to_be_focused()
-    expect(alarm.locator(".field-error")).to_have_text("此项必填。")
-    expect(alarm.locator(".form-error")).to_have_text("请检查“处理情况”：此项必填。")
+    expect_error_on_field(alarm, note, "处理情况", "此项必填。")
 
     note.fill("电话联系，在同学家，明早回")
     alarm.get_by_role("button", name="解除", exact=True).click()

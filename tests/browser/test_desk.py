@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.expectations import expect_error_on_field
 from tests.browser.waits import FIRST_LOAD
 
 pytestmark = pytest.mark.browser
@@ -106,10 +107,7 @@ def test_a_phone_report_without_a_description_shows_the_apis_error_then_joins_th
     with page.expect_response(lambda r: r.url.endswith("/tickets") and r.request.method == "POST") as answer:
         form.get_by_role("button", name="登记").click()
     assert answer.value.status == 400 and answer.value.json()["error"]["field"] == "description"
-    expect(description).to_have_attribute("aria-invalid", "true")
-    expect(description).to_be_focused()
-    expect(form.locator(".field-error:visible")).to_have_text("此项必填。")
-    expect(form.locator(".form-error")).to_have_text("请检查“问题描述”：此项必填。")
+    expect_error_on_field(form, description, "问题描述", "此项必填。")
 
     text = f"三楼开水器不出水({time.time_ns()})"
     description.fill(text)

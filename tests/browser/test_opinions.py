@@ -7,6 +7,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.expectations import expect_error_on_field
+
 pytestmark = pytest.mark.browser
 
 
@@ -38,11 +40,7 @@ def test_an_empty_opinion_shows_the_apis_error_under_the_field(page):
 
     assert answer.value.status == 400
     assert answer.value.json()["error"]["field"] == "text"
-    expect(text).to_have_attribute("aria-invalid", "true")
-    expect(text).to_be_focused()
-    error_id = text.get_attribute("aria-describedby").split()[-1]
-    expect(page.locator(f"#{error_id}")).to_have_text("此项必填。")
-    expect(page.locator(".form-error")).to_have_text("请检查“内容”：此项必填。")
+    expect_error_on_field(page, text, "内容", "此项必填。")
 
 
 def test_typing_in_the_field_clears_its_error(page):

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.expectations import expect_error_on_field
+
 pytestmark = pytest.mark.browser
 
 # A 1x1 PNG.
@@ -78,10 +80,7 @@ def test_an_empty_description_shows_the_apis_error_under_the_field(page, sign_in
 
     assert answer.value.status == 400
     assert answer.value.json()["error"]["field"] == "description"
-    expect(description).to_have_attribute("aria-invalid", "true")
-    expect(description).to_be_focused()
-    expect(page.locator(".repair-form .field-error:visible")).to_have_text("此项必填。")
-    expect(page.locator(".repair-form .form-error")).to_have_text("请检查“问题描述”：此项必填。")
+    expect_error_on_field(page.locator(".repair-form"), description, "问题描述", "此项必填。")
 
 
 def test_a_public_place_in_english_needs_its_place_named(page, sign_in):
