@@ -96,6 +96,9 @@ class LocalCloud:
         return self
 
     def _start(self, cfg: CloudConfig) -> None:
+        atomic = motofixes.atomic_items()
+        atomic.__enter__()
+        self._stoppers.append(lambda: atomic.__exit__(None, None, None))
         if cfg.moto_fixes:
             fixes = motofixes.fixed()
             fixes.__enter__()

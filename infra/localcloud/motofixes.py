@@ -28,6 +28,34 @@ def fixed() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def atomic_items() -> Iterator[None]:
+    """Every DynamoDB request is atomic, as each item operation is in DynamoDB: fixed in this process.
+
+    moto 5 reads an item, evaluates the condition expression and then writes, with nothing held in between,
+    and its server answers requests on many threads. Two conditional writes to one item could both pass
+    their condition and the older one land last: two swipes of one resident stored side by side left the
+    presence at the earlier swipe ("in") although the condition ``last_ts < :ts`` forbids it, about one
+    pair in seven on a busy machine. Here one lock holds each request from parsing to answer. This is about
+    correctness, not speed (moto's backend is pure Python under the GIL), so the local cloud always enters it.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    lock = threading.RLock()
+
+    @functools.wraps(original)
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
+    try:
+        yield
+    finally:
+        DynamoHandler.call_action = original
+
+
+@contextlib.contextmanager
 def gsi_fixes() -> Iterator[None]:
     """moto 5 answers a GSI Query by sorting every item of the table, then filtering: fixed in this process.
 

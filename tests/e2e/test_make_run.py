@@ -169,10 +169,12 @@ def test_gate_swipes_over_mqtt_are_stored_once_in_order_and_bad_input_is_quarant
     newest = iso(now - timedelta(seconds=1))[:19]
     eventually(lambda: len(mine()) == 3 or None, timeout=30)
     # A swipe is stored before the presence it changes: on a busy machine the newest one can be listed
-    # while its presence update is still on its way.
-    deadline = time.monotonic() + 30
-    while not presence()["last_ts"]["S"].startswith(newest) and time.monotonic() < deadline:
+    # while its presence update is still on its way. Not there in 30 s is a failure (it names the presence).
+    current, deadline = presence(), time.monotonic() + 30
+    while not current["last_ts"]["S"].startswith(newest):
+        assert time.monotonic() < deadline, f"presence did not follow the newest swipe within 30 s: {current}"
         time.sleep(0.2)
+        current = presence()
     time.sleep(2)  # let the replays drain: they must change nothing
     assert sorted((s["seq"] - base, s["direction"]) for s in mine()) == [(0, "in"), (1, "in"), (2, "out")]
     current = presence()  # shown when it fails: which swipe the presence follows

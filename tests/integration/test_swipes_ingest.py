@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -222,3 +223,44 @@ def test_a_buildings_reader_progress_is_one_partition(fn):
     fresh = swipes.reader_progress("SB09-A", "SB09")  # none yet: a fresh item under the building
     assert (fresh.pk, fresh.sk, fresh.building_id, fresh.progress().messages) == ("READERS#SB09", "READER#SB09-A",
                                                                                   "SB09", 0)
+
+
+@pytest.mark.parametrize("moto_as_is", [False, True], ids=["atomic", "moto-as-is"])
+def test_two_swipes_of_one_resident_written_side_by_side_leave_the_newest_presence(fn, monkeypatch, moto_as_is):
+    """The e2e failure "presence still 'in' after the newer 'out'", made deterministic: the older swipe's
+    presence update passes its condition (``last_ts < :ts``), then waits until the newer one has written. In
+    DynamoDB (and with localcloud.motofixes.atomic_items) the two cannot interleave; moto as it is lets the
+    older land last."""
+    from moto.dynamodb import models
+    from moto.dynamodb.responses import DynamoHandler
+
+    if moto_as_is:
+        monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action.__wrapped__)
+    newer_written = threading.Event()
+    real_update, real_validator = models.DynamoDBBackend.update_item, models.UpdateExpressionValidator
+
+    def sets(values, state):
+        return {"S": state} in (values or {}).values()
+
+    class OlderWaits(real_validator):
+        def validate(self):  # after the condition held, before the write
+            if sets(self.expression_attribute_values, "in"):
+                newer_written.wait(timeout=1.0)  # holding the lock, the newer cannot come: go on after 1 s
+            return super().validate()
+
+    def update_item(self, *args, **kwargs):
+        item = real_update(self, *args, **kwargs)
+        if sets(kwargs.get("expression_attribute_values"), "out"):
+            newer_written.set()
+        return item
+
+    monkeypatch.setattr(models, "UpdateExpressionValidator", OlderWaits)
+    monkeypatch.setattr(models.DynamoDBBackend, "update_item", update_item)
+    body = message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0 - timedelta(minutes=2)),
+                                  swipe(2, S1_CARD, "out", T0 - timedelta(minutes=1))])
+    assert run(fn, record(body, T0)) == {"batchItemFailures": []}
+    presence = dorms.building_presence("SB01")["S1"]
+    if moto_as_is:  # the reproduction: the older swipe rolled presence back
+        assert (presence.state, presence.last_ts) == ("in", "2026-11-19T23:58:00.000Z")
+    else:
+        assert (presence.state, presence.last_ts) == ("out", "2026-11-19T23:59:00.000Z")
