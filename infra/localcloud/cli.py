@@ -1,8 +1,9 @@
 """``houqin``: run the local cloud, mint dev tokens, fire schedules.
 
-  houqin run [--template template.yaml] [--api-port 3000 ...] [--no-demo]
+  houqin run [--template template.yaml] [--api-port 3000 ...] [--no-demo] [--at 2026-11-23T21:30+08:00]
   houqin token --role student --as S00001 [--child S00001] [--name 秦鹏] [--hours 12]
   houqin fire AlarmsFunction [--schedule NightRoll]
+  houqin clock [+6h]
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,6 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from localcloud.clock import AT_ENV, CAMPUS_TZ, parse_at
 from localcloud.template import TemplateError
 
 PORT_FLAGS = {"aws": "aws", "api": "api", "lambda": "lambda_", "mqtt": "mqtt", "web": "web"}
@@ -32,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--web", type=Path, default=Path("web"), help="static files to serve")
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="a template parameter (default: Stage=local when the template has Stage)")
+    run.add_argument("--at", default=os.environ.get(AT_ENV), metavar="TIME",
+                     help="start the cloud's clock at this instant, e.g. 2026-11-23T21:30+08:00 (campus time when "
+                          f"no offset is given; default ${AT_ENV}, else now); it runs forward from there")
     for flag in PORT_FLAGS:
         run.add_argument(f"--{flag}-port", type=int, default=None, help=f"port of the {flag} endpoint")
 
@@ -42,11 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--name", default="")
     token.add_argument("--hours", type=float, default=12.0)
     token.add_argument("--template", type=Path, default=Path("template.yaml"))
+    token.add_argument("--lambda-url", default=None,
+                       help="a running local cloud whose clock issues the token (default from HOUQIN_LAMBDA_PORT; "
+                            "the real time when none answers)")
 
     fire = commands.add_parser("fire", help="fire a function's schedule now, in the running local cloud")
     fire.add_argument("function", help="logical id (e.g. AlarmsFunction) or function name")
     fire.add_argument("--schedule", default=None, help="only this schedule (the event's name, e.g. NightRoll)")
     fire.add_argument("--lambda-url", default=None, help="the local Lambda endpoint (default from HOUQIN_LAMBDA_PORT)")
+
+    clock = commands.add_parser("clock", help="show the running local cloud's time, or move it forward")
+    clock.add_argument("forward", nargs="?", default=None, help="how far forward: +6h, +90m, +1d, +1h30m")
+    clock.add_argument("--lambda-url", default=None, help="the local Lambda endpoint (default from HOUQIN_LAMBDA_PORT)")
 
     publish = commands.add_parser("publish-web", help="put web/ and its config.json on a deployed stack")
     publish.add_argument("--stack", required=True, help="the CloudFormation stack (sam deploy's stack name)")
@@ -54,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "token": _token, "fire": _fire, "publish-web": _publish_web}[args.command](args)
-    except (TemplateError, RuntimeError, OSError) as exc:
+        return {"run": _run, "token": _token, "fire": _fire, "clock": _clock,
+                "publish-web": _publish_web}[args.command](args)
+    except (TemplateError, RuntimeError, OSError, ValueError) as exc:
         print(f"houqin {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -74,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     if "Stage" in (load_yaml(args.template).get("Parameters") or {}):
         parameters.setdefault("Stage", "local")
     config = CloudConfig(template=args.template, ports=ports, demo=not args.no_demo, parameters=parameters,
-                         web_dir=args.web if args.web.is_dir() else None)
+                         web_dir=args.web if args.web.is_dir() else None, at=parse_at(args.at) if args.at else None)
     print("houqin: starting the local cloud ...", flush=True)
     cloud = LocalCloud(config).start()
     stop = threading.Event()
@@ -88,8 +102,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def banner(cloud) -> str:  # noqa: ANN001 - a LocalCloud (imported lazily)
+    now = cloud.clock.now().astimezone(CAMPUS_TZ)
     lines = ["", "=" * 78, f"  Houqin local cloud is up ({cloud.startup_seconds:.1f}s) — Ctrl-C stops everything",
-             "=" * 78]
+             "=" * 78,
+             f"  Cloud time ........ {now:%Y-%m-%d %H:%M:%S} campus time"
+             + (" (from --at; `houqin clock +6h` moves it forward)" if cloud.clock.offset_seconds else
+                " (the real time; `houqin run --at ...` starts at another)")]
     web = cloud.urls.get("web")
     if web:
         lines.append(f"  Web UI ............ {web}/")
@@ -129,15 +147,43 @@ def _token(args: argparse.Namespace) -> int:
         return 2
     template = Template.load(args.template, region=_region())
     issuer = UserPoolIssuer.for_template(template, DevKey.load_or_create())
+    running = _cloud_clock(args.lambda_url, quiet=True)
     print(issuer.mint(person_id=args.person_id, roles=args.role, name=args.name, child_ids=args.child,
-                      hours=args.hours))
+                      hours=args.hours, now=parse_at(running["now"]).timestamp() if running else None))
+    return 0
+
+
+def _lambda_url(explicit: str | None) -> str:
+    from localcloud.cloud import Ports
+
+    return explicit or f"http://127.0.0.1:{Ports().lambda_}"
+
+
+def _cloud_clock(lambda_url: str | None, forward: str | None = None, quiet: bool = False) -> dict | None:
+    """The running cloud's clock (moved forward first when ``forward`` is given); None when none answers."""
+    url = _lambda_url(lambda_url) + "/_local/clock"
+    data = json.dumps({"forward": forward}).encode() if forward else None
+    request = urllib.request.Request(url, method="POST" if data else "GET", data=data)  # noqa: S310 - local URL
+    try:
+        with urllib.request.urlopen(request, timeout=2 if quiet else 10) as response:  # noqa: S310 - local URL
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise ValueError(json.load(exc).get("message", str(exc))) from None
+    except (urllib.error.URLError, OSError) as exc:
+        if quiet:
+            return None
+        raise RuntimeError(f"the local cloud is not running at {url} ({getattr(exc, 'reason', exc)}); "
+                           "start it with make run") from None
+
+
+def _clock(args: argparse.Namespace) -> int:
+    running = _cloud_clock(args.lambda_url, forward=args.forward)
+    print(f"{running['campus']} campus time ({running['now']}; {running['offsetSeconds']:+.0f} s from the real time)")
     return 0
 
 
 def _fire(args: argparse.Namespace) -> int:
-    from localcloud.cloud import Ports
-
-    url = (args.lambda_url or f"http://127.0.0.1:{Ports().lambda_}") + f"/_local/fire/{args.function}"
+    url = _lambda_url(args.lambda_url) + f"/_local/fire/{args.function}"
     if args.schedule:
         url += f"/{args.schedule}"
     request = urllib.request.Request(url, method="POST", data=b"")  # noqa: S310 - a local http URL

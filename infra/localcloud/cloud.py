@@ -15,6 +15,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from localcloud import motofixes
+from localcloud.clock import CloudClock
 from localcloud.gateway import Gateway, RouteTable
 from localcloud.identity import DEFAULT_KEY_FILE, DevKey, UserPoolIssuer
 from localcloud.invoker import AsyncInvoker
@@ -68,6 +70,7 @@ class CloudConfig:
     retry_delays: tuple[float, ...] = (1.0, 2.0)
     max_concurrency: int = 4
     moto_fixes: bool = True  # answer index lookups from the items concerned (localcloud.motofixes)
+    at: datetime | None = None  # start the cloud's clock at this instant (localcloud.clock); None: the real time
 
 
 class LocalCloud:
@@ -80,6 +83,7 @@ class LocalCloud:
         self._servers: list[ThreadingHTTPServer] = []
         self._stoppers: list[Any] = []
         self.startup_seconds = 0.0
+        self.clock = CloudClock(config.at)
 
     # ------------------------------------------------------------ start
     def start(self) -> LocalCloud:
@@ -119,7 +123,7 @@ class LocalCloud:
         self.runtimes = {
             logical: FunctionRuntime(f, lambda_environment(f, region=cfg.region, endpoint=endpoint,
                                                            lambda_endpoint=self.urls["lambda"]),
-                                     cfg.max_concurrency)
+                                     cfg.max_concurrency, self.clock)
             for logical, f in self.functions.items()
         }
         self._stoppers.append(lambda: [r.close() for r in self.runtimes.values()])
@@ -127,12 +131,13 @@ class LocalCloud:
         for thread in warming:
             thread.start()
 
-        self.invoker = AsyncInvoker(template, self.functions, self.invoke, cfg.retry_delays)
+        self.invoker = AsyncInvoker(template, self.functions, self.invoke, cfg.retry_delays, self.clock)
         self._stoppers.append(self.invoker.close)
         self.scheduler = Scheduler(scheduled_events(list(self.functions.values())), self.invoker.submit,
-                                   cfg.region)
+                                   cfg.region, now=self.clock.now)
+        self.clock.on_move(self.scheduler.wake)
         lambda_server.RequestHandlerClass = LambdaService(self.functions, self.runtimes, self.invoker,
-                                                          self.scheduler).handler_class()
+                                                          self.scheduler, self.clock).handler_class()
 
         key = DevKey.load_or_create(cfg.key_file)
         routes = template.routes()
@@ -141,7 +146,7 @@ class LocalCloud:
         apis = {r.api for r in routes}
         gateway = Gateway(RouteTable(routes), self.invoke, self.issuers,
                           {api: template.cors(api) for api in apis}, {api: template.stage(api) for api in apis},
-                          {api: template.ref(api) for api in apis if api in template.resources})
+                          {api: template.ref(api) for api in apis if api in template.resources}, self.clock)
         self._serve("api", cfg.ports.api, gateway.handler_class())
         self.urls["api"] = f"http://{cfg.host}:{self.ports['api']}"
 
@@ -153,11 +158,11 @@ class LocalCloud:
             self._stoppers.append(broker.stop)
             self.ports["mqtt"] = broker.port
             self.urls["mqtt"] = f"mqtt://{cfg.host}:{broker.port}"
-            self.bridge = RuleBridge(template, rules, cfg.host, broker.port)
+            self.bridge = RuleBridge(template, rules, cfg.host, broker.port, self.clock)
             self.bridge.start()
             self._stoppers.append(self.bridge.stop)
 
-        self.pollers = [SqsPoller(template, f, e, self.invoke)
+        self.pollers = [SqsPoller(template, f, e, self.invoke, self.clock)
                         for f in self.functions.values() for e in f.events_of("SQS")]
         for poller in self.pollers:
             poller.start()
@@ -183,7 +188,7 @@ class LocalCloud:
                            "AWS_DEFAULT_REGION": self.config.region, "AWS_ACCESS_KEY_ID": "local",
                            "AWS_SECRET_ACCESS_KEY": "local"})
         data = demo.generate()
-        self.demo_counts = demo.load(data)
+        self.demo_counts = demo.load(data, now=self.clock.now())
         self.demo_users = data.users
 
     def _serve_web(self, cfg: CloudConfig) -> None:
@@ -195,7 +200,9 @@ class LocalCloud:
             user = users.get(person_id)
             return self.demo_token(user) if user and self.issuers else None
 
-        config = {"apiUrl": self.urls["api"], "auth": "local"}
+        def config() -> dict[str, Any]:  # `now`: the pages tick with the cloud's clock (web/js/config.js)
+            return {"apiUrl": self.urls["api"], "auth": "local", "now": self.clock.epoch_ms()}
+
         handler = web_handler(cfg.web_dir.resolve(), config,
                               [{"role": u.role, "person_id": u.person_id, "name": u.name, "note": u.note}
                                for u in self.demo_users], mint)
@@ -218,7 +225,7 @@ class LocalCloud:
     def mint_token(self, person_id: str, roles: list[str], **claims: Any) -> str:
         """A token of the template's (first) user pool, as the deployed sign-in would issue."""
         issuer = next(iter(self.issuers.values()))
-        return issuer.mint(person_id=person_id, roles=roles, **claims)
+        return issuer.mint(person_id=person_id, roles=roles, now=self.clock.timestamp(), **claims)
 
     def demo_token(self, user: Any) -> str:
         """The token of a demo login (localcloud.demo.DemoUser)."""

@@ -15,12 +15,12 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from localcloud.clock import CloudClock
 from localcloud.identity import TokenError, UserPoolIssuer, api_gateway_claims
 from localcloud.runtime import Invocation
 from localcloud.template import ACCOUNT, Route
@@ -76,6 +76,7 @@ class Gateway:
     cors: Mapping[str, Mapping[str, str]]  # api logical id -> CORS settings
     stages: Mapping[str, str]  # api logical id -> stage name
     api_ids: Mapping[str, str]  # api logical id -> rest api id
+    clock: CloudClock = field(default_factory=CloudClock)
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -134,7 +135,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
         token = header[7:].strip() if header.lower().startswith("bearer ") else header.strip()
         if not token:
             raise TokenError("no Authorization header")
-        return api_gateway_claims(self.gateway.issuers[user_pool].verify(token))
+        return api_gateway_claims(self.gateway.issuers[user_pool].verify(token, now=self.gateway.clock.timestamp()))
 
     def _event(self, route: Route, path: str, query: str, path_params: dict[str, str], body: bytes,
                claims: dict[str, str] | None, request_id: str) -> dict[str, Any]:
@@ -147,7 +148,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
             multi_query.setdefault(name, []).append(value)
         content_type = self.headers.get("Content-Type", "")
         is_text = not body or content_type.startswith(TEXT_TYPES)
-        now = datetime.now(UTC)
+        now = self.gateway.clock.now()
         stage = self.gateway.stages.get(route.api, "Prod")
         context: dict[str, Any] = {
             "resourceId": route.function,

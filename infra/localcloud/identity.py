@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +20,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from localcloud.clock import real_epoch_ms
 from localcloud.template import Template, TemplateError
 
 DEFAULT_KEY_FILE = Path(".houqin/dev-signing-key.pem")
 TOKEN_HOURS = 12
+CLOCK_SKEW_S = 300  # an iat this far ahead of the gateway's clock is still accepted
 
 
 class TokenError(Exception):
@@ -89,7 +90,7 @@ class UserPoolIssuer:
 
     def mint(self, *, person_id: str, roles: list[str], name: str = "", child_ids: list[str] | None = None,
              hours: float = TOKEN_HOURS, now: float | None = None) -> str:
-        issued = int(now if now is not None else time.time())
+        issued = int(now if now is not None else real_epoch_ms() / 1000)
         subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.issuer}/{person_id}"))
         claims: dict[str, Any] = {
             "sub": subject,
@@ -110,7 +111,8 @@ class UserPoolIssuer:
             claims["custom:child_ids"] = ",".join(child_ids)
         return jwt.encode(claims, self.key.private_key, algorithm="RS256", headers={"kid": self.key.kid})
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str, now: float | None = None) -> dict[str, Any]:
+        """The claims of a valid ID token of this pool at ``now`` (epoch seconds; the real time by default)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -120,9 +122,15 @@ class UserPoolIssuer:
         try:
             claims = jwt.decode(token, self.key.private_key.public_key(), algorithms=["RS256"],
                                 audience=list(self.audiences), issuer=self.issuer,
-                                options={"require": ["exp", "iss", "aud", "sub"]})
+                                options={"require": ["exp", "iss", "aud", "sub"], "verify_exp": False,
+                                         "verify_iat": False})  # checked below, on the given clock
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from None
+        moment = real_epoch_ms() / 1000 if now is None else now
+        if not isinstance(claims["exp"], int | float) or claims["exp"] <= moment:
+            raise TokenError("Signature has expired")
+        if isinstance(claims.get("iat"), int | float) and claims["iat"] > moment + CLOCK_SKEW_S:
+            raise TokenError("The token is not yet valid (iat)")
         if claims.get("token_use") != "id":
             raise TokenError("not an ID token")
         return claims

@@ -12,9 +12,9 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+from localcloud.clock import CloudClock
 from localcloud.resources import aws_client
 from localcloud.runtime import Invocation
 from localcloud.template import Function, Template
@@ -24,8 +24,10 @@ log = logging.getLogger("localcloud.invoker")
 
 class AsyncInvoker:
     def __init__(self, template: Template, functions: dict[str, Function],
-                 invoke: Callable[[str, Any], Invocation], retry_delays: Sequence[float] = (1.0, 2.0)) -> None:
+                 invoke: Callable[[str, Any], Invocation], retry_delays: Sequence[float] = (1.0, 2.0),
+                 clock: CloudClock | None = None) -> None:
         self.template = template
+        self.clock = clock or CloudClock()
         self.functions = functions
         self._invoke = invoke
         self.retry_delays = tuple(retry_delays)
@@ -67,7 +69,7 @@ class AsyncInvoker:
         if function.on_failure:
             record = {
                 "version": "1.0",
-                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "timestamp": self.clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "requestContext": {"requestId": request_id, "functionArn": f"{function.arn}:$LATEST",
                                    "condition": "RetriesExhausted", "approximateInvokeCount": attempts},
                 "requestPayload": event,

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from localcloud.clock import real_epoch_ms
 
 __all__ = ["IotSqlError", "Rule", "parse", "topic_matches"]
 
@@ -260,7 +261,7 @@ class Rule:
             doc = UNDEFINED
         if not isinstance(doc, dict):
             doc = UNDEFINED
-        ctx = _Ctx(doc, topic, clientid, int(time.time() * 1000) if now_ms is None else now_ms)
+        ctx = _Ctx(doc, topic, clientid, real_epoch_ms() if now_ms is None else now_ms)
         if self.where is not None and self.where.eval(ctx) is not True:
             return None
         if doc is UNDEFINED and any(expr is None for _, expr in self.items):

@@ -7,6 +7,8 @@ local cloud's control calls.
 - ``POST /_local/fire/{name}[/{schedule}]`` — fire the function's schedules (or the one named) now
   (``houqin fire``).
 - ``GET /_local/functions`` — what runs here.
+- ``GET /_local/clock`` — the cloud's time; ``POST /_local/clock`` ``{"forward": "+6h"}`` moves it forward
+  (``houqin clock``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
+from localcloud.clock import CAMPUS_TZ, CloudClock, parse_delta
 from localcloud.invoker import AsyncInvoker
 from localcloud.runtime import FunctionRuntime
 from localcloud.scheduler import Scheduler
@@ -36,6 +39,7 @@ class LambdaService:
     runtimes: dict[str, FunctionRuntime]
     invoker: AsyncInvoker
     scheduler: Scheduler
+    clock: CloudClock
 
     def find(self, name: str) -> Function | None:
         name = unquote(name).split(":function:")[-1].split(":")[0]
@@ -59,7 +63,9 @@ class _LambdaHandler(BaseHTTPRequestHandler):
         log.debug(format, *args)
 
     def do_GET(self) -> None:
-        if self.path == "/_local/functions":
+        if self.path == "/_local/clock":
+            self._json(200, self._clock())
+        elif self.path == "/_local/functions":
             self._json(200, {"functions": [
                 {"logicalId": f.logical_id, "name": f.name, "arn": f.arn,
                  "events": [{"name": e.name, "type": e.type} for e in f.events]}
@@ -74,6 +80,8 @@ class _LambdaHandler(BaseHTTPRequestHandler):
             self._invoke(match.group("name"), body)
         elif match := FIRE.match(self.path):
             self._fire(match.group("name"), match.group("schedule"))
+        elif self.path == "/_local/clock":
+            self._move_clock(body)
         else:
             self._error(404, "ResourceNotFoundException", f"no route {self.path}")
 
@@ -113,6 +121,21 @@ class _LambdaHandler(BaseHTTPRequestHandler):
             self._error(400, "InvalidParameterValueException", f"{function.logical_id} has no {which}")
             return
         self._json(202, {"function": function.logical_id, "requestIds": request_ids})
+
+    def _clock(self) -> dict[str, Any]:
+        now = self.service.clock.now()
+        return {"now": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "campus": now.astimezone(CAMPUS_TZ).isoformat(timespec="seconds"),
+                "offsetSeconds": round(self.service.clock.offset_seconds, 3)}
+
+    def _move_clock(self, body: bytes) -> None:
+        try:
+            forward = json.loads(body or b"{}").get("forward")
+            self.service.clock.move(parse_delta(str(forward)))
+        except (ValueError, AttributeError) as exc:
+            self._error(400, "InvalidParameterValueException", f"forward: {exc}")
+            return
+        self._json(200, self._clock())
 
     def _error(self, status: int, kind: str, message: str) -> None:
         self._json(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": kind})

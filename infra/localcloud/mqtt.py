@@ -13,7 +13,6 @@ import base64
 import json
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ import paho.mqtt.client as paho
 from amqtt.broker import Broker
 
 from localcloud import iotsql
+from localcloud.clock import CloudClock
 from localcloud.resources import aws_client
 from localcloud.template import ACCOUNT, Template, TemplateError
 
@@ -83,8 +83,10 @@ class MqttBroker:
 class RuleBridge:
     """Subscribes to the rules' topics and sends what they select to their SQS queues."""
 
-    def __init__(self, template: Template, rules: list[TopicRule], host: str, port: int) -> None:
+    def __init__(self, template: Template, rules: list[TopicRule], host: str, port: int,
+                 clock: CloudClock | None = None) -> None:
         self.rules = rules
+        self.clock = clock or CloudClock()
         self._sqs = aws_client("sqs", template)
         self._region = template.region
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="houqin-iot-rules")
@@ -119,7 +121,7 @@ class RuleBridge:
 
     def route(self, rule: TopicRule, topic: str, payload: bytes) -> None:
         try:
-            selected = rule.rule.apply(topic, payload)
+            selected = rule.rule.apply(topic, payload, now_ms=self.clock.epoch_ms())
         except Exception as exc:
             self._fail(rule, topic, payload, f"SQL evaluation failed: {exc}")
             return
@@ -142,6 +144,6 @@ class RuleBridge:
             "clientId": "", "base64OriginalPayload": base64.b64encode(payload).decode(),
             "failures": [{"failedAction": "SqsAction", "failedResource": rule.action["QueueUrl"],
                           "errorMessage": reason}],
-            "timestamp": int(time.time() * 1000), "accountId": ACCOUNT, "region": self._region,
+            "timestamp": self.clock.epoch_ms(), "accountId": ACCOUNT, "region": self._region,
         }
         self._sqs.send_message(QueueUrl=rule.error_action["QueueUrl"], MessageBody=json.dumps(record))

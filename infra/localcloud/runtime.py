@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from localcloud.clock import CloudClock, real_epoch_ms
 from localcloud.template import Function
 
 log = logging.getLogger("localcloud.runtime")
@@ -77,8 +78,10 @@ class _Worker:
 
 
 class FunctionRuntime:
-    def __init__(self, function: Function, environment: dict[str, str], max_concurrency: int = 4) -> None:
+    def __init__(self, function: Function, environment: dict[str, str], max_concurrency: int = 4,
+                 clock: CloudClock | None = None) -> None:
         self.function = function
+        self.clock = clock or CloudClock()
         self.environment = environment
         self.max_concurrency = max_concurrency
         self._idle: list[_Worker] = []
@@ -104,8 +107,8 @@ class FunctionRuntime:
             return Invocation(request_id, False, error={"errorType": "Runtime.StartError", "errorMessage": str(exc)})
         reply = None
         try:
-            reply = worker.invoke({"request_id": request_id, "event": event,
-                                   "deadline_ms": int(time.time() * 1000 + timeout * 1000)}, timeout)
+            reply = worker.invoke({"request_id": request_id, "event": event, "environment": self.clock.environment(),
+                                   "deadline_ms": real_epoch_ms() + int(timeout * 1000)}, timeout)
         finally:
             self._release(worker, healthy=reply is not None)
         duration = (time.monotonic() - started) * 1000

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from localcloud import schedule
+from localcloud.clock import real_now
 from localcloud.template import ACCOUNT, Event, Function
 
 log = logging.getLogger("localcloud.scheduler")
@@ -60,7 +61,7 @@ def scheduled_events(functions: list[Function]) -> list[ScheduledEvent]:
 
 class Scheduler:
     def __init__(self, events: list[ScheduledEvent], submit: Callable[[str, Any], str], region: str,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = real_now) -> None:
         self.events = [e for e in events if e.enabled]
         self._submit = submit
         self._region = region
@@ -82,6 +83,10 @@ class Scheduler:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    def wake(self) -> None:
+        """Look at the schedules again now (the clock moved forward)."""
+        self._wake.set()
 
     def tick(self) -> list[str]:
         """Fire everything due now; returns the request ids. The loop calls it; tests may too."""
@@ -111,6 +116,7 @@ class Scheduler:
             upcoming = [d for d in self.next_fire.values() if d is not None]
             delay = (min(upcoming) - self._now()).total_seconds() if upcoming else 60.0
             self._wake.wait(timeout=min(max(delay, 0.05), 60.0))
+            self._wake.clear()
 
     @staticmethod
     def _key(item: ScheduledEvent) -> tuple[str, str]:

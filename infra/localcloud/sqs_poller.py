@@ -15,17 +15,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from localcloud.clock import CloudClock
 from localcloud.resources import aws_client
 from localcloud.runtime import Invocation
 from localcloud.template import Event, Function, Template
 
 log = logging.getLogger("localcloud.sqs")
+TIMESTAMPS = ("SentTimestamp", "ApproximateFirstReceiveTimestamp")
 
 
 class SqsPoller:
     def __init__(self, template: Template, function: Function, event: Event,
-                 invoke: Callable[[str, Any], Invocation]) -> None:
+                 invoke: Callable[[str, Any], Invocation], clock: CloudClock | None = None) -> None:
         props = event.properties
+        self.clock = clock or CloudClock()
         self.function = function
         self.queue_arn = props["Queue"]
         self.queue_url = template.queue_url_for_arn(self.queue_arn)
@@ -99,12 +102,19 @@ class SqsPoller:
             return ids
         return failed
 
+    def _on_cloud_clock(self, attributes: dict[str, str]) -> dict[str, str]:
+        """SQS (moto) stamps messages with the real time: shift its timestamps to the cloud's clock, as they
+        would read in a cloud whose time it is (a swipe must not look sent in the future or the past)."""
+        shift = round(self.clock.offset_seconds * 1000)
+        return {name: str(int(value) + shift) if name in TIMESTAMPS and value.isdigit() else value
+                for name, value in attributes.items()}
+
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
+            "attributes": self._on_cloud_clock(message.get("Attributes", {})),
             "messageAttributes": {
                 name: {"stringValue": a.get("StringValue"), "binaryValue": a.get("BinaryValue"),
                        "stringListValues": [], "binaryListValues": [], "dataType": a["DataType"]}

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 log = logging.getLogger("localcloud.web")
 
 
-def web_handler(directory: Path, config: dict[str, Any], demo_users: list[dict[str, Any]],
+def web_handler(directory: Path, config: Callable[[], dict[str, Any]], demo_users: list[dict[str, Any]],
                 mint: Callable[[str], str | None]) -> Callable[..., SimpleHTTPRequestHandler]:
     """A handler class for web/ whose local endpoints use ``mint(person_id) -> token``."""
 
@@ -32,7 +32,7 @@ def web_handler(directory: Path, config: dict[str, Any], demo_users: list[dict[s
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             if url.path == "/config.json":
-                self._json(200, config)
+                self._json(200, config())
             elif url.path == "/_local/demo-users":
                 self._json(200, {"users": demo_users})
             elif url.path == "/_local/token":

@@ -12,9 +12,10 @@ import importlib
 import json
 import os
 import sys
-import time
 import traceback
 from typing import Any
+
+from localcloud.clock import real_epoch_ms
 
 
 class LambdaContext:
@@ -31,7 +32,7 @@ class LambdaContext:
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, self._deadline_ms - int(time.time() * 1000))
+        return max(0, self._deadline_ms - real_epoch_ms())
 
 
 def _error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
@@ -57,6 +58,7 @@ def main() -> None:
         if init_error:
             results.write(json.dumps({"ok": False, "error": init_error}) + "\n")
             continue
+        os.environ.update(request.get("environment") or {})  # the local cloud's clock offset
         context = LambdaContext(request["request_id"], request["deadline_ms"])
         try:
             payload = handler(request["event"], context)

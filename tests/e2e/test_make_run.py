@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import paho.mqtt.client as paho
@@ -28,12 +28,16 @@ BANNER = "Houqin local cloud is up"
 # ~35 s alone; far longer on 2 busy cores beside the browser tests' own cloud. How fast it starts
 # is printed in the banner, not asserted (a timed assertion flakes on a shared machine).
 START_TIMEOUT = 240
+# The cloud's clock starts here (`houqin run --at`), whatever the hour of the run: 02:30 on campus, the demo
+# data made up to then (yesterday in full). The night tests run first; then `houqin clock +12h` moves it to
+# 14:30 for the rest, which see a campus day: last night's rolls and zero reports done, yesterday's reports.
+AT = datetime.fromisoformat("2026-11-25T02:30:00+08:00")
 
 
 @pytest.fixture(scope="module")
 def houqin(tmp_path_factory):
     ports = {name: free_port() for name in ("aws", "api", "lambda", "mqtt", "web")}
-    command = [sys.executable, "-m", "localcloud.cli", "run"] + [
+    command = [sys.executable, "-m", "localcloud.cli", "run", "--at", AT.isoformat()] + [
         arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -63,6 +67,15 @@ def get_json(url: str):
         return response.status, json.load(response)
 
 
+def cloud_now(houqin) -> datetime:
+    """The running cloud's time (it started at AT and runs forward)."""
+    return datetime.fromisoformat(get_json(f"http://127.0.0.1:{houqin['ports']['lambda']}/_local/clock")[1]["now"])
+
+
+def campus_day(moment: datetime) -> date:
+    return (moment.astimezone(UTC) + timedelta(hours=8)).date()
+
+
 def aws(houqin, service):
     return boto3.client(service, endpoint_url=f"http://127.0.0.1:{houqin['ports']['aws']}", region_name="us-east-1",
                         aws_access_key_id="local", aws_secret_access_key="local")
@@ -70,12 +83,58 @@ def aws(houqin, service):
 
 def test_the_banner_lists_urls_and_demo_logins(houqin):
     banner = "".join(houqin["output"])
+    assert "Cloud time ........ 2026-11-25 02:3" in banner  # --at, in campus time
     api = houqin["ports"]["api"]
     assert f"http://127.0.0.1:{api}" in banner
     assert f"mqtt://127.0.0.1:{houqin['ports']['mqtt']}" in banner
     for role in ("student", "parent", "worker", "dispatcher", "dorm_manager", "counsellor", "finance", "leader",
                  "admin"):
         assert f"- {role}" in banner
+
+
+def zero_reported_nights(houqin, leader) -> dict[str, set[str]]:
+    """The unsigned zero reports the leader sees: night -> buildings."""
+    found: dict[str, set[str]] = {}
+    for report in api_call(houqin, "GET", "/zero-reports?limit=100", leader)[1]["items"]:
+        found.setdefault(report["night"], set()).add(report["building_id"])
+    return found
+
+
+def test_at_night_the_curfew_roll_is_taken_and_the_zero_report_waits_for_the_morning_roll(houqin):
+    """At 02:30 (the cloud's --at): tonight's curfew roll (23:00) is taken and names who is not back; its
+    morning roll (06:00) is still ahead, so tonight has no zero report to sign yet."""
+    leader, songbei = demo_token(houqin, "leader"), demo_token(houqin, "dorm_manager", "E0723")
+    now = cloud_now(houqin)
+    assert now.astimezone(AT.tzinfo).hour == 2
+    tonight = (campus_day(now) - timedelta(days=1)).isoformat()  # the night began yesterday evening
+    assert len(fire(houqin, "--schedule", "NightRoll")) == 1
+
+    def curfew_taken():
+        status, night = api_call(houqin, "GET", f"/buildings/SB01/rolls/{tonight}", songbei)
+        return night if status == 200 and night["curfew"] else None
+
+    night = until(curfew_taken, 120)
+    assert night["curfew"]["counts"]["expected"] > 0 and night["curfew"]["not_returned"]  # the demo's nights out
+    assert night["morning"] is None and night["zero"] is None
+    assert tonight not in zero_reported_nights(houqin, leader)
+    status, refused = api_call(houqin, "POST", f"/buildings/SB01/zero-reports/{tonight}/sign", songbei)
+    assert status == 404 and "no zero report" in refused["error"]["message"]
+
+
+def test_houqin_clock_moves_the_running_cloud_forward_and_its_schedules_follow(houqin):
+    """From 02:30 to 14:30: every function, token and schedule now reads the day instant."""
+    before = cloud_now(houqin)
+    assert "14:3" in houqin_cli(houqin, "clock", "+12h")
+    assert timedelta(hours=12) <= cloud_now(houqin) - before < timedelta(hours=12, minutes=5)
+    back = urllib.request.Request(f"http://127.0.0.1:{houqin['ports']['lambda']}/_local/clock", method="POST",
+                                  data=json.dumps({"forward": "-1h"}).encode())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(back, timeout=10)  # noqa: S310 - loopback
+    assert refused.value.code == 400 and "forward" in json.load(refused.value)["message"]
+    # The clock passed 06:00: the scheduler's NightRoll takes last night's morning roll by itself.
+    leader = demo_token(houqin, "leader")
+    last_night = (campus_day(before) - timedelta(days=1)).isoformat()
+    until(lambda: "SB01" in zero_reported_nights(houqin, leader).get(last_night, set()), 120)
 
 
 def test_health_answers_with_every_table_reachable(houqin):
@@ -108,6 +167,7 @@ def test_the_web_page_gets_config_and_a_demo_token(houqin):
     web = f"http://127.0.0.1:{houqin['ports']['web']}"
     _, config = get_json(f"{web}/config.json")
     assert config["apiUrl"] == f"http://127.0.0.1:{houqin['ports']['api']}"
+    assert abs(config["now"] / 1000 - cloud_now(houqin).timestamp()) < 60  # the pages tick with the cloud's clock
     _, users = get_json(f"{web}/_local/demo-users")
     student = next(u for u in users["users"] if u["role"] == "student")
     _, issued = get_json(f"{web}/_local/token?person_id={student['person_id']}")
@@ -136,8 +196,8 @@ def test_gate_swipes_over_mqtt_are_stored_once_in_order_and_bad_input_is_quarant
     profile = dorms.get_item(TableName="houqin-DormsTable", Key={"pk": {"S": "RES#S00001"}, "sk": {"S": "PROFILE"}})
     building, card = profile["Item"]["building_id"]["S"], profile["Item"]["card_id"]["S"]
     reader = f"{building}-A"
-    now = datetime.now(UTC).replace(microsecond=0)
-    base = 900_000_000 + int(time.time()) % 1_000_000  # seqs no demo swipe uses
+    now = cloud_now(houqin).replace(microsecond=0)
+    base = 900_000_000  # seqs no demo swipe uses
 
     def iso(moment):
         return moment.isoformat().replace("+00:00", "Z")
@@ -218,8 +278,8 @@ def test_a_record_that_fails_stays_on_the_queue_alone_while_its_batchmate_is_sto
         attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
         return int(attributes["ApproximateNumberOfMessagesNotVisible"]) + int(attributes["ApproximateNumberOfMessages"])
 
-    sent = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    base = 800_000_000 + int(time.time()) % 1_000_000
+    sent = cloud_now(houqin).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    base = 800_000_000
     before = progress()
     broken = {**profiles["S00003"], "bed_no": {"S": "not a number"}}
     dynamodb.put_item(TableName="houqin-DormsTable", Item=broken)
@@ -244,7 +304,7 @@ def test_a_dorm_manager_sees_the_map_and_downloads_reports_of_the_demo_day(houqi
     beds = [b for room in the_map["rooms"] for b in room["beds"] if not b["empty"]]
     assert beds and {b["presence"]["state"] for b in beds if b.get("presence")} == {"in", "out"}
     assert api_call(houqin, "GET", "/buildings/SB01/map", jiangnan)[0] == 404
-    yesterday = (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=1)).date().isoformat()
+    yesterday = (campus_day(cloud_now(houqin)) - timedelta(days=1)).isoformat()
     query = f"building_id=SB01&from={yesterday}&to={yesterday}"
     status, nights = api_call(houqin, "GET", f"/dorm-reports/nights-out?{query}", songbei)
     assert status == 200 and nights["count"] > 0  # the demo day has residents who did not come back
@@ -254,17 +314,6 @@ def test_a_dorm_manager_sees_the_map_and_downloads_reports_of_the_demo_day(houqi
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
         workbook = response.read()
     assert workbook[:2] == b"PK"  # a zip: the XLSX arrives as bytes through the gateway
-
-
-def test_houqin_token_is_accepted_by_the_running_gateway(houqin):
-    minted = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "student", "--as", "S00001"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert minted.returncode == 0, minted.stderr
-    claims = json.loads(__import__("base64").urlsafe_b64decode(minted.stdout.strip().split(".")[1] + "=="))
-    assert claims["custom:person_id"] == "S00001" and claims["cognito:groups"] == ["student"]
-    refused = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "janitor", "--as", "X"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert refused.returncode == 2 and "unknown role 'janitor'" in refused.stderr
 
 
 def api_call(houqin, method, path, token=None, body=None):
@@ -341,39 +390,34 @@ def until(probe, seconds: float = 60.0):
     pytest.fail("nothing within the time limit")
 
 
-def test_houqin_fire_runs_each_alarm_check_in_the_local_cloud(houqin):
-    leader, desk = demo_token(houqin, "leader"), demo_token(houqin, "dispatcher")
-    songbei = demo_token(houqin, "dorm_manager", "E0723")
-    assert len(fire(houqin, "--schedule", "NightRoll")) == 1
-    yesterday = (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=1)).date().isoformat()
-    def reported():
-        items = api_call(houqin, "GET", "/zero-reports?limit=100", leader)[1]["items"]
-        return {r["building_id"] for r in items if r["night"] == yesterday} >= {"SB01", "JN01"}
-
-    until(reported, 120)  # one report per building, even with nothing to report
-    status, night = api_call(houqin, "GET", f"/buildings/SB01/rolls/{yesterday}", songbei)
-    assert status == 200 and night["curfew"]["counts"]["expected"] > 0 and night["zero"]["signed_by"] is None
-    status, listed = api_call(houqin, "GET", "/alarms?building_id=SB01&limit=100", songbei)
-    assert status == 200, listed
-    assert all(a["building_id"] == "SB01" for a in listed["items"])
-    assert len(fire(houqin)) == 4  # every check: night roll, overdue repairs, silent readers, escalation
-    sent = until(lambda: api_call(houqin, "GET", "/notifications?limit=100", desk)[1]["items"])
-    assert {n["recipient"] for n in sent} & {"dorm_manager", "duty_desk"} and all(n["message_id"] for n in sent)
-    signed = api_call(houqin, "POST", f"/buildings/SB01/zero-reports/{yesterday}/sign", songbei)
-    assert signed[0] == 200 and signed[1]["signed_by"] == "E0723"
-
-
-def person_token(role: str, person_id: str) -> str:
-    """A dev token for anyone (the running cloud and this command share the default dev key)."""
-    done = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", role, "--as", person_id],
+def houqin_cli(houqin, *args: str) -> str:
+    """`houqin <args>` against the running cloud's Lambda endpoint; its output."""
+    done = subprocess.run([sys.executable, "-m", "localcloud.cli", *args, "--lambda-url",
+                           f"http://127.0.0.1:{houqin['ports']['lambda']}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout
+
+
+def person_token(houqin, role: str, person_id: str) -> str:
+    """A dev token for anyone, issued on the running cloud's clock (they share the default dev key)."""
+    return houqin_cli(houqin, "token", "--role", role, "--as", person_id).strip().splitlines()[-1]
+
+
+def test_houqin_token_is_accepted_by_the_running_gateway(houqin):
+    token = person_token(houqin, "student", "S00001")
+    claims = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert abs(claims["iat"] - cloud_now(houqin).timestamp()) < 60  # issued on the cloud's clock, not the machine's
+    assert claims["custom:person_id"] == "S00001" and claims["cognito:groups"] == ["student"]
+    assert api_call(houqin, "GET", "/tickets/mine", token)[0] == 200
+    refused = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", "janitor", "--as", "X"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 2 and "unknown role 'janitor'" in refused.stderr
 
 
 def test_finance_runs_payroll_a_leader_approves_and_each_person_sees_only_their_own(houqin):
     finance, leader = demo_token(houqin, "finance"), demo_token(houqin, "leader")
-    month = ((datetime.now(UTC) + timedelta(hours=8)).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    month = (campus_day(cloud_now(houqin)).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")  # 2026-10
     trigger = {"month": month, "departments": ["HY"]}  # the demo's month of 会议服务中心 (50 staff)
     status, run = api_call(houqin, "POST", "/payroll/runs", finance, trigger)
     assert status == 202 and run["state"] == "queued"
@@ -395,7 +439,7 @@ def test_finance_runs_payroll_a_leader_approves_and_each_person_sees_only_their_
     assert api_call(houqin, "POST", f"{path}/approve", leader, {})[0] == 200
     assert api_call(houqin, "POST", "/payroll/runs", finance, {**trigger, "departments": ["HY", "JT"]})[0] == 409
 
-    staff_1, staff_2 = person_token("staff", "E1552"), person_token("staff", "E1553")
+    staff_1, staff_2 = person_token(houqin, "staff", "E1552"), person_token(houqin, "staff", "E1553")
     status, mine = api_call(houqin, "GET", "/staff/E1552/payslips", staff_1)
     assert status == 200 and [(p["month"], p["run_state"]) for p in mine["items"]] == [(month, "approved")]
     assert api_call(houqin, "GET", "/staff/E1552/payslips", staff_2)[0] == 404
@@ -403,6 +447,29 @@ def test_finance_runs_payroll_a_leader_approves_and_each_person_sees_only_their_
     assert status == 200 and transfers["count"] + len(transfers["not_paid"]) == 50
     assert all(t["bank_account"].startswith("*") and t["bank_account"][-4:].isdigit() for t in transfers["items"])
     assert transfers["total_fen"] == sum(t["amount_fen"] for t in transfers["items"])
+
+
+def test_by_day_last_nights_rolls_and_zero_reports_are_done_and_houqin_fire_runs_each_check(houqin):
+    """At 14:30 (the cloud's --at): last night's curfew (23:00) and morning (06:00) rolls are taken, so its zero
+    report is written for every building, even with nothing to report."""
+    leader, desk = demo_token(houqin, "leader"), demo_token(houqin, "dispatcher")
+    songbei = demo_token(houqin, "dorm_manager", "E0723")
+    now = cloud_now(houqin)
+    assert now.astimezone(AT.tzinfo).hour in (14, 15)
+    last_night = (campus_day(now) - timedelta(days=1)).isoformat()
+    assert len(fire(houqin, "--schedule", "NightRoll")) == 1
+    until(lambda: zero_reported_nights(houqin, leader).get(last_night, set()) >= {"SB01", "JN01"}, 120)
+    status, night = api_call(houqin, "GET", f"/buildings/SB01/rolls/{last_night}", songbei)
+    assert status == 200 and night["curfew"]["counts"]["expected"] > 0 and night["morning"] is not None
+    assert night["zero"]["signed_by"] is None
+    status, listed = api_call(houqin, "GET", "/alarms?building_id=SB01&limit=100", songbei)
+    assert status == 200, listed
+    assert all(a["building_id"] == "SB01" for a in listed["items"])
+    assert len(fire(houqin)) == 4  # every check: night roll, overdue repairs, silent readers, escalation
+    sent = until(lambda: api_call(houqin, "GET", "/notifications?limit=100", desk)[1]["items"])
+    assert {n["recipient"] for n in sent} & {"dorm_manager", "duty_desk"} and all(n["message_id"] for n in sent)
+    signed = api_call(houqin, "POST", f"/buildings/SB01/zero-reports/{last_night}/sign", songbei)
+    assert signed[0] == 200 and signed[1]["signed_by"] == "E0723"
 
 
 def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):

@@ -2,6 +2,7 @@
 import { fmt, registerStrings, translator } from "./i18n.js";
 import { placeName } from "./labels.js";
 import { badge, dataTable } from "./ui.js";
+import { now } from "./config.js";
 
 export const strings = {
   "zh-CN": {
@@ -40,7 +41,7 @@ const SHANGHAI_DAY = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai
 
 /** Today's campus date (Asia/Shanghai) as YYYY-MM-DD. */
 export function campusToday() {
-  return SHANGHAI_DAY.format(new Date());
+  return SHANGHAI_DAY.format(now());
 }
 
 /** A YYYY-MM-DD date plus `days` (negative: earlier). */

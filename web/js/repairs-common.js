@@ -1,6 +1,7 @@
 // Shared by the repair pages (我的报修, 维修任务): the live time-limit clock of a ticket.
 import { OPEN_STATES, slaBadge } from "./labels.js";
 import { h } from "./ui.js";
+import { nowMs } from "./config.js";
 
 /**
  * A time-limit badge that counts down by itself: `live.clock(ticket)` returns an element the
@@ -30,6 +31,6 @@ function slaNow(ticket) {
   if (!sla || (sla.met === null && !OPEN_STATES.has(ticket.state))) return "—"; // cancelled, or closed unfinished
   if (sla.met !== null && sla.met !== undefined) return slaBadge({ met: sla.met });
   if (sla.paused || ticket.state === "on_hold") return slaBadge({ paused: true });
-  return slaBadge({ secondsLeft: Math.round((Date.parse(sla.deadline) - Date.now()) / 1000) });
+  return slaBadge({ secondsLeft: Math.round((Date.parse(sla.deadline) - nowMs()) / 1000) });
 }
 

@@ -4,6 +4,7 @@ import {
 } from "../js/labels.js";
 import { dataTable, emptyState, h, pager } from "../js/ui.js";
 import { field } from "../js/forms.js";
+import { nowMs } from "../js/config.js";
 
 export const strings = {
   "zh-CN": {
@@ -93,7 +94,7 @@ export async function render(container, { api, t, fmt, params, navigate, signal 
   function sla(r) {
     if (r.state === "on_hold") return slaBadge({ paused: true });
     if (OPEN_STATES.has(r.state) && r.deadline) {
-      return slaBadge({ secondsLeft: Math.round((Date.parse(r.deadline) - Date.now()) / 1000) });
+      return slaBadge({ secondsLeft: Math.round((Date.parse(r.deadline) - nowMs()) / 1000) });
     }
     return r.sla_met === null || r.sla_met === undefined ? "—" : slaBadge({ met: r.sla_met });
   }

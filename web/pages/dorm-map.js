@@ -4,6 +4,7 @@ import { placeName } from "../js/labels.js";
 import { field } from "../js/forms.js";
 import { addDays, campusToday, presenceBadge, presenceText, swipeTable, visibleBuildings } from "../js/dorms.js";
 import { alertBox, emptyState, errorBox, h, pager } from "../js/ui.js";
+import { now } from "../js/config.js";
 
 export const strings = {
   "zh-CN": {
@@ -143,7 +144,7 @@ export async function render(container, ctx) {
         openAlarms(api, current, signal),
       ]);
       body.replaceChildren(...drawMap(map, alarms, ctx, dialog));
-      updated.textContent = t("updated", { time: fmt.time(new Date().toISOString()) });
+      updated.textContent = t("updated", { time: fmt.time(now().toISOString()) });
     } catch (err) {
       if (err?.name === "AbortError") return;
       body.replaceChildren(err?.status === 404

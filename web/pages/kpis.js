@@ -5,6 +5,7 @@ import { field, showFormError } from "../js/forms.js";
 import { hasRole } from "../js/auth.js";
 import { campusName, ticketCategory } from "../js/labels.js";
 import { alertBox, dataTable, emptyState, h } from "../js/ui.js";
+import { nowMs } from "../js/config.js";
 
 export const strings = {
   "zh-CN": {
@@ -106,7 +107,7 @@ async function eachLimited(items, limit, work) {
 }
 
 export async function render(container, { api, t, fmt, user, params, navigate, signal, showError, progress }) {
-  const to = DATE.test(params.to || "") ? params.to : campusDate(Date.now());
+  const to = DATE.test(params.to || "") ? params.to : campusDate(nowMs());
   const from = DATE.test(params.from || "") ? params.from : campusDate(Date.parse(`${to}T12:00:00+08:00`) - 29 * DAY);
   const period = t("period", { from: fmt.date(from), to: fmt.date(to) });
   const seeAll = hasRole(user, ["dispatcher", "leader"]);

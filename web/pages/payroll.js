@@ -3,6 +3,7 @@
 // rejects a submitted run. `#/payroll?run=<id>` shows one run, `#/payroll?month=YYYY-MM` a month.
 import { clearFormErrors, field, handleSubmit, showFormError } from "../js/forms.js";
 import { alertBox, badge, dataTable, emptyState, errorBox, h, pager, saveFile } from "../js/ui.js";
+import { now } from "../js/config.js";
 
 export const strings = {
   "zh-CN": {
@@ -314,7 +315,7 @@ export async function render(container, ctx) {
 /** Last calendar month on the campus clock, "YYYY-MM". */
 function lastMonth() {
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit" })
-    .formatToParts(new Date());
+    .formatToParts(now());
   const year = Number(parts.find((p) => p.type === "year").value);
   const month = Number(parts.find((p) => p.type === "month").value);
   const date = new Date(Date.UTC(year, month - 2, 15));

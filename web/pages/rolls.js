@@ -5,6 +5,7 @@ import { field } from "../js/forms.js";
 import { hasRole } from "../js/auth.js";
 import { placeName } from "../js/labels.js";
 import { alertBox, badge, dataTable, emptyState, errorBox, h, pager, progress } from "../js/ui.js";
+import { now } from "../js/config.js";
 
 export const strings = {
   "zh-CN": {
@@ -137,7 +138,7 @@ const SEE_ALL = ["dispatcher", "leader", "admin"];
 
 /** YYYY-MM-DD of a day in Asia/Shanghai, `days` from today. */
 function campusDay(days = 0) {
-  const day = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date()); // i18n-exempt
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(now()); // i18n-exempt
   const [y, m, d] = day.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
