@@ -52,7 +52,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +69,7 @@ from bench.tickets import (
     write_items,
     write_result,
 )
+from houqin.clock import SystemClock
 from localcloud.cloud import LocalCloud
 
 RESULTS = ROOT / "bench" / "results" / "payroll.json"
@@ -588,7 +588,7 @@ def main() -> None:
             if args.worker_timeout:
                 runtime = cloud.runtimes[WORKER]
                 runtime.function = dataclasses.replace(runtime.function, timeout=args.worker_timeout)
-            month = demo_payroll.month_before(datetime.now(UTC))
+            month = demo_payroll.month_before(SystemClock().now())
             rest = tuple(d for d in departments if d not in demo_payroll.DEPARTMENTS)
             log.info("writing %s's punches and work logs of %s ...", ", ".join(rest) or "no department", month)
             loaded = load_month(data, month, rest, args.load_threads)

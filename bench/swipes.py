@@ -47,7 +47,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from types import ModuleType
@@ -65,6 +65,7 @@ from bench.tickets import (
     write_items,
     write_result,
 )
+from houqin.clock import SystemClock
 from localcloud.cloud import LocalCloud
 
 RESULTS = ROOT / "bench" / "results" / "swipes.json"
@@ -397,7 +398,7 @@ def baseline(cloud: LocalCloud, plan: Plan, threads: int) -> dict[str, Any]:
     client = dynamodb(cloud, threads)
     swipes_shadow = create_shadow(client, cloud.template.physical_name("SwipesTable"), "bench-swipes-baseline")
     dorms_shadow = create_shadow(client, cloud.template.physical_name("DormsTable"), "bench-dorms-baseline")
-    received_at = datetime.now(UTC)
+    received_at = SystemClock().now()
     swipe_items = [swipe_item(s, received_at) for s in plan.unique]
     presence = [presence_item(s.resident_id, s.home_building or s.building_id, s.direction, s.ts, s.reader_id,
                               s.building_id) for s in plan.unique if s.resident_id]
@@ -510,7 +511,7 @@ def checks(cloud: LocalCloud, data: Any, plan: Plan, a: dict[str, Any], run_star
                            "examples": off[:3]}
 
     # quarantine: nothing for the days the run received messages on
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     received_days = sorted({local_day(run_started), local_day(now)})
     quarantined = sum(count_query(client, TableName=swipes_table, KeyConditionExpression="pk = :p",
                                   ExpressionAttributeValues={":p": {"S": f"QUARANTINE#{d.isoformat()}"}})
@@ -646,7 +647,7 @@ def phase_b(cloud: LocalCloud, data: Any, day: date, count: int, per_message: in
     bodies = [json.dumps({**json.loads(m.payload()), "topic_reader": m.reader_id}) for m in messages]
 
     def run(label: str) -> tuple[dict[str, Any], dict[str, Counter], list[str], int]:
-        received_at = datetime.now(UTC)
+        received_at = SystemClock().now()
         failures: list[str] = []
         reader_batches = 0
         before = meter.snapshot()
@@ -860,7 +861,7 @@ def main() -> None:
             template_timeout = runtime.function.timeout
             if args.function_timeout:
                 runtime.function = dataclasses.replace(runtime.function, timeout=args.function_timeout)
-            run_started = datetime.now(UTC)
+            run_started = SystemClock().now()
             day = local_day(run_started) - timedelta(days=DAYS_AGO)
             plan = make_plan(data, day, args.residents, args.backlog, args.duplicates, args.live_batch)
             reset = reset_presence(cloud, data, day, args.threads)

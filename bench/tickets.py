@@ -36,7 +36,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
+from houqin.clock import SystemClock
 from localcloud.cloud import CloudConfig, LocalCloud, Ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -533,7 +534,7 @@ def phase_a(cloud: LocalCloud, templates: list[dict[str, list[dict[str, Any]]]],
 
     # Baseline: the items of the tickets measured in phase B, under fresh ids, as plain PutItems into the same
     # table.
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     plans = []
     for k in range(count):
         template = templates[k % len(templates)]
@@ -618,7 +619,7 @@ def grow(cloud: LocalCloud, factor: float, threads: int) -> float:
     items = client.describe_table(TableName=table)["Table"]["ItemCount"]
     count = int(items * (factor - 1)) // 3  # a ticket and its submit + dispatch events
     started = time.perf_counter()
-    write_items(client, table, synthetic_tickets(count, datetime.now(UTC), lambda k: teams[k % len(teams)],
+    write_items(client, table, synthetic_tickets(count, SystemClock().now(), lambda k: teams[k % len(teams)],
                                                  seed=int(factor * 1000)), threads)
     return time.perf_counter() - started
 
@@ -772,7 +773,7 @@ def main() -> None:
             table = cloud.template.physical_name("TicketsTable")
             shadow = create_shadow(client, table, f"{table}-baseline")
             ensure_routing(cloud)
-            backlog = synthetic_tickets(args.backlog, datetime.now(UTC), lambda k: ("water", "SB", TEAM), seed=0)
+            backlog = synthetic_tickets(args.backlog, SystemClock().now(), lambda k: ("water", "SB", TEAM), seed=0)
             write_items(client, table, backlog)
             write_items(client, shadow, backlog)
 

@@ -4,6 +4,15 @@ Each record is one reader message (schemas/swipe-message.v1.json). Bad input is 
 the record succeeds; an infrastructure error fails only its record (``batchItemFailures``), and
 SQS delivers it again later (after 5 receives, to the dead-letter queue). The time a message
 reached us is SQS's SentTimestamp, the same on every retry.
+
+A swipe is stored before the presence it moves (two writes, not one transaction: the swipe is history
+whatever presence says). Each is a conditional write that DynamoDB applies atomically, so two swipes of one
+resident written side by side leave the newer on presence. A presence write that still fails after
+PynamoDB's own retries (three, with backoff) fails the record: the swipe stays stored and its presence
+follows when SQS delivers that same message again, after the visibility timeout (360 s), which finishes what
+the first attempt started (same SentTimestamp). Another message replaying the swipe is a repeat and changes
+nothing: only the first message's redelivery repairs it, and only a store failing for all those retries
+makes presence wait for it.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 START_TIMEOUT = 240.0  # ~35 s alone; longer beside the e2e tests' cloud starting on the other worker
+# The browser tests' cloud starts at this campus time (`houqin run --at`), whatever the hour of the run: a
+# Wednesday morning, last night's rolls done, the demo data made up to it. Each page's clock (Playwright's
+# page.clock) starts at the cloud's time too, so what the pages call "today" is the cloud's.
+AT = datetime.fromisoformat("2026-11-25T10:00:00+08:00")
 
 
 try:
@@ -81,6 +86,10 @@ class RunningHouqin:
     lambda_: str  # the Lambda endpoint (``/_local/fire/<Function>/<Schedule>`` runs a schedule now)
     users: list[dict[str, Any]]  # the demo logins: {role, person_id, name, note}
 
+    def now(self) -> datetime:
+        """The cloud's time (it started at AT and runs forward)."""
+        return datetime.fromisoformat(_get_json(f"{self.lambda_}/_local/clock")["now"])
+
     def demo_user(self, who: str) -> dict[str, Any]:
         """The demo login with this person id, or the first one of this role."""
         for user in self.users:
@@ -101,7 +110,7 @@ def houqin_web(chromium_path: str) -> Iterator[RunningHouqin]:
     ports = {name: free_port() for name in ("aws", "api", "lambda", "mqtt", "web")}
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "browser-local-cloud.log"
-    command = [sys.executable, "-m", "localcloud.cli", "run"] + [
+    command = [sys.executable, "-m", "localcloud.cli", "run", "--at", AT.isoformat()] + [
         arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -144,10 +153,12 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 
 def _open_page(browser: Any, houqin_web: RunningHouqin, request: pytest.FixtureRequest, name: str,
-               **context_options: Any) -> Iterator[Any]:
+               cloud_clock: bool = True, **context_options: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=houqin_web.web, locale="zh-CN", timezone_id="Asia/Shanghai",
                                   **context_options)
     context.set_default_timeout(10_000)
+    if cloud_clock:
+        context.clock.install(time=houqin_web.now())  # runs forward from the cloud's time, as the cloud does
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -172,6 +183,12 @@ def _artifact_name(request: pytest.FixtureRequest) -> str:
 def page(browser: Any, houqin_web: RunningHouqin, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A desktop page (1280x800, zh-CN, Asia/Shanghai) on the web UI: `page.goto("/#/board")`."""
     yield from _open_page(browser, houqin_web, request, _artifact_name(request), viewport=DESKTOP)
+
+
+@pytest.fixture
+def own_clock_page(browser: Any, houqin_web: RunningHouqin, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A desktop page left on the machine's clock (no page.clock): the pages must follow the cloud's by themselves."""
+    yield from _open_page(browser, houqin_web, request, _artifact_name(request), cloud_clock=False, viewport=DESKTOP)
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,7 @@ ALARMS = "ul.alarm-list > li.alarm"
 # ---------------------------------------------------------------- HTTP set-up (not the page under test)
 class Cloud:
     def __init__(self, houqin_web: Any) -> None:
+        self.houqin = houqin_web
         self.web, self.api, self.lam = houqin_web.web, houqin_web.api, houqin_web.lambda_
         self.tokens: dict[str, str] = {}
 
@@ -73,17 +73,12 @@ def cloud(houqin_web) -> Cloud:
 @pytest.fixture(scope="module")
 def night(cloud: Cloud) -> dict[str, Any]:
     """Alarms and last night's rolls and zero report in JN06; returns the night and the residents moved in."""
-    now = datetime.now(CAMPUS)
-    if now.hour == 0 and now.minute < 3:  # the 00:01 morning roll below must be in the past
-        time.sleep((3 - now.minute) * 60 - now.second)
-        now = datetime.now(CAMPUS)
+    now = cloud.houqin.now().astimezone(CAMPUS)  # 10:00, the browser cloud's --at: last night's rolls are due
     status, listed = cloud.call("GET", "/buildings?campus_id=JN", MANAGER)
     assert status == 200, listed
     settings = next(b for b in listed["items"] if b["building_id"] == BUILDING)["settings"]
-    # Before 06:00 no morning roll of last night exists yet, so moving it cannot clash with a stored one.
-    morning = "00:01" if now.hour < 6 else settings["morning_roll"]
     status, reply = cloud.call("PUT", f"/buildings/{BUILDING}/settings", MANAGER, {
-        "curfew": settings["curfew"], "morning_roll": morning, "opens": "00:00", "closes": "23:59"})
+        "curfew": settings["curfew"], "morning_roll": settings["morning_roll"], "opens": "00:00", "closes": "23:59"})
     assert status == 200, reply
 
     moved = move_two_residents(cloud)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.parse
 import urllib.request
-from datetime import date, timedelta
+import uuid
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import AT
 from tests.browser.expectations import expect_error_on_field
 from tests.browser.waits import FIRST_LOAD
 
@@ -39,7 +40,7 @@ def fresh_ticket(houqin_web) -> dict[str, Any]:
     """A carpentry repair a student reports on the web (routed at once to 松北木工维修点)."""
     return call(houqin_web, "S00002", "POST", "/tickets", {
         "campus_id": "SB", "building_id": "SB06", "room_no": "606", "category": "carpentry", "severity": "minor",
-        "description": f"柜门合页脱落({time.time_ns()})"})
+        "description": f"柜门合页脱落({uuid.uuid4().hex[:12]})"})
 
 
 def test_the_desk_lists_open_tickets_overdue_first_with_ticking_clocks(page, sign_in):
@@ -109,7 +110,7 @@ def test_a_phone_report_without_a_description_shows_the_apis_error_then_joins_th
     assert answer.value.status == 400 and answer.value.json()["error"]["field"] == "description"
     expect_error_on_field(form, description, "问题描述", "此项必填。")
 
-    text = f"三楼开水器不出水({time.time_ns()})"
+    text = f"三楼开水器不出水({uuid.uuid4().hex[:12]})"
     description.fill(text)
     with page.expect_response(lambda r: r.url.endswith("/tickets") and r.request.method == "POST") as answer:
         form.get_by_role("button", name="登记").click()
@@ -141,8 +142,8 @@ def test_on_a_phone_the_desk_stacks_into_cards_and_the_intake_form_fits(phone_pa
 
 
 def kpi_period() -> dict[str, str]:
-    """A period that ended yesterday: tickets other tests report today do not change it."""
-    yesterday = date.today() - timedelta(days=1)
+    """A period that ended yesterday on the cloud's clock: tickets other tests report today do not change it."""
+    yesterday = AT.date() - timedelta(days=1)
     return {"from": (yesterday - timedelta(days=29)).isoformat(), "to": yesterday.isoformat()}
 
 

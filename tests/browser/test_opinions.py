@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_an_opinion_posted_without_signing_in_appears_on_the_board(page):
-    text = f"三食堂晚饭排队太久,建议多开一个窗口。({time.time_ns()})"
+    text = f"三食堂晚饭排队太久,建议多开一个窗口。({uuid.uuid4().hex[:12]})"
     page.goto("/#/opinions")
     page.get_by_label("类型").select_option("suggestion")
     page.get_by_label("内容").fill(text)

@@ -16,12 +16,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import AT
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -35,7 +36,7 @@ def month_before(month: str) -> str:
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
-LAST_MONTH = month_before((datetime.now(UTC) + timedelta(hours=8)).strftime("%Y-%m"))  # the demo month
+LAST_MONTH = month_before(AT.strftime("%Y-%m"))  # the demo month: the one before the cloud's (campus) month
 EARLIER_MONTH = month_before(LAST_MONTH)
 
 
@@ -45,10 +46,11 @@ def demo_token(houqin_web, who: str) -> str:
         return json.load(answer)["token"]
 
 
-def person_token(role: str, person_id: str, name: str) -> str:
-    """A dev token for anyone: the running cloud and this command share the default dev key."""
+def person_token(houqin_web, role: str, person_id: str, name: str) -> str:
+    """A dev token for anyone, issued on the running cloud's clock: the cloud and this command share the dev key."""
     done = subprocess.run([sys.executable, "-m", "localcloud.cli", "token", "--role", role, "--as", person_id,
-                           "--name", name], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
+                           "--name", name, "--lambda-url", houqin_web.lambda_], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30, check=True)
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -176,8 +178,8 @@ def test_finance_runs_hy_on_the_page_submits_it_and_a_leader_approves_it(page, s
     expect(history).to_contain_text("提交")
 
 
-def test_a_person_sees_their_own_payslip_line_by_line_and_not_anothers(page, approved_run):
-    sign_in_with_token(page, person_token("staff", HY_STAFF, "会议服务员"))
+def test_a_person_sees_their_own_payslip_line_by_line_and_not_anothers(page, approved_run, houqin_web):
+    sign_in_with_token(page, person_token(houqin_web, "staff", HY_STAFF, "会议服务员"))
     page.goto("/#/payslips")
     expect(page.locator("#page-title")).to_have_text("我的工资单")
     rows = page.get_by_role("table", name="工资单").locator("tbody tr")
@@ -207,9 +209,9 @@ def test_a_person_sees_their_own_payslip_line_by_line_and_not_anothers(page, app
     expect(page.locator(".payslip")).to_have_count(0)
 
 
-def test_a_payslip_reads_in_english_on_a_phone(phone_page, approved_run):
+def test_a_payslip_reads_in_english_on_a_phone(phone_page, approved_run, houqin_web):
     page = phone_page
-    sign_in_with_token(page, person_token("staff", HY_STAFF, "会议服务员"))
+    sign_in_with_token(page, person_token(houqin_web, "staff", HY_STAFF, "会议服务员"))
     page.goto(f"/#/payslips?run={approved_run}&staff={HY_STAFF}")
     expect(page.locator(".payslip")).to_be_visible()
     page.get_by_role("button", name="菜单").click()

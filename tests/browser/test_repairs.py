@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 import urllib.request
+import uuid
 from typing import Any
 
 import pytest
@@ -34,7 +34,7 @@ def call(houqin_web, who: str, method: str, path: str, body: dict[str, Any] | No
 
 
 def unique(text: str) -> str:
-    return f"{text}({time.time_ns()})"
+    return f"{text}({uuid.uuid4().hex[:12]})"
 
 
 def row_of(page, text: str):

@@ -4,9 +4,12 @@ the language switch, translations and formatters."""
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser.conftest import AT
 
 pytestmark = pytest.mark.browser
 
@@ -143,3 +146,15 @@ def test_the_progress_line_shows_text_and_percentage(page):
     expect(line).to_contain_text("正在计算工资")
     expect(line.locator(".progress-percent")).to_have_text("40%")
     expect(line.locator("progress")).to_have_attribute("value", "40")
+
+
+def test_pages_tick_with_the_clouds_clock_when_the_browsers_is_elsewhere(own_clock_page, sign_in, houqin_web):
+    """The cloud runs from its --at, days from the machine's time: config.json's `now` shifts the pages to it, so
+    "today" on the KPI page (and the desk's, board's and rolls' clocks) is the cloud's day."""
+    page = own_clock_page
+    sign_in(page, "leader")  # a token of the cloud's clock: on the browser's it would have expired long ago
+    page.goto("/#/kpis")
+    today = houqin_web.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    expect(page.locator('.kpi-period input[name="to"]')).to_have_value(today)
+    browser_day = page.evaluate("new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Shanghai'}).format(new Date())")
+    assert browser_day != today, f"the browser's own day is the cloud's ({AT:%Y-%m-%d}): this proves nothing"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from localcloud.cloud import CloudConfig, LocalCloud, Ports
 
 HERE = Path(__file__).resolve().parent
+AT = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)  # the cloud's clock starts here (21:30 campus time), at any hour
 
 
 @pytest.fixture(scope="package")
@@ -18,7 +20,7 @@ def cloud(tmp_path_factory):
     """The local cloud running tests/e2e/template.yaml on ephemeral loopback ports."""
     config = CloudConfig(template=HERE / "template.yaml", ports=Ports(aws=0, api=0, lambda_=0, mqtt=0, web=0),
                          web_dir=None, key_file=tmp_path_factory.mktemp("keys") / "dev.pem",
-                         retry_delays=(0.2,))
+                         retry_delays=(0.2,), at=AT)
     with LocalCloud(config) as running:
         yield running
 

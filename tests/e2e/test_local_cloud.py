@@ -14,7 +14,7 @@ import boto3
 import paho.mqtt.client as paho
 import pytest
 
-from tests.e2e.conftest import eventually, items
+from tests.e2e.conftest import AT, eventually, items
 
 pytestmark = pytest.mark.e2e
 
@@ -218,3 +218,16 @@ def test_request_response_invoke_returns_the_payload_or_the_error(cloud):
     assert json.loads(failed["Payload"].read())["errorMessage"] == "always fails"
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.invoke(FunctionName="NoSuchFunction", Payload=b"{}")
+
+
+def test_every_part_reads_the_clock_the_cloud_started_at(cloud):
+    """Started --at AT: the gateway's requestTime, the tokens it issues and the offset each function is handed."""
+    response = request(cloud, "GET", "/items/1", headers=[("Authorization", f"Bearer {token(cloud)}")])
+    assert response.status == 200
+    event = json.loads(response.data)
+    moment = event["requestContext"]["requestTimeEpoch"] / 1000
+    assert 0 <= moment - AT.timestamp() < 600  # minutes after AT, whatever the machine's time
+    offset = float(response.getheader("X-Clock-Offset"))
+    assert abs(offset - cloud.clock.offset_seconds) < 1e-3
+    claims = json.loads(base64.urlsafe_b64decode(token(cloud).split(".")[1] + "=="))
+    assert 0 <= claims["iat"] - AT.timestamp() < 600

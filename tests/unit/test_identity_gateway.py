@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import jwt
 import pytest
@@ -12,6 +11,8 @@ from localcloud.cloud import PortBusy, _check_port
 from localcloud.gateway import RouteTable
 from localcloud.identity import DevKey, TokenError, UserPoolIssuer, api_gateway_claims
 from localcloud.template import Route
+
+NOW = 1_764_000_000  # 2025-11-24T16:00:00Z: tokens are checked on a given clock, not the machine's
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,9 @@ def test_the_key_file_is_reused(tmp_path):
 
 
 def test_expired_wrong_issuer_wrong_audience_and_foreign_key_are_refused(issuer, key, tmp_path):
-    expired = issuer.mint(person_id="S1", roles=["student"], now=time.time() - 86400, hours=1)
+    expired = issuer.mint(person_id="S1", roles=["student"], now=NOW - 86400, hours=1)
     with pytest.raises(TokenError, match="expired"):
-        issuer.verify(expired)
+        issuer.verify(expired, now=NOW)
     other_pool = UserPoolIssuer(key, "https://cognito-idp.us-east-1.amazonaws.com/other", ("client-1",))
     with pytest.raises(TokenError, match="(?i)issuer"):
         issuer.verify(other_pool.mint(person_id="S1", roles=["student"]))
@@ -63,10 +64,10 @@ def test_a_token_with_a_forged_payload_fails_the_signature(issuer):
 
 
 def test_access_tokens_are_not_id_tokens(issuer, key):
-    token = jwt.encode({"sub": "x", "iss": issuer.issuer, "aud": "client-1", "exp": time.time() + 60,
+    token = jwt.encode({"sub": "x", "iss": issuer.issuer, "aud": "client-1", "exp": NOW + 60,
                         "token_use": "access"}, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     with pytest.raises(TokenError, match="not an ID token"):
-        issuer.verify(token)
+        issuer.verify(token, now=NOW)
 
 
 def test_claims_reach_the_function_as_strings_like_api_gateway():
@@ -102,3 +103,12 @@ def test_a_busy_port_is_named_with_the_way_out():
         port = holder.getsockname()[1]
         with pytest.raises(PortBusy, match=f"port {port} \\(api\\) on 127.0.0.1 is busy.*HOUQIN_API_PORT"):
             _check_port("127.0.0.1", port, "api")
+
+
+def test_tokens_are_checked_on_the_given_clock_so_a_cloud_started_at_another_time_accepts_its_own(issuer):
+    token = issuer.mint(person_id="S1", roles=["student"], now=NOW, hours=1)
+    assert issuer.verify(token, now=NOW + 3599)["custom:person_id"] == "S1"  # whatever the machine's time
+    with pytest.raises(TokenError, match="expired"):
+        issuer.verify(token, now=NOW + 3600)
+    with pytest.raises(TokenError, match="not yet valid"):  # issued in the gateway's future
+        issuer.verify(token, now=NOW - 3600)

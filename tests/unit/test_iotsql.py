@@ -80,11 +80,11 @@ def test_function_default_keys_use_function_name():
 
 
 def test_timestamp_defaults_to_now():
-    import time
+    from localcloud.clock import real_epoch_ms
 
-    before = int(time.time() * 1000)
+    before = real_epoch_ms()
     ts = run("SELECT timestamp() AS ts FROM '#'", {})["ts"]
-    assert before <= ts <= int(time.time() * 1000)
+    assert before <= ts <= real_epoch_ms()
 
 
 def test_newuuid_differs_per_message():

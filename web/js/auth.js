@@ -3,6 +3,8 @@
 // in with the authorization-code flow and PKCE. Either way the ID token is kept in
 // sessionStorage (gone when the tab closes) and its claims describe the user.
 
+import { nowMs } from "./config.js";
+
 const SESSION_KEY = "houqin.session";
 const PKCE_KEY = "houqin.pkce";
 
@@ -16,7 +18,7 @@ export function currentUser() {
   }
   if (!session?.token) return null;
   const user = userFromClaims(session.claims, session.token);
-  if (user.expiresAt && user.expiresAt <= Date.now()) {
+  if (user.expiresAt && user.expiresAt <= nowMs()) { // the service's clock: a local cloud may run at another time
     forgetSession();
     return null;
   }
