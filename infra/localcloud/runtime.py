@@ -186,5 +186,13 @@ def lambda_environment(function: Function, *, region: str, endpoint: str, lambda
         "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        **_machine_clock(),
         **function.environment,
     }
+
+
+def _machine_clock() -> dict[str, str]:
+    """libfaketime's variables, when the cloud runs under it: a worker keeps the machine's clock the cloud has
+    (the cloud's own clock reaches it as an offset from that), or the two would disagree by the fake's shift."""
+    return {name: value for name, value in os.environ.items()
+            if name in ("LD_PRELOAD", "LD_LIBRARY_PATH", "DONT_FAKE_MONOTONIC") or name.startswith("FAKETIME")}
