@@ -52,6 +52,7 @@ def load_function_module(template: Template, logical_id: str) -> ModuleType:
     return module
 
 
+@pytest.hookimpl(tryfirst=True)  # the marks must be there before pytest-xdist's own hook reads them
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs two workers (pytest-xdist, ``--dist loadgroup``): a file's tests stay together in
     order on one worker (module fixtures are set up once), and all browser tests share one worker, since
@@ -60,3 +61,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = item.path.relative_to(ROOT)
         group = "browser" if path.parts[:2] == ("tests", "browser") else path.as_posix()
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse to run when pytest-xdist did not group the tests (it adds "@<group>" to each id): a file's tests
+    would be spread over both workers, each starting the file's local cloud and running part of its story."""
+    if getattr(session.config.option, "loadgroup", False) and session.items and "@" not in session.items[0].nodeid:
+        raise pytest.UsageError("pytest-xdist did not group the tests (--dist loadgroup): this pytest and "
+                                "pytest-xdist do not work together; install the versions pyproject.toml allows")
