@@ -228,29 +228,34 @@ def test_a_buildings_reader_progress_is_one_partition(fn):
 @pytest.mark.parametrize("moto_as_is", [False, True], ids=["atomic", "moto-as-is"])
 def test_two_swipes_of_one_resident_written_side_by_side_leave_the_newest_presence(fn, monkeypatch, moto_as_is):
     """The e2e failure "presence still 'in' after the newer 'out'", made deterministic: the older swipe's
-    presence update passes its condition (``last_ts < :ts``), then waits until the newer one has written. In
-    DynamoDB (and with localcloud.motofixes.atomic_items) the two cannot interleave; moto as it is lets the
+    presence update passes its condition (``last_ts < :ts``), then the newer one is let through and the older
+    waits until it has written. In DynamoDB (and with localcloud.motofixes.atomic_items) the two cannot
+    interleave: whichever holds the item goes first, waits out its second and finishes; moto as it is lets the
     older land last."""
     from moto.dynamodb import models
     from moto.dynamodb.responses import DynamoHandler
 
     if moto_as_is:
         monkeypatch.setattr(DynamoHandler, "call_action", DynamoHandler.call_action.__wrapped__)
-    newer_written = threading.Event()
+    older_checked, newer_written = threading.Event(), threading.Event()
     real_update, real_validator = models.DynamoDBBackend.update_item, models.UpdateExpressionValidator
 
     def sets(values, state):
         return {"S": state} in (values or {}).values()
 
     class OlderWaits(real_validator):
-        def validate(self):  # after the condition held, before the write
+        def validate(self):  # the older's condition held; it has not written yet
             if sets(self.expression_attribute_values, "in"):
-                newer_written.wait(timeout=1.0)  # holding the lock, the newer cannot come: go on after 1 s
+                older_checked.set()
+                newer_written.wait(timeout=1.0)  # atomic: the newer cannot come while this holds the item
             return super().validate()
 
     def update_item(self, *args, **kwargs):
+        newer = sets(kwargs.get("expression_attribute_values"), "out")
+        if newer:
+            older_checked.wait(timeout=1.0)  # atomic: the older cannot get there while this holds the item
         item = real_update(self, *args, **kwargs)
-        if sets(kwargs.get("expression_attribute_values"), "out"):
+        if newer:
             newer_written.set()
         return item
 
