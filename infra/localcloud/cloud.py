@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import ThreadingHTTPServer
@@ -100,13 +100,9 @@ class LocalCloud:
         return self
 
     def _start(self, cfg: CloudConfig) -> None:
-        atomic = motofixes.atomic_items()
-        atomic.__enter__()
-        self._stoppers.append(lambda: atomic.__exit__(None, None, None))
+        self._enter(motofixes.atomic_items())
         if cfg.moto_fixes:
-            fixes = motofixes.fixed()
-            fixes.__enter__()
-            self._stoppers.append(lambda: fixes.__exit__(None, None, None))
+            self._enter(motofixes.fixed())
         moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.ports.aws, verbose=False)
         moto.start()
         self._stoppers.append(moto.stop)
@@ -208,6 +204,11 @@ class LocalCloud:
                                for u in self.demo_users], mint)
         self._serve("web", cfg.ports.web, handler)
         self.urls["web"] = f"http://{cfg.host}:{self.ports['web']}"
+
+    def _enter(self, context: AbstractContextManager[Any]) -> None:
+        """Enter a context for the cloud's lifetime: ``stop`` leaves it."""
+        context.__enter__()
+        self._stoppers.append(lambda: context.__exit__(None, None, None))
 
     def _serve(self, name: str, port: int, handler: Any) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer((self.config.host, port), handler)

@@ -373,11 +373,7 @@ def demo_token(houqin, role: str, person_id: str | None = None) -> str:
 
 
 def fire(houqin, *schedule: str) -> list[str]:
-    done = subprocess.run([sys.executable, "-m", "localcloud.cli", "fire", "AlarmsFunction", *schedule,
-                           "--lambda-url", f"http://127.0.0.1:{houqin['ports']['lambda']}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)["requestIds"]
+    return json.loads(houqin_cli(houqin, "fire", "AlarmsFunction", *schedule))["requestIds"]
 
 
 def until(probe, seconds: float = 60.0):
