@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from houqin import checks
 from houqin.clock import Clock, SystemClock
+from houqin.observability import logger, tracer
 
-logger = Logger()
 clock: Clock = SystemClock()
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     name = (event or {}).get("check")
     summary = checks.run(name, clock.now())

@@ -15,13 +15,14 @@ import json
 from typing import Any
 
 from houqin.clock import Clock, SystemClock
-from houqin.observability import logger
+from houqin.observability import logger, tracer
 from houqin.services import payroll_run as service
 
 clock: Clock = SystemClock()  # tests pin it
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and "Records" in event:
         return failures(event["Records"])

@@ -24,7 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from houqin.observability import logger, metrics
+from houqin.observability import logger, metrics, tracer
 from houqin.services import swipes as service
 
 # Every record is reported on its own: one bad record never fails the batch.
@@ -43,6 +43,7 @@ def received_at(record: SQSRecord) -> datetime:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     directory, results = service.Directory(), []

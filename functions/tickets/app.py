@@ -13,7 +13,7 @@ from typing import Any
 from houqin.api import create_app, if_match, json_response, principal
 from houqin.clock import Clock, SystemClock
 from houqin.domain.tickets import QUEUE_STATES
-from houqin.observability import logger
+from houqin.observability import logger, tracer
 from houqin.services import tickets as service
 from houqin.store import tickets as store
 from houqin.store.paging import Page, page_limit
@@ -166,6 +166,8 @@ def put_sla_rule(category: str):
 
 
 # ---------------------------------------------------------------- schedule (TicketsScheduleFunction)
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
 def auto_confirm(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Hourly: tickets completed AUTO_CONFIRM_AFTER_DAYS ago and still unrated are confirmed."""
     result = service.auto_confirm(clock.now(), int(os.environ.get("AUTO_CONFIRM_AFTER_DAYS", "3")))

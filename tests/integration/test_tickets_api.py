@@ -9,7 +9,7 @@ import pytest
 
 from houqin.clock import FixedClock
 from tests.conftest import load_function_module
-from tests.integration.apigw import User, call
+from tests.integration.apigw import Context, User, call
 
 STUDENT, OTHER_STUDENT = User("S00001", "student"), User("S00002", "student")
 WORKER, TEAMMATE, ELECTRICIAN = User("E0001", "worker"), User("E0002", "worker"), User("E0009", "worker")
@@ -444,12 +444,12 @@ def test_unrated_tickets_confirm_after_three_days_by_the_schedule(api, aws):
     api.clock.advance(days=1, minutes=1)
     schedule = load_function_module(aws, "TicketsScheduleFunction")
     schedule.clock = api.clock
-    assert schedule.auto_confirm({"source": "aws.scheduler"}, None) == {"confirmed": 1, "skipped": 0}
+    assert schedule.auto_confirm({"source": "aws.scheduler"}, Context()) == {"confirmed": 1, "skipped": 0}
     assert get(api, STUDENT, "/tickets/{ticket_id}", ticket_id=old).body["state"] == "confirmed"
     assert get(api, STUDENT, "/tickets/{ticket_id}", ticket_id=recent).body["state"] == "completed"
     trail = get(api, STUDENT, "/tickets/{ticket_id}", ticket_id=old).body["audit_trail"]
     assert trail[-1]["action"] == "auto_confirm" and trail[-1]["by"] == "system"
-    assert schedule.auto_confirm({}, None) == {"confirmed": 0, "skipped": 0}  # re-running changes nothing
+    assert schedule.auto_confirm({}, Context()) == {"confirmed": 0, "skipped": 0}  # re-running changes nothing
 
 
 
@@ -468,4 +468,4 @@ def test_the_sample_events_run_against_the_function(api, aws):
     missing = api.app(sample("transition.json"), Context())
     assert missing["statusCode"] == 404  # the sample names a ticket this table does not hold
     schedule = load_function_module(aws, "TicketsScheduleFunction")
-    assert schedule.auto_confirm(sample("auto_confirm_schedule.json"), None) == {"confirmed": 0, "skipped": 0}
+    assert schedule.auto_confirm(sample("auto_confirm_schedule.json"), Context()) == {"confirmed": 0, "skipped": 0}

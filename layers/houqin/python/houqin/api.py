@@ -11,14 +11,22 @@ from chalice import Chalice, CORSConfig, Response
 
 from houqin.auth import Principal
 from houqin.errors import HouqinError, ValidationError, error_body
-from houqin.observability import logger
+from houqin.observability import logger, tracer
 from houqin.settings import settings
 
 JSON = {"Content-Type": "application/json"}
 
 
 class HouqinApp(Chalice):
-    """Chalice whose views may raise ``HouqinError``: it becomes the error's status and body."""
+    """Chalice whose views may raise ``HouqinError``: it becomes the error's status and body. Each
+    invocation is traced, as every Houqin handler is."""
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        return self._traced(event, context)
+
+    @functools.cached_property
+    def _traced(self) -> Callable[[Any, Any], Any]:
+        return tracer.capture_lambda_handler(super().__call__)
 
     def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         register = super().route(path, **kwargs)

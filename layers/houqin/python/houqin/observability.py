@@ -1,4 +1,9 @@
-"""Powertools Logger, Metrics and Tracer, set up once per process."""
+"""Powertools Logger, Metrics and Tracer, set up once per process.
+
+Every handler is traced (the template turns X-Ray on: ``Tracing: Active``): plain handlers with
+``@tracer.capture_lambda_handler``, Chalice apps by ``houqin.api.HouqinApp``. Responses are not put in
+traces (``POWERTOOLS_TRACER_CAPTURE_RESPONSE`` is false in the template).
+"""
 
 from __future__ import annotations
 
