@@ -131,6 +131,9 @@ def banner(cloud) -> str:  # noqa: ANN001 - a LocalCloud (imported lazily)
             lines.append(f"  - {user.role:<12} {user.person_id:<8} {user.name} ({user.note})")
             lines.append(f"    {token}")
         lines.append("  Any other: houqin token --role <role> --as <person_id> [--child <id>]")
+    if cloud.start_errors:  # each would fail the same way in AWS: its layers lack what it imports
+        lines += ["", "  FUNCTIONS THAT CANNOT START (their invocations fail):"]
+        lines += [f"  ! {problem}" for _, problem in sorted(cloud.start_errors.items())]
     lines.append("=" * 78)
     return "\n".join(lines)
 

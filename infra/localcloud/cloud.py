@@ -22,7 +22,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from localcloud import motofixes
+from localcloud import build, motofixes
 from localcloud.clock import CloudClock
 from localcloud.gateway import Gateway, RouteTable
 from localcloud.identity import DEFAULT_KEY_FILE, DevKey, UserPoolIssuer
@@ -71,6 +71,7 @@ class CloudConfig:
     max_concurrency: int = 4
     moto_fixes: bool = True  # answer index lookups from the items concerned (localcloud.motofixes)
     at: datetime | None = None  # start the cloud's clock at this instant (localcloud.clock); None: the real time
+    build_dir: Path = build.BUILD_DIR  # layers built for this machine (localcloud.build)
 
 
 class LocalCloud:
@@ -80,6 +81,7 @@ class LocalCloud:
         self.ports: dict[str, int] = {}
         self.demo_counts: dict[str, int] = {}
         self.demo_users: list[Any] = []
+        self.start_errors: dict[str, str] = {}  # functions whose handler cannot be imported, and why
         self._servers: list[ThreadingHTTPServer] = []
         self._stoppers: list[Any] = []
         self.startup_seconds = 0.0
@@ -117,13 +119,13 @@ class LocalCloud:
         self.urls["lambda"] = f"http://{cfg.host}:{self.ports['lambda']}"
         self.functions = {f.logical_id: f for f in template.functions()}
         self.runtimes = {
-            logical: FunctionRuntime(f, lambda_environment(f, region=cfg.region, endpoint=endpoint,
-                                                           lambda_endpoint=self.urls["lambda"]),
+            logical: FunctionRuntime(f, lambda_environment(f, build.python_path(f, cfg.build_dir), region=cfg.region,
+                                                           endpoint=endpoint, lambda_endpoint=self.urls["lambda"]),
                                      cfg.max_concurrency, self.clock)
             for logical, f in self.functions.items()
         }
         self._stoppers.append(lambda: [r.close() for r in self.runtimes.values()])
-        warming = [threading.Thread(target=r.warm, daemon=True) for r in self.runtimes.values()]
+        warming = [threading.Thread(target=self._warm, args=(r,), daemon=True) for r in self.runtimes.values()]
         for thread in warming:
             thread.start()
 
@@ -172,6 +174,10 @@ class LocalCloud:
             self._serve_web(cfg)
         for thread in warming:
             thread.join()
+
+    def _warm(self, runtime: FunctionRuntime) -> None:
+        if problem := runtime.warm():  # its handler does not import with its own packages: it would fail in AWS
+            self.start_errors[runtime.function.logical_id] = problem
 
     def _load_demo(self) -> None:
         from localcloud import demo

@@ -18,12 +18,17 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from localcloud.clock import CloudClock, real_epoch_ms
 from localcloud.template import Function
 
 log = logging.getLogger("localcloud.runtime")
+WORKER = Path(__file__).with_name("worker.py")
+INIT_TIMEOUT = 60.0  # seconds for a worker to import its handler (generous: a cold CI machine)
+
+
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,8 @@ class Invocation:
 class _Worker:
     def __init__(self, function: Function, environment: dict[str, str]) -> None:
         read_fd, write_fd = os.pipe()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.worker", function.handler],
+        self.process = subprocess.Popen(  # -S: no site-packages, -P: not the worker's own folder
+            [sys.executable, "-S", "-P", str(WORKER), function.handler],
             cwd=function.code_uri,
             env={**environment, "HOUQIN_RESULT_FD": str(write_fd)},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -53,6 +58,15 @@ class _Worker:
         self.results = os.fdopen(read_fd, "r", encoding="utf-8")
         self._logs = threading.Thread(target=self._forward_logs, args=(function.logical_id,), daemon=True)
         self._logs.start()
+        self.init_error = self._await_ready()
+
+    def _await_ready(self) -> dict[str, Any] | None:
+        """None once the handler is imported, else why not (as on every invocation of this worker)."""
+        ready, _, _ = select.select([self.results], [], [], INIT_TIMEOUT)
+        line = self.results.readline() if ready else ""
+        if not line:
+            return {"errorType": "Runtime.InitError", "errorMessage": "the worker did not start"}
+        return json.loads(line)["error"]
 
     def _forward_logs(self, name: str) -> None:
         function_log = logging.getLogger(f"fn.{name}")
@@ -89,12 +103,23 @@ class FunctionRuntime:
         self._lock = threading.Condition()
         self._closed = False
 
-    def warm(self) -> None:
-        """Start one worker ahead of the first request (a cold start paid at boot)."""
+    def warm(self) -> str | None:
+        """Start one worker ahead of the first request (a cold start paid at boot). Returns why the function
+        cannot start (its handler does not import with what it has in Lambda), naming it; None if it can.
+        Its invocations fail with that error, as in Lambda."""
         with self._lock:
-            if not self._idle and self._count == 0:
-                self._idle.append(_Worker(self.function, self.environment))
-                self._count += 1
+            if self._idle or self._count:
+                return None
+            worker = _Worker(self.function, self.environment)
+            self._idle.append(worker)
+            self._count += 1
+        if not worker.init_error:
+            return None
+        error = worker.init_error
+        problem = (f"{self.function.logical_id} cannot start: {error.get('cause', error['errorType'])}: "
+                   f"{error['errorMessage']} (a function has only its CodeUri, its layers and the runtime's boto3)")
+        log.error("%s", problem)
+        return problem
 
     def invoke(self, event: Any) -> Invocation:
         request_id = str(uuid.uuid4())
@@ -164,14 +189,16 @@ class FunctionRuntime:
             worker.stop()
 
 
-def lambda_environment(function: Function, *, region: str, endpoint: str, lambda_endpoint: str) -> dict[str, str]:
-    """What a Lambda process sees: the template's variables plus those Lambda itself sets."""
+def lambda_environment(function: Function, python_path: list[Path], *, region: str, endpoint: str,
+                       lambda_endpoint: str) -> dict[str, str]:
+    """What a Lambda process sees: the template's variables plus those Lambda itself sets; on its path only
+    what it has in Lambda (localcloud.build.python_path)."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(function.code_uri),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in python_path),
         "LAMBDA_TASK_ROOT": str(function.code_uri),
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),

@@ -60,6 +60,13 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Layer:
+    logical_id: str
+    content_uri: Path
+    build_method: str | None  # Metadata.BuildMethod: "python3.12" = sam build pip-installs its requirements.txt
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     name: str
@@ -74,6 +81,7 @@ class Function:
     max_retries: int  # async invoke retries (EventInvokeConfig.MaximumRetryAttempts, default 2)
     on_failure: dict[str, str] | None  # {"Type": SQS|SNS|Lambda|EventBridge, "Destination": arn}
     dead_letter: dict[str, str] | None  # SAM DeadLetterQueue {"Type", "TargetArn"}
+    layers: tuple[Layer, ...] = ()
 
     def events_of(self, *types: str) -> list[Event]:
         return [e for e in self.events if e.type in types]
@@ -251,6 +259,7 @@ class Template:
 
     def function(self, logical_id: str) -> Function:
         props = _merge_globals(((self.doc.get("Globals") or {}).get("Function") or {}), self.props(logical_id))
+        layers = tuple(self._layer(logical_id, ref) for ref in props.pop("Layers", None) or [])
         props = self.resolve(props)
         if props.get("PackageType", "Zip") != "Zip" or "CodeUri" not in props or "Handler" not in props:
             raise TemplateError(f"{logical_id}: only Zip functions with CodeUri and Handler run locally")
@@ -277,7 +286,20 @@ class Template:
             max_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
             on_failure=on_failure,
             dead_letter=props.get("DeadLetterQueue"),
+            layers=layers,
         )
+
+    def _layer(self, function: str, ref: Any) -> Layer:
+        """A layer the function lists: one of this template's LayerVersions (the local cloud builds it)."""
+        logical = ref.get("Ref") if isinstance(ref, dict) else None
+        if not logical or self.resources.get(logical, {}).get("Type") != "AWS::Serverless::LayerVersion":
+            raise TemplateError(f"{function}: layer {ref!r} is not a !Ref to an AWS::Serverless::LayerVersion "
+                                "of this template; the local cloud runs only layers it can build")
+        props = self.props(logical)
+        if not isinstance(props.get("ContentUri"), str):
+            raise TemplateError(f"{logical}: only a local ContentUri (a folder) is supported")
+        return Layer(logical, (self.base_dir / props["ContentUri"]).resolve(),
+                     (self.resources[logical].get("Metadata") or {}).get("BuildMethod"))
 
     def routes(self) -> list[Route]:
         """Every ``Api`` event: path, method and the user pool that guards it (None = public)."""

@@ -1,9 +1,11 @@
-"""A warm Lambda execution environment: ``python -m localcloud.worker <handler>``.
+"""A warm Lambda execution environment: ``python -S -P worker.py <handler>``.
 
-Started by runtime.py with the function's environment and its CodeUri as the working
-directory and PYTHONPATH (Lambda's task root). Reads one invocation per line on stdin and
-writes one result per line on the file descriptor named by HOUQIN_RESULT_FD, so whatever the
-function prints (logs) stays on stdout/stderr.
+Started by runtime.py as a script, apart from the localcloud package and without the virtualenv's
+site-packages (``-S``): the function's environment, its CodeUri as the working directory, and on
+PYTHONPATH only what it has in Lambda (CodeUri, layers, the runtime's boto3; localcloud.build).
+After importing the handler it writes one line on the file descriptor named by HOUQIN_RESULT_FD
+(``{"ready": true}`` or the import error), then reads one invocation per line on stdin and writes
+one result per line there, so whatever the function prints (logs) stays on stdout/stderr.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import importlib
 import json
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
-from localcloud.clock import real_epoch_ms
+
+def real_epoch_ms() -> int:
+    """The machine's clock (the local cloud's own offset reaches functions as HOUQIN_CLOCK_OFFSET)."""
+    return int(time.time() * 1000)
 
 
 class LambdaContext:
@@ -50,9 +56,11 @@ def main() -> None:
     init_error: dict[str, Any] | None = None
     try:
         handler = getattr(importlib.import_module(module_name), attribute)
-    except Exception as exc:  # reported on every invocation, as Lambda does
-        init_error = _error(exc, "Runtime.ImportModuleError")
+    except Exception as exc:  # reported at start and on every invocation, as Lambda does
+        init_error = {**_error(exc, "Runtime.ImportModuleError"),
+                      "errorMessage": f"Unable to import module '{module_name}': {exc}", "cause": type(exc).__name__}
         traceback.print_exc()
+    results.write(json.dumps({"ready": init_error is None, "error": init_error}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
         if init_error:
