@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint deploy-check bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Houqin needs Python 3.11 or newer on PATH (python3.11, python3.12 ...)"; exit 1; }
@@ -20,12 +20,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/houqin run
 
-test: $(STAMP) lint
+test: $(STAMP) lint deploy-check
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25  # two workers, files kept whole; the slowest 25 listed
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/ruff check .
+
+# What can be proved about a deployment without AWS (README, "Deploy"): translate + lint, queue
+# timeouts, every handler imported with only its layers, package sizes for Lambda's platform.
+deploy-check: $(STAMP)
+	$(BIN)/houqin deploy-check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -4,6 +4,7 @@
   houqin token --role student --as S00001 [--child S00001] [--name 秦鹏] [--hours 12]
   houqin fire AlarmsFunction [--schedule NightRoll]
   houqin clock [+6h]
+  houqin deploy-check [--template template.yaml]
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     clock.add_argument("forward", nargs="?", default=None, help="how far forward: +6h, +90m, +1d, +1h30m")
     clock.add_argument("--lambda-url", default=None, help="the local Lambda endpoint (default from HOUQIN_LAMBDA_PORT)")
 
+    check = commands.add_parser("deploy-check", help="what can be proved about a deployment without AWS "
+                                "(translate + lint, queue timeouts, handler imports, package sizes)")
+    check.add_argument("--template", type=Path, default=Path("template.yaml"))
+
     publish = commands.add_parser("publish-web", help="put web/ and its config.json on a deployed stack")
     publish.add_argument("--stack", required=True, help="the CloudFormation stack (sam deploy's stack name)")
     publish.add_argument("--web", type=Path, default=Path("web"), help="the pages to publish")
@@ -68,10 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"run": _run, "token": _token, "fire": _fire, "clock": _clock,
-                "publish-web": _publish_web}[args.command](args)
+                "publish-web": _publish_web, "deploy-check": _deploy_check}[args.command](args)
     except (TemplateError, RuntimeError, OSError, ValueError) as exc:
         print(f"houqin {args.command}: {exc}", file=sys.stderr)
         return 2
+
+
+def _deploy_check(args: argparse.Namespace) -> int:
+    from localcloud import build, deploy_check
+
+    return deploy_check.run(args.template, build.BUILD_DIR)
 
 
 def _run(args: argparse.Namespace) -> int:

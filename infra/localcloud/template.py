@@ -82,6 +82,7 @@ class Function:
     on_failure: dict[str, str] | None  # {"Type": SQS|SNS|Lambda|EventBridge, "Destination": arn}
     dead_letter: dict[str, str] | None  # SAM DeadLetterQueue {"Type", "TargetArn"}
     layers: tuple[Layer, ...] = ()
+    architecture: str = "x86_64"  # Architectures[0]: the platform its layers are built for in AWS
 
     def events_of(self, *types: str) -> list[Event]:
         return [e for e in self.events if e.type in types]
@@ -287,6 +288,7 @@ class Template:
             on_failure=on_failure,
             dead_letter=props.get("DeadLetterQueue"),
             layers=layers,
+            architecture=(props.get("Architectures") or ["x86_64"])[0],
         )
 
     def _layer(self, function: str, ref: Any) -> Layer:
