@@ -120,9 +120,9 @@ def _queue_of(template: Template, arn: str) -> str:
 
 
 # ---------------------------------------------------------------- 3. handlers import with their layers only
-def import_problems(template: Template, build_dir: Path = build.BUILD_DIR) -> list[str]:
+def import_problems(functions: list[Function], build_dir: Path = build.BUILD_DIR) -> list[str]:
     def start(function: Function) -> str | None:
-        environment = lambda_environment(function, build.python_path(function, build_dir), region=template.region,
+        environment = lambda_environment(function, build.python_path(function, build_dir), region="us-east-1",
                                          endpoint=NOWHERE, lambda_endpoint=NOWHERE)
         runtime = FunctionRuntime(function, environment, max_concurrency=1)
         try:
@@ -130,7 +130,6 @@ def import_problems(template: Template, build_dir: Path = build.BUILD_DIR) -> li
         finally:
             runtime.close()
 
-    functions = template.functions()
     for function in functions:  # build each layer once, before the functions start side by side
         build.python_path(function, build_dir)
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -216,7 +215,7 @@ def run(template_path: Path, build_dir: Path) -> int:
     _report(f"SQS visibility >= {VISIBILITY_FACTOR} x function timeout", problems)
     failures += problems
 
-    problems = import_problems(template, build_dir)
+    problems = import_problems(template.functions(), build_dir)
     _report(f"{len(template.functions())} handlers import with only their layers", problems)
     failures += problems
 

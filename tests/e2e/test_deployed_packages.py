@@ -4,6 +4,7 @@ never the development virtualenv."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from localcloud import build
 from localcloud.runtime import FunctionRuntime, lambda_environment
 from localcloud.template import Template
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -103,3 +105,43 @@ def test_a_layer_is_rebuilt_when_its_requirements_change(functions):
     second = build.layer_path(layer, build_dir)
     assert second != first and (second / "six.py").exists()
     assert not first.exists()  # the old build is removed
+
+
+# ---------------------------------------------------------------- tracing, as the template turns it on
+@pytest.fixture()
+def xray_daemon():
+    """A UDP socket where the X-Ray SDK sends segments (Lambda's daemon address)."""
+    import socket
+
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    daemon.settimeout(10)
+    yield daemon
+    daemon.close()
+
+
+@pytest.mark.parametrize("logical_id, event", [
+    ("HealthFunction", {**json.loads((ROOT / "events/health/get.json").read_text()), "resource": "/nowhere"}),
+    ("SwipesFunction", {"Records": []}),
+], ids=["chalice app", "plain handler"])
+def test_every_invocation_is_traced_with_the_deployed_packages(logical_id, event, xray_daemon):
+    function = Template.load(ROOT / "template.yaml", endpoint="http://127.0.0.1:9").function(logical_id)
+    environment = lambda_environment(function, build.python_path(function), region="us-east-1",
+                                     endpoint="http://127.0.0.1:9", lambda_endpoint="http://127.0.0.1:9")
+    environment.update({  # what Lambda sets when the function has Tracing: Active
+        "POWERTOOLS_TRACE_DISABLED": "false", "_X_AMZN_TRACE_ID": "Root=1-67890abc-0123456789abcdef01234567;"
+        "Parent=53995c3f42cd8ad8;Sampled=1", "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{xray_daemon.getsockname()[1]}",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"})
+    runtime = FunctionRuntime(function, environment, max_concurrency=1)
+    try:
+        result = runtime.invoke(event)
+        assert result.ok, result.error
+        segments = []  # the SDK sends each subsegment (AWS calls too) as a datagram: header line, then JSON
+        while not any(s["name"].startswith("## ") for s in segments):
+            segments.append(json.loads(xray_daemon.recv(65536).decode().partition("\n")[2]))
+    finally:
+        runtime.close()
+    segment = next(s for s in segments if s["name"].startswith("## "))  # the handler's own
+    assert segment["trace_id"] == "1-67890abc-0123456789abcdef01234567"
+    assert segment["annotations"]["ColdStart"] is True
+    assert "response" not in json.dumps(segment.get("metadata", {}))  # responses stay out of traces
