@@ -396,6 +396,52 @@ def test_finance_prepares_leaders_decide_and_two_leaders_cannot_both_approve(api
     assert act(api, FINANCE_1, run_id, "cancel").status == 404
 
 
+# ---------------------------------------------------------------- four eyes
+BOTH_1, BOTH_2 = User("L7", "finance,leader"), User("L8", "finance,leader")  # one person, two roles
+
+
+def refused_for_four_eyes(reply, *words: str) -> bool:
+    error = reply.body["error"]
+    return reply.status == 409 and error["code"] == "four_eyes" and all(w in error["message"] for w in words)
+
+
+def test_one_person_holding_finance_and_leader_cannot_approve_what_they_submitted(api):
+    run_id = computed(api)
+    assert act(api, BOTH_1, run_id, "submit").status == 200
+    assert refused_for_four_eyes(act(api, BOTH_1, run_id, "approve"), "you submitted this run")
+    assert run(api, run_id)["state"] == "submitted"  # nothing written
+    assert act(api, BOTH_2, run_id, "approve").status == 200  # the same two roles, another person
+
+
+def test_whoever_entered_an_income_figure_or_a_named_bonus_the_run_pays_cannot_approve_it(api):
+    assert put_income(api, "2026-01", "CY", 6_000_000, user=BOTH_1).status == 200
+    bonus = post(api, BOTH_2, "/payroll/bonuses", {"staff_id": "E1", "month": "2026-01", "kind": "saving",
+                                                   "amount_fen": 10_000})
+    assert bonus.status == 201
+    run_id = computed(api)
+    assert act(api, FINANCE_1, run_id, "submit").status == 200
+    assert refused_for_four_eyes(act(api, BOTH_1, run_id, "approve"), "the income of CY for 2026-01")
+    assert refused_for_four_eyes(act(api, BOTH_2, run_id, "approve"), f"named bonus {bonus.body['bonus_id']}")
+    assert act(api, LEADER_1, run_id, "approve").status == 200
+
+
+def test_figures_of_another_department_or_month_do_not_bar_an_approver(api):
+    assert put_income(api, "2026-01", "CY", 6_000_000, user=BOTH_1).status == 200  # CY is not in this run
+    run_id = computed(api, departments=("WY",))
+    assert act(api, FINANCE_1, run_id, "submit").status == 200
+    assert act(api, BOTH_1, run_id, "approve").status == 200
+
+
+def test_nobody_enters_a_named_bonus_for_themselves(api):
+    own = post(api, User("E1", "finance"), "/payroll/bonuses", {"staff_id": "E1", "month": "2026-01",
+                                                               "kind": "saving", "amount_fen": 10_000})
+    assert refused_for_four_eyes(own, "for themselves") and own.body["error"]["field"] == "staff_id"
+    assert get(api, LEADER_1, "/payroll/bonuses", {"month": "2026-01"}).body["items"] == []
+    for finance in (FINANCE_1, FINANCE_2):  # two users of the role: each may enter one for someone else
+        assert post(api, finance, "/payroll/bonuses", {"staff_id": "E1", "month": "2026-01", "kind": "saving",
+                                                       "amount_fen": 10_000}).status == 201
+
+
 def test_an_approval_racing_another_for_the_same_month_and_department_loses_with_409(api):
     wide, narrow = computed(api), computed(api, departments=("WY",))
     for run_id in (wide, narrow):

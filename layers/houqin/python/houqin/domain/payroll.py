@@ -639,6 +639,24 @@ def transition(state: RunState | None, action: str, actor: Actor, reason: str | 
     return target
 
 
+# ---------------------------------------------------------------- four eyes
+def check_four_eyes(approver: str, submitted_by: str | None, entered: Mapping[str, str]) -> None:
+    """An approval is a second person's: the approver neither submitted the run nor entered a figure it pays
+    (``entered``: person id -> what they entered). A Conflict naming the rule otherwise."""
+    if approver == submitted_by:
+        raise Conflict("four eyes: you submitted this run, so another leader must approve it", code="four_eyes")
+    if approver in entered:
+        raise Conflict(f"four eyes: you entered {entered[approver]} that this run pays, so another leader must "
+                       "approve it", code="four_eyes")
+
+
+def check_not_own_bonus(entered_by: str, staff_id: str) -> None:
+    """Nobody enters a named bonus for themselves."""
+    if entered_by == staff_id:
+        raise Conflict("four eyes: nobody enters a named bonus for themselves; another finance user must",
+                       code="four_eyes", field="staff_id")
+
+
 # ---------------------------------------------------------------- display
 def mask_account(account: str) -> str:
     """A bank account with only its last 4 characters shown; 4 or fewer are masked whole."""

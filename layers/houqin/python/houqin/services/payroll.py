@@ -58,6 +58,8 @@ from houqin.domain.payroll import (
     ContributionRules,
     PayRules,
     RunState,
+    check_four_eyes,
+    check_not_own_bonus,
     mask_account,
     rules_for,
     transition,
@@ -287,6 +289,7 @@ def enter_bonus(principal: Principal, body: Body, now: datetime) -> dict[str, An
     amount = body.integer("amount_fen", minimum=1)
     note = body.text("note", required=False, max_length=MAX_NOTE) or ""
     Award(kind, amount, note)  # the kind and the amount by the domain's rule
+    check_not_own_bonus(principal.person_id, staff_id)
     person = member(staff_id)
     if person is None:
         raise ValidationError(f"unknown staff member {staff_id}", field="staff_id")
@@ -549,6 +552,8 @@ def act(principal: Principal, run_id: str, action: str, body: Body, now: datetim
     elif action == "submit":
         item.submitted_by, item.submitted_at = by, at
     else:
+        if action == "approve":
+            check_four_eyes(by, item.submitted_by, entered_figures(item))
         item.decided_by, item.decided_at = by, at
         item.reason = reason if action == "reject" else None
         if action == "approve":
@@ -569,6 +574,18 @@ def act(principal: Principal, run_id: str, action: str, body: Body, now: datetim
     if action == "recompute":
         invoke({"run_id": run_id, "generation": int(item.generation)})
     return run_view(item)
+
+
+def entered_figures(run: RunItem) -> dict[str, str]:
+    """Who entered the income figures and named bonuses a run pays: person id -> the first such entry."""
+    entered: dict[str, str] = {}
+    for income in store.incomes(run.month):
+        if income.department_id in run.departments:
+            entered.setdefault(income.entered_by, f"the income of {income.department_id} for {run.month}")
+    for bonus in store.bonuses_of_month(run.month):
+        if bonus.department_id in run.departments:
+            entered.setdefault(bonus.entered_by, f"named bonus {bonus.bonus_id} for {bonus.staff_id}")
+    return entered
 
 
 # ---------------------------------------------------------------- payslips
