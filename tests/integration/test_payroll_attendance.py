@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
 import pytest
 
@@ -111,3 +112,40 @@ def test_a_payslip_follows_the_punches_the_correction_and_the_grades_the_attenda
     }
     assert (slip["gross_fen"], slip["deductions_fen"], slip["tax_fen"], slip["net_fen"]) == (
         605_000, 99_000, 180, 505_820)
+
+
+def test_a_departments_own_grade_scores_are_the_ones_the_log_view_the_talk_flag_and_the_payslip_use(world):
+    """HY scores grades its own way from November (A 100, B 55, C 40, D 20): E1's B in November and December
+    and B + C in January are 55, 55 and 47.5, all below 60 (a talk), where the default scores (85, 85, 77.5)
+    would call for none."""
+    attendance_app, payroll_app, worker, invocations = world
+    scores = {"A": 100, "B": 55, "C": 40, "D": 20}
+    for version, effective_from in ((2, "2025-11"), (3, "2026-01")):  # v1 (2026-01, default scores) is older
+        rules = service.parse_rules("HY", Body.parse(json.dumps({**RULES, "effective_from": effective_from,
+                                                                  "grade_scores": scores}), service.RULES_FIELDS),
+                                    version)
+        assert store.add_rules(rules, "F1", to_iso(NOW))
+    for day in (date(2025, 11, 10), date(2025, 12, 10)):
+        log = attendance_store.WorkLogItem.new("E1", day)
+        log.plan, log.completion = "布置会场", "已完成"
+        log.set_grade("B", "M1", at_local(day, time(18, 0)))
+        log.save()
+    regraded = call(attendance_app, "POST", "/staff/{staff_id}/worklogs/{day}/grade", user=MANAGER,
+                    body={"grade": "B"}, staff_id="E1", day="2026-01-05")
+    assert regraded.status == 200 and regraded.body["grade_score"] == 55, regraded.body
+
+    view = call(attendance_app, "GET", "/staff/{staff_id}/worklogs", user=MANAGER, staff_id="E1",
+                query={"month": "2026-01"}).body
+    assert [(log["grade"], log["grade_score"]) for log in view["logs"]] == [("B", 55), ("C", 40)]
+    assert Decimal(view["score"]) == Decimal("47.5")
+    assert [Decimal(m["score"]) for m in view["recent_scores"]] == [55, 55, Decimal("47.5")]
+    assert view["needs_talk"] is True
+
+    started = call(payroll_app, "POST", "/payroll/runs", user=FINANCE, body={"month": "2026-01", "departments": ["HY"]})
+    assert started.status == 202, started.body
+    for invocation in invocations:
+        worker.handler(invocation, WorkerContext())
+    slip = call(payroll_app, "GET", "/payroll/runs/{run_id}/payslips/{staff_id}", user=FINANCE,
+                run_id=started.body["run_id"], staff_id="E1").body
+    assert Decimal(slip["score"]) == Decimal("47.5")
+    assert {line["code"]: line["amount_fen"] for line in slip["lines"]}["performance"] == 95_000  # 2,000.00 x 47.5%

@@ -329,6 +329,13 @@ def rules_for(month: str, versions: Iterable[PayRules]) -> PayRules:
     return max(in_force, key=lambda v: (v.effective_from, v.version))
 
 
+def grade_scores_in(month: str, versions: Iterable[PayRules]) -> Mapping[str, int | Decimal]:
+    """A department's grade scores in a month: those of its rules in force then (as payroll pays them), the
+    defaults before it has any. The one place work-log views, the talk flag and payslips read them from."""
+    in_force = [v for v in versions if v.effective_from <= month]
+    return rules_for(month, in_force).grade_scores if in_force else DEFAULT_GRADE_SCORES
+
+
 def _check_grade_scores(scores: Mapping[str, int | Decimal]) -> None:
     extra = sorted(set(scores) - set(GRADES))
     if extra:

@@ -27,7 +27,8 @@ Decisions:
 - the manager grades once the completion is recorded, or once the deadline passed without one (the
   day had no completion: the manager judges that too, typically D). Regrading is allowed; every grade
   given is kept in ``grade_history``;
-- the monthly score is the mean of the month's grades (A=100, B=85, C=70, D=50); ``needs_talk`` reads
+- the monthly score is the mean of the month's grades, scored by the department's pay rules in force that
+  month (houqin.domain.payroll.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
   the month asked for and the two before it (a month without any grade breaks the run).
 """
 
@@ -42,6 +43,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -59,10 +61,11 @@ from houqin.domain.attendance import (
     dedupe_key,
     month_summary,
 )
-from houqin.domain.payroll import DEFAULT_GRADE_SCORES, GRADES, monthly_score, needs_talk, validate_month
+from houqin.domain.payroll import GRADES, grade_scores_in, monthly_score, needs_talk, validate_month
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.settings import SettingsError, settings
 from houqin.store import attendance as store
+from houqin.store import payroll as pay_rules
 from houqin.store import staff
 from houqin.store.attendance import CorrectionItem, PunchItem, WorkLogItem
 from houqin.validation import Body
@@ -429,7 +432,7 @@ def write_log(principal: Principal, staff_id: str, day_text: str, body: Body, no
         item.completion, item.completed_at, changed = completion, to_iso(now), True
     if changed:  # the same text sent again (a retry) writes nothing
         store.save_work_log(item)
-    return {"staff_id": staff_id, **log_view(item, deadline)}
+    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item.day[:7]))}
 
 
 def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
@@ -448,7 +451,7 @@ def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: d
     if (item.grade, item.graded_by) != (given, principal.person_id):  # the same grade again changes nothing
         item.set_grade(given, principal.person_id, now)
         store.save_work_log(item)
-    return {"staff_id": staff_id, **log_view(item, deadline)}
+    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item.day[:7]))}
 
 
 def work_logs(principal: Principal, staff_id: str, month: str | None, now: datetime,
@@ -460,20 +463,25 @@ def work_logs(principal: Principal, staff_id: str, month: str | None, now: datet
     grades = {month: [item.grade for item in logs if item.grade]}
     for earlier in months_before(month, TALK_MONTHS)[:-1]:
         grades[earlier] = month_grades(staff_id, earlier)
-    scores = {m: monthly_score(g, DEFAULT_GRADE_SCORES) for m, g in sorted(grades.items())}
+    versions = pay_rules.rule_versions(member.department_id)
+    scores = {m: monthly_score(g, grade_scores_in(m, versions)) for m, g in sorted(grades.items())}
     score = scores[month]
     return {"staff_id": staff_id, "name": member.name, "support_staff": bool(member.support_staff), "month": month,
-            "logs": [log_view(item, deadline) for item in logs],
+            "logs": [log_view(item, deadline, grade_scores_in(month, versions)) for item in logs],
             "graded_days": len(grades[month]), "score": _decimal(score),
             "recent_scores": [{"month": m, "score": _decimal(s)} for m, s in scores.items()],
             "needs_talk": needs_talk(list(scores.values()), months=TALK_MONTHS)}
 
 
-def log_view(item: WorkLogItem, deadline: time) -> dict[str, Any]:
+def grade_scores(member: staff.StaffMember, month: str) -> Mapping[str, Any]:
+    return grade_scores_in(month, pay_rules.rule_versions(member.department_id))
+
+
+def log_view(item: WorkLogItem, deadline: time, scores: Mapping[str, Any]) -> dict[str, Any]:
     day = date.fromisoformat(item.day)
     return {"day": item.day, "plan": item.plan, "planned_at": item.planned_at, "completion": item.completion,
             "completed_at": item.completed_at, "due_at": to_iso(at_local(day, deadline, settings().tz)),
-            "grade": item.grade, "grade_score": DEFAULT_GRADE_SCORES[item.grade] if item.grade else None,
+            "grade": item.grade, "grade_score": _number(scores[item.grade]) if item.grade else None,
             "graded_by": item.graded_by, "graded_at": item.graded_at,
             "grade_history": list(item.grade_history or []), "version": int(item.version or 0)}
 
@@ -486,6 +494,11 @@ def _require_support_staff(member: staff.StaffMember) -> None:
 
 def _due_text(day: date, deadline: time) -> str:
     return f"{day.isoformat()} {deadline:%H:%M} ({settings().timezone})"
+
+
+def _number(value: int | Decimal) -> int | float:
+    """A grade's score as a JSON number (85, or 87.5 where a department's rules give halves)."""
+    return int(value) if value == int(value) else float(value)
 
 
 def _decimal(value: Any) -> str | None:
