@@ -106,17 +106,13 @@ def visibility_problems(template: Template) -> list[str]:
     problems = []
     for function in template.functions():
         for event in function.events_of("SQS"):
-            queue = _queue_of(template, event.properties["Queue"])
+            queue = template.queue_for_arn(event.properties["Queue"])
             visibility = int((template.props(queue) or {}).get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY))
             if visibility < VISIBILITY_FACTOR * function.timeout:
                 problems.append(f"{queue}: VisibilityTimeout {visibility} s is less than {VISIBILITY_FACTOR} x "
                                 f"{function.logical_id}'s Timeout ({function.timeout} s): a record it is still "
                                 "reading comes back to another worker")
     return problems
-
-
-def _queue_of(template: Template, arn: str) -> str:
-    return next(logical for logical in template.of_type("AWS::SQS::Queue") if template.get_att(logical, "Arn") == arn)
 
 
 # ---------------------------------------------------------------- 3. handlers import with their layers only
@@ -130,8 +126,6 @@ def import_problems(functions: list[Function], build_dir: Path = build.BUILD_DIR
         finally:
             runtime.close()
 
-    for function in functions:  # build each layer once, before the functions start side by side
-        build.python_path(function, build_dir)
     with ThreadPoolExecutor(max_workers=4) as pool:
         return [problem for problem in pool.map(start, functions) if problem]
 
@@ -140,10 +134,14 @@ def import_problems(functions: list[Function], build_dir: Path = build.BUILD_DIR
 def package_sizes(template: Template, build_dir: Path = build.BUILD_DIR) -> list[tuple[str, float, float]]:
     """(function, MB as deployed, MB that can run) for function code + layers built for Lambda's platform."""
     sizes = []
+    layers: dict[tuple[str, str], tuple[int, int]] = {}  # a layer is measured once per platform, not per function
     for function in template.functions():
         deployed = running = _folder_bytes(function.code_uri)
         for layer in function.layers:
-            whole, idle = _layer_bytes(layer, function, build_dir)
+            key = (layer.logical_id, function.architecture)
+            if key not in layers:
+                layers[key] = _layer_bytes(layer, function, build_dir)
+            whole, idle = layers[key]
             deployed, running = deployed + whole, running + whole - idle
         sizes.append((function.logical_id, deployed / 2**20, running / 2**20))
     return sizes
@@ -161,13 +159,14 @@ def _layer_bytes(layer: Layer, function: Function, build_dir: Path) -> tuple[int
         "--only-binary=:all:", "--no-compile"]) / "python"  # sam build ships no .pyc either
     idle = never_run(folder, requirements, {"python_version": python, "python_full_version": f"{python}.0",
                                             "platform_machine": machine})
-    return _folder_bytes(folder), sum(_dist_bytes(folder, d) for d in idle)
+    dists = _distributions(folder)
+    return _folder_bytes(folder), sum(_dist_bytes(folder, dists[name]) for name in idle)
 
 
 def never_run(folder: Path, requirements: str, environment: dict[str, str]) -> set[str]:
     """Distributions in a built layer no function imports in Lambda: pip and friends, what only chalice's
     command-line tool needs, and boto3 with what it needs (the runtime has them)."""
-    dists = {canonicalize_name(d.metadata["Name"]): d for d in importlib.metadata.distributions(path=[str(folder)])}
+    dists = _distributions(folder)
     wanted = [Requirement(line) for line in requirements.splitlines() if line.strip() and not line.startswith("#")]
 
     def closure(roots: Iterable[Requirement]) -> set[str]:
@@ -192,9 +191,11 @@ def never_run(folder: Path, requirements: str, environment: dict[str, str]) -> s
     return (cli_only | runtime | NOT_RUN) & set(dists)
 
 
-def _dist_bytes(folder: Path, name: str) -> int:
-    dist = next(d for d in importlib.metadata.distributions(path=[str(folder)])
-                if canonicalize_name(d.metadata["Name"]) == name)
+def _distributions(folder: Path) -> dict[str, importlib.metadata.Distribution]:
+    return {canonicalize_name(d.metadata["Name"]): d for d in importlib.metadata.distributions(path=[str(folder)])}
+
+
+def _dist_bytes(folder: Path, dist: importlib.metadata.Distribution) -> int:
     return sum((folder / f).stat().st_size for f in dist.files or []
                if (folder / f).is_file() and "__pycache__" not in f.parts)
 

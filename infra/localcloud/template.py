@@ -355,11 +355,15 @@ class Template:
         """Properties of an Api resource; empty for SAM's implicit ServerlessRestApi."""
         return self.props(api) if api in self.resources else {}
 
-    def queue_url_for_arn(self, arn: str) -> str:
+    def queue_for_arn(self, arn: str) -> str:
+        """The logical id of the template's queue with this ARN."""
         for logical in self.of_type("AWS::SQS::Queue"):
             if self.get_att(logical, "Arn") == arn:
-                return self.ref(logical)
+                return logical
         raise TemplateError(f"no queue in the template has ARN {arn}")
+
+    def queue_url_for_arn(self, arn: str) -> str:
+        return self.ref(self.queue_for_arn(arn))
 
 
 def _merge_globals(globals_: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
