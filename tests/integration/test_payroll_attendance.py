@@ -57,6 +57,16 @@ def january_punches() -> list[dict]:
     return punches
 
 
+def january_payslip_of_e1(payroll_app, worker, invocations) -> dict:
+    """Finance runs HY's January; the worker computes it (the asynchronous invocations, by hand); E1's payslip."""
+    started = call(payroll_app, "POST", "/payroll/runs", user=FINANCE, body={"month": "2026-01", "departments": ["HY"]})
+    assert started.status == 202, started.body
+    for invocation in invocations:
+        worker.handler(invocation, WorkerContext())
+    return call(payroll_app, "GET", "/payroll/runs/{run_id}/payslips/{staff_id}", user=FINANCE,
+                run_id=started.body["run_id"], staff_id="E1").body
+
+
 @pytest.fixture
 def world(aws, template):
     Department.make("HY", "会议服务中心", shift_start="08:00", shift_end="17:00", grace_minutes=5).save()
@@ -90,12 +100,7 @@ def test_a_payslip_follows_the_punches_the_correction_and_the_grades_the_attenda
                      body={"status": "on_leave", "reason": "事假，已批准"}, staff_id="E1", day="2026-01-07")
     assert corrected.status == 200, corrected.body
 
-    started = call(payroll_app, "POST", "/payroll/runs", user=FINANCE, body={"month": "2026-01", "departments": ["HY"]})
-    assert started.status == 202, started.body
-    for invocation in invocations:
-        worker.handler(invocation, WorkerContext())
-    slip = call(payroll_app, "GET", "/payroll/runs/{run_id}/payslips/{staff_id}", user=FINANCE,
-                run_id=started.body["run_id"], staff_id="E1").body
+    slip = january_payslip_of_e1(payroll_app, worker, invocations)
     lines = {line["code"]: line for line in slip["lines"]}
     amounts = {code: line["amount_fen"] for code, line in lines.items()}
 
@@ -141,11 +146,6 @@ def test_a_departments_own_grade_scores_are_the_ones_the_log_view_the_talk_flag_
     assert [Decimal(m["score"]) for m in view["recent_scores"]] == [55, 55, Decimal("47.5")]
     assert view["needs_talk"] is True
 
-    started = call(payroll_app, "POST", "/payroll/runs", user=FINANCE, body={"month": "2026-01", "departments": ["HY"]})
-    assert started.status == 202, started.body
-    for invocation in invocations:
-        worker.handler(invocation, WorkerContext())
-    slip = call(payroll_app, "GET", "/payroll/runs/{run_id}/payslips/{staff_id}", user=FINANCE,
-                run_id=started.body["run_id"], staff_id="E1").body
+    slip = january_payslip_of_e1(payroll_app, worker, invocations)
     assert Decimal(slip["score"]) == Decimal("47.5")
     assert {line["code"]: line["amount_fen"] for line in slip["lines"]}["performance"] == 95_000  # 2,000.00 x 47.5%

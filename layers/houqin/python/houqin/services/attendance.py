@@ -432,7 +432,7 @@ def write_log(principal: Principal, staff_id: str, day_text: str, body: Body, no
         item.completion, item.completed_at, changed = completion, to_iso(now), True
     if changed:  # the same text sent again (a retry) writes nothing
         store.save_work_log(item)
-    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item.day[:7]))}
+    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item))}
 
 
 def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
@@ -451,7 +451,7 @@ def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: d
     if (item.grade, item.graded_by) != (given, principal.person_id):  # the same grade again changes nothing
         item.set_grade(given, principal.person_id, now)
         store.save_work_log(item)
-    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item.day[:7]))}
+    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item))}
 
 
 def work_logs(principal: Principal, staff_id: str, month: str | None, now: datetime,
@@ -473,8 +473,9 @@ def work_logs(principal: Principal, staff_id: str, month: str | None, now: datet
             "needs_talk": needs_talk(list(scores.values()), months=TALK_MONTHS)}
 
 
-def grade_scores(member: staff.StaffMember, month: str) -> Mapping[str, Any]:
-    return grade_scores_in(month, pay_rules.rule_versions(member.department_id))
+def grade_scores(member: staff.StaffMember, item: WorkLogItem) -> Mapping[str, Any]:
+    """The scores a log's grade is shown with; none needed (and no read of the rules) while it is ungraded."""
+    return grade_scores_in(item.day[:7], pay_rules.rule_versions(member.department_id)) if item.grade else {}
 
 
 def log_view(item: WorkLogItem, deadline: time, scores: Mapping[str, Any]) -> dict[str, Any]:
