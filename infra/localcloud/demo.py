@@ -247,11 +247,14 @@ def _users(data: DemoData) -> list[DemoUser]:
     def team_of(manager: dict[str, Any]) -> list[dict[str, Any]]:
         return [s for s in data.staff if s["manager_id"] == manager["staff_id"] and s["support_staff"]]
 
-    team_manager = next(s for s in data.staff if s["department_id"] == "WY" and s["manager_id"] is None
-                        and not s["team_id"] and len(team_of(s)) >= 2)
+    # Two managers of WY teams with support staff (two users of the role), the first one's two support staff.
+    team_manager, second_manager = [s for s in data.staff if s["department_id"] == "WY" and s["manager_id"] is None
+                                    and not s["team_id"] and len(team_of(s)) >= 2][:2]
     team = team_of(team_manager)[:2]
-    users += [DemoUser("manager", team_manager["staff_id"], team_manager["name"], "物业管理中心 主管")]
+    users += [DemoUser("manager", m["staff_id"], m["name"], "物业管理中心 主管") for m in (team_manager, second_manager)]
     users += [DemoUser("staff", s["staff_id"], s["name"], s["post"]) for s in team]
+    # Two quality monitors (质量监督员) a leader assigns complaints to: staff of the finance office.
+    users += [DemoUser("staff", m["staff_id"], m["name"], "质量监督员") for m in list(staff_of("FC"))[3:5]]
     users += [DemoUser("finance", finance["staff_id"], finance["name"], "财务"),
               DemoUser("leader", leader["staff_id"], leader["name"], "集团领导"),
               DemoUser("admin", admin["staff_id"], admin["name"], "系统管理员")]
