@@ -1,15 +1,20 @@
 """Attendance (考勤) and daily work logs (日志考核): HTTP glue over houqin.services.attendance.
 
 Every route here is declared in template.yaml (AttendanceFunction) with the same path and method.
-- POST /attendance/punches: a fingerprint terminal (role device) posts {"punches": [{staff_id, seq, at}]}
-  (1 to 500); answered {"stored", "duplicates", "rejected": [{index, field, reason, code}]}.
+- POST /attendance/punches: a registered fingerprint terminal (role device) posts {"punches": [{staff_id, seq,
+  at}]} (1 to 500); answered {"stored", "duplicates", "rejected": [{index, field, reason, code}]}; punches of
+  staff outside its departments, older than PUNCH_MAX_AGE_DAYS or in a locked month are refused and kept.
+- GET /attendance/terminals, PUT /attendance/terminals/{device_id} ({name, departments}): administrators.
+- GET /attendance/rejected (date=YYYY-MM-DD, default today; device=): the refused punches, administrators.
 - GET /staff/{staff_id}/attendance (month=YYYY-MM, default this month): the days up to today and the
   month's summary, for the staff member, their manager, finance, leaders and admins.
 - POST /staff/{staff_id}/attendance/{day}/correction ({status, reason}): their manager only.
 - GET /staff/{staff_id}/worklogs (month=YYYY-MM): the logs, the month's score and needs_talk.
 - PUT /staff/{staff_id}/worklogs/{day} ({plan?, completion?}): the support staff member themselves;
   the completion before WORKLOG_DEADLINE (local "HH:MM") of that day.
-- POST /staff/{staff_id}/worklogs/{day}/grade ({grade: A|B|C|D}): their manager only.
+- POST /staff/{staff_id}/worklogs/{day}/grade ({grade: A|B|C|D, comment?}): their manager only.
+- GET /managers/{manager_id}/team (month=): each member's month; GET /managers/{manager_id}/worklogs/waiting:
+  the team's logs waiting for a grade, oldest first. The manager themselves, finance, leaders and admins.
 A staff member the caller may not see is a 404; seen but not theirs to change is a 403; a write that
 lost a race, a graded log or a passed deadline is a 409.
 """
@@ -17,7 +22,7 @@ lost a race, a graded log or a passed deadline is a 409.
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import time, timedelta
 
 from houqin.api import create_app, json_response, principal
 from houqin.clock import Clock, SystemClock
@@ -28,8 +33,12 @@ app = create_app("houqin-attendance")
 clock: Clock = SystemClock()  # tests pin it
 
 
+def _params() -> dict[str, str]:
+    return app.current_request.query_params or {}
+
+
 def _month() -> str | None:
-    return (app.current_request.query_params or {}).get("month")
+    return _params().get("month")
 
 
 def _body(allowed: tuple[str, ...]) -> Body:
@@ -40,9 +49,40 @@ def _deadline() -> time:
     return service.worklog_deadline(os.environ.get("WORKLOG_DEADLINE", service.DEFAULT_DEADLINE))
 
 
+def _max_age() -> timedelta:
+    return service.punch_max_age(os.environ.get("PUNCH_MAX_AGE_DAYS", service.DEFAULT_PUNCH_MAX_AGE_DAYS))
+
+
 @app.route("/attendance/punches", methods=["POST"])
 def post_punches():
-    return json_response(service.record_punches(principal(app), app.current_request.raw_body, clock.now()))
+    who = principal(app)
+    return json_response(service.record_punches(who, app.current_request.raw_body, clock.now(), _max_age()))
+
+
+@app.route("/attendance/terminals", methods=["GET"])
+def list_terminals():
+    return json_response(service.terminals(principal(app)))
+
+
+@app.route("/attendance/terminals/{device_id}", methods=["PUT"])
+def register_terminal(device_id: str):
+    who = principal(app)
+    return json_response(service.register_terminal(who, device_id, _body(service.TERMINAL_FIELDS), clock.now()))
+
+
+@app.route("/attendance/rejected", methods=["GET"])
+def rejected_punches():
+    return json_response(service.rejected_punches(principal(app), _params(), clock.now()))
+
+
+@app.route("/managers/{manager_id}/team", methods=["GET"])
+def team_month(manager_id: str):
+    return json_response(service.team_month(principal(app), manager_id, _month(), clock.now()))
+
+
+@app.route("/managers/{manager_id}/worklogs/waiting", methods=["GET"])
+def waiting_logs(manager_id: str):
+    return json_response(service.waiting_logs(principal(app), manager_id, _params(), clock.now(), _deadline()))
 
 
 @app.route("/staff/{staff_id}/attendance", methods=["GET"])

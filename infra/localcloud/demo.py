@@ -251,7 +251,8 @@ def _users(data: DemoData) -> list[DemoUser]:
     team_manager, second_manager = [s for s in data.staff if s["department_id"] == "WY" and s["manager_id"] is None
                                     and not s["team_id"] and len(team_of(s)) >= 2][:2]
     team = team_of(team_manager)[:2]
-    users += [DemoUser("manager", m["staff_id"], m["name"], "物业管理中心 主管") for m in (team_manager, second_manager)]
+    users += [DemoUser("manager", m["staff_id"], m["name"], "物业管理中心 主管")
+              for m in (team_manager, second_manager)]
     users += [DemoUser("staff", s["staff_id"], s["name"], s["post"]) for s in team]
     # Two quality monitors (质量监督员) a leader assigns complaints to: staff of the finance office.
     users += [DemoUser("staff", m["staff_id"], m["name"], "质量监督员") for m in list(staff_of("FC"))[3:5]]

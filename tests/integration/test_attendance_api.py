@@ -2,7 +2,8 @@
 days and grades work logs; known answers on one 5-day week with a pinned clock.
 
 World: department D1 works 08:00-17:00 with 5 minutes' grace, D2 06:00-14:00 with none. E1 (D1, support
-staff) is managed by M1, E2 (D2, not support staff) by M2; E3's department has no record. Terminal FP-01.
+staff) is managed by M1, E2 (D2, not support staff) by M2; E3's department has no record. Terminal FP-01 serves
+D1 and D2 (a shared entrance), FP-02 serves D2 only.
 The clock stands at Friday 2026-11-06 20:00 in Shanghai: November so far is Sunday the 1st (rest) and
 Monday 2 to Friday 6.
 """
@@ -17,8 +18,10 @@ from houqin.clock import FixedClock
 from houqin.domain.attendance import DayStatus, Shift
 from houqin.errors import Conflict
 from houqin.services import attendance as service
+from houqin.settings import SettingsError
 from houqin.store import attendance as store
 from houqin.store import staff
+from houqin.store.payroll import LockItem
 from tests.conftest import load_function_module
 from tests.integration.apigw import User, call
 
@@ -58,6 +61,11 @@ def build_world() -> None:
     staff.StaffMember.make("E1", "D1", name="王芳", manager_id="M1", support_staff=True, **common).save()
     staff.StaffMember.make("E2", "D2", name="李强", manager_id="M2", **common).save()
     staff.StaffMember.make("E3", "DX", name="赵六", manager_id="M1", **common).save()
+    for device_id, departments in (("FP-01", ["D1", "D2"]), ("FP-02", ["D2"])):
+        terminal = store.TerminalItem.new(device_id)
+        terminal.name, terminal.departments = f"{device_id} 大门", departments
+        terminal.registered_by, terminal.registered_at = "A1", "2026-11-01T00:00:00.000Z"
+        store.save_terminal(terminal)
 
 
 @pytest.fixture
@@ -101,8 +109,8 @@ def write_log(app, user, day, staff_id="E1", **body):
     return call(app, "PUT", "/staff/{staff_id}/worklogs/{day}", user=user, body=body, staff_id=staff_id, day=day)
 
 
-def grade(app, user, day, value, staff_id="E1"):
-    return call(app, "POST", "/staff/{staff_id}/worklogs/{day}/grade", user=user, body={"grade": value},
+def grade(app, user, day, value, staff_id="E1", **more):
+    return call(app, "POST", "/staff/{staff_id}/worklogs/{day}/grade", user=user, body={"grade": value, **more},
                 staff_id=staff_id, day=day)
 
 
@@ -139,7 +147,8 @@ def test_a_week_of_punches_reads_as_present_late_early_and_absent(app):
     assert attendance(app, E1).body["days"] == reply.body["days"]  # the month defaults to the current one
 
 
-def test_the_shift_is_the_staff_members_department_and_a_past_month_is_read_whole(app):
+def test_the_shift_is_the_staff_members_department_and_a_past_month_is_read_whole(app, monkeypatch):
+    monkeypatch.setenv("PUNCH_MAX_AGE_DAYS", "10")  # the terminals may post 10 days back (7 by default)
     # E2's department starts at 06:00 without grace: 06:01 is late.
     assert post(app, [punch("E2", 20, "2026-10-30T06:01:00+08:00"),
                       punch("E2", 21, "2026-10-30T14:00:00+08:00")]).body["stored"] == 2
@@ -188,7 +197,7 @@ def test_each_bad_punch_is_rejected_by_index_naming_the_field_and_the_rest_are_s
         punch("E1", -1, "2026-11-06T08:00:00+08:00"),
         punch("E1", "5", "2026-11-06T08:00:00+08:00"),
         punch("E1", 6, "2026-11-07T08:00:00+08:00"),  # tomorrow
-        punch("E1", 7, "1970-01-01T00:00:00Z"),  # a terminal whose clock was reset
+        punch("E1", 7, "1970-01-01T00:00:00Z"),  # a terminal whose clock was reset: too old
         {"staff_id": "E1", "seq": 8, "at": "2026-11-06T08:00:00+08:00", "card": "x"},
         "E1 at eight",
         punch("E 1", 9, "2026-11-06T08:00:00+08:00"),
@@ -225,6 +234,97 @@ def test_only_a_terminal_posts_punches(app):
     for user in (E1, M1, ADMIN):
         assert post(app, [punch("E1", 1, "2026-11-06T08:00:00+08:00")], user=user).status == 403
     assert call(app, "POST", "/attendance/punches", body={"punches": []}).status == 401
+
+
+# ---------------------------------------------------------------- terminals bound to departments
+def rejected(app, user=ADMIN, **query):
+    return call(app, "GET", "/attendance/rejected", user=user, query=query or None)
+
+
+def register(app, device_id, user=ADMIN, **body):
+    return call(app, "PUT", "/attendance/terminals/{device_id}", user=user, body=body, device_id=device_id)
+
+
+def test_an_unregistered_terminal_is_refused_whole_and_sends_again_once_registered(app):
+    fp9, batch = User("FP-09", "device"), [punch("E1", 1, "2026-11-06T08:00:00+08:00")]
+    refused = post(app, batch, user=fp9)
+    assert refused.status == 403 and refused.body["error"]["code"] == "terminal_not_registered"
+    assert "PUT /attendance/terminals/FP-09" in refused.body["error"]["message"]
+    assert store.stored_punch("FP-09", 1) is None
+    bound = register(app, "FP-09", name="物业楼 1 楼", departments=["D1"])
+    assert bound.status == 200 and bound.body["departments"] == [{"department_id": "D1", "name": "物业中心"}]
+    assert bound.body["registered_by"] == "A1"
+    assert post(app, batch, user=fp9).body == {"stored": 1, "duplicates": 0, "rejected": []}
+    listed = call(app, "GET", "/attendance/terminals", user=ADMIN).body["items"]
+    assert [(t["device_id"], [d["department_id"] for d in t["departments"]]) for t in listed] == [
+        ("FP-01", ["D1", "D2"]), ("FP-02", ["D2"]), ("FP-09", ["D1"])]
+
+
+def test_only_an_administrator_registers_terminals_and_bad_input_names_the_field(app):
+    for user in (M1, E1, FINANCE, LEADER, DEVICE):
+        assert register(app, "FP-09", user=user, name="x", departments=["D1"]).status == 403, user
+        assert call(app, "GET", "/attendance/terminals", user=user).status == 403, user
+    for body, field in (({"name": "x", "departments": ["D9"]}, "departments"), ({"name": "x", "departments": []},
+                        "departments"), ({"name": "x", "departments": "D1"}, "departments"),
+                        ({"departments": ["D1"]}, "name"), ({"name": "x", "departments": ["D1"], "site": 1}, "site")):
+        reply = register(app, "FP-09", **body)
+        assert reply.status == 400 and reply.body["error"]["field"] == field, body
+    assert register(app, "FP 09", name="x", departments=["D1"]).body["error"]["field"] == "device_id"
+
+
+def test_a_terminal_posts_only_its_departments_staff_within_the_age_and_never_into_a_locked_month(app):
+    LockItem.make("2026-10", "D2", "R1", 1, "L1", "2026-11-03T00:00:00.000Z").save()  # D2's October is paid
+    assert post(app, [punch("E2", 30, "2026-11-02T06:00:00+08:00")], user=DEVICE_2).body["stored"] == 1
+    reply = post(app, [
+        punch("E1", 31, "2026-11-06T08:00:00+08:00"),  # E1 is D1's: FP-02 serves D2 only
+        punch("E2", 32, "2026-10-30T06:00:00+08:00"),  # 7 days and 14 hours ago: too old
+        punch("E2", 33, "2026-10-31T06:00:00+08:00"),  # 6 days ago, but in D2's locked October
+        punch("E2", 34, "2026-11-05T06:00:00+08:00"),  # fine
+        punch("E2", 30, "2026-11-02T06:00:00+08:00"),  # stored before: still a duplicate
+        punch("E2", "x", "2026-11-05T06:00:00+08:00"),  # a bad seq
+    ], user=DEVICE_2)
+    assert (reply.body["stored"], reply.body["duplicates"]) == (1, 1)
+    codes = {r["index"]: (r["field"], r["code"]) for r in reply.body["rejected"]}
+    assert codes == {0: ("staff_id", "wrong_department"), 1: ("at", "too_old"), 2: ("at", "month_locked"),
+                     5: ("seq", "invalid")}
+    assert "FP-02 serves D2" in reply.body["rejected"][0]["reason"]
+    assert "more than 7 days old" in reply.body["rejected"][1]["reason"]
+    # A punch stored before its month was locked stays a duplicate when the terminal sends it again.
+    LockItem.make("2026-11", "D2", "R2", 1, "L1", "2026-11-06T00:00:00.000Z").save()
+    assert post(app, [punch("E2", 30, "2026-11-02T06:00:00+08:00")], user=DEVICE_2).body["duplicates"] == 1
+
+    # Every refused punch is kept for the administrator, once per device seq however often it is sent.
+    post(app, [punch("E1", 31, "2026-11-06T08:00:00+08:00")], user=DEVICE_2)
+    post(app, [punch("E1", 40, "2026-11-06T08:00:00+08:00")])  # FP-01 serves D1: stored, nothing kept
+    kept = rejected(app, date="2026-11-06", device="FP-02")
+    assert kept.status == 200 and kept.body["cursor"] is None
+    assert [(r["seq"], r["staff_id"], r["code"]) for r in kept.body["items"]] == [  # without a usable seq first
+        (None, "E2", "invalid"), (31, "E1", "wrong_department"), (32, "E2", "too_old"), (33, "E2", "month_locked")]
+    assert kept.body["items"][2] | {"reason": "", "received_at": ""} == {
+        "device_id": "FP-02", "date": "2026-11-06", "received_at": "", "index": 1, "seq": 32, "staff_id": "E2",
+        "at": "2026-10-30T06:00:00+08:00", "field": "at", "reason": "", "code": "too_old"}
+    assert rejected(app).body == rejected(app, date="2026-11-06").body  # today (local) by default
+    assert rejected(app, date="2026-11-05").body["items"] == [] and rejected(app, device="FP-01").body["items"] == []
+    first = rejected(app, device="FP-02", limit="3")
+    assert len(first.body["items"]) == 3 and first.body["cursor"]
+    rest = rejected(app, device="FP-02", limit="3", cursor=first.body["cursor"]).body
+    assert [r["seq"] for r in rest["items"]] == [33] and rest["cursor"] is None
+
+
+def test_only_an_administrator_reads_refused_punches_and_bad_queries_name_the_field(app):
+    for user in (M1, FINANCE, LEADER, DEVICE):
+        assert rejected(app, user=user).status == 403, user
+    for query, field in (({"date": "2026-11-31"}, "date"), ({"date": "yesterday"}, "date"),
+                         ({"device": "FP 01"}, "device"), ({"limit": "0"}, "limit"), ({"cursor": "abc"}, "cursor")):
+        reply = rejected(app, **query)
+        assert reply.status == 400 and reply.body["error"]["field"] == field, query
+
+
+def test_the_punch_age_setting_is_checked(monkeypatch):
+    assert service.punch_max_age("7").days == 7 and service.punch_max_age("366").days == 366
+    for bad in ("0", "367", "-1", "7.5", "", "seven"):
+        with pytest.raises(SettingsError, match="PUNCH_MAX_AGE_DAYS"):
+            service.punch_max_age(bad)
 
 
 # ---------------------------------------------------------------- who sees what
@@ -406,6 +506,78 @@ def test_three_months_below_60_call_for_a_talk(app):
     store.save_work_log(item)
     assert logs(app, M1).body["needs_talk"] is True
     assert logs(app, M1, month="2026-10").body["needs_talk"] is False  # August has no score
+
+
+# ---------------------------------------------------------------- a manager's team
+def team(app, user, manager_id="M1", **query):
+    return call(app, "GET", "/managers/{manager_id}/team", user=user, query=query or None, manager_id=manager_id)
+
+
+def waiting(app, user, manager_id="M1", **query):
+    return call(app, "GET", "/managers/{manager_id}/worklogs/waiting", user=user, query=query or None,
+                manager_id=manager_id)
+
+
+def test_the_team_month_is_each_members_summary_for_their_manager_only(app):
+    week(app)
+    grade_day(app, "2026-11-02", "A")
+    reply = team(app, M1)
+    assert reply.status == 200 and reply.body["month"] == "2026-11"
+    members = {m["staff_id"]: m for m in reply.body["members"]}
+    assert sorted(members) == ["E1", "E3"]  # M1's team; E2 is M2's
+    assert members["E1"]["summary"] == attendance(app, E1).body["summary"]
+    assert (members["E1"]["score"], members["E1"]["graded_days"], members["E1"]["support_staff"]) == ("100.00", 1,
+                                                                                                       True)
+    assert members["E3"]["summary"] is None  # E3's department has no record: its hours are unknown
+    assert [m["staff_id"] for m in team(app, M2, "M2").body["members"]] == ["E2"]
+    for user in (FINANCE, LEADER, ADMIN):
+        assert team(app, user).body == reply.body, user
+    for user in (M2, E1, User("M1", "staff")):  # another manager; M1 without the manager role
+        assert team(app, user).status == 404, user
+        assert waiting(app, user).status == 404, user
+    assert team(app, M1, month="2026-13").body["error"]["field"] == "month"
+    assert team(app, M1, month="2026-10").body["members"][0]["summary"]["workdays"] == 22
+
+
+def grade_day(app, day, value, comment=None):
+    item = store.WorkLogItem.new("E1", date.fromisoformat(day))
+    item.plan, item.completion = "巡检", "完成"
+    store.save_work_log(item)
+    extra = {"comment": comment} if comment else {}
+    assert grade(app, M1, day, value, **extra).status == 200
+
+
+def test_logs_waiting_for_a_grade_oldest_first_and_a_grade_with_a_comment_takes_one_off(api, app):
+    at_local(api, "2026-11-05", "09:00")
+    write_log(app, E1, "2026-11-05", plan="维修 3 号楼门锁")
+    write_log(app, E1, "2026-11-05", completion="已修好")
+    write_log(app, E1, "2026-11-06", plan="盘点")  # due tonight: not waiting yet
+    write_log(app, E1, "2026-11-09", plan="下周一的计划")  # ahead: not waiting
+    grade_day(app, "2026-10-01", "B")
+    at_local(api, "2026-11-06", "20:00")
+    reply = waiting(app, M1)
+    assert reply.status == 200, reply.body
+    days = [(i["day"], i["overdue"]) for i in reply.body["items"]]
+    # From the first of last month: October's 22 workdays but the graded 1st, then Monday to Thursday.
+    assert days[0] == ("2026-10-02", True) and len(days) == 20 and reply.body["cursor"]
+    everything = days + [(i["day"], i["overdue"]) for i in waiting(app, M1, cursor=reply.body["cursor"]).body["items"]]
+    assert len(everything) == 21 + 4 and everything[-4:] == [
+        ("2026-11-02", True), ("2026-11-03", True), ("2026-11-04", True), ("2026-11-05", False)]
+    assert all(i["staff_id"] == "E1" and i["name"] == "王芳" for i in reply.body["items"])  # E3 is not support staff
+    thursday = waiting(app, M1, limit="100").body["items"][-1]
+    assert (thursday["plan"], thursday["completion"], thursday["due_at"]) == ("维修 3 号楼门锁", "已修好",
+                                                                              "2026-11-05T15:59:00.000Z")
+
+    graded = grade(app, M1, "2026-11-05", "B", comment="门锁修得及时")
+    assert graded.status == 200 and graded.body["grade_comment"] == "门锁修得及时"
+    assert graded.body["grade_history"][-1] | {"at": ""} == {"grade": "B", "by": "M1", "at": "",
+                                                             "comment": "门锁修得及时"}
+    assert "2026-11-05" not in [i["day"] for i in waiting(app, M1, limit="100").body["items"]]
+    assert logs(app, E1).body["logs"][0]["grade_comment"] == "门锁修得及时"
+    too_long = grade(app, M1, "2026-11-05", "B", comment="长" * 501)
+    assert too_long.status == 400 and too_long.body["error"]["field"] == "comment"
+    assert waiting(app, M1, cursor="2026-11-05").body["error"]["field"] == "cursor"
+    assert waiting(app, ADMIN).status == 200 and waiting(app, M2, "M2").body["items"] == []  # E2 is not support staff
 
 
 # ---------------------------------------------------------------- the contract payroll reads

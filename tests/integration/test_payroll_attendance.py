@@ -68,7 +68,8 @@ def january_payslip_of_e1(payroll_app, worker, invocations) -> dict:
 
 
 @pytest.fixture
-def world(aws, template):
+def world(aws, template, monkeypatch):
+    monkeypatch.setenv("PUNCH_MAX_AGE_DAYS", "40")  # January's punches are posted in February, in one batch
     Department.make("HY", "会议服务中心", shift_start="08:00", shift_end="17:00", grace_minutes=5).save()
     Post.make("HY-P1", "HY", "会务员", 440_000).save()
     StaffMember.make("E1", "HY", name="王静", gender="F", post="会务员", post_id="HY-P1", contract="regular",
@@ -89,6 +90,9 @@ def world(aws, template):
     attendance_app.clock = payroll_app.clock = worker.clock = FixedClock(NOW)
     invocations: list = []
     payroll_app.worker = invocations.append  # the asynchronous invocation: run by hand below
+    registered = call(attendance_app.app, "PUT", "/attendance/terminals/{device_id}", user=User("A1", "admin"),
+                      body={"name": "会议中心 1 楼", "departments": ["HY"]}, device_id="FP-HY")
+    assert registered.status == 200, registered.body
     return attendance_app.app, payroll_app.app, worker, invocations
 
 

@@ -84,9 +84,10 @@ def test_demo_data_is_deterministic_and_has_a_user_for_every_role():
     from houqin.auth import Role
 
     assert {u.role for u in first.users} == {r.value for r in Role} - {"device"}  # terminals are not people
-    team = {u.person_id for u in first.users if u.role == "staff"}
-    manager = next(u.person_id for u in first.users if u.role == "manager")
+    team = {u.person_id for u in first.users if u.role == "staff" and u.note != "质量监督员"}
+    manager, second_manager = (u.person_id for u in first.users if u.role == "manager")
     assert team and all(s["manager_id"] == manager and s["support_staff"] for s in first.staff if s["staff_id"] in team)
+    assert any(s["manager_id"] == second_manager and s["support_staff"] for s in first.staff)
     parents = [u for u in first.users if u.role == "parent"]
     assert all(u.child_ids and u.child_ids[0] in {r["resident_id"] for r in first.residents} for u in parents)
 

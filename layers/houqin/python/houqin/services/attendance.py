@@ -68,6 +68,7 @@ from houqin.store import attendance as store
 from houqin.store import payroll as pay_rules
 from houqin.store import staff
 from houqin.store.attendance import CorrectionItem, PunchItem, WorkLogItem
+from houqin.store.paging import page_limit
 from houqin.validation import Body
 
 log = logging.getLogger(__name__)
@@ -79,18 +80,20 @@ PUNCHES_FIELDS = ("punches",)
 PUNCH_FIELDS = ("staff_id", "seq", "at")
 CORRECTION_FIELDS = ("status", "reason")
 WORKLOG_FIELDS = ("plan", "completion")
-GRADE_FIELDS = ("grade",)
+GRADE_FIELDS = ("grade", "comment")
+MAX_COMMENT = 500
 MAX_PUNCHES = 500
 CLOCK_SKEW = timedelta(minutes=5)  # a terminal's clock may run this far ahead
-MAX_PUNCH_AGE = timedelta(days=366)  # older: a terminal whose clock was reset (1970, 2000 ...)
+DEFAULT_PUNCH_MAX_AGE_DAYS = "7"  # PUNCH_MAX_AGE_DAYS: older punches are refused (and kept with the reason)
 MAX_TEXT = 2000
 PLAN_AHEAD_DAYS = 7
 DEFAULT_DEADLINE = "23:59"
 TALK_MONTHS = 3
 SEE_ALL = (Role.FINANCE, Role.LEADER, Role.ADMIN)
 STATUSES = tuple(s.value for s in DayStatus)
-# Threads per container for the punches of a batch (boto3 clients are thread-safe); kept across invocations.
-_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="punch-writer")
+# Threads per container for the punches of a batch and a team's members (boto3 clients are thread-safe);
+# kept across invocations.
+_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="attendance")
 
 
 # ---------------------------------------------------------------- the contract payroll reads
@@ -166,13 +169,13 @@ def requested_month(raw: str | None, now: datetime) -> str:
     return raw
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, field: str = "day") -> date:
     try:
         if re.fullmatch(DATE, text or ""):
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise ValidationError("day must be a date YYYY-MM-DD", field="day")
+    raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field)
 
 
 def past_or_today(text: str, today: date) -> date:
@@ -240,10 +243,20 @@ class Rejection:
         return dataclasses.asdict(self)
 
 
-def record_punches(principal: Principal, raw_body: Any, now: datetime) -> dict[str, Any]:
-    """Store a terminal's punches, each on its own: {"stored", "duplicates", "rejected": [{index, field,
-    reason, code}]}. A punch whose device seq is stored already is a duplicate when it is the same punch
-    (a retry) and rejected (code ``conflict``) when it is another one; nothing is ever overwritten."""
+def punch_max_age(text: str) -> timedelta:
+    """PUNCH_MAX_AGE_DAYS: how many days back a terminal may post a punch (a whole number from 1 to 366)."""
+    if not re.fullmatch(r"\d{1,3}", text or "") or not 1 <= int(text) <= 366:
+        raise SettingsError(f"PUNCH_MAX_AGE_DAYS: {text!r} is not a whole number of days from 1 to 366")
+    return timedelta(days=int(text))
+
+
+def record_punches(principal: Principal, raw_body: Any, now: datetime, max_age: timedelta) -> dict[str, Any]:
+    """Store a registered terminal's punches, each on its own: {"stored", "duplicates", "rejected": [{index,
+    field, reason, code}]}. A punch whose device seq is stored already is a duplicate when it is the same punch
+    (a retry) and rejected (code ``conflict``) when it is another one; nothing is ever overwritten. A punch
+    is refused for staff outside the terminal's departments, older than ``max_age`` or in a month approved
+    (locked) by payroll for the member's department; every refused punch is kept with its reason
+    (GET /attendance/rejected)."""
     principal.require_role(Role.DEVICE)
     device_id = principal.person_id
     if not re.fullmatch(ID, device_id):
@@ -251,6 +264,11 @@ def record_punches(principal: Principal, raw_body: Any, now: datetime) -> dict[s
     raw = Body.parse(raw_body, PUNCHES_FIELDS).data.get("punches")
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PUNCHES:
         raise ValidationError(f"punches must be a list of 1 to {MAX_PUNCHES} punches", field="punches")
+    terminal = store.terminal(device_id)
+    if terminal is None:  # refused whole: the terminal keeps its punches and sends them again once registered
+        raise Forbidden(f"terminal {device_id} is not registered: an administrator registers it to its departments "
+                        f"(PUT /attendance/terminals/{device_id}), then send these punches again",
+                        code="terminal_not_registered")
 
     rejected: list[Rejection] = []
     valid: list[tuple[int, Punch]] = []
@@ -262,22 +280,26 @@ def record_punches(principal: Principal, raw_body: Any, now: datetime) -> dict[s
             valid.append((index, punch))
 
     members = store.staff_members({p.staff_id for _, p in valid})
+    policy = _PunchPolicy(terminal, members, now, max_age)
     firsts: dict[str, tuple[int, PunchItem]] = {}  # dedupe key -> the first punch of the batch with it
     repeats: list[tuple[int, str, PunchItem]] = []  # the same device seq again later in the batch
+    duplicates = 0
     for index, punch in valid:
-        if punch.staff_id not in members:
-            rejected.append(Rejection(index, "staff_id", f"no staff member {punch.staff_id!r}", "unknown_staff"))
-            continue
+        refusal = policy.refusal(index, punch)
         item, seen = PunchItem.make(punch, now), dedupe_key(punch)
-        if seen in firsts:
+        if refusal is not None:
+            if refusal.code != "unknown_staff" and _stored_already(item):  # a retry of a punch stored before
+                duplicates += 1
+            else:
+                rejected.append(refusal)
+        elif seen in firsts:
             repeats.append((index, seen, item))
         else:
             firsts[seen] = (index, item)
 
     # Each punch is its own conditional put, independent of the others: send them side by side.
-    results = _writers.map(lambda entry: _store_punch(entry[1]), list(firsts.values()))
+    results = _threads.map(lambda entry: _store_punch(entry[1]), list(firsts.values()))
     outcomes = dict(zip(firsts, results, strict=True))  # dedupe key -> (outcome, the punch stored under it)
-    duplicates = 0
     for seen, (index, item) in firsts.items():
         outcome, kept = outcomes[seen]
         duplicates += outcome is Outcome.DUPLICATE
@@ -290,11 +312,63 @@ def record_punches(principal: Principal, raw_body: Any, now: datetime) -> dict[s
         else:
             rejected.append(_conflict(index, item, kept))
     stored = sum(1 for outcome, _ in outcomes.values() if outcome is Outcome.STORED)
+    rejected.sort(key=lambda r: r.index)
     if rejected:
         log.warning("device %s: %d of %d punches rejected, first: %s", device_id, len(rejected), len(raw),
-                    min(rejected, key=lambda r: r.index).reason)
-    return {"stored": stored, "duplicates": duplicates,
-            "rejected": [r.view() for r in sorted(rejected, key=lambda r: r.index)]}
+                    rejected[0].reason)
+        _keep(device_id, raw, rejected, now)
+    return {"stored": stored, "duplicates": duplicates, "rejected": [r.view() for r in rejected]}
+
+
+class _PunchPolicy:
+    """What a registered terminal may post: punches of its departments' staff, not older than the setting,
+    never into a month payroll has approved (locked) for the member's department."""
+
+    def __init__(self, terminal: store.TerminalItem, members: Mapping[str, staff.StaffMember], now: datetime,
+                 max_age: timedelta) -> None:
+        self.terminal, self.members, self.now, self.max_age = terminal, members, now, max_age
+        self._locks: dict[str, Mapping[str, Any]] = {}
+
+    def refusal(self, index: int, punch: Punch) -> Rejection | None:
+        member = self.members.get(punch.staff_id)
+        if member is None:
+            return Rejection(index, "staff_id", f"no staff member {punch.staff_id!r}", "unknown_staff")
+        at_text = to_iso(punch.at)
+        if punch.at < self.now - self.max_age:
+            return Rejection(index, "at", f"{at_text} is more than {self.max_age.days} days old: a terminal posts "
+                                          "punches within that time; the manager corrects an older day by hand",
+                             "too_old")
+        if member.department_id not in self.terminal.departments:
+            return Rejection(index, "staff_id", f"{punch.staff_id} belongs to {member.department_id}: terminal "
+                                                f"{self.terminal.device_id} serves "
+                                                f"{', '.join(self.terminal.departments)}", "wrong_department")
+        month = f"{punch.at.astimezone(settings().tz):%Y-%m}"
+        if month not in self._locks:
+            self._locks[month] = pay_rules.locks_of_month(month)
+        if member.department_id in self._locks[month]:
+            return Rejection(index, "at", f"{month} is approved (locked) for {member.department_id}: its pay is "
+                                          "settled, no punch can change it", "month_locked")
+        return None
+
+
+def _stored_already(item: PunchItem) -> bool:
+    earlier = store.stored_punch(item.device_id, int(item.seq))
+    return earlier is not None and earlier.same_punch(item)
+
+
+def _keep(device_id: str, raw: list[Any], rejected: list[Rejection], now: datetime) -> None:
+    """Keep every refused punch for the administrator; a retry of the same refused punch replaces its item."""
+    items = {}
+    for refusal in rejected:
+        data = raw[refusal.index] if isinstance(raw[refusal.index], Mapping) else {}
+        seq, staff_id, at = data.get("seq"), data.get("staff_id"), data.get("at")
+        usable_seq = isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= store.MAX_SEQ
+        item = store.RejectedPunchItem.make(
+            device_id, now, refusal.index, seq if usable_seq else None,
+            staff_id[:40] if isinstance(staff_id, str) else None, at[:40] if isinstance(at, str) else None,
+            refusal.field[:100], refusal.reason[:500], refusal.code)
+        items[(item.pk, item.sk)] = item  # one item per key in a batch write
+    store.keep_rejected(list(items.values()))
 
 
 def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Rejection:
@@ -317,9 +391,6 @@ def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Reje
         return Rejection(index, "at", "at must be an ISO date and time with its offset (2026-11-23T08:00:00+08:00)")
     if at > now + CLOCK_SKEW:
         return Rejection(index, "at", f"{at_text} is in the future: is the terminal's clock right?")
-    if at < now - MAX_PUNCH_AGE:
-        return Rejection(index, "at", f"{at_text} is more than {MAX_PUNCH_AGE.days} days old: is the terminal's "
-                                      "clock right?")
     return Punch(staff_id=staff_id, device_id=device_id, seq=seq, at=at)
 
 
@@ -338,6 +409,66 @@ def _conflict(index: int, item: PunchItem, kept: PunchItem) -> Rejection:
                 kept.staff_id, kept.at, item.staff_id, item.at)
     return Rejection(index, "seq", f"seq {int(item.seq)} of this terminal is already stored for another punch "
                                    f"({kept.staff_id} at {kept.at}): a seq names one punch for good", "conflict")
+
+
+# ---------------------------------------------------------------- terminals (administrators)
+TERMINAL_FIELDS = ("name", "departments")
+MAX_TERMINAL_DEPARTMENTS = 20
+
+
+def terminals(principal: Principal) -> dict[str, Any]:
+    principal.require_role(Role.ADMIN)
+    names = {d.department_id: d.name for d in store.departments().values()}
+    return {"items": [terminal_view(item, names) for item in store.terminals()]}
+
+
+def register_terminal(principal: Principal, device_id: str, body: Body, now: datetime) -> dict[str, Any]:
+    """Register a terminal to the departments whose staff punch on it, or bind it anew (re-sending the same
+    binding changes nothing)."""
+    principal.require_role(Role.ADMIN)
+    if not re.fullmatch(ID, device_id or ""):
+        raise ValidationError("device_id: letters, digits, _ and -, up to 40", field="device_id")
+    name = body.text("name", max_length=100)
+    wanted = body.data.get("departments")
+    if (not isinstance(wanted, list) or not 1 <= len(wanted) <= MAX_TERMINAL_DEPARTMENTS
+            or not all(isinstance(d, str) for d in wanted)):
+        raise ValidationError(f"departments must be a list of 1 to {MAX_TERMINAL_DEPARTMENTS} department ids",
+                              field="departments")
+    known = store.departments()
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        raise ValidationError(f"no department {unknown[0]!r}", field="departments")
+    departments = sorted(set(wanted))
+    item = store.terminal(device_id, consistent=True) or store.TerminalItem.new(device_id)
+    if (item.version is None or item.name != name or list(item.departments) != departments):
+        item.name, item.departments = name, departments
+        item.registered_by, item.registered_at = principal.person_id, to_iso(now)
+        store.save_terminal(item)
+        log.info("terminal %s bound to %s by %s", device_id, departments, principal.person_id)
+    return terminal_view(item, {d: known[d].name for d in known})
+
+
+def terminal_view(item: store.TerminalItem, names: Mapping[str, str]) -> dict[str, Any]:
+    return {"device_id": item.device_id, "name": item.name,
+            "departments": [{"department_id": d, "name": names.get(d)} for d in item.departments],
+            "registered_by": item.registered_by, "registered_at": item.registered_at}
+
+
+def rejected_punches(principal: Principal, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
+    """A day's refused punches (the local day the terminal sent them, default today), one device's or all."""
+    principal.require_role(Role.ADMIN)
+    day = parse_day(params["date"], "date") if params.get("date") else local_day(now, settings().tz)
+    device_id = params.get("device") or None
+    if device_id is not None and not re.fullmatch(ID, device_id):
+        raise ValidationError("device: letters, digits, _ and -, up to 40", field="device")
+    page = store.rejected(day, device_id, limit=page_limit(params), cursor=params.get("cursor"))
+    return page.body(rejected_view)
+
+
+def rejected_view(item: store.RejectedPunchItem) -> dict[str, Any]:
+    return {"device_id": item.device_id, "date": item.day, "received_at": item.received_at, "index": int(item.index),
+            "seq": None if item.seq is None else int(item.seq), "staff_id": item.staff_id, "at": item.at,
+            "field": item.field, "reason": item.reason, "code": item.code}
 
 
 # ---------------------------------------------------------------- attendance
@@ -437,19 +568,20 @@ def write_log(principal: Principal, staff_id: str, day_text: str, body: Body, no
 
 def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
           deadline: time) -> dict[str, Any]:
-    """The manager grades a day A/B/C/D once its completion is recorded, or once its deadline passed
-    without one; a regrade replaces the grade and keeps the earlier ones in ``grade_history``."""
+    """The manager grades a day A/B/C/D (with an optional comment) once its completion is recorded, or once its
+    deadline passed without one; a regrade replaces the grade and keeps the earlier ones in ``grade_history``."""
     member = managed_member(principal, staff_id, "grades their work log")
     _require_support_staff(member)
     tz = settings().tz
     day = past_or_today(day_text, local_day(now, tz))
     given = body.text("grade", choices=GRADES)
+    comment = body.text("comment", required=False, max_length=MAX_COMMENT)
     item = store.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
     if item.completion is None and now < at_local(day, deadline, tz):
         raise Conflict(f"{staff_id} has not recorded the completion of {day.isoformat()} yet: grade it once they "
                        f"have, or after {_due_text(day, deadline)}", code="not_completed")
-    if (item.grade, item.graded_by) != (given, principal.person_id):  # the same grade again changes nothing
-        item.set_grade(given, principal.person_id, now)
+    if (item.grade, item.graded_by, item.grade_comment) != (given, principal.person_id, comment):
+        item.set_grade(given, principal.person_id, now, comment)  # the same grade again changes nothing
         store.save_work_log(item)
     return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item))}
 
@@ -483,8 +615,90 @@ def log_view(item: WorkLogItem, deadline: time, scores: Mapping[str, Any]) -> di
     return {"day": item.day, "plan": item.plan, "planned_at": item.planned_at, "completion": item.completion,
             "completed_at": item.completed_at, "due_at": to_iso(at_local(day, deadline, settings().tz)),
             "grade": item.grade, "grade_score": _number(scores[item.grade]) if item.grade else None,
-            "graded_by": item.graded_by, "graded_at": item.graded_at,
+            "grade_comment": item.grade_comment, "graded_by": item.graded_by, "graded_at": item.graded_at,
             "grade_history": list(item.grade_history or []), "version": int(item.version or 0)}
+
+
+# ---------------------------------------------------------------- a manager's team
+def team_month(principal: Principal, manager_id: str, month: str | None, now: datetime) -> dict[str, Any]:
+    """The team's month at a glance: each member's attendance summary and, for support staff, the month's
+    work-log score (each member read on its own thread: a team is a few dozen people)."""
+    members = _team(principal, manager_id)
+    month = requested_month(month, now)
+    today = local_day(now, settings().tz)
+    departments = store.departments()
+    versions = {d: pay_rules.rule_versions(d) for d in {m.department_id for m in members if m.support_staff}}
+
+    def row(member: staff.StaffMember) -> dict[str, Any]:
+        department = departments.get(member.department_id)
+        summary = None
+        if department is not None:
+            summary = dataclasses.asdict(month_summary(month_records(member.staff_id, month, shift_of(department),
+                                                                     today)))
+        grades = month_grades(member.staff_id, month) if member.support_staff else []
+        score = monthly_score(grades, grade_scores_in(month, versions[member.department_id])) if grades else None
+        return {"staff_id": member.staff_id, "name": member.name, "department_id": member.department_id,
+                "post": member.post, "support_staff": bool(member.support_staff), "summary": summary,
+                "score": _decimal(score), "graded_days": len(grades)}
+
+    return {"manager_id": manager_id, "month": month, "members": list(_threads.map(row, members))}
+
+
+def waiting_logs(principal: Principal, manager_id: str, params: Mapping[str, str], now: datetime,
+                 deadline: time) -> dict[str, Any]:
+    """The team's work logs waiting for a grade, oldest first, from the first day of last month to today:
+    a completion recorded and not graded, or a workday whose deadline passed without a completion
+    (``overdue``: the manager grades that too). Paged by day and staff id."""
+    members = [m for m in _team(principal, manager_id) if m.support_staff]
+    limit, after = page_limit(params), _waiting_cursor(params.get("cursor"))
+    tz = settings().tz
+    today = local_day(now, tz)
+    months = months_before(f"{today:%Y-%m}", 2)
+    first = month_bounds(months[0])[0]
+    departments = store.departments()
+
+    def waiting_of(member: staff.StaffMember) -> list[dict[str, Any]]:
+        logs = {item.day: item for month in months for item in store.work_logs(member.staff_id, month)}
+        department = departments.get(member.department_id)
+        workday = shift_of(department).is_workday if department is not None else (lambda _: False)
+        out = []
+        for day in days(first, today):
+            item = logs.get(day.isoformat())
+            completed = item is not None and item.completion is not None
+            if (item is not None and item.grade) or not (completed or (workday(day) and now >= at_local(day, deadline,
+                                                                                                       tz))):
+                continue
+            out.append({"staff_id": member.staff_id, "name": member.name, "day": day.isoformat(),
+                        "plan": item.plan if item else None, "completion": item.completion if item else None,
+                        "completed_at": item.completed_at if item else None,
+                        "due_at": to_iso(at_local(day, deadline, tz)), "overdue": not completed,
+                        "version": int(item.version or 0) if item else 0})
+        return out
+
+    found = sorted((entry for entries in _threads.map(waiting_of, members) for entry in entries),
+                   key=lambda e: (e["day"], e["staff_id"]))
+    if after is not None:
+        found = [e for e in found if (e["day"], e["staff_id"]) > after]
+    page = found[:limit]
+    more = len(found) > limit
+    return {"items": page, "cursor": f"{page[-1]['day']}.{page[-1]['staff_id']}" if more else None}
+
+
+def _team(principal: Principal, manager_id: str) -> list[staff.StaffMember]:
+    """The manager's team, for the manager themselves, finance, leaders and admins; anyone else gets a 404."""
+    own = principal.has_role(Role.MANAGER) and principal.is_person(manager_id)
+    if not re.fullmatch(ID, manager_id or "") or not (own or principal.has_role(*SEE_ALL)):
+        raise NotFound(f"no team of {manager_id}")
+    return store.team(manager_id)
+
+
+def _waiting_cursor(cursor: str | None) -> tuple[str, str] | None:
+    if not cursor:
+        return None
+    match = re.fullmatch(rf"({DATE})\.({ID})", cursor)
+    if match is None:
+        raise ValidationError("cursor is not valid for this list: use the cursor of the previous page", field="cursor")
+    return match.group(1), match.group(2)
 
 
 def _require_support_staff(member: staff.StaffMember) -> None:

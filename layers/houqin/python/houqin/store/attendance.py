@@ -11,7 +11,13 @@ Access patterns (Queries and GetItems only; the keys are listed in houqin/store/
                                         day: the correction in force and, in ``history``, every
                                         correction ever made to that day, oldest first)
 - a person's work logs of a month ..... pk = "LOG#<staff>#<yyyy-mm>", sk = "<yyyy-mm-dd>" (day order)
+- fingerprint terminals ............... pk = "TERMINAL", sk = "TERMINAL#<device>" (a few dozen: one Query lists
+                                        them; a batch of punches reads its terminal with one GetItem)
+- punches a terminal had refused ...... pk = "REJECTED#<local day received>", sk = "<device>#SEQ#<seq>" (a
+                                        retry of the same refused punch replaces it), or
+                                        "<device>#AT#<received at>#<index>" when the seq itself was unusable
 - staff members, their department ..... the staff table (houqin/store/staff.py): GetItem, BatchGetItem
+- a manager's team .................... the staff table's GSI3 (houqin/store/staff.py)
 
 Corrections and work logs carry a ``version``: every change is a PutItem conditional on the version
 read, so of two writes made on the same copy one is stored and the other is a 409.
@@ -27,13 +33,20 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
 
 from houqin.clock import local, parse_iso, to_iso
 from houqin.domain.attendance import Punch
 from houqin.errors import Conflict
 from houqin.settings import settings
-from houqin.store.base import Gsi1, condition_held, find, key
+from houqin.store.base import Gsi1, condition_held, find, key, save_all
+from houqin.store.paging import Page, query_page
 from houqin.store.payroll import PayrollTable
 from houqin.store.staff import Department, StaffMember
 
@@ -162,8 +175,8 @@ def save_correction(item: CorrectionItem) -> CorrectionItem:
 
 # ---------------------------------------------------------------- work logs
 class WorkLogItem(PayrollTable):
-    """One support-staff day: the plan, its completion, the manager's grade (``grade_history`` keeps every
-    grade given, oldest first: {grade, by, at})."""
+    """One support-staff day: the plan, its completion, the manager's grade and comment (``grade_history`` keeps
+    every grade given, oldest first: {grade, by, at, comment})."""
 
     staff_id = UnicodeAttribute()
     day = UnicodeAttribute()  # local yyyy-mm-dd
@@ -174,6 +187,7 @@ class WorkLogItem(PayrollTable):
     grade = UnicodeAttribute(null=True)
     graded_by = UnicodeAttribute(null=True)
     graded_at = UnicodeAttribute(null=True)
+    grade_comment = UnicodeAttribute(null=True)
     grade_history = JSONAttribute(default=list)
     version = VersionAttribute()
 
@@ -185,9 +199,10 @@ class WorkLogItem(PayrollTable):
     def new(cls, staff_id: str, day: date) -> WorkLogItem:
         return cls(*cls.keys(staff_id, day), staff_id=staff_id, day=day.isoformat())
 
-    def set_grade(self, grade: str, by: str, at: datetime) -> None:
-        self.grade, self.graded_by, self.graded_at = grade, by, to_iso(at)
-        self.grade_history = [*(self.grade_history or []), {"grade": grade, "by": by, "at": self.graded_at}]
+    def set_grade(self, grade: str, by: str, at: datetime, comment: str | None = None) -> None:
+        self.grade, self.graded_by, self.graded_at, self.grade_comment = grade, by, to_iso(at), comment
+        self.grade_history = [*(self.grade_history or []),
+                              {"grade": grade, "by": by, "at": self.graded_at, "comment": comment}]
 
 
 def work_log(staff_id: str, day: date) -> WorkLogItem | None:
@@ -208,6 +223,79 @@ def save_work_log(item: WorkLogItem) -> WorkLogItem:
     return item
 
 
+# ---------------------------------------------------------------- terminals and what they had refused
+class TerminalItem(PayrollTable):
+    """A fingerprint terminal and the departments whose staff it may post punches for (a terminal at a
+    site shared by several departments lists each of them)."""
+
+    device_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    departments = ListAttribute(of=UnicodeAttribute)
+    registered_by = UnicodeAttribute()
+    registered_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def keys(device_id: str) -> tuple[str, str]:
+        return "TERMINAL", key("TERMINAL", device_id)
+
+    @classmethod
+    def new(cls, device_id: str) -> TerminalItem:
+        return cls(*cls.keys(device_id), device_id=device_id)
+
+
+def terminal(device_id: str, consistent: bool = False) -> TerminalItem | None:
+    return find(TerminalItem, *TerminalItem.keys(device_id), consistent_read=consistent)
+
+
+def terminals() -> list[TerminalItem]:
+    return list(TerminalItem.query("TERMINAL"))
+
+
+def save_terminal(item: TerminalItem) -> TerminalItem:
+    """Store the terminal as changed; 409 if it changed since it was read."""
+    if not condition_held(item.save):
+        raise Conflict(f"terminal {item.device_id} was changed meanwhile: reload it and try again",
+                       code="version_conflict")
+    return item
+
+
+class RejectedPunchItem(PayrollTable):
+    """A punch a terminal sent and Houqin refused, with why: kept for the administrator."""
+
+    device_id = UnicodeAttribute()
+    day = UnicodeAttribute()  # the local day it was received
+    received_at = UnicodeAttribute()
+    index = NumberAttribute()  # its place in the batch
+    seq = NumberAttribute(null=True)
+    staff_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute(null=True)  # as sent
+    field = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    code = UnicodeAttribute()
+
+    @classmethod
+    def make(cls, device_id: str, received_at: datetime, index: int, seq: int | None, staff_id: str | None,
+             at: str | None, field: str, reason: str, code: str) -> RejectedPunchItem:
+        day = local(received_at, settings().tz).date().isoformat()
+        received = to_iso(received_at)
+        sort = key(device_id, "SEQ", f"{seq:0{SEQ_DIGITS}d}") if seq is not None else key(device_id, "AT", received,
+                                                                                          index)
+        return cls(key("REJECTED", day), sort, device_id=device_id, day=day, received_at=received, index=index,
+                   seq=seq, staff_id=staff_id, at=at, field=field, reason=reason, code=code)
+
+
+def keep_rejected(items: list[RejectedPunchItem]) -> int:
+    return save_all(RejectedPunchItem, items)
+
+
+def rejected(day: date, device_id: str | None, *, limit: int, cursor: str | None) -> Page:
+    """A day's refused punches, by device and seq; one device's when ``device_id`` is given."""
+    condition = RejectedPunchItem.sk.startswith(key(device_id, "")) if device_id else None
+    return query_page(RejectedPunchItem.query, "pk", key("REJECTED", day.isoformat()), limit=limit, cursor=cursor,
+                      range_key_condition=condition)
+
+
 # ---------------------------------------------------------------- staff (read from the staff table)
 def staff_member(staff_id: str) -> StaffMember | None:
     return find(StaffMember, key("STAFF", staff_id), "PROFILE")
@@ -221,3 +309,12 @@ def staff_members(staff_ids: Iterable[str]) -> dict[str, StaffMember]:
 
 def department(department_id: str) -> Department | None:
     return find(Department, "DEPT", key("DEPT", department_id))
+
+
+def departments() -> dict[str, Department]:
+    return {d.department_id: d for d in Department.query("DEPT")}
+
+
+def team(manager_id: str) -> list[StaffMember]:
+    """The staff a manager manages (corrects their attendance, grades their logs), by staff id."""
+    return list(StaffMember.by_manager.query(key("MGR", manager_id)))

@@ -7,6 +7,8 @@ Access patterns (Queries and GetItems only):
 - staff of a department .............. GSI1 gsi1pk = "DEPT#<department>"
 - repair teams ....................... pk = "TEAM"
 - workers of a repair team ........... GSI2 gsi2pk = "TEAM#<team>"
+- a manager's team (主管的下属) ........ GSI3 gsi3pk = "MGR#<manager>" (sparse: staff with a manager; written
+                                       with the member, so it costs a write only when the archive changes)
 
 A department carries its working hours (the shift attendance is measured against); a staff member
 carries what payroll needs: the post (pay follows the post, 按岗定薪), the manager who grades their
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
-from houqin.store.base import Gsi1, Gsi2, key, table_base
+from houqin.store.base import Gsi1, Gsi2, Gsi3, key, table_base
 
 StaffTable = table_base("StaffTable", "staff")
 
@@ -76,15 +78,20 @@ class StaffMember(StaffTable):
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
     by_department = Gsi1()
     by_team = Gsi2()
+    by_manager = Gsi3()
 
     @classmethod
-    def make(cls, staff_id: str, department_id: str, team_id: str | None = None, **fields: object) -> StaffMember:
+    def make(cls, staff_id: str, department_id: str, team_id: str | None = None, manager_id: str | None = None,
+             **fields: object) -> StaffMember:
         team_keys = {"gsi2pk": key("TEAM", team_id), "gsi2sk": key("STAFF", staff_id)} if team_id else {}
+        manager_keys = {"gsi3pk": key("MGR", manager_id), "gsi3sk": key("STAFF", staff_id)} if manager_id else {}
         return cls(pk=key("STAFF", staff_id), sk="PROFILE", staff_id=staff_id, department_id=department_id,
-                   team_id=team_id, gsi1pk=key("DEPT", department_id), gsi1sk=key("STAFF", staff_id),
-                   **team_keys, **fields)
+                   team_id=team_id, manager_id=manager_id, gsi1pk=key("DEPT", department_id),
+                   gsi1sk=key("STAFF", staff_id), **team_keys, **manager_keys, **fields)
 
 
 class RepairTeam(StaffTable):
