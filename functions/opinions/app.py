@@ -1,9 +1,11 @@
 """The opinion board (后勤意见): anonymous posts, public staff replies, the complaint workflow.
 
 Public (no sign-in): POST /opinions, GET /public/opinions[/{opinion_id}]; the public never
-sees a poster's contact. Staff (signed in): GET /opinions, POST /opinions/{id}/replies and
-POST /opinions/{id}/transitions; a change may carry ``If-Match: <version>`` so an edit made
-on a stale copy is refused with 409.
+sees a poster's contact. Staff (signed in): GET /opinions (``?assigned=me``: a quality monitor's
+own complaints), GET /opinions/{id} (with its trail and the caller's allowed actions; a monitor
+only theirs), GET /opinions/departments (the units a complaint is referred to),
+POST /opinions/{id}/replies and POST /opinions/{id}/transitions; a change may carry
+``If-Match: <version>`` so an edit made on a stale copy is refused with 409.
 """
 
 from __future__ import annotations
@@ -63,16 +65,32 @@ def public_opinion(opinion_id: str):
 
 @app.route("/opinions", methods=["GET"])
 def staff_list():
-    principal(app).require_role(*rules.LIST_ROLES)
     params = app.current_request.query_params or {}
+    monitor_id = rules.list_scope(principal(app), params.get("assigned"))
     state = query_choice(params, "state", rules.STATES)
     opinion_type = query_choice(params, "type", rules.TYPES)
     limit, cursor = page_limit(params), params.get("cursor")
-    if state:
+    if monitor_id:
+        page = store.assigned_to(monitor_id, limit=limit, cursor=cursor, state=state, opinion_type=opinion_type)
+    elif state:
         page = store.by_state(state, limit=limit, cursor=cursor, opinion_type=opinion_type)
     else:
         page = store.board(limit=limit, cursor=cursor, opinion_type=opinion_type)
     return json_response(page.body(staff_view))
+
+
+@app.route("/opinions/departments", methods=["GET"])
+def departments():
+    principal(app).require_role(*rules.STAFF_ROLES)
+    return json_response({"items": [{"department_id": d.department_id, "name": d.name} for d in store.departments()]})
+
+
+@app.route("/opinions/{opinion_id}", methods=["GET"])
+def staff_opinion(opinion_id: str):
+    caller = principal(app)
+    opinion = _get(opinion_id)
+    rules.require_reader(caller, opinion.opinion_id, opinion.monitor_id)
+    return json_response(staff_view(opinion, history=True, caller=caller))
 
 
 @app.route("/opinions/{opinion_id}/replies", methods=["POST"])
@@ -92,7 +110,7 @@ def reply(opinion_id: str):
     log = OpinionLog.make(opinion_id, store.next_seq(opinion), action="reply", from_state=previous,
                           to_state=opinion.state, at=at, by_id=caller.person_id, by_name=name, text=text)
     store.record(opinion, log, previous)
-    return json_response(staff_view(opinion, history=True), 201)
+    return json_response(staff_view(opinion, history=True, caller=caller), 201)
 
 
 @app.route("/opinions/{opinion_id}/transitions", methods=["POST"])
@@ -122,7 +140,7 @@ def transition(opinion_id: str):
                           at=at, by_id=caller.person_id, by_name=_signature(caller), text=note,
                           monitor_id=monitor_id, department_id=department_id)
     store.record(opinion, log, previous)
-    return json_response(staff_view(opinion, history=True))
+    return json_response(staff_view(opinion, history=True, caller=caller))
 
 
 # ---------------------------------------------------------------- helpers
@@ -135,7 +153,8 @@ def public_view(opinion: Opinion) -> dict[str, Any]:
     }
 
 
-def staff_view(opinion: Opinion, history: bool = False) -> dict[str, Any]:
+def staff_view(opinion: Opinion, history: bool = False, caller: Principal | None = None) -> dict[str, Any]:
+    """The staff list's item; with ``history`` its audit trail, with ``caller`` what they may do to it now."""
     view = {
         **public_view(opinion),
         "contact": opinion.contact, "channel": opinion.channel, "updated_at": opinion.updated_at,
@@ -146,6 +165,9 @@ def staff_view(opinion: Opinion, history: bool = False) -> dict[str, Any]:
     }
     if history:
         view["history"] = [line.as_dict() for line in store.audit_trail(opinion.opinion_id)]
+    if caller is not None:
+        view["actions"] = rules.allowed_actions(caller, opinion.type, opinion.state, opinion.monitor_id,
+                                                len(opinion.replies))
     return view
 
 

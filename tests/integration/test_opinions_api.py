@@ -29,8 +29,9 @@ def user(person_id: str, role: str, name: str = "") -> dict[str, str]:
 
 DISPATCHER = user("E0201", "dispatcher", "王调度")
 LEADER = user("E0001", "leader", "李主任")
-MONITOR_A = user("E0101", "worker")  # two quality monitors of 监控部, the same role
-MONITOR_B = user("E0102", "worker")
+MONITOR_A = user("E0101", "staff")  # two quality monitors of 监控部, the same role (staff, as in the demo)
+MONITOR_B = user("E0102", "staff")
+LEADER_B = user("E0002", "leader", "周主任")  # a second leader
 STUDENT = user("S00001", "student", "赵同学")
 
 
@@ -79,6 +80,17 @@ class Board:
 
     def staff_list(self, claims: dict[str, str] = DISPATCHER, **query: str):
         status, data, _ = self.call("GET", "/opinions", claims=claims, query=query)
+        return status, data
+
+    def mine(self, claims: dict[str, str], **query: str) -> list[str]:
+        """The ids in the caller's ``?assigned=me`` list."""
+        status, data = self.staff_list(claims, assigned="me", **query)
+        assert status == 200, data
+        return [o["opinion_id"] for o in data["items"]]
+
+    def staff_get(self, opinion_id: str, claims: dict[str, str] | None):
+        status, data, _ = self.call("GET", "/opinions/{opinion_id}", path_params={"opinion_id": opinion_id},
+                                    claims=claims)
         return status, data
 
 
@@ -405,3 +417,172 @@ def test_the_staff_list_filters_by_state_and_type_and_pages(board):
 def test_an_unknown_opinion_is_404_on_the_public_board(board):
     status, data, _ = board.call("GET", "/public/opinions/{opinion_id}", path_params={"opinion_id": "O000000-X"})
     assert status == 404
+
+
+# ---------------------------------------------------------------- the complaint desk: monitors and their own
+def complaints(board: Board, count: int) -> list[str]:
+    """``count`` complaints, a second apart (newest last), each from its own client."""
+    ids = []
+    for n in range(count):
+        ids.append(board.posted({"type": "complaint", "category": "delay", "text": f"投诉{n}", "contact": CONTACT},
+                                ip=f"192.0.2.{100 + n}"))
+        board.clock.advance(seconds=1)
+    return ids
+
+
+def test_a_monitor_lists_only_the_complaints_assigned_to_them(board):
+    mine, theirs, waiting = complaints(board, 3)
+    assert board.step(mine, LEADER, action="assign", monitor_id="E0101")[0] == 200
+    assert board.step(theirs, LEADER_B, action="assign", monitor_id="E0102")[0] == 200
+
+    assert board.mine(MONITOR_A) == [mine]
+    assert board.mine(MONITOR_B) == [theirs]
+    assert waiting not in board.mine(MONITOR_A) + board.mine(MONITOR_B)  # intake: nobody's yet
+    assert board.mine(LEADER) == []  # a leader's own list holds what is assigned to them, not what they assigned
+
+    status, data = board.staff_list(MONITOR_A, assigned="me")
+    item = data["items"][0]
+    assert (item["state"], item["monitor_name"], item["contact"]) == ("investigating", "张质检", CONTACT)
+
+    # the state is a filter on the monitor's list
+    assert board.step(mine, MONITOR_A, action="refer", department_id="WY")[0] == 200
+    assert board.mine(MONITOR_A, state="investigating") == []
+    assert board.mine(MONITOR_A, state="with_unit") == [mine]
+    assert board.mine(MONITOR_B, state="with_unit") == []
+    assert board.mine(MONITOR_A, type="complaint") == [mine]
+    assert board.mine(MONITOR_A, type="enquiry") == []
+
+
+def test_a_monitor_opens_their_complaint_and_another_monitor_is_told_it_does_not_exist(board):
+    opinion_id = complaint(board)
+    status, data = board.staff_get(opinion_id, MONITOR_A)
+    assert status == 404  # not assigned to anyone yet
+    assert board.step(opinion_id, LEADER, action="assign", monitor_id="E0101", note="请张质检跟进")[0] == 200
+
+    status, data = board.staff_get(opinion_id, MONITOR_A)
+    assert status == 200, data
+    assert (data["state"], data["monitor_id"], data["contact"], data["version"]) == ("investigating", "E0101",
+                                                                                     CONTACT, 2)
+    assert [h["action"] for h in data["history"]] == ["posted", "assign"]
+    assert data["actions"] == ["refer"]  # no archive, no reply: a monitor is not on the reply desk
+
+    for other in (MONITOR_B, STUDENT, user("E0103", "worker")):
+        status, data = board.staff_get(opinion_id, other)
+        assert status == 404 and data["error"]["code"] == "not_found", other
+        assert CONTACT not in json.dumps(data)
+    assert board.staff_get(opinion_id, None)[0] == 401
+
+    # nor may the other monitor act on it or answer it
+    status, data = board.step(opinion_id, MONITOR_B, action="refer", department_id="WY")
+    assert status == 403
+    status, data, _ = board.reply(opinion_id, "我来答复", MONITOR_B)
+    assert status == 403
+    assert board.staff_get(opinion_id, MONITOR_A)[1]["version"] == 2  # unchanged
+
+    # the list desk reads every complaint
+    assert board.staff_get(opinion_id, DISPATCHER)[1]["actions"] == ["reply"]
+    assert board.staff_get(opinion_id, LEADER)[1]["actions"] == ["refer", "reply"]
+
+
+def test_the_actions_offered_follow_the_state_and_who_asks(board):
+    opinion_id = complaint(board)
+
+    def offered(claims: dict[str, str]) -> list[str]:
+        status, data = board.staff_get(opinion_id, claims)
+        return data["actions"] if status == 200 else None
+
+    assert (offered(LEADER), offered(DISPATCHER), offered(MONITOR_A)) == (["assign", "reply"], ["reply"], None)
+    status, data = board.step(opinion_id, LEADER, action="assign", monitor_id="E0101")
+    assert data["actions"] == ["refer", "reply"]  # each change answers what the caller may do next
+    status, data = board.step(opinion_id, MONITOR_A, action="refer", department_id="WY")
+    assert data["actions"] == ["fix"]
+    status, data = board.step(opinion_id, MONITOR_A, action="fix", note="已修好")
+    assert data["actions"] == []
+    assert (offered(LEADER), offered(DISPATCHER), offered(MONITOR_A)) == (["archive", "reply"], ["reply"], [])
+    status, data, _ = board.reply(opinion_id, "已整改完毕，感谢监督。", LEADER)
+    assert status == 201 and data["actions"] == ["archive", "reply"]
+    status, data = board.step(opinion_id, LEADER, action="archive")
+    assert data["actions"] == []
+    assert (offered(LEADER_B), offered(MONITOR_A)) == ([], [])
+
+    enquiry = board.posted({"type": "enquiry", "text": "问一下"}, ip=IP_B)
+    status, data = board.staff_get(enquiry, LEADER)
+    assert data["actions"] == ["reply"] and "contact" in data
+
+
+def test_two_leaders_share_every_complaint_and_the_slower_one_gets_409(board):
+    opinion_id = complaint(board)
+    seen_a, seen_b = board.staff_get(opinion_id, LEADER)[1], board.staff_get(opinion_id, LEADER_B)[1]
+    assert seen_a["version"] == seen_b["version"] == 1
+    status, data = board.step(opinion_id, LEADER, headers={"If-Match": str(seen_a["version"])}, action="assign",
+                              monitor_id="E0101")
+    assert status == 200
+    status, data = board.step(opinion_id, LEADER_B, headers={"If-Match": str(seen_b["version"])}, action="assign",
+                              monitor_id="E0102")
+    assert status == 409 and data["error"]["code"] == "version_conflict"
+    status, data = board.staff_get(opinion_id, LEADER_B)  # reloaded: A's choice stands, and both see it
+    assert (data["monitor_id"], data["version"], data["actions"]) == ("E0101", 2, ["refer", "reply"])
+    assert board.mine(MONITOR_A) == [opinion_id] and board.mine(MONITOR_B) == []
+    for leader in (LEADER, LEADER_B):
+        status, listing = board.staff_list(leader, state="investigating")
+        assert [o["opinion_id"] for o in listing["items"]] == [opinion_id]
+
+
+@pytest.mark.parametrize(("claims", "query", "status", "field"), [
+    (STUDENT, {"assigned": "me"}, 403, None),
+    (user("PS00001", "parent"), {"assigned": "me"}, 403, None),
+    (MONITOR_A, {}, 403, None),  # the whole list is the desk's
+    (MONITOR_A, {"assigned": "E0102"}, 400, "assigned"),  # nobody lists someone else's
+    (MONITOR_A, {"assigned": ""}, 400, "assigned"),
+    (MONITOR_A, {"assigned": "me", "state": "closed"}, 400, "state"),
+    (MONITOR_A, {"assigned": "me", "limit": "0"}, 400, "limit"),
+])
+def test_the_assigned_list_is_for_staff_and_only_their_own(board, claims, query, status, field):
+    got, data = board.staff_list(claims, **query)
+    assert got == status, data
+    assert data["error"]["field"] == field
+
+
+def test_a_monitors_list_pages_and_their_cursor_is_no_key_to_another_list(board):
+    ids = complaints(board, 3)
+    for opinion_id in ids:
+        assert board.step(opinion_id, LEADER, action="assign", monitor_id="E0101")[0] == 200
+    status, first = board.staff_list(MONITOR_A, assigned="me", limit="2")
+    assert [o["opinion_id"] for o in first["items"]] == [ids[2], ids[1]] and first["cursor"]
+    status, rest = board.staff_list(MONITOR_A, assigned="me", limit="2", cursor=first["cursor"])
+    assert [o["opinion_id"] for o in rest["items"]] == [ids[0]] and rest["cursor"] is None
+    status, data = board.staff_list(MONITOR_B, assigned="me", limit="2", cursor=first["cursor"])
+    assert status == 400 and data["error"]["field"] == "cursor"
+
+
+def test_the_responsible_units_are_listed_for_staff(board):
+    status, data, _ = board.call("GET", "/opinions/departments", claims=MONITOR_A)
+    assert status == 200
+    assert data["items"] == [{"department_id": "JK", "name": "监控部"}, {"department_id": "WY", "name": "物业管理中心"}]
+    assert board.call("GET", "/opinions/departments", claims=STUDENT)[0] == 403
+
+
+def test_a_complaint_assigned_before_the_monitor_index_gets_its_key_from_the_backfill(board):
+    from houqin.store import opinions as store
+    from houqin.store.opinions import Opinion
+
+    waiting, fixed = complaints(board, 2)
+    for body, claims in (({"action": "assign", "monitor_id": "E0101"}, LEADER),
+                         ({"action": "refer", "department_id": "WY"}, MONITOR_A),
+                         ({"action": "fix", "note": "已修好"}, MONITOR_A)):
+        assert board.step(fixed, claims, **body)[0] == 200
+    # as stored before GSI2: the monitor, no key
+    Opinion._get_connection().update_item(f"OPINION#{fixed}", "META",
+                                          actions=[Opinion.gsi2pk.remove(), Opinion.gsi2sk.remove()])
+    assert board.mine(MONITOR_A) == []
+
+    assert store.backfill_monitor_index() == 1
+    assert board.mine(MONITOR_A) == [fixed]
+    stored = store.get(fixed)
+    assert (stored.version, stored.state, stored.gsi2pk) == (4, "fixed", "MONITOR#E0101")  # no new version
+    assert store.get(waiting).gsi2pk is None  # no monitor, no key
+    assert store.backfill_monitor_index() == 0  # once is enough
+
+    # and a later write keeps it
+    assert board.step(fixed, LEADER, action="archive")[0] == 200
+    assert board.mine(MONITOR_A, state="archived") == [fixed]

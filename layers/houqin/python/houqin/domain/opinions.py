@@ -10,6 +10,11 @@ fixed, recorded sequence (有案可稽)::
 Enquiries, suggestions and criticism have no workflow: they are "open" until a staff reply,
 then "replied".
 
+Who sees what (per object): dispatchers, leaders and admins read every opinion with its contact
+and trail; a quality monitor is any staff member a leader names, and reads (and lists, with
+``?assigned=me``) only the complaints assigned to them: another monitor's complaint is "not
+found" to them. ``allowed_actions`` tells a page which steps and replies the caller may take now.
+
 Posting is rate limited per client in fixed windows: at most ``RATE_LIMIT`` posts per
 ``RATE_WINDOW`` (5 per 10 minutes). Fixed windows are one counter item each and need no
 clock on the server beyond "now"; the price is that a client may post up to twice the limit
@@ -26,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 from houqin.auth import Principal, Role
 from houqin.clock import to_iso
-from houqin.errors import Conflict, Forbidden, HouqinError, ValidationError
+from houqin.errors import Conflict, Forbidden, HouqinError, NotFound, ValidationError
 
 ENQUIRY, SUGGESTION, CRITICISM, COMPLAINT = "enquiry", "suggestion", "criticism", "complaint"
 TYPES = (ENQUIRY, SUGGESTION, CRITICISM, COMPLAINT)
@@ -63,12 +68,19 @@ STEPS = {
     "archive": Step(FIXED, ARCHIVED, None),
 }
 ACTIONS = tuple(STEPS)
+# The states of a complaint that has its quality monitor: every state from "assign" on.
+MONITORED_STATES = (INVESTIGATING, WITH_UNIT, FIXED, ARCHIVED)
 
 REPLY_ROLES = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 LIST_ROLES = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 MANAGER_ROLES = (Role.LEADER, Role.ADMIN)
 # Steps only a manager may take; the others the assigned monitor may take too.
 MANAGER_ONLY = frozenset({"assign", "archive"})
+# Logistics staff: any of them may be named quality monitor (质量监督员), so any may list the complaints
+# assigned to them and read the list of responsible units.
+STAFF_ROLES = (Role.STAFF, Role.MANAGER, Role.WORKER, Role.DISPATCHER, Role.DORM_MANAGER, Role.FINANCE, Role.LEADER,
+               Role.ADMIN)
+ASSIGNED_TO_ME = "me"  # GET /opinions?assigned=me
 
 
 # ---------------------------------------------------------------- posting
@@ -113,14 +125,54 @@ def required_field(action: str) -> str | None:
     return step.requires if step else None
 
 
+def may_take(action: str, caller: Principal, monitor_id: str | None) -> bool:
+    """Whether the caller may take this step at all (the state is ``next_state``'s question)."""
+    if caller.has_role(*MANAGER_ROLES):
+        return True
+    return action not in MANAGER_ONLY and caller.is_person(monitor_id or "")
+
+
 def require_workflow_actor(action: str, caller: Principal, monitor_id: str | None) -> None:
     """Leaders assign and archive; the assigned monitor (or a leader) refers and records the fix."""
-    if caller.has_role(*MANAGER_ROLES):
+    if may_take(action, caller, monitor_id):
         return
     if action in MANAGER_ONLY:
         raise Forbidden(f"only a leader or admin may {action} a complaint")
-    if not caller.is_person(monitor_id or ""):
-        raise Forbidden("only the quality monitor assigned to this complaint (or a leader) may do this")
+    raise Forbidden("only the quality monitor assigned to this complaint (or a leader) may do this")
+
+
+def allowed_actions(caller: Principal, opinion_type: str, state: str, monitor_id: str | None,
+                    reply_count: int) -> list[str]:
+    """What the caller may do to the opinion now: workflow steps (in order), then "reply"."""
+    actions = [action for action, step in STEPS.items()
+               if opinion_type == COMPLAINT and step.source == state and may_take(action, caller, monitor_id)]
+    if caller.has_role(*REPLY_ROLES) and state != ARCHIVED and reply_count < MAX_REPLIES:
+        actions.append("reply")
+    return actions
+
+
+# ---------------------------------------------------------------- who reads what
+def may_read(caller: Principal, monitor_id: str | None) -> bool:
+    """Staff of the lists read every opinion; a quality monitor only the complaints assigned to them."""
+    return caller.has_role(*LIST_ROLES) or caller.is_person(monitor_id or "")
+
+
+def require_reader(caller: Principal, opinion_id: str, monitor_id: str | None) -> None:
+    """Someone who may not read it is told it does not exist (as for a missing one): no contact, no trail."""
+    if not may_read(caller, monitor_id):
+        raise NotFound(f"no opinion {opinion_id}")
+
+
+def list_scope(caller: Principal, assigned: str | None) -> str | None:
+    """Whose opinions a staff list holds: None = all (dispatcher, leader, admin); with ``assigned=me``
+    the complaints assigned to the caller (any staff member), by their person id."""
+    if assigned is None:
+        caller.require_role(*LIST_ROLES)
+        return None
+    caller.require_role(*STAFF_ROLES)
+    if assigned != ASSIGNED_TO_ME:
+        raise ValidationError(f"assigned must be one of: {ASSIGNED_TO_ME}", field="assigned")
+    return caller.person_id
 
 
 # ---------------------------------------------------------------- rate limit

@@ -9,6 +9,10 @@ Access patterns (Queries and GetItems only):
 - staff list by state, newest first ... pk = "STATE#<state>", sk = "<created>#<id>" (an entry item per
                                         opinion, moved in the same transaction as its state), then a
                                         BatchGet of the opinions
+- complaints assigned to a quality
+  monitor, newest first ............... GSI2 gsi2pk = "MONITOR#<person>", gsi2sk = "<created>#<id>" (sparse:
+                                        only opinions with a monitor carry it; ``?state=`` is a filter)
+- the responsible units ............... the staff table's pk = "DEPT" (read only)
 - posts of a client in a window ....... pk = "RATE#<client>", sk = "WINDOW#<start>" (TTL ``expires_at``)
 
 The type filter (``?type=``) is a FilterExpression on those Queries: PynamoDB keeps reading until
@@ -18,6 +22,17 @@ do not matter.
 "BOARD" is one partition: a campus board gets tens of posts a day, far below a partition's
 1,000 writes per second. Shard it by month (BOARD#<yyyy-mm>, as the tickets board does) if
 that ever changes.
+
+GSI2 came after the first opinions were stored. Every write of an opinion sets its GSI2 key from its
+``monitor_id`` (``Opinion.index_monitor`` in ``_write``), so an assigned complaint gets the key at its next
+reply or step. Complaints that may never change again (fixed, archived) get it from
+``backfill_monitor_index()``, run once after the deploy that adds the index (CloudFormation adds one GSI
+per table update; wait until it is ACTIVE), e.g. ``AWS_REGION=... OPINIONS_TABLE=<table>
+PYTHONPATH=layers/houqin/python python -c "from houqin.store.opinions import backfill_monitor_index as b;
+print(b())"``. It Queries the STATE lists of the states after "assign" (no Scan), BatchGets their
+opinions and sets the key on each one that has a monitor and no key, conditionally and without a new
+version: the key is derived from fields the opinion already has, no change an ``If-Match`` must see.
+Running it twice changes nothing the second time.
 
 Every change of an opinion (post, reply, workflow step) is one transaction: the opinion,
 conditional on its version (a lost race is a 409), its LOG item (the audit line, never
@@ -39,11 +54,11 @@ from pynamodb.attributes import (
 )
 
 from houqin.clock import local
-from houqin.domain.opinions import RATE_LIMIT, RateWindow, rate_limited
+from houqin.domain.opinions import MONITORED_STATES, RATE_LIMIT, RateWindow, rate_limited
 from houqin.errors import NotFound
 from houqin.settings import settings
 from houqin.store import staff
-from houqin.store.base import Gsi1, condition_held, find, key, table_base, versioned_transaction
+from houqin.store.base import Gsi1, Gsi2, condition_held, find, key, table_base, versioned_transaction
 from houqin.store.paging import Page, query_page
 
 META = "META"
@@ -81,11 +96,22 @@ class Opinion(OpinionsTable):
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     board = Gsi1()
+    gsi2pk = UnicodeAttribute(null=True)  # "MONITOR#<person>" once a quality monitor is assigned
+    gsi2sk = UnicodeAttribute(null=True)
+    by_monitor = Gsi2()
 
     @classmethod
     def make(cls, opinion_id: str, created_at: str, **fields: object) -> Opinion:
-        return cls(pk=key("OPINION", opinion_id), sk=META, opinion_id=opinion_id, created_at=created_at,
-                   updated_at=created_at, gsi1pk=BOARD, gsi1sk=f"{created_at}#{opinion_id}", **fields)
+        opinion = cls(pk=key("OPINION", opinion_id), sk=META, opinion_id=opinion_id, created_at=created_at,
+                      updated_at=created_at, gsi1pk=BOARD, gsi1sk=f"{created_at}#{opinion_id}", **fields)
+        opinion.index_monitor()
+        return opinion
+
+    def index_monitor(self) -> Opinion:
+        """Put the opinion in its quality monitor's list (GSI2) when it has one."""
+        if self.monitor_id:
+            self.gsi2pk, self.gsi2sk = key("MONITOR", self.monitor_id), f"{self.created_at}#{self.opinion_id}"
+        return self
 
 
 class OpinionLog(OpinionsTable):
@@ -181,6 +207,7 @@ def next_seq(opinion: Opinion) -> int:
 
 def _write(opinion: Opinion, log: OpinionLog, previous_state: str | None) -> None:
     conflict = f"opinion {opinion.opinion_id} was changed by someone else: reload it and try again"
+    opinion.index_monitor()
     with versioned_transaction(Opinion, conflict, field="version") as transaction:
         # save() adds "version is what we read" (or "does not exist" for a new one) and bumps it.
         transaction.save(opinion)
@@ -206,6 +233,40 @@ def by_state(state: str, *, limit: int, cursor: str | None, opinion_type: str | 
     keys = [(key("OPINION", entry.opinion_id), META) for entry in page.items]
     found = {item.opinion_id: item for item in Opinion.batch_get(keys)} if keys else {}
     return Page([found[entry.opinion_id] for entry in page.items if entry.opinion_id in found], page.cursor)
+
+
+def assigned_to(monitor_id: str, *, limit: int, cursor: str | None, state: str | None = None,
+                opinion_type: str | None = None) -> Page:
+    """The opinions assigned to one quality monitor, newest first (GSI2); state and type are filters."""
+    condition = None
+    for wanted in (Opinion.state == state if state else None, Opinion.type == opinion_type if opinion_type else None):
+        if wanted is not None:
+            condition = wanted if condition is None else condition & wanted
+    return query_page(Opinion.by_monitor.query, "gsi2pk", key("MONITOR", monitor_id), limit=limit, cursor=cursor,
+                      scan_index_forward=False, filter_condition=condition)
+
+
+def backfill_monitor_index() -> int:
+    """Give GSI2's key to opinions stored before the index (see the module docstring); how many got it."""
+    changed = 0
+    for state in MONITORED_STATES:
+        keys = [(key("OPINION", entry.opinion_id), META) for entry in StateEntry.query(key("STATE", state))]
+        for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
+            for opinion in Opinion.batch_get(keys[start:start + 100]):
+                if not opinion.monitor_id or opinion.gsi2pk:
+                    continue
+                opinion.index_monitor()
+                connection = Opinion._get_connection()  # noqa: SLF001 - an update that leaves the version as it is
+                if condition_held(lambda o=opinion, c=connection: c.update_item(
+                        o.pk, o.sk, actions=[Opinion.gsi2pk.set(o.gsi2pk), Opinion.gsi2sk.set(o.gsi2sk)],
+                        condition=Opinion.pk.exists() & Opinion.gsi2pk.does_not_exist())):
+                    changed += 1
+    return changed
+
+
+def departments() -> list[staff.Department]:
+    """The responsible units a complaint may be referred to, by id."""
+    return list(staff.Department.query("DEPT"))
 
 
 def staff_name(person_id: str) -> str | None:
