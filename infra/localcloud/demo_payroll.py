@@ -11,13 +11,20 @@ seconds (all 1,700 staff's months are ~90,000 items: bench/payroll.py generates 
   people are late on every start;
 - a work log for every workday of each support staff member (二线员工), completed and graded by their
   manager (A 40%, B 40%, C 15%, D 5%);
-- each department's income for the month and its pay rules (version 1, in force since January).
+- each department's income for the month and its pay rules (version 1, in force since January);
+- the terminals FP-WY and FP-HY registered to their departments;
+- this month so far for the two demo managers' teams (the pages' month): their punches up to now, and their
+  support staff's work logs up to yesterday, graded but for the last two workdays (the manager's waiting
+  list), with today's plan written; and two punches FP-HY had refused this morning (a WY member's, an old one),
+  posted through the attendance service so they carry its reasons.
 
-Only the dates follow the calendar. ``load`` writes it through the attendance and payroll stores.
+Only the dates follow the calendar. ``load`` writes it through the attendance and payroll stores. A terminal's
+sequence numbers restart each month above ``SEQ_PER_MONTH`` times the month's number, so months never share one.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ from typing import Any
 from houqin.clock import CAMPUS_TZ, at_local, local_day
 
 SEED = 20261123
+SEQ_PER_MONTH = 100_000  # a terminal's punches a month, at most (WY: 300 staff x 23 days x 2 = 13,800)
 DEPARTMENTS = ("WY", "HY")  # the departments with a month of punches and work logs
 LATE, EARLY, ABSENT = 0.04, 0.02, 0.01
 GRADE_WEIGHTS = {"A": 40, "B": 40, "C": 15, "D": 5}
@@ -81,9 +89,10 @@ def _at(day: date, base: time, minutes: int) -> datetime:
     return at_local(day, base) + timedelta(minutes=minutes, seconds=random.Random(minutes).randrange(60))
 
 
-def punches(data: Any, month: str, seed: int = SEED,
-            departments: tuple[str, ...] = DEPARTMENTS) -> Iterator[DemoPunch]:
-    """Every punch of the month, department by department, in time order per terminal."""
+def punches(data: Any, month: str, seed: int = SEED, departments: tuple[str, ...] = DEPARTMENTS,
+            until: datetime | None = None, people: frozenset[str] | None = None) -> Iterator[DemoPunch]:
+    """Every punch of the month (made before ``until``; of ``people`` only), department by department, in time
+    order per terminal."""
     rng = random.Random(seed)
     shifts = {d["department_id"]: (_clock(d.get("shift_start", "08:00")), _clock(d.get("shift_end", "17:00")))
               for d in data.departments}
@@ -92,8 +101,9 @@ def punches(data: Any, month: str, seed: int = SEED,
         if department_id not in departments:
             continue
         start, end = shifts[department_id]
-        staff = [s["staff_id"] for s in data.staff if s["department_id"] == department_id]
-        device, seq = f"FP-{department_id}", 0
+        staff = [s["staff_id"] for s in data.staff if s["department_id"] == department_id
+                 and (people is None or s["staff_id"] in people)]
+        device, seq = f"FP-{department_id}", _first_seq(month)
         for day in workdays(month):
             today: list[tuple[datetime, str]] = []
             for staff_id in staff:
@@ -106,21 +116,31 @@ def punches(data: Any, month: str, seed: int = SEED,
                 clock_out = -rng.randrange(20, 90) if early else rng.randrange(0, 40)
                 today += [(_at(day, start, clock_in), staff_id), (_at(day, end, clock_out), staff_id)]
             for at, staff_id in sorted(today):
+                if until is not None and at >= until:
+                    continue
                 seq += 1
                 yield DemoPunch(staff_id, device, seq, at)
 
 
-def worklogs(data: Any, month: str, seed: int = SEED,
-             departments: tuple[str, ...] = DEPARTMENTS) -> Iterator[DemoLog]:
-    """Each support staff member's work log of every workday, completed at 17:30 and graded at 18:00."""
+def _first_seq(month: str) -> int:
+    year, number = (int(part) for part in month.split("-"))
+    return (year * 12 + number) * SEQ_PER_MONTH
+
+
+def worklogs(data: Any, month: str, seed: int = SEED, departments: tuple[str, ...] = DEPARTMENTS,
+             before: date | None = None, people: frozenset[str] | None = None) -> Iterator[DemoLog]:
+    """Each support staff member's work log of every workday (before ``before``; of ``people`` only),
+    completed at 17:30 and graded at 18:00."""
     rng = random.Random(seed + 1)
     grades, weights = list(GRADE_WEIGHTS), list(GRADE_WEIGHTS.values())
     for member in data.staff:
         if not member.get("support_staff") or not member.get("manager_id"):
             continue
-        if member["department_id"] not in departments:
+        if member["department_id"] not in departments or (people is not None and member["staff_id"] not in people):
             continue
         for day in workdays(month):
+            if before is not None and day >= before:
+                continue
             plan = rng.choice(PLANS)
             yield DemoLog(member["staff_id"], day, plan, f"已完成：{plan}", at_local(day, time(17, 30)),
                           rng.choices(grades, weights)[0], member["manager_id"], at_local(day, time(18, 0)))
@@ -142,31 +162,88 @@ def rules(department_id: str) -> Any:
                     bonus_pool_share=Decimal("0.05"), late_deduction_fen=5_000, early_leave_deduction_fen=5_000)
 
 
-def punch_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS) -> Iterator[Any]:
+def punch_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS, **only: Any) -> Iterator[Any]:
     """The month's punches as the attendance function stores them (houqin.store.attendance.PunchItem)."""
     from houqin.domain.attendance import Punch
     from houqin.store import attendance
 
-    for p in punches(data, month, departments=departments):
+    for p in punches(data, month, departments=departments, **only):
         yield attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.at)
 
 
-def log_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS) -> Iterator[Any]:
-    """The month's graded work logs as the attendance function stores them (WorkLogItem)."""
+def log_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS,
+              ungraded: frozenset[date] = frozenset(), **only: Any) -> Iterator[Any]:
+    """The month's work logs as the attendance function stores them (WorkLogItem), graded but on ``ungraded``."""
     from houqin.clock import to_iso
     from houqin.store import attendance
 
-    for log in worklogs(data, month, departments=departments):
+    for log in worklogs(data, month, departments=departments, **only):
         item = attendance.WorkLogItem.new(log.staff_id, log.day)
         item.plan, item.planned_at = log.plan, to_iso(at_local(log.day, time(8, 30)))
         item.completion, item.completed_at = log.completion, to_iso(log.completed_at)
-        item.set_grade(log.grade, log.graded_by, log.graded_at)
+        if log.day not in ungraded:
+            item.set_grade(log.grade, log.graded_by, log.graded_at)
         item.version = 1
         yield item
 
 
+def this_month(data: Any, now: datetime) -> dict[str, int]:
+    """The demo managers' teams' month so far: punches up to ``now``, logs up to yesterday (the last two
+    workdays ungraded) and today's plan."""
+    from houqin.clock import to_iso
+    from houqin.store import attendance
+    from houqin.store.base import save_all
+
+    today = local_day(now, CAMPUS_TZ)
+    month = f"{today:%Y-%m}"
+    managers = {u.person_id for u in data.users if u.role == "manager"}
+    people = frozenset(s["staff_id"] for s in data.staff if s["manager_id"] in managers)
+    before_today = [day for day in workdays(month) if day < today]
+    planned_at = at_local(today, time(8, 30))
+    plans = []
+    for member in data.staff:
+        if member["staff_id"] in people and member["support_staff"] and today.weekday() < 5 and now >= planned_at:
+            item = attendance.WorkLogItem.new(member["staff_id"], today)
+            item.plan, item.planned_at, item.version = PLANS[today.day % len(PLANS)], to_iso(planned_at), 1
+            plans.append(item)
+    return {"punches this month": save_all(attendance.PunchItem, punch_items(data, month, until=now, people=people)),
+            "work logs this month": save_all(attendance.WorkLogItem, [
+                *log_items(data, month, before=today, people=people, ungraded=frozenset(before_today[-2:])),
+                *plans])}
+
+
+def terminals(data: Any, now: datetime, by: str) -> int:
+    """FP-WY and FP-HY, each registered to its department."""
+    from houqin.clock import to_iso
+    from houqin.store import attendance
+
+    for department_id in DEPARTMENTS:
+        item = attendance.TerminalItem.new(f"FP-{department_id}")
+        item.name = f"{next(d['name'] for d in data.departments if d['department_id'] == department_id)} 指纹机"
+        item.departments, item.registered_by, item.registered_at = [department_id], by, to_iso(now)
+        attendance.save_terminal(item)
+    return len(DEPARTMENTS)
+
+
+def refused_this_morning(data: Any, now: datetime) -> int:
+    """Two punches FP-HY sends this morning that the attendance service refuses (and keeps, with the reasons)."""
+    from houqin.auth import Principal, Role
+    from houqin.clock import to_iso
+    from houqin.services import attendance
+
+    wy_member = next(s["staff_id"] for s in data.staff if s["department_id"] == "WY")
+    hy_member = next(s["staff_id"] for s in data.staff if s["department_id"] == "HY")
+    morning = min(now, at_local(local_day(now, CAMPUS_TZ), time(8, 0)))
+    body = {"punches": [{"staff_id": wy_member, "seq": 1, "at": to_iso(morning - timedelta(minutes=5))},
+                        {"staff_id": hy_member, "seq": 2, "at": to_iso(morning - timedelta(days=9))}]}
+    device = Principal(subject="FP-HY", person_id="FP-HY", roles=frozenset({Role.DEVICE}))
+    answer = attendance.record_punches(device, json.dumps(body), morning, timedelta(days=7))
+    return len(answer["rejected"])
+
+
 def load(data: Any, now: datetime, by: str = "demo") -> dict[str, int]:
-    """Write last month's punches, work logs, income and every department's rules; answers the counts."""
+    """Write last month's punches, work logs, income and every department's rules, the terminals, this month
+    so far for the demo teams; answers the counts."""
     from houqin.clock import to_iso
     from houqin.store import attendance, payroll
     from houqin.store.base import save_all
@@ -174,7 +251,9 @@ def load(data: Any, now: datetime, by: str = "demo") -> dict[str, int]:
     month, at = month_before(now), to_iso(now)
 
     written = {"punches": save_all(attendance.PunchItem, punch_items(data, month)),
-               "work logs": save_all(attendance.WorkLogItem, log_items(data, month))}
+               "work logs": save_all(attendance.WorkLogItem, log_items(data, month)),
+               "terminals": terminals(data, now, by), **this_month(data, now),
+               "refused punches": refused_this_morning(data, now)}
     for department_id, fen in income(data).items():
         payroll.save_income(month, department_id, fen, "demo", by, at, None)
         payroll.add_rules(rules(department_id), by, at)
