@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from localcloud import demo_leave, demo_payroll, demo_swipes, demo_tickets
+from localcloud import demo_leave, demo_opinions, demo_payroll, demo_swipes, demo_tickets
 
 SEED = 20261123
 CAMPUSES = {"SB": "松北", "JN": "江南"}
@@ -325,5 +325,6 @@ def load(data: DemoData, now: datetime, threads: int = 2) -> dict[str, int]:
     written.update(demo_tickets.load(data, now))
     written.update(demo_swipes.load(data, now))
     written["leave requests"] = demo_leave.load(now)
+    written["opinions"] = demo_opinions.load(data, now)
     written.update(demo_payroll.load(data, now))
     return dict(written)

@@ -586,3 +586,29 @@ def test_a_complaint_assigned_before_the_monitor_index_gets_its_key_from_the_bac
     # and a later write keeps it
     assert board.step(fixed, LEADER, action="archive")[0] == 200
     assert board.mine(MONITOR_A, state="archived") == [fixed]
+
+
+def test_the_demo_complaints_wait_at_each_step_and_each_demo_monitor_has_only_theirs(board):
+    from localcloud import demo, demo_opinions
+
+    data = demo.generate()
+    assert demo_opinions.load(data, T0) == len(demo_opinions.POSTS)
+    first, second = (user(u.person_id, u.role) for u in data.users if u.note == demo_opinions.MONITOR_NOTE)
+    assert (first["custom:person_id"], second["custom:person_id"]) == ("E1604", "E1605")
+
+    waiting = board.staff_list(LEADER, state="intake", type="complaint")[1]["items"]
+    assert len(waiting) == 3 and all(o["monitor_id"] is None for o in waiting)
+    assert [o["state"] for o in board.staff_list(first, assigned="me")[1]["items"]] == ["archived"]
+    assert [o["state"] for o in board.staff_list(second, assigned="me")[1]["items"]] == ["with_unit", "investigating"]
+
+    archived = board.mine(first)[0]
+    status, data = board.staff_get(archived, first)
+    assert status == 200 and data["version"] == len(data["history"]) == 6
+    assert [h["action"] for h in data["history"]] == ["posted", "assign", "refer", "fix", "reply", "archive"]
+    assert data["department_name"] == "饮食服务中心" and data["actions"] == []
+    assert board.staff_get(archived, second)[0] == 404
+    assert board.public(archived)["replies"][0]["by_name"] == "杨丽娜"  # the demo leader, E1602
+    # the demo trail is one a real write would continue
+    investigating = board.mine(second, state="investigating")[0]
+    status, data = board.step(investigating, second, headers={"If-Match": "2"}, action="refer", department_id="WY")
+    assert status == 200 and data["version"] == 3 and data["history"][-1]["seq"] == 3

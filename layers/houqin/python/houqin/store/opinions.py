@@ -43,6 +43,7 @@ without its audit line.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from pynamodb.attributes import (
@@ -216,6 +217,21 @@ def _write(opinion: Opinion, log: OpinionLog, previous_state: str | None) -> Non
             if previous_state is not None:
                 transaction.delete(StateEntry.of(opinion, previous_state))
             transaction.save(StateEntry.of(opinion, opinion.state))
+
+
+def batch_put(opinions: Iterable[tuple[Opinion, list[OpinionLog]]]) -> int:
+    """Demo data: opinions with their trails and state entries, batch written (no conditions: a fresh table).
+    Each opinion's version is its number of audit lines, as if every line had been one write."""
+    count = 0
+    with Opinion.batch_write() as writer:
+        for opinion, trail in opinions:
+            opinion.version = len(trail)
+            writer.save(opinion.index_monitor())
+            for line in trail:
+                writer.save(line)
+            writer.save(StateEntry.of(opinion, opinion.state))
+            count += 1
+    return count
 
 
 def board(*, limit: int, cursor: str | None, opinion_type: str | None = None) -> Page:
