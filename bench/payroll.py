@@ -335,9 +335,9 @@ def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
 def phase_b(cloud: LocalCloud, finance: tuple[str, str], run_id: str, departments: list[str]) -> dict[str, Any]:
     from bench.swipes import load_function
     from houqin.clock import SystemClock
-    from houqin.costmeter import CostMeter
     from houqin.observability import logger
     from houqin.services import payroll_run
+    from localcloud.costmeter import CostMeter
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the template's Globals (given to this process) say INFO
     api = InProcessApi.__new__(InProcessApi)  # its call() on the payroll function's app (its __init__ loads tickets')
@@ -394,7 +394,7 @@ def count_items(client: Any, table: str) -> int:
 
 def baseline(cloud: LocalCloud, items: list[dict[str, Any]], threads: int) -> dict[str, Any]:
     """The same payslip items as raw BatchWriteItems into same-schema tables: timed, then metered."""
-    from houqin.costmeter import CostMeter, item_size
+    from localcloud.costmeter import CostMeter, item_size
 
     client = dynamodb(cloud, threads)
     source = cloud.template.physical_name("PayrollTable")

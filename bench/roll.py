@@ -396,7 +396,7 @@ def stored_curfew(blds: list[Any]) -> dict[str, Any]:
 
 
 def metered_roll(blds: list[Any], moment: clock_time) -> dict[str, Any]:
-    from houqin.costmeter import CostMeter
+    from localcloud.costmeter import CostMeter
 
     reset_connections()
     with CostMeter.installed() as meter, segments(meter) as parts:
@@ -475,7 +475,7 @@ def scan_roll(client: Any, template: Any, blds: list[Any]) -> dict[str, Any]:
 def metered_scan(template: Any, blds: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     import boto3
 
-    from houqin.costmeter import CostMeter
+    from localcloud.costmeter import CostMeter
 
     with CostMeter.installed() as meter:
         client = boto3.client("dynamodb", region_name=template.region)  # created in the block: metered

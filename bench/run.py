@@ -40,8 +40,8 @@ def main() -> None:
                        "AWS_DEFAULT_REGION": template.region, "AWS_ACCESS_KEY_ID": "bench",
                        "AWS_SECRET_ACCESS_KEY": "bench", "DORMS_TABLE": template.physical_name("DormsTable"),
                        "STAFF_TABLE": template.physical_name("StaffTable")})
-    from houqin.costmeter import CostMeter
     from houqin.store.dorms import DormsTable, Resident
+    from localcloud.costmeter import CostMeter
 
     data = demo.generate()
 

@@ -321,7 +321,7 @@ def publish_all(cloud: LocalCloud, plan: Plan, threads: int, started: threading.
 
 
 def phase_a(cloud: LocalCloud, plan: Plan, threads: int, stall_s: float, wait_s: float) -> dict[str, Any]:
-    from houqin.costmeter import item_size
+    from localcloud.costmeter import item_size
 
     client = dynamodb(cloud, threads)
     swipes_table = cloud.template.physical_name("SwipesTable")
@@ -615,8 +615,8 @@ def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
 
 def phase_b(cloud: LocalCloud, data: Any, day: date, count: int, per_message: int, per_event: int,
             reader_count: int) -> dict[str, Any]:
-    from houqin.costmeter import CostMeter
     from houqin.store import dorms
+    from localcloud.costmeter import CostMeter
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the template's Globals (given to this process) say INFO
     module = load_function(cloud, FUNCTION)

@@ -343,8 +343,8 @@ def queue_scan(client: Any, table: str) -> tuple[list[dict[str, Any]], int]:
 # ---------------------------------------------------------------------------------------------- phase B
 def phase_b(cloud: LocalCloud, api: InProcessApi, shadow: str, count: int) -> dict[str, Any]:
     """Billed capacity per operation, in process; returns the per-op figures and the captured writes."""
-    from houqin.costmeter import CostMeter
     from houqin.store import tickets as store
+    from localcloud.costmeter import CostMeter
 
     reset_connections()
     houqin, baseline = Metered(), Metered()
@@ -405,7 +405,7 @@ def phase_b(cloud: LocalCloud, api: InProcessApi, shadow: str, count: int) -> di
 
 def wcu_split(cloud: LocalCloud, table: str, writes: list[dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
     """Per step, the baseline's WCU split into the items themselves and their GSI copies (same billing rules)."""
-    from houqin.costmeter import TableSchema, index_write_units, item_size, write_units
+    from localcloud.costmeter import TableSchema, index_write_units, item_size, write_units
 
     schema = TableSchema.from_description(dynamodb(cloud).describe_table(TableName=table)["Table"])
     sums: dict[str, Counter] = defaultdict(Counter)
@@ -572,7 +572,7 @@ def phase_a(cloud: LocalCloud, templates: list[dict[str, list[dict[str, Any]]]],
 # ---------------------------------------------------------------------------------------------- phase C
 def queue_point(cloud: LocalCloud, api: InProcessApi, label: str) -> dict[str, Any]:
     """Meter one queue page (and the next) through the endpoint, a raw GSI3 Query and a Scan with a filter."""
-    from houqin.costmeter import CostMeter, item_size
+    from localcloud.costmeter import CostMeter, item_size
 
     table = cloud.template.physical_name("TicketsTable")
     items = dynamodb(cloud).describe_table(TableName=table)["Table"]["ItemCount"]

@@ -11,7 +11,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from houqin.costmeter import CostMeter, item_size
+from localcloud.costmeter import CostMeter, item_size
 
 TABLE = "hq-costmeter"
 REGION = "us-east-1"

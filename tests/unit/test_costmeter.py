@@ -1,10 +1,10 @@
-"""Pure billing rules of houqin.costmeter (no AWS)."""
+"""Pure billing rules of localcloud.costmeter (no AWS)."""
 
 import boto3
 import botocore.session
 import pytest
 
-from houqin.costmeter import (
+from localcloud.costmeter import (
     CostMeter,
     IndexSchema,
     TableSchema,
