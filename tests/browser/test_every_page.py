@@ -26,6 +26,7 @@ PAGES = [
     ("home", "S00001"), ("repairs", "S00001"), ("worker", "E0001"), ("desk", "E0097"), ("kpis", "E1602"),
     ("alarms", "E0727"), ("rolls", "E0723"), ("dorm-map", "E0723"), ("dorm-reports", "E0723"),
     ("beds", "E0723"), ("parent", "PS00001"), ("payroll", "E1601"), ("payslips", "E0102"),
+    ("attendance", "E0102"), ("worklog", "E0102"), ("team", "E0101"), ("terminals", "E1603"),
     ("complaints", "E1602"),
     ("board", None), ("opinions", None),
 ]
