@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import AT
+from tests.browser.test_payroll import person_token, sign_in_with_token
 from tests.browser.waits import FIRST_LOAD
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,13 @@ def test_a_staff_member_sees_nobody_elses_attendance_or_work_log(page, sign_in):
 
     page.goto("/#/attendance")
     expect(page.locator("#attendance-title")).to_contain_text("（E0104）", timeout=FIRST_LOAD)
+
+
+def test_a_staff_member_outside_a_support_post_keeps_no_work_log(page, houqin_web):
+    sign_in_with_token(page, person_token(houqin_web, "staff", "E0103", "维修工"))  # E0101's team, not support staff
+    page.goto("/#/worklog")
+    expect(page.locator(".not-support")).to_have_text("你的岗位不是二线岗位，不需要写工作日志。", timeout=FIRST_LOAD)
+    expect(page.get_by_label("今日计划")).to_have_count(0)
 
 
 def test_a_manager_grades_a_waiting_log_with_a_comment_and_the_member_reads_it(page, sign_in):
