@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from houqin.api import create_app, if_match, json_response, principal
-from houqin.auth import Principal
 from houqin.clock import Clock, SystemClock, to_iso
 from houqin.domain import opinions as rules
+from houqin.domain.actors import Actor
 from houqin.errors import Conflict, ValidationError
 from houqin.store import opinions as store
 from houqin.store.opinions import Opinion, OpinionLog, Reply
@@ -66,7 +66,7 @@ def public_opinion(opinion_id: str):
 @app.route("/opinions", methods=["GET"])
 def staff_list():
     params = app.current_request.query_params or {}
-    monitor_id = rules.list_scope(principal(app), params.get("assigned"))
+    monitor_id = rules.list_scope(principal(app).actor(), params.get("assigned"))
     state = query_choice(params, "state", rules.STATES)
     opinion_type = query_choice(params, "type", rules.TYPES)
     limit, cursor = page_limit(params), params.get("cursor")
@@ -87,7 +87,7 @@ def departments():
 
 @app.route("/opinions/{opinion_id}", methods=["GET"])
 def staff_opinion(opinion_id: str):
-    caller = principal(app)
+    caller = principal(app).actor()
     opinion = _get(opinion_id)
     rules.require_reader(caller, opinion.opinion_id, opinion.monitor_id)
     return json_response(staff_view(opinion, history=True, caller=caller))
@@ -95,8 +95,8 @@ def staff_opinion(opinion_id: str):
 
 @app.route("/opinions/{opinion_id}/replies", methods=["POST"])
 def reply(opinion_id: str):
-    caller = principal(app)
-    caller.require_role(*rules.REPLY_ROLES)
+    caller = principal(app).actor()
+    caller.require(*rules.REPLY_ROLES)
     text = Body.parse(app.current_request.raw_body, ("text",)).text("text", max_length=rules.MAX_REPLY)
     opinion = _get(opinion_id)
     _check_version(opinion)
@@ -115,7 +115,7 @@ def reply(opinion_id: str):
 
 @app.route("/opinions/{opinion_id}/transitions", methods=["POST"])
 def transition(opinion_id: str):
-    caller = principal(app)
+    caller = principal(app).actor()
     body = Body.parse(app.current_request.raw_body, ("action", "monitor_id", "department_id", "note"))
     action = body.text("action", choices=rules.ACTIONS)
     needed = rules.required_field(action)
@@ -153,7 +153,7 @@ def public_view(opinion: Opinion) -> dict[str, Any]:
     }
 
 
-def staff_view(opinion: Opinion, history: bool = False, caller: Principal | None = None) -> dict[str, Any]:
+def staff_view(opinion: Opinion, history: bool = False, caller: Actor | None = None) -> dict[str, Any]:
     """The staff list's item; with ``history`` its audit trail, with ``caller`` what they may do to it now."""
     view = {
         **public_view(opinion),
@@ -184,7 +184,7 @@ def _check_version(opinion: Opinion) -> None:
                        "reload it and try again", code="version_conflict", field="version")
 
 
-def _signature(caller: Principal) -> str | None:
+def _signature(caller: Actor) -> str | None:
     """The name a staff action is signed with: the staff record's (authoritative), else the token's."""
     return store.staff_name(caller.person_id) or caller.name or None
 

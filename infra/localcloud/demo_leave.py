@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from houqin.auth import Role
 from houqin.clock import CAMPUS_TZ, local_day
+from houqin.domain.actors import Role
 
 CANDIDATES = 120  # the first demo residents S00001..S00120: enough of every department
 DEMO_STUDENT = "S00001"

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from houqin.auth import Role
 from houqin.clock import CAMPUS_TZ, local
 from houqin.domain import tickets as rules
-from houqin.domain.tickets import Actor, Event, FeeLine, SlaRule, Ticket
+from houqin.domain.actors import Actor, Role
+from houqin.domain.tickets import Event, FeeLine, SlaRule, Ticket
 
 SEED = 3
 DAYS = 30

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from houqin.auth import Role
 from houqin.clock import FixedClock, to_iso
 from houqin.domain import leave as rules
+from houqin.domain.actors import Actor, Role
 from houqin.domain.leave import on_leave
-from houqin.domain.tickets import Actor
 from houqin.errors import Conflict
 from houqin.store import leave as store
 from localcloud import demo, demo_leave

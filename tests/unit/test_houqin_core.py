@@ -9,8 +9,9 @@ import pytest
 from chalice.test import Client
 
 from houqin.api import create_app, principal
-from houqin.auth import Principal, Role, split_claim
+from houqin.auth import Principal, split_claim
 from houqin.clock import FixedClock, at_local, end_of_local_day, local_day, parse_iso, to_iso
+from houqin.domain.actors import Role
 from houqin.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from houqin.settings import Settings, SettingsError
 

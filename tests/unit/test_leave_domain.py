@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from houqin.auth import Role
 from houqin.clock import CAMPUS_TZ
 from houqin.domain import leave as rules
+from houqin.domain.actors import Actor, Role
 from houqin.domain.leave import LeaveState, on_leave
-from houqin.domain.tickets import Actor
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, three days before the leave

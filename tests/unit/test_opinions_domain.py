@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from houqin.auth import Principal, Role
 from houqin.domain import opinions as rules
+from houqin.domain.actors import Actor, Role
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 T0 = datetime(2025, 3, 1, 2, 3, 4, tzinfo=UTC)
 
 
-def person(person_id: str, *roles: Role) -> Principal:
-    return Principal(subject=f"sub-{person_id}", person_id=person_id, roles=frozenset(roles))
+def person(person_id: str, *roles: Role) -> Actor:
+    return Actor(person_id=person_id, roles=frozenset(roles))
 
 
 # ---------------------------------------------------------------- posting

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from houqin.auth import Role
 from houqin.domain import payroll as pay
+from houqin.domain.actors import SYSTEM, Actor, Role
 from houqin.domain.attendance import AttendanceSummary
 from houqin.domain.payroll import (
     Award,
@@ -24,7 +24,6 @@ from houqin.domain.payroll import (
     RunState,
     TaxYearToDate,
 )
-from houqin.domain.tickets import SYSTEM, Actor
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 D = Decimal

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from houqin.auth import Role
+from houqin.domain.actors import Role
 from localcloud.template import Template, TemplateError
 
 SMALL = """

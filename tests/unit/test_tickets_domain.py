@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from houqin.auth import Role
 from houqin.clock import CAMPUS_TZ
 from houqin.domain import tickets as rules
-from houqin.domain.tickets import Actor, FeeLine, SlaRule, State
+from houqin.domain.actors import Actor, Role
+from houqin.domain.tickets import FeeLine, SlaRule, State
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -274,9 +274,9 @@ export async function showMonth(view, ctx, { staff, month, picker, correct = fal
     { label: ta("col.correction"), render: (d) => cell(d, "correction", correctionCell(ctx, d)) },
   ];
   if (correct) {
-    columns.push({ label: ta("col.action"), render: (d) => h("button", { type: "button", class: "btn btn-secondary btn-small",
-      "aria-label": ta("correct.label", { day: fmt.date(d.day) }),
-      onclick: (event) => dialog.showDay(data.days.find((x) => x.day === d.day) || d, event.currentTarget) }, ta("correct")) });
+    columns.push({ label: ta("col.action"), render: (d) => h("span", {}, h("button", { type: "button",
+      class: "btn btn-secondary btn-small", "aria-label": ta("correct.label", { day: fmt.date(d.day) }),
+      onclick: (event) => dialog.showDay(data.days.find((x) => x.day === d.day) || d, event.currentTarget) }, ta("correct"))) });
   }
   view.replaceChildren(...[
     h("h2", { id: "attendance-title" }, ta("title", { name: data.name, staff: data.staff_id, month: monthText })),

@@ -144,8 +144,8 @@ export async function render(container, ctx) {
         { label: t("col.departments"), render: (d) => (d.departments || []).map(departmentName).join(t("list.separator")) || "—" },
         { label: t("col.registered"), render: (d) => (d.registered_at
           ? t("registered", { by: d.registered_by || "—", at: ctx.fmt.dateTime(d.registered_at) }) : "—") },
-        { label: t("col.action"), render: (d) => h("button", { type: "button", class: "btn btn-secondary btn-small",
-          "aria-label": t("edit.label", { device: d.device_id }), onclick: () => edit(d) }, t("edit")) },
+        { label: t("col.action"), render: (d) => h("span", {}, h("button", { type: "button", class: "btn btn-secondary btn-small",
+          "aria-label": t("edit.label", { device: d.device_id }), onclick: () => edit(d) }, t("edit"))) },
       ],
     }) : emptyState(t("list.empty")));
     rejected.setDevices(terminals);

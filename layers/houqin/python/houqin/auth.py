@@ -9,26 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from houqin.domain.actors import Actor, Role
 from houqin.errors import Forbidden, Unauthorized
-
-
-class Role(StrEnum):
-    STUDENT = "student"
-    PARENT = "parent"
-    WORKER = "worker"
-    DISPATCHER = "dispatcher"
-    DORM_MANAGER = "dorm_manager"
-    COUNSELLOR = "counsellor"
-    FINANCE = "finance"
-    LEADER = "leader"
-    ADMIN = "admin"
-    STAFF = "staff"  # any logistics staff member: their own attendance, work log and payslips
-    MANAGER = "manager"  # a team's manager (主管): corrects its attendance and grades its work logs
-    DEVICE = "device"  # a fingerprint terminal: posts clock punches (its id is the person id)
-
 
 _ROLE_NAMES = frozenset(r.value for r in Role)
 
@@ -91,6 +75,10 @@ class Principal:
 
     def is_person(self, person_id: str) -> bool:
         return bool(person_id) and person_id == self.person_id
+
+    def actor(self, team_id: str | None = None) -> Actor:
+        """The caller as the domain sees them (a worker's repair team is the services' to look up)."""
+        return Actor(person_id=self.person_id, roles=self.roles, name=self.name, team_id=team_id)
 
     def is_parent_of(self, person_id: str) -> bool:
         return self.has_role(Role.PARENT) and person_id in self.child_ids

@@ -22,9 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from houqin.auth import Role
 from houqin.clock import CAMPUS_TZ, at_local
-from houqin.domain.tickets import Actor
+from houqin.domain.actors import Actor, Role
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 MAX_REASON = 500

@@ -29,8 +29,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from houqin.auth import Principal, Role
 from houqin.clock import to_iso
+from houqin.domain.actors import Actor, Role
 from houqin.errors import Conflict, Forbidden, HouqinError, NotFound, ValidationError
 
 ENQUIRY, SUGGESTION, CRITICISM, COMPLAINT = "enquiry", "suggestion", "criticism", "complaint"
@@ -125,14 +125,14 @@ def required_field(action: str) -> str | None:
     return step.requires if step else None
 
 
-def may_take(action: str, caller: Principal, monitor_id: str | None) -> bool:
+def may_take(action: str, caller: Actor, monitor_id: str | None) -> bool:
     """Whether the caller may take this step at all (the state is ``next_state``'s question)."""
-    if caller.has_role(*MANAGER_ROLES):
+    if caller.has(*MANAGER_ROLES):
         return True
     return action not in MANAGER_ONLY and caller.is_person(monitor_id or "")
 
 
-def require_workflow_actor(action: str, caller: Principal, monitor_id: str | None) -> None:
+def require_workflow_actor(action: str, caller: Actor, monitor_id: str | None) -> None:
     """Leaders assign and archive; the assigned monitor (or a leader) refers and records the fix."""
     if may_take(action, caller, monitor_id):
         return
@@ -141,35 +141,35 @@ def require_workflow_actor(action: str, caller: Principal, monitor_id: str | Non
     raise Forbidden("only the quality monitor assigned to this complaint (or a leader) may do this")
 
 
-def allowed_actions(caller: Principal, opinion_type: str, state: str, monitor_id: str | None,
+def allowed_actions(caller: Actor, opinion_type: str, state: str, monitor_id: str | None,
                     reply_count: int) -> list[str]:
     """What the caller may do to the opinion now: workflow steps (in order), then "reply"."""
     actions = [action for action, step in STEPS.items()
                if opinion_type == COMPLAINT and step.source == state and may_take(action, caller, monitor_id)]
-    if caller.has_role(*REPLY_ROLES) and state != ARCHIVED and reply_count < MAX_REPLIES:
+    if caller.has(*REPLY_ROLES) and state != ARCHIVED and reply_count < MAX_REPLIES:
         actions.append("reply")
     return actions
 
 
 # ---------------------------------------------------------------- who reads what
-def may_read(caller: Principal, monitor_id: str | None) -> bool:
+def may_read(caller: Actor, monitor_id: str | None) -> bool:
     """Staff of the lists read every opinion; a quality monitor only the complaints assigned to them."""
-    return caller.has_role(*LIST_ROLES) or caller.is_person(monitor_id or "")
+    return caller.has(*LIST_ROLES) or caller.is_person(monitor_id or "")
 
 
-def require_reader(caller: Principal, opinion_id: str, monitor_id: str | None) -> None:
+def require_reader(caller: Actor, opinion_id: str, monitor_id: str | None) -> None:
     """Someone who may not read it is told it does not exist (as for a missing one): no contact, no trail."""
     if not may_read(caller, monitor_id):
         raise NotFound(f"no opinion {opinion_id}")
 
 
-def list_scope(caller: Principal, assigned: str | None) -> str | None:
+def list_scope(caller: Actor, assigned: str | None) -> str | None:
     """Whose opinions a staff list holds: None = all (dispatcher, leader, admin); with ``assigned=me``
     the complaints assigned to the caller (any staff member), by their person id."""
     if assigned is None:
-        caller.require_role(*LIST_ROLES)
+        caller.require(*LIST_ROLES)
         return None
-    caller.require_role(*STAFF_ROLES)
+    caller.require(*STAFF_ROLES)
     if assigned != ASSIGNED_TO_ME:
         raise ValidationError(f"assigned must be one of: {ASSIGNED_TO_ME}", field="assigned")
     return caller.person_id

@@ -56,9 +56,8 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
-from houqin.auth import Role
+from houqin.domain.actors import SYSTEM, Actor, Role
 from houqin.domain.attendance import AttendanceSummary
-from houqin.domain.tickets import SYSTEM, Actor
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -35,8 +35,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from houqin.auth import Role
 from houqin.clock import end_of_local_day, parse_iso, to_iso
+from houqin.domain.actors import SYSTEM, Actor, Role
 from houqin.domain.audit import Event, changed
 from houqin.errors import Conflict, Forbidden, ValidationError
 
@@ -86,22 +86,6 @@ class SlaRule:
         if self.major_minutes is not None:
             return reported_at + timedelta(minutes=self.major_minutes)
         return end_of_local_day(reported_at, tz)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a person with roles (and a worker's repair team), or the system itself."""
-
-    person_id: str
-    roles: frozenset[Role] = frozenset()
-    name: str = ""
-    team_id: str | None = None
-
-    def has(self, *roles: Role) -> bool:
-        return any(r in self.roles for r in roles)
-
-
-SYSTEM = Actor(person_id="system", name="Houqin")
 
 
 @dataclass(frozen=True)

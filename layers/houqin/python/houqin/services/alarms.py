@@ -22,9 +22,10 @@ from typing import Any
 
 import boto3
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import local_day
 from houqin.domain import alarms as rules
+from houqin.domain.actors import Role
 from houqin.domain.alarms import Alarm, AlarmState, EscalationPolicy, Notification, Recipient, Severity
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access

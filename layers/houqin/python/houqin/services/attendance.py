@@ -47,8 +47,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import at_local, days, local_day, parse_iso, to_iso
+from houqin.domain.actors import Role
 from houqin.domain.attendance import (
     MAX_REASON,
     Correction,

@@ -10,7 +10,8 @@ A building or resident the caller may not see is answered 404, as if it did not 
 
 from __future__ import annotations
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
+from houqin.domain.actors import Role
 from houqin.errors import NotFound, ValidationError
 from houqin.store.base import find, key
 from houqin.store.dorms import Building, CounsellorScope, ManagerBuilding, Resident

@@ -32,9 +32,10 @@ from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import at_local, days, parse_iso, to_iso
 from houqin.domain import dorm_reports as rules
+from houqin.domain.actors import Role
 from houqin.domain.dorm_reports import Hours, Person, ReportSpec, Row, SwipeRecord
 from houqin.errors import Forbidden, NotFound, ValidationError
 from houqin.export import Column, Table

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import to_iso
 from houqin.domain import beds as rules
+from houqin.domain.actors import Role
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access
 from houqin.store import dorms as store

@@ -18,11 +18,11 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import at_local, local_day, parse_iso
 from houqin.domain import leave as rules
+from houqin.domain.actors import Role
 from houqin.domain.leave import LeaveState
-from houqin.domain.tickets import Actor
 from houqin.errors import Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access
 from houqin.settings import settings
@@ -43,9 +43,6 @@ MAX_DAYS = 366  # a longer absence is not a leave (休学 is another process)
 STATES = tuple(s.value for s in LeaveState)
 
 
-def actor(principal: Principal) -> Actor:
-    """The principal as the domain sees it."""
-    return Actor(person_id=principal.person_id, roles=principal.roles, name=principal.name)
 
 
 # ---------------------------------------------------------------- who sees a leave
@@ -87,7 +84,7 @@ def create(principal: Principal, body: Body, now: datetime) -> dict[str, Any]:
         if resident.building_id not in dorm_access.managed_buildings(principal):
             raise Forbidden(f"only the dorm manager of {resident.resident_id}'s building registers their leave")
         start, end = moments(body)
-        leave = rules.register(leave_id=store.new_leave_id(now), actor=actor(principal),
+        leave = rules.register(leave_id=store.new_leave_id(now), actor=principal.actor(),
                                resident_id=resident.resident_id, start=start, end=end, reason=reason(body),
                                at=now, tz=tz, note=body.text("note", required=False, max_length=MAX_NOTE))
     elif principal.has_role(Role.STUDENT):
@@ -96,7 +93,7 @@ def create(principal: Principal, body: Body, now: datetime) -> dict[str, Any]:
         if body.data.get("note") is not None:
             raise ValidationError("note is for a dorm manager's registration; give the reason", field="note")
         start, end = moments(body)
-        leave = rules.apply(leave_id=store.new_leave_id(now), actor=actor(principal),
+        leave = rules.apply(leave_id=store.new_leave_id(now), actor=principal.actor(),
                             resident_id=resident.resident_id, start=start, end=end, reason=reason(body), at=now,
                             tz=tz)
         if leave.end <= now:
@@ -145,7 +142,7 @@ def act(principal: Principal, leave_id: str, action: str, body: Body, now: datet
     check_action(action)
     item = load(principal, leave_id)
     note = body.text("note", required=False, max_length=MAX_NOTE)
-    who = actor(principal)
+    who = principal.actor()
     leave = store.to_domain(item)
     if action == "cancel":
         changed = rules.cancel(leave, who, now)

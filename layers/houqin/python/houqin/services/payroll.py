@@ -47,8 +47,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import local, to_iso
+from houqin.domain.actors import Role
 from houqin.domain.audit import Event
 from houqin.domain.payroll import (
     AWARD_KINDS,
@@ -66,7 +67,7 @@ from houqin.domain.payroll import (
     validate_month,
     validate_rules,
 )
-from houqin.domain.tickets import SEVERITIES, Actor
+from houqin.domain.tickets import SEVERITIES
 from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.export import Column, Table
 from houqin.settings import SettingsError, settings
@@ -100,8 +101,6 @@ CONTRIBUTION_FIELDS = ("base_floor_fen", "base_cap_fen", "pension_rate", "medica
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
-def actor(principal: Principal) -> Actor:
-    return Actor(person_id=principal.person_id, roles=principal.roles, name=principal.name)
 
 
 def current_month(now: datetime) -> str:
@@ -425,7 +424,7 @@ class Started:
 
 def start_run(principal: Principal, body: Body, now: datetime, invoke: Invoke) -> Started:
     """Finance triggers payroll: ``{month, departments}``. See the module docstring for the answers."""
-    transition(None, "create", actor(principal))  # 403 unless finance
+    transition(None, "create", principal.actor())  # 403 unless finance
     month = check_month(body.text("month", max_length=7), now)
     departments = department_ids(body)
     locked = _locked(month, departments)
@@ -535,7 +534,7 @@ def act(principal: Principal, run_id: str, action: str, body: Body, now: datetim
     item = load_run(principal, run_id)
     reason = body.text("reason", required=False, max_length=MAX_NOTE)
     state = RunState(item.state)
-    target = transition(state, action, actor(principal), reason)
+    target = transition(state, action, principal.actor(), reason)
     at, by = to_iso(now), principal.person_id
     read_version = int(item.version)
     changes: dict[str, list[Any]] = {}

@@ -55,6 +55,7 @@ from decimal import Decimal
 from typing import Any
 
 from houqin.clock import Clock, at_local, local_day, parse_iso, to_iso
+from houqin.domain.actors import SYSTEM
 from houqin.domain.attendance import AttendanceSummary, month_summary
 from houqin.domain.audit import Event
 from houqin.domain.payroll import (
@@ -72,7 +73,7 @@ from houqin.domain.payroll import (
     split_bonus_pool,
     transition,
 )
-from houqin.domain.tickets import SYSTEM, State
+from houqin.domain.tickets import State
 from houqin.errors import HouqinError, ValidationError
 from houqin.services import attendance
 from houqin.settings import settings

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.domain import roll as rules
+from houqin.domain.actors import Role
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access
 from houqin.services.alarms import check_building

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import local_day
+from houqin.domain.actors import Role
 from houqin.domain.swipes import Message, MessageRejected, ReaderProgress, Rejected, Swipe, parse_message
 from houqin.errors import Forbidden, ValidationError
 from houqin.services import dorm_access

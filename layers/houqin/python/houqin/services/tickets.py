@@ -15,10 +15,11 @@ from typing import Any
 
 import boto3
 
-from houqin.auth import Principal, Role
+from houqin.auth import Principal
 from houqin.clock import at_local, to_iso
 from houqin.domain import tickets as rules
-from houqin.domain.tickets import Actor, FeeLine, SlaRule, State, Ticket
+from houqin.domain.actors import Actor, Role
+from houqin.domain.tickets import FeeLine, SlaRule, State, Ticket
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.settings import settings
 from houqin.store import tickets as store
@@ -52,7 +53,7 @@ def actor(principal: Principal) -> Actor:
     if principal.has_role(Role.WORKER):
         member = find(StaffMember, key("STAFF", principal.person_id), "PROFILE")
         team_id = member.team_id if member else None
-    return Actor(person_id=principal.person_id, roles=principal.roles, name=principal.name, team_id=team_id)
+    return principal.actor(team_id=team_id)
 
 
 def can_view(ticket: Ticket, who: Actor) -> bool:
