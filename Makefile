@@ -26,6 +26,7 @@ test: $(STAMP) lint deploy-check
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache  # the layers (pyproject.toml, [tool.importlinter])
 
 # What can be proved about a deployment without AWS (README, "Deploy"): translate + lint, queue
 # timeouts, every handler imported with only its layers, package sizes for Lambda's platform.

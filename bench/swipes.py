@@ -65,7 +65,7 @@ from bench.tickets import (
     write_items,
     write_result,
 )
-from houqin.clock import SystemClock
+from houqin.system_clock import SystemClock
 from localcloud.cloud import LocalCloud
 
 RESULTS = ROOT / "bench" / "results" / "swipes.json"

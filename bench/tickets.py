@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from houqin.clock import SystemClock
+from houqin.system_clock import SystemClock
 from localcloud.cloud import CloudConfig, LocalCloud, Ports
 
 ROOT = Path(__file__).resolve().parent.parent

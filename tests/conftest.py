@@ -38,6 +38,16 @@ def template() -> Template:
     return TEMPLATE
 
 
+@pytest.fixture(autouse=True)
+def _settings_read_afresh():
+    """A test may set a function's variable (monkeypatch.setenv, then settings.cache_clear()); the next test
+    reads the environment as it is again."""
+    yield
+    from houqin.settings import settings
+
+    settings.cache_clear()
+
+
 def load_function_module(template: Template, logical_id: str) -> ModuleType:
     """Import a function's handler module from its CodeUri, fresh, under a unique name."""
     function = template.function(logical_id)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from houqin import checks
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.observability import logger, tracer
+from houqin.system_clock import SystemClock
 
 clock: Clock = SystemClock()
 

@@ -6,11 +6,12 @@ Every route here is declared in template.yaml (AlarmsApiFunction) with the same 
 from __future__ import annotations
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, SystemClock, local_day
+from houqin.clock import Clock, local_day
 from houqin.services import alarms as service
 from houqin.services import rolls
 from houqin.settings import settings
 from houqin.store.paging import page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import Body, query_date, query_text
 
 app = create_app("houqin-alarms")

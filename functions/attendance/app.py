@@ -21,12 +21,13 @@ lost a race, a graded log or a passed deadline is a 409.
 
 from __future__ import annotations
 
-import os
 from datetime import time, timedelta
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.services import attendance as service
+from houqin.settings import settings
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-attendance")
@@ -46,11 +47,11 @@ def _body(allowed: tuple[str, ...]) -> Body:
 
 
 def _deadline() -> time:
-    return service.worklog_deadline(os.environ.get("WORKLOG_DEADLINE", service.DEFAULT_DEADLINE))
+    return settings().worklog_deadline
 
 
 def _max_age() -> timedelta:
-    return service.punch_max_age(os.environ.get("PUNCH_MAX_AGE_DAYS", service.DEFAULT_PUNCH_MAX_AGE_DAYS))
+    return settings().punch_max_age
 
 
 @app.route("/attendance/punches", methods=["POST"])

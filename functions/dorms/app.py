@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.services import dorms as service
 from houqin.store.paging import page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-dorms")

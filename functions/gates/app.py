@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, SystemClock, local_day
+from houqin.clock import Clock, local_day
 from houqin.services import swipes as service
 from houqin.settings import settings
 from houqin.store.paging import page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import query_date, query_text
 
 app = create_app("houqin-gates")

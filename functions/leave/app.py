@@ -16,9 +16,10 @@ A leave the caller may not see is a 404; a decision that lost a race, or on a de
 from __future__ import annotations
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.services import leave as service
 from houqin.store.paging import page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-leave")

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from houqin.api import create_app, if_match, json_response, principal
-from houqin.clock import Clock, SystemClock, to_iso
+from houqin.clock import Clock, to_iso
 from houqin.domain import opinions as rules
 from houqin.domain.actors import Actor
 from houqin.errors import Conflict, ValidationError
 from houqin.store import opinions as store
 from houqin.store.opinions import Opinion, OpinionLog, Reply
 from houqin.store.paging import page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import Body, query_choice
 
 app = create_app("houqin-opinions")

@@ -24,11 +24,12 @@ from typing import Any
 from chalice import CORSConfig
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services import payroll as service
 from houqin.settings import settings
 from houqin.store.paging import page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-payroll")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.observability import logger, tracer
 from houqin.services import payroll_run as service
+from houqin.system_clock import SystemClock
 
 clock: Clock = SystemClock()  # tests pin it
 

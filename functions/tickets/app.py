@@ -7,16 +7,17 @@ refuse a change when the ticket moved on since you read it (409).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from houqin.api import create_app, if_match, json_response, principal
-from houqin.clock import Clock, SystemClock
+from houqin.clock import Clock
 from houqin.domain.tickets import QUEUE_STATES
 from houqin.observability import logger, tracer
 from houqin.services import tickets as service
+from houqin.settings import settings
 from houqin.store import tickets as store
 from houqin.store.paging import Page, page_limit
+from houqin.system_clock import SystemClock
 from houqin.validation import Body, query_choice, query_date
 
 app = create_app("houqin-tickets")
@@ -170,6 +171,6 @@ def put_sla_rule(category: str):
 @tracer.capture_lambda_handler
 def auto_confirm(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Hourly: tickets completed AUTO_CONFIRM_AFTER_DAYS ago and still unrated are confirmed."""
-    result = service.auto_confirm(clock.now(), int(os.environ.get("AUTO_CONFIRM_AFTER_DAYS", "3")))
+    result = service.auto_confirm(clock.now(), settings().auto_confirm_after)
     logger.info("auto-confirm", extra=result)
     return result

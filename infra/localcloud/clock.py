@@ -5,7 +5,7 @@
 this clock: the scheduler, the gateway (token expiry, ``requestTime``), the tokens it mints, the IoT rules'
 ``timestamp()``, SQS's ``SentTimestamp`` as functions see it, async invocation records and the demo data.
 Each invocation hands the offset to the function's worker as ``HOUQIN_CLOCK_OFFSET`` (seconds), which
-``houqin.clock.SystemClock`` adds; nothing sets it in AWS, where the offset is always zero.
+``houqin.system_clock.SystemClock`` adds; nothing sets it in AWS, where the offset is always zero.
 
 This module and ``houqin/clock.py`` are the only places that read the real time (ruff's banned-api rule).
 """
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-# The variable houqin.clock.SystemClock reads (LOCAL_OFFSET_ENV there; a test keeps the two the same). The
-# local cloud stays generic: it imports nothing of Houqin's into a function's worker.
+# The variable houqin.system_clock.SystemClock reads (CLOCK_OFFSET_ENV in houqin.settings; a test keeps the two
+# the same). The local cloud stays generic: it imports nothing of Houqin's into a function's worker.
 OFFSET_ENV = "HOUQIN_CLOCK_OFFSET"
 CAMPUS_TZ = ZoneInfo("Asia/Shanghai")  # an --at without an offset is campus time
 AT_ENV = "HOUQIN_AT"

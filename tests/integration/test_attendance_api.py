@@ -10,7 +10,7 @@ Monday 2 to Friday 6.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from houqin.clock import FixedClock
 from houqin.domain.attendance import DayStatus, Shift
 from houqin.errors import Conflict
 from houqin.services import attendance as service
-from houqin.settings import SettingsError
+from houqin.settings import Settings, SettingsError, settings
 from houqin.store import attendance as store
 from houqin.store import staff
 from houqin.store.payroll import LockItem
@@ -149,6 +149,7 @@ def test_a_week_of_punches_reads_as_present_late_early_and_absent(app):
 
 def test_the_shift_is_the_staff_members_department_and_a_past_month_is_read_whole(app, monkeypatch):
     monkeypatch.setenv("PUNCH_MAX_AGE_DAYS", "10")  # the terminals may post 10 days back (7 by default)
+    settings.cache_clear()
     # E2's department starts at 06:00 without grace: 06:01 is late.
     assert post(app, [punch("E2", 20, "2026-10-30T06:01:00+08:00"),
                       punch("E2", 21, "2026-10-30T14:00:00+08:00")]).body["stored"] == 2
@@ -320,11 +321,17 @@ def test_only_an_administrator_reads_refused_punches_and_bad_queries_name_the_fi
         assert reply.status == 400 and reply.body["error"]["field"] == field, query
 
 
-def test_the_punch_age_setting_is_checked(monkeypatch):
-    assert service.punch_max_age("7").days == 7 and service.punch_max_age("366").days == 366
+def test_the_attendance_settings_are_checked():
+    env = {"AWS_REGION": "cn-north-1"}
+    assert Settings.from_env(env).punch_max_age == timedelta(days=7)  # the default
+    assert Settings.from_env({**env, "PUNCH_MAX_AGE_DAYS": "366"}).punch_max_age == timedelta(days=366)
     for bad in ("0", "367", "-1", "7.5", "", "seven"):
         with pytest.raises(SettingsError, match="PUNCH_MAX_AGE_DAYS"):
-            service.punch_max_age(bad)
+            Settings.from_env({**env, "PUNCH_MAX_AGE_DAYS": bad})
+    assert Settings.from_env({**env, "WORKLOG_DEADLINE": "18:00"}).worklog_deadline == time(18, 0)
+    for bad in ("24:00", "6pm", "18:0", ""):
+        with pytest.raises(SettingsError, match="WORKLOG_DEADLINE"):
+            Settings.from_env({**env, "WORKLOG_DEADLINE": bad})
 
 
 # ---------------------------------------------------------------- who sees what
@@ -467,6 +474,7 @@ def test_the_completion_is_refused_after_the_deadline(api, app, monkeypatch):
     assert ahead.status == 400 and ahead.body["error"]["field"] == "day"
     assert write_log(app, E1, "2026-11-07", plan="周末值班").status == 200  # a plan may be written ahead
     monkeypatch.setenv("WORKLOG_DEADLINE", "18:00")
+    settings.cache_clear()
     at_local(api, "2026-11-06", "18:00")
     refused = write_log(app, E1, "2026-11-06", completion="done")
     assert refused.status == 409 and "2026-11-06 18:00" in refused.body["error"]["message"]

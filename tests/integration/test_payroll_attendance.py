@@ -20,6 +20,7 @@ import pytest
 
 from houqin.clock import FixedClock, at_local, to_iso
 from houqin.services import payroll as service
+from houqin.settings import settings
 from houqin.store import attendance as attendance_store
 from houqin.store import payroll as store
 from houqin.store.staff import Department, Post, StaffMember
@@ -70,6 +71,7 @@ def january_payslip_of_e1(payroll_app, worker, invocations) -> dict:
 @pytest.fixture
 def world(aws, template, monkeypatch):
     monkeypatch.setenv("PUNCH_MAX_AGE_DAYS", "40")  # January's punches are posted in February, in one batch
+    settings.cache_clear()
     Department.make("HY", "会议服务中心", shift_start="08:00", shift_end="17:00", grace_minutes=5).save()
     Post.make("HY-P1", "HY", "会务员", 440_000).save()
     StaffMember.make("E1", "HY", name="王静", gender="F", post="会务员", post_id="HY-P1", contract="regular",

@@ -1,4 +1,4 @@
-"""One clock for the local cloud (localcloud.clock), what the functions read of it (houqin.clock.SystemClock),
+"""One clock for the local cloud (localcloud.clock), what the functions read of it (houqin.system_clock.SystemClock),
 and the lint rule that keeps every other read of the real time out."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from houqin import clock as houqin_clock
+from houqin.settings import CLOCK_OFFSET_ENV
+from houqin.system_clock import SystemClock
 from localcloud import clock
 from localcloud.scheduler import ScheduledEvent, Scheduler
 from localcloud.sqs_poller import SqsPoller
@@ -71,13 +72,13 @@ def test_a_step_that_is_not_forward_is_refused(text):
 
 
 def test_functions_add_the_offset_the_local_cloud_hands_them(monkeypatch):
-    assert clock.OFFSET_ENV == houqin_clock.LOCAL_OFFSET_ENV  # the one contract between the two
-    monkeypatch.delenv(houqin_clock.LOCAL_OFFSET_ENV, raising=False)
-    real = houqin_clock.SystemClock().now()
+    assert clock.OFFSET_ENV == CLOCK_OFFSET_ENV  # the one contract between the two
+    monkeypatch.delenv(CLOCK_OFFSET_ENV, raising=False)
+    real = SystemClock().now()
     assert abs(real - clock.real_now()) < timedelta(seconds=5)  # in AWS: the real time
     cloud = clock.CloudClock(NIGHT)
     monkeypatch.setenv(*next(iter(cloud.environment().items())))
-    assert abs(houqin_clock.SystemClock().now() - cloud.now()) < timedelta(seconds=1)
+    assert abs(SystemClock().now() - cloud.now()) < timedelta(seconds=1)
 
 
 def function(events: dict[str, dict[str, Any]]) -> Function:

@@ -1,34 +1,24 @@
 """Time: stored in UTC ISO-8601, campus rules evaluated in local time (Asia/Shanghai).
 
-Code that needs "now" takes a ``Clock`` so tests can pin it. This module is the only one in Houqin that
-reads the real time (ruff's banned-api rule; the local cloud's own clock is infra/localcloud/clock.py).
+Code that needs "now" takes a ``Clock`` so tests can pin it. Everything here is pure (the domain uses it);
+the one clock that reads the real time is ``houqin.system_clock.SystemClock`` (ruff's banned-api rule keeps
+it the only one; the local cloud's own clock is infra/localcloud/clock.py).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 CAMPUS_TZ = ZoneInfo("Asia/Shanghai")
-# Seconds the local cloud's clock runs ahead of (or behind) the real time (`houqin run --at`); the local
-# cloud sets it for each invocation. Nothing sets it in AWS.
-LOCAL_OFFSET_ENV = "HOUQIN_CLOCK_OFFSET"
 
 
 class Clock(Protocol):
     def now(self) -> datetime:
         """An aware datetime in UTC."""
         ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        offset = os.environ.get(LOCAL_OFFSET_ENV)
-        real = datetime.now(UTC)
-        return real + timedelta(seconds=float(offset)) if offset else real
 
 
 @dataclass

@@ -4,7 +4,6 @@ the duty desk after OVERDUE_ESCALATE_MINUTES (default 60); it resolves itself on
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ ALARMS = (CHECK,)
 
 
 def policy(alarm: Alarm) -> EscalationPolicy:
-    desk_after = int(os.environ.get("OVERDUE_ESCALATE_MINUTES", "60"))
+    desk_after = int(settings().overdue_escalate_after.total_seconds() // 60)
     if not alarm.details.get("repair_point"):  # not dispatched yet: the desk at once
         return EscalationPolicy((Step(Recipient.DUTY_DESK, 0),))
     return EscalationPolicy((Step(Recipient.REPAIR_POINT, 0), Step(Recipient.DUTY_DESK, desk_after)))

@@ -3,8 +3,7 @@ is open raises an alarm for the day; it resolves itself when the reader speaks a
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from houqin.clock import local, local_day, parse_iso
@@ -23,12 +22,8 @@ def policy(alarm: Alarm) -> EscalationPolicy:
     return LADDER
 
 
-def quiet_for() -> timedelta:
-    return timedelta(minutes=int(os.environ.get("SILENT_READER_MINUTES", "15")))
-
-
 def run(now: datetime) -> dict[str, Any]:
-    tz, quiet = settings().tz, quiet_for()
+    tz, quiet = settings().tz, settings().silent_reader_after
     last_heard: dict[str, str | None] = {}
     raised = 0
     for building in dorms.all_buildings():

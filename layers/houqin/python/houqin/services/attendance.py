@@ -64,7 +64,7 @@ from houqin.domain.attendance import (
 )
 from houqin.domain.payroll import GRADES, grade_scores_in, monthly_score, needs_talk, validate_month
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
-from houqin.settings import SettingsError, settings
+from houqin.settings import settings
 from houqin.store import attendance as store
 from houqin.store import payroll as pay_rules
 from houqin.store import staff
@@ -85,10 +85,8 @@ GRADE_FIELDS = ("grade", "comment")
 MAX_COMMENT = 500
 MAX_PUNCHES = 500
 CLOCK_SKEW = timedelta(minutes=5)  # a terminal's clock may run this far ahead
-DEFAULT_PUNCH_MAX_AGE_DAYS = "7"  # PUNCH_MAX_AGE_DAYS: older punches are refused (and kept with the reason)
 MAX_TEXT = 2000
 PLAN_AHEAD_DAYS = 7
-DEFAULT_DEADLINE = "23:59"
 TALK_MONTHS = 3
 SEE_ALL = (Role.FINANCE, Role.LEADER, Role.ADMIN)
 STATUSES = tuple(s.value for s in DayStatus)
@@ -186,13 +184,6 @@ def past_or_today(text: str, today: date) -> date:
     return day
 
 
-def worklog_deadline(text: str) -> time:
-    """WORKLOG_DEADLINE ("HH:MM", local time of the day the log is for)."""
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text or ""):
-        raise SettingsError(f"WORKLOG_DEADLINE: {text!r} is not a local time HH:MM")
-    return time.fromisoformat(text)
-
-
 # ---------------------------------------------------------------- who
 def is_manager_of(principal: Principal, member: staff.StaffMember) -> bool:
     return principal.has_role(Role.MANAGER) and bool(member.manager_id) and principal.is_person(member.manager_id)
@@ -242,13 +233,6 @@ class Rejection:
 
     def view(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def punch_max_age(text: str) -> timedelta:
-    """PUNCH_MAX_AGE_DAYS: how many days back a terminal may post a punch (a whole number from 1 to 366)."""
-    if not re.fullmatch(r"\d{1,3}", text or "") or not 1 <= int(text) <= 366:
-        raise SettingsError(f"PUNCH_MAX_AGE_DAYS: {text!r} is not a whole number of days from 1 to 366")
-    return timedelta(days=int(text))
 
 
 def record_punches(principal: Principal, raw_body: Any, now: datetime, max_age: timedelta) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -760,7 +759,7 @@ def bank_transfers(principal: Principal, run_id: str) -> dict[str, Any]:
 def invoke_worker(payload: dict[str, Any]) -> None:
     """Start the PayrollWorkerFunction asynchronously (InvocationType Event: Lambda answers 202 at once,
     retries once, then sends the failure to PayrollFailuresQueue). Tests replace this function."""
-    name = os.environ.get("PAYROLL_WORKER_FUNCTION")
+    name = settings().payroll_worker_function
     if not name:
         raise SettingsError("PAYROLL_WORKER_FUNCTION is not set: the template passes the worker's name")
     _lambda().invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode())

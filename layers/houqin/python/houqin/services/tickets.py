@@ -362,10 +362,10 @@ def kpis(principal: Principal, owner: str, owner_id: str, start: date, end: date
 
 
 # ---------------------------------------------------------------- the scheduled check
-def auto_confirm(now: datetime, after_days: int) -> dict[str, int]:
-    """Confirm tickets completed more than ``after_days`` ago and still unrated."""
+def auto_confirm(now: datetime, after: timedelta) -> dict[str, int]:
+    """Confirm tickets completed more than ``after`` ago and still unrated."""
     confirmed = skipped = 0
-    for ticket in store.completed_before(to_iso(now - timedelta(days=after_days))):
+    for ticket in store.completed_before(to_iso(now - after)):
         current, version = store.get(ticket.ticket_id)  # the index is eventually consistent: re-read
         if current.state != State.COMPLETED:
             skipped += 1
