@@ -3,7 +3,7 @@
 Public (no sign-in): POST /opinions, GET /public/opinions[/{opinion_id}]; the public never
 sees a poster's contact. Staff (signed in): GET /opinions (``?assigned=me``: a quality monitor's
 own complaints), GET /opinions/{id} (with its trail and the caller's allowed actions; a monitor
-only theirs), GET /opinions/departments (the units a complaint is referred to),
+only theirs),
 POST /opinions/{id}/replies and POST /opinions/{id}/transitions; a change may carry
 ``If-Match: <version>`` so an edit made on a stale copy is refused with 409.
 """
@@ -78,12 +78,6 @@ def staff_list():
     else:
         page = store.board(limit=limit, cursor=cursor, opinion_type=opinion_type)
     return json_response(page.body(staff_view))
-
-
-@app.route("/opinions/departments", methods=["GET"])
-def departments():
-    principal(app).require_role(*rules.STAFF_ROLES)
-    return json_response({"items": [{"department_id": d.department_id, "name": d.name} for d in store.departments()]})
 
 
 @app.route("/opinions/{opinion_id}", methods=["GET"])

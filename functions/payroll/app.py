@@ -53,6 +53,11 @@ def _invoke(payload: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- posts and the archive
+@app.route("/departments", methods=["GET"])
+def list_departments():
+    return json_response(service.departments(principal(app)))
+
+
 @app.route("/posts", methods=["GET"])
 def list_posts():
     params = _params()

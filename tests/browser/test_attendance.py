@@ -36,7 +36,8 @@ def test_a_staff_member_writes_todays_plan_and_reads_their_month(page, sign_in):
     page.get_by_role("button", name="保存计划").click()
 
     expect(page.get_by_role("status").filter(has_text="今日计划已保存。")).to_be_visible()
-    today = page.get_by_role("table", name=re.compile("工作日志")).locator("tr", has=page.locator(f'[data-day="{TODAY}"]'))
+    table = page.get_by_role("table", name=re.compile("工作日志"))
+    today = table.locator("tr", has=page.locator(f'[data-day="{TODAY}"]'))
     expect(today).to_contain_text("巡查三号楼消防通道")
     expect(page.locator(".worklog-score")).to_contain_text("已评天数")
 

@@ -147,6 +147,18 @@ def test_a_week_of_punches_reads_as_present_late_early_and_absent(app):
     assert attendance(app, E1).body["days"] == reply.body["days"]  # the month defaults to the current one
 
 
+def test_today_is_under_way_until_the_shift_ends(api, app):
+    at_local(api, "2026-11-06", "10:00")
+    post(app, [punch("E1", 1, "2026-11-06T08:12:00+08:00")])
+    friday = by_day(attendance(app, E1))["2026-11-06"]
+    assert (friday["status"], friday["late_minutes"], friday["early_minutes"], friday["missing_clock_out"],
+            friday["in_progress"]) == ("late", 12, 0, False, True)
+    assert team(app, M1).body["members"][0]["summary"]["early_count"] == 0
+    at_local(api, "2026-11-06", "17:00")  # the shift is over: the lone punch is a missing clock-out
+    friday = by_day(attendance(app, E1))["2026-11-06"]
+    assert (friday["status"], friday["early_minutes"], friday["missing_clock_out"]) == ("late_and_early", 528, True)
+
+
 def test_the_shift_is_the_staff_members_department_and_a_past_month_is_read_whole(app, monkeypatch):
     monkeypatch.setenv("PUNCH_MAX_AGE_DAYS", "10")  # the terminals may post 10 days back (7 by default)
     settings.cache_clear()
@@ -578,6 +590,7 @@ def test_logs_waiting_for_a_grade_oldest_first_and_a_grade_with_a_comment_takes_
 
     graded = grade(app, M1, "2026-11-05", "B", comment="门锁修得及时")
     assert graded.status == 200 and graded.body["grade_comment"] == "门锁修得及时"
+    assert logs(app, E1).body["today_due_at"] == "2026-11-06T15:59:00.000Z"  # today 23:59 local
     assert graded.body["grade_history"][-1] | {"at": ""} == {"grade": "B", "by": "M1", "at": "",
                                                              "comment": "门锁修得及时"}
     assert "2026-11-05" not in [i["day"] for i in waiting(app, M1, limit="100").body["items"]]

@@ -555,13 +555,6 @@ def test_a_monitors_list_pages_and_their_cursor_is_no_key_to_another_list(board)
     assert status == 400 and data["error"]["field"] == "cursor"
 
 
-def test_the_responsible_units_are_listed_for_staff(board):
-    status, data, _ = board.call("GET", "/opinions/departments", claims=MONITOR_A)
-    assert status == 200
-    assert data["items"] == [{"department_id": "JK", "name": "监控部"}, {"department_id": "WY", "name": "物业管理中心"}]
-    assert board.call("GET", "/opinions/departments", claims=STUDENT)[0] == 403
-
-
 def test_a_complaint_assigned_before_the_monitor_index_gets_its_key_from_the_backfill(board):
     from houqin.store import opinions as store
     from houqin.store.opinions import Opinion

@@ -464,6 +464,14 @@ def test_a_person_sees_their_profile_their_manager_too_bank_accounts_always_mask
     assert get(api, FINANCE_1, "/staff/{staff_id}", staff_id="E9").status == 404
 
 
+def test_the_departments_are_listed_for_anyone_on_the_staff_without_figures(api):
+    expected = [{"department_id": "CY", "name": "餐饮服务中心"}, {"department_id": "WY", "name": "物业管理中心"}]
+    for user in (STAFF_1, MANAGER, FINANCE_1, ADMIN, User("W1", "worker")):
+        assert get(api, user, "/departments").body == {"items": expected}, user
+    for user in (User("S1", "student"), User("P1", "parent"), User("FP-01", "device")):
+        assert get(api, user, "/departments").status == 403, user
+
+
 # ---------------------------------------------------------------- bad input
 BAD_INPUT = [
     ("/payroll/bonuses", {}, {"staff_id": "E9", "month": "2026-01", "kind": "saving", "amount_fen": 100}, "staff_id"),

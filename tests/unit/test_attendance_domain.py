@@ -93,6 +93,18 @@ def test_a_single_punch_is_a_clock_in_with_the_clock_out_missing(punch, status, 
     assert (record.first_in, record.last_out) == (local(MONDAY, *punch), None)
 
 
+def test_a_day_under_way_judges_no_early_leave_until_the_shift_ends():
+    punches = [Punch("E1", "FP-01", 1, local(MONDAY, 8, 20)), Punch("E1", "FP-01", 2, local(MONDAY, 12, 0))]
+    at_ten = daily_attendance(MONDAY, SHIFT, punches[:1], on_leave=False, now=local(MONDAY, 10, 0))
+    assert (at_ten.status, at_ten.late_minutes, at_ten.early_minutes, at_ten.missing_clock_out) == (
+        DayStatus.LATE, 20, 0, False)
+    at_one = daily_attendance(MONDAY, SHIFT, punches, on_leave=False, now=local(MONDAY, 13, 0))
+    assert (at_one.status, at_one.last_out, at_one.early_minutes) == (DayStatus.LATE, local(MONDAY, 12, 0), 0)
+    over = daily_attendance(MONDAY, SHIFT, punches, on_leave=False, now=local(MONDAY, 17, 0))
+    assert (over.status, over.early_minutes) == (DayStatus.LATE_AND_EARLY, 300)  # the shift is over: judged
+    assert over == daily_attendance(MONDAY, SHIFT, punches, on_leave=False)
+
+
 def test_no_punch_on_a_workday_is_absent_and_punches_of_other_local_days_do_not_count():
     tuesday = date(2026, 3, 3)
     # 00:30 on Tuesday in Shanghai is 16:30 UTC on Monday: it belongs to Tuesday, not Monday

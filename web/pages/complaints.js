@@ -324,7 +324,7 @@ async function renderComplaint(container, ctx, id) {
   }
   let units = null; // the responsible units, read once when a refer form first needs them
   const unitList = async () => {
-    units ??= api.get("/opinions/departments", { signal }).then((r) => r.items).catch((err) => {
+    units ??= api.get("/departments", { signal }).then((r) => r.items).catch((err) => {
       units = null;
       throw err;
     });

@@ -3,7 +3,7 @@
 // punches terminals sent and the API refused, for a day (default today) and optionally one terminal, paged.
 import { clearFormErrors, field, showFormError } from "../js/forms.js";
 import { alertBox, dataTable, emptyState, errorBox, h, pager } from "../js/ui.js";
-import { campusMonth, campusToday } from "./attendance.js";
+import { campusToday } from "./attendance.js";
 
 export const strings = {
   "zh-CN": {
@@ -123,8 +123,8 @@ export async function render(container, ctx) {
   const { api, t, signal } = ctx;
   const [terminals, departments] = await Promise.all([
     api.get("/attendance/terminals", { signal }).then((r) => r.items || []),
-    // The department list payroll keeps (finance, leaders and admins read it); without it, ids are typed.
-    api.get(`/payroll/income/${campusMonth()}`, { signal }).then((r) => r.items || [], (err) => {
+    // The group's departments (GET /departments); should that fail, ids are typed instead.
+    api.get("/departments", { signal }).then((r) => r.items || [], (err) => {
       if (err?.name === "AbortError") throw err;
       return null;
     }),

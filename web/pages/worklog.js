@@ -4,7 +4,6 @@
 // `#/worklog?month=YYYY-MM` picks the month; `&staff=<id>` reads someone the API lets the caller see.
 import { now } from "../js/config.js";
 import { clearFormErrors, field, formValues, showFormError } from "../js/forms.js";
-import { TIME_ZONE } from "../js/i18n.js";
 import { alertBox, badge, dataTable, emptyState, errorBox, h } from "../js/ui.js";
 import { STAFF_ID, campusMonth, campusToday, chosenMonth, monthDay, monthPicker, weekday } from "./attendance.js";
 
@@ -27,7 +26,6 @@ export const strings = {
     "recent.title": "近几个月得分",
     "today.title": "今天的日志（{day}）",
     "today.due": "截止时间：{due}",
-    "today.due_unknown": "截止时间：当天下班前（保存计划后显示具体时间）",
     "today.graded": "今天的日志已评定为 {grade}，不能再修改。",
     "plan": "今日计划",
     "plan.hint": "完成情况记录之前可以修改，最多 2000 字。",
@@ -77,7 +75,6 @@ export const strings = {
     "recent.title": "Recent months",
     "today.title": "Today's log ({day})",
     "today.due": "Due by {due}",
-    "today.due_unknown": "Due by the end of the day (the exact time shows once the plan is saved)",
     "today.graded": "Today's log is graded {grade}: it can no longer change.",
     "plan": "Today's plan",
     "plan.hint": "Can change until the completion is recorded; up to 2,000 characters.",
@@ -123,20 +120,6 @@ function explained(t, err) {
   if (err?.status !== 409 || !CONFLICTS.includes(err.code)) return err;
   const text = t(`conflict.${err.code}`);
   return { field: err.field, userMessage: () => text, fieldMessage: () => text };
-}
-
-/**
- * Today's deadline: the log's own `due_at`, else the same campus time of day as any other log's (the
- * deadline is one local time of every day), else null (unknown until the first save answers it).
- */
-function dueToday(logs, today) {
-  const own = logs.find((l) => l.day === today);
-  if (own?.due_at) return own.due_at;
-  const other = logs.find((l) => l.due_at && !Number.isNaN(Date.parse(l.due_at)));
-  if (!other) return null;
-  const time = new Intl.DateTimeFormat("en-GB", { timeZone: TIME_ZONE, hour: "2-digit", minute: "2-digit",
-    second: "2-digit", hourCycle: "h23" }).format(new Date(other.due_at));
-  return `${today}T${time}+08:00`; // Asia/Shanghai keeps +08:00 all year
 }
 
 export async function render(container, ctx) {
@@ -198,7 +181,7 @@ function showLogs(view, ctx, data, { own, withToday }) {
         h("h4", { id: "worklog-recent-title" }, t("recent.title")),
         h("dl", { class: "roll-stats" },
           recent.map((r) => stat(`recent-${r.month}`, fmt.month(r.month), r.score ?? t("score.none"))))) : null),
-    withToday ? todaySection(ctx, logs, keep) : null,
+    withToday ? todaySection(ctx, logs, keep, data.today_due_at) : null,
     tableSlot].filter(Boolean));
   paintTable();
 }
@@ -227,8 +210,8 @@ function logTable({ t, fmt }, logs, monthText) {
   });
 }
 
-/** Today's plan and completion forms; `keep(log)` takes the API's answer. */
-function todaySection(ctx, logs, keep) {
+/** Today's plan and completion forms, due by `due` (the API's today_due_at); `keep(log)` takes the API's answer. */
+function todaySection(ctx, logs, keep, due) {
   const { api, t, fmt, signal, user } = ctx;
   const today = campusToday();
   const path = `/staff/${encodeURIComponent(user.personId)}/worklogs/${today}`;
@@ -237,13 +220,12 @@ function todaySection(ctx, logs, keep) {
 
   function paint() {
     const log = logs.find((l) => l.day === today) || null;
-    const due = dueToday(logs, today);
-    const over = due !== null && now().getTime() >= Date.parse(due);
+    const over = now().getTime() >= Date.parse(due);
     const planOpen = !log?.grade && !log?.completion && !over;
     const completionOpen = !log?.grade && !over;
     const parts = [
       h("h2", { id: "worklog-today-title" }, t("today.title", { day: `${fmt.date(today)} ${weekday(today)}` })),
-      h("p", { class: "worklog-due" }, due ? t("today.due", { due: fmt.dateTime(due) }) : t("today.due_unknown")),
+      h("p", { class: "worklog-due" }, t("today.due", { due: fmt.dateTime(due) })),
       status,
     ];
     if (log?.grade) parts.push(alertBox("info", t("today.graded", { grade: log.grade })));

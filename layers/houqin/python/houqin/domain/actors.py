@@ -28,6 +28,11 @@ class Role(StrEnum):
     DEVICE = "device"  # a fingerprint terminal: posts clock punches (its id is the person id)
 
 
+# Every role a member of the group's staff holds (all but students, parents and terminals).
+STAFF_ROLES = (Role.STAFF, Role.MANAGER, Role.WORKER, Role.DISPATCHER, Role.DORM_MANAGER, Role.FINANCE, Role.LEADER,
+               Role.ADMIN)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a person with roles (and a worker's repair team), or the system itself."""

@@ -18,6 +18,9 @@ Minutes: lateness is counted from the shift start, not from the end of the grace
 small delay; it does not shorten one it does not forgive). Any part of a minute counts as a whole minute,
 so a late day always has at least one late minute.
 
+A day still under way (``now`` before the shift's end) judges no early leave yet: the person may still
+clock out, so no clock-out is missing and no early minutes are counted.
+
 A single punch is a clock-in with a missing clock-out. Nobody can tell when the person left, so the day
 counts as early leave (``missing_clock_out`` says why), with the early minutes from that punch to the
 shift end (0 when the lone punch was at or after the end). A manager who knows better corrects the day
@@ -125,8 +128,9 @@ class DayRecord:
 
 
 def daily_attendance(day: date, shift: Shift, punches: Iterable[Punch], on_leave: bool,
-                     tz: ZoneInfo = CAMPUS_TZ) -> DayRecord:
-    """Read one person's day from their punches (any days; those made on other local days are ignored)."""
+                     tz: ZoneInfo = CAMPUS_TZ, now: datetime | None = None) -> DayRecord:
+    """Read one person's day from their punches (any days; those made on other local days are ignored);
+    with ``now`` before the shift's end, as a day still under way."""
     punches = list(punches)
     if len({p.staff_id for p in punches}) > 1:
         raise ValidationError("the punches of one person are read together, not several people's", field="staff_id")
@@ -144,6 +148,8 @@ def daily_attendance(day: date, shift: Shift, punches: Iterable[Punch], on_leave
     last_out = moments[-1] if len(moments) > 1 else None
     late = first_in > start + timedelta(minutes=shift.grace_minutes)
     late_minutes = _whole_minutes(first_in - start) if late else 0
+    if now is not None and now < end:  # under way: the clock-out may still come
+        return DayRecord(day, _status(late, False), first_in, last_out, late_minutes, 0)
     left_at = last_out or first_in  # a missing clock-out is read as leaving at the lone punch
     early = last_out is None or last_out < end
     early_minutes = _whole_minutes(end - left_at) if left_at < end else 0

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from houqin.clock import to_iso
-from houqin.domain.actors import Actor, Role
+from houqin.domain.actors import STAFF_ROLES, Actor, Role
 from houqin.errors import Conflict, Forbidden, HouqinError, NotFound, ValidationError
 
 ENQUIRY, SUGGESTION, CRITICISM, COMPLAINT = "enquiry", "suggestion", "criticism", "complaint"
@@ -78,8 +78,6 @@ MANAGER_ROLES = (Role.LEADER, Role.ADMIN)
 MANAGER_ONLY = frozenset({"assign", "archive"})
 # Logistics staff: any of them may be named quality monitor (质量监督员), so any may list the complaints
 # assigned to them and read the list of responsible units.
-STAFF_ROLES = (Role.STAFF, Role.MANAGER, Role.WORKER, Role.DISPATCHER, Role.DORM_MANAGER, Role.FINANCE, Role.LEADER,
-               Role.ADMIN)
 ASSIGNED_TO_ME = "me"  # GET /opinions?assigned=me
 
 

@@ -107,9 +107,11 @@ def shift_of(department: staff.Department) -> Shift:
                        f"({message}): fix the department first", code="department_hours") from None
 
 
-def month_records(staff_id: str, month: str, shift: Shift, until: date | None = None) -> list[DayRecord]:
-    """One record per day of the month up to ``until`` (default: the month's last day), corrections applied."""
-    return [record for record, _ in _month(staff_id, month, shift, until)]
+def month_records(staff_id: str, month: str, shift: Shift, until: date | None = None,
+                  now: datetime | None = None) -> list[DayRecord]:
+    """One record per day of the month up to ``until`` (default: the month's last day), corrections applied;
+    with ``now``, a day whose shift is not over yet is read as under way."""
+    return [record for record, _ in _month(staff_id, month, shift, until, now)]
 
 
 def month_grades(staff_id: str, month: str) -> list[str]:
@@ -118,8 +120,8 @@ def month_grades(staff_id: str, month: str) -> list[str]:
     return [item.grade for item in store.work_logs(staff_id, month) if item.grade]
 
 
-def _month(staff_id: str, month: str, shift: Shift,
-           until: date | None) -> list[tuple[DayRecord, CorrectionItem | None]]:
+def _month(staff_id: str, month: str, shift: Shift, until: date | None,
+           now: datetime | None = None) -> list[tuple[DayRecord, CorrectionItem | None]]:
     first, last = month_bounds(month)
     if until is not None:
         last = min(last, until)
@@ -132,7 +134,7 @@ def _month(staff_id: str, month: str, shift: Shift,
     fixes = store.corrections_of_month(staff_id, month)
     out = []
     for day in days(first, last):
-        record = daily_attendance(day, shift, by_day.get(day, ()), on_leave=False, tz=tz)
+        record = daily_attendance(day, shift, by_day.get(day, ()), on_leave=False, tz=tz, now=now)
         fix = fixes.get(day)
         if fix is not None:
             record = apply_correction(record, Correction(DayStatus(fix.status), fix.reason, fix.by))
@@ -210,7 +212,7 @@ def managed_member(principal: Principal, staff_id: str, doing: str) -> staff.Sta
 
 
 def member_shift(member: staff.StaffMember) -> Shift:
-    department = store.department(member.department_id)
+    department = staff.department(member.department_id)
     if department is None:
         raise Conflict(f"department {member.department_id} of {member.staff_id} has no record: its working hours "
                        "are unknown", code="no_department")
@@ -403,7 +405,7 @@ MAX_TERMINAL_DEPARTMENTS = 20
 
 def terminals(principal: Principal) -> dict[str, Any]:
     principal.require_role(Role.ADMIN)
-    names = {d.department_id: d.name for d in store.departments().values()}
+    names = {d.department_id: d.name for d in store.departments_by_id().values()}
     return {"items": [terminal_view(item, names) for item in store.terminals()]}
 
 
@@ -419,7 +421,7 @@ def register_terminal(principal: Principal, device_id: str, body: Body, now: dat
             or not all(isinstance(d, str) for d in wanted)):
         raise ValidationError(f"departments must be a list of 1 to {MAX_TERMINAL_DEPARTMENTS} department ids",
                               field="departments")
-    known = store.departments()
+    known = store.departments_by_id()
     unknown = sorted(set(wanted) - set(known))
     if unknown:
         raise ValidationError(f"no department {unknown[0]!r}", field="departments")
@@ -463,7 +465,7 @@ def attendance(principal: Principal, staff_id: str, month: str | None, now: date
     month = requested_month(month, now)
     shift = member_shift(member)
     today = local_day(now, settings().tz)
-    month_read = _month(staff_id, month, shift, today)
+    month_read = _month(staff_id, month, shift, today, now)
     return {"staff_id": staff_id, "name": member.name, "department_id": member.department_id, "month": month,
             "shift": shift_view(shift), "days": [day_view(record, fix, today) for record, fix in month_read],
             "summary": dataclasses.asdict(month_summary(record for record, _ in month_read))}
@@ -479,7 +481,8 @@ def correct(principal: Principal, staff_id: str, day_text: str, body: Body, now:
     reason = body.text("reason", max_length=MAX_REASON)
     correction = Correction(DayStatus(status), reason, by=principal.person_id)
     shift = member_shift(member)
-    measured = daily_attendance(day, shift, store.punches_of_day(staff_id, day), on_leave=False, tz=settings().tz)
+    measured = daily_attendance(day, shift, store.punches_of_day(staff_id, day), on_leave=False, tz=settings().tz,
+                                now=now)
     item = store.correction(staff_id, day) or CorrectionItem.new(staff_id, day)
     in_force = item.version is not None and (item.status, item.reason, item.by) == (status, correction.reason,
                                                                                       correction.by)
@@ -583,7 +586,9 @@ def work_logs(principal: Principal, staff_id: str, month: str | None, now: datet
     versions = pay_rules.rule_versions(member.department_id)
     scores = {m: monthly_score(g, grade_scores_in(m, versions)) for m, g in sorted(grades.items())}
     score = scores[month]
+    today = local_day(now, settings().tz)
     return {"staff_id": staff_id, "name": member.name, "support_staff": bool(member.support_staff), "month": month,
+            "today": today.isoformat(), "today_due_at": to_iso(at_local(today, deadline, settings().tz)),
             "logs": [log_view(item, deadline, grade_scores_in(month, versions)) for item in logs],
             "graded_days": len(grades[month]), "score": _decimal(score),
             "recent_scores": [{"month": m, "score": _decimal(s)} for m, s in scores.items()],
@@ -611,15 +616,15 @@ def team_month(principal: Principal, manager_id: str, month: str | None, now: da
     members = _team(principal, manager_id)
     month = requested_month(month, now)
     today = local_day(now, settings().tz)
-    departments = store.departments()
+    departments = store.departments_by_id()
     versions = {d: pay_rules.rule_versions(d) for d in {m.department_id for m in members if m.support_staff}}
 
     def row(member: staff.StaffMember) -> dict[str, Any]:
         department = departments.get(member.department_id)
         summary = None
         if department is not None:
-            summary = dataclasses.asdict(month_summary(month_records(member.staff_id, month, shift_of(department),
-                                                                     today)))
+            records = month_records(member.staff_id, month, shift_of(department), today, now)
+            summary = dataclasses.asdict(month_summary(records))
         grades = month_grades(member.staff_id, month) if member.support_staff else []
         score = monthly_score(grades, grade_scores_in(month, versions[member.department_id])) if grades else None
         return {"staff_id": member.staff_id, "name": member.name, "department_id": member.department_id,
@@ -640,7 +645,7 @@ def waiting_logs(principal: Principal, manager_id: str, params: Mapping[str, str
     today = local_day(now, tz)
     months = months_before(f"{today:%Y-%m}", 2)
     first = month_bounds(months[0])[0]
-    departments = store.departments()
+    departments = store.departments_by_id()
 
     def waiting_of(member: staff.StaffMember) -> list[dict[str, Any]]:
         logs = {item.day: item for month in months for item in store.work_logs(member.staff_id, month)}

@@ -48,7 +48,7 @@ from typing import Any
 
 from houqin.auth import Principal
 from houqin.clock import local, to_iso
-from houqin.domain.actors import Role
+from houqin.domain.actors import STAFF_ROLES, Role
 from houqin.domain.audit import Event
 from houqin.domain.payroll import (
     AWARD_KINDS,
@@ -71,6 +71,7 @@ from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.export import Column, Table
 from houqin.settings import SettingsError, settings
 from houqin.store import payroll as store
+from houqin.store import staff
 from houqin.store.base import find, key
 from houqin.store.paging import Page, query_page
 from houqin.store.payroll import BonusItem, IncomeItem, LockItem, PayslipItem, RulesItem, RunItem
@@ -118,6 +119,12 @@ def _id(value: str, field: str) -> str:
     return value
 
 
+def departments(principal: Principal) -> dict[str, Any]:
+    """The group's departments (id and name: no figures), for anyone on the staff: forms that name one."""
+    principal.require_role(*STAFF_ROLES)
+    return {"items": [{"department_id": d.department_id, "name": d.name} for d in staff.departments()]}
+
+
 def department(department_id: str, field: str = "department_id") -> Department:
     item = find(Department, "DEPT", key("DEPT", department_id)) if re.fullmatch(ID, department_id) else None
     if item is None:
@@ -156,7 +163,7 @@ def candidates(principal: Principal, post_id: str, params: Mapping[str, str], li
         raise NotFound(f"no post {post_id}")
     department_id = params.get("department_id")
     departments = ([department(department_id).department_id] if department_id
-                   else [d.department_id for d in Department.query("DEPT")])
+                   else [d.department_id for d in staff.departments()])
     requirements = post.requirements or {}
     found = [m for d in departments for m in StaffMember.by_department.query(key("DEPT", d))
              if m.post_id != post.post_id and meets(requirements, m)]
@@ -217,7 +224,7 @@ def list_income(principal: Principal, month: str, now: datetime) -> dict[str, An
     entered = {item.department_id: item for item in store.incomes(month)}
     locks = store.locks_of_month(month)
     items = []
-    for d in Department.query("DEPT"):
+    for d in staff.departments():
         item = entered.get(d.department_id)
         items.append({"department_id": d.department_id, "name": d.name, "locked": d.department_id in locks,
                       **(income_view(item) if item else {"income_fen": None})})
@@ -460,7 +467,7 @@ def department_ids(body: Body) -> list[str]:
         raise ValidationError("departments holds department ids", field="departments")
     if len(set(raw)) != len(raw):
         raise ValidationError("departments names a department twice", field="departments")
-    known = {d.department_id for d in Department.query("DEPT")}
+    known = {d.department_id for d in staff.departments()}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ValidationError(f"unknown department {unknown[0]}", field="departments")

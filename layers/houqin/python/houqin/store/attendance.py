@@ -45,6 +45,7 @@ from houqin.clock import local, parse_iso, to_iso
 from houqin.domain.attendance import Punch
 from houqin.errors import Conflict
 from houqin.settings import settings
+from houqin.store import staff
 from houqin.store.base import Gsi1, condition_held, find, key, save_all
 from houqin.store.paging import Page, query_page
 from houqin.store.payroll import PayrollTable
@@ -307,12 +308,8 @@ def staff_members(staff_ids: Iterable[str]) -> dict[str, StaffMember]:
     return {member.staff_id: member for member in StaffMember.batch_get(keys)} if keys else {}
 
 
-def department(department_id: str) -> Department | None:
-    return find(Department, "DEPT", key("DEPT", department_id))
-
-
-def departments() -> dict[str, Department]:
-    return {d.department_id: d for d in Department.query("DEPT")}
+def departments_by_id() -> dict[str, Department]:
+    return {d.department_id: d for d in staff.departments()}
 
 
 def team(manager_id: str) -> list[StaffMember]:

@@ -280,16 +280,11 @@ def backfill_monitor_index() -> int:
     return changed
 
 
-def departments() -> list[staff.Department]:
-    """The responsible units a complaint may be referred to, by id."""
-    return list(staff.Department.query("DEPT"))
-
-
 def staff_name(person_id: str) -> str | None:
     member = find(staff.StaffMember, key("STAFF", person_id), "PROFILE")
     return member.name if member else None
 
 
 def department_name(department_id: str) -> str | None:
-    department = find(staff.Department, "DEPT", key("DEPT", department_id))
+    department = staff.department(department_id)
     return department.name if department else None

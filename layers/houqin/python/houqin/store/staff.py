@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
-from houqin.store.base import Gsi1, Gsi2, Gsi3, key, table_base
+from houqin.store.base import Gsi1, Gsi2, Gsi3, find, key, table_base
 
 StaffTable = table_base("StaffTable", "staff")
 
@@ -92,6 +92,15 @@ class StaffMember(StaffTable):
         return cls(pk=key("STAFF", staff_id), sk="PROFILE", staff_id=staff_id, department_id=department_id,
                    team_id=team_id, manager_id=manager_id, gsi1pk=key("DEPT", department_id),
                    gsi1sk=key("STAFF", staff_id), **team_keys, **manager_keys, **fields)
+
+
+def departments() -> list[Department]:
+    """Every department, by id (one Query: a group has a dozen)."""
+    return list(Department.query("DEPT"))
+
+
+def department(department_id: str) -> Department | None:
+    return find(Department, "DEPT", key("DEPT", department_id))
 
 
 class RepairTeam(StaffTable):
