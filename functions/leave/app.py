@@ -16,14 +16,13 @@ A leave the caller may not see is a 404; a decision that lost a race, or on a de
 from __future__ import annotations
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock
-from houqin.services import leave as service
+from houqin.services import leave
+from houqin.services.leave import Leaves
 from houqin.store.paging import page_limit
-from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-leave")
-clock: Clock = SystemClock()  # tests pin it
+service = Leaves()  # production ports, connected on first use; tests give it theirs
 
 
 def _params() -> dict[str, str]:
@@ -36,14 +35,14 @@ def _body(allowed: tuple[str, ...]) -> Body:
 
 @app.route("/leave-requests", methods=["POST"])
 def create_leave():
-    return json_response(service.create(principal(app), _body(service.APPLY_FIELDS), clock.now()), 201)
+    return json_response(service.create(principal(app), _body(leave.APPLY_FIELDS)), 201)
 
 
 @app.route("/leave-requests", methods=["GET"])
 def list_leaves():
     params = _params()
-    page = service.list_leaves(principal(app), params, clock.now(), page_limit(params), params.get("cursor"))
-    return json_response(page.body(service.leave_view))
+    page = service.list_leaves(principal(app), params, page_limit(params), params.get("cursor"))
+    return json_response(page.body(leave.leave_view))
 
 
 @app.route("/leave-requests/{leave_id}", methods=["GET"])
@@ -54,5 +53,5 @@ def get_leave(leave_id: str):
 @app.route("/leave-requests/{leave_id}/{action}", methods=["POST"])
 def act_on_leave(leave_id: str, action: str):
     who = principal(app)
-    service.check_action(action)  # an unknown action is a 404 naming it, whatever the body
-    return json_response(service.act(who, leave_id, action, _body(service.DECIDE_FIELDS), clock.now()))
+    leave.check_action(action)  # an unknown action is a 404 naming it, whatever the body
+    return json_response(service.act(who, leave_id, action, _body(leave.DECIDE_FIELDS)))

@@ -12,6 +12,7 @@ from houqin.domain import leave as rules
 from houqin.domain.actors import Actor, Role
 from houqin.domain.leave import on_leave
 from houqin.errors import Conflict
+from houqin.services.leave import Leaves
 from houqin.store import leave as store
 from localcloud import demo, demo_leave
 from tests.conftest import load_function_module
@@ -28,7 +29,7 @@ WORKER = User("W1", "worker")
 def api(aws, template):
     world.build()
     module = load_function_module(template, "LeaveFunction")
-    module.clock = FixedClock(NOW)
+    module.service = Leaves(clock=FixedClock(NOW))  # the production repositories (moto), a pinned clock
     return module
 
 
@@ -43,7 +44,7 @@ def apply(app, user=world.STUDENT_1, **body):
 
 def apply_in_turn(api, user=world.STUDENT_1, **body):
     """Apply a minute after the previous one (lists ordered by application time have one answer)."""
-    api.clock.advance(minutes=1)
+    api.service.clock.advance(minutes=1)
     return apply(api.app, user, **body)
 
 
@@ -197,7 +198,7 @@ def test_an_approved_leave_is_cancelled_only_before_it_starts(api, app):
     for leave_id in (early, late):
         assert act(app, world.COUNSELLOR_1, leave_id, "approve").status == 200
     assert act(app, world.STUDENT_1, early, "cancel").body["state"] == "cancelled"  # Friday noon: not started
-    api.clock.current = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)  # Saturday 09:00: under way
+    api.service.clock.current = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)  # Saturday 09:00: under way
     started = act(app, world.STUDENT_1, late, "cancel")
     assert started.status == 409 and started.body["error"]["code"] == "leave_started"
 

@@ -14,22 +14,24 @@ once one wins and the other gets a 409.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
-from houqin.clock import at_local, local_day, parse_iso
+from houqin.clock import Clock, at_local, local_day, parse_iso
 from houqin.domain import leave as rules
 from houqin.domain.actors import Role
-from houqin.domain.leave import LeaveState
+from houqin.domain.leave import LeaveRequest, LeaveState
 from houqin.errors import Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access
 from houqin.settings import settings
 from houqin.store import leave as store
-from houqin.store.dorms import CounsellorScope
+from houqin.store.dorms import Building, CounsellorScope, Resident
 from houqin.store.leave import LeaveItem
 from houqin.store.paging import Page
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 APPLY_FIELDS = ("resident_id", "start", "end", "reason", "note")
@@ -43,70 +45,159 @@ MAX_DAYS = 366  # a longer absence is not a leave (休学 is another process)
 STATES = tuple(s.value for s in LeaveState)
 
 
+class LeaveRepository(Protocol):
+    """What the leave use cases need of storage (houqin.store.leave in production)."""
+
+    def new_leave_id(self, at: datetime) -> str: ...
+    def get(self, leave_id: str) -> LeaveItem | None: ...
+    def create(self, item: LeaveItem) -> None: ...
+    def save_change(self, item: LeaveItem, leave: LeaveRequest) -> LeaveItem: ...
+    def to_domain(self, item: LeaveItem) -> LeaveRequest: ...
+    def by_resident(self, resident_id: str, *, limit: int, cursor: str | None, state: str | None = None) -> Page: ...
+    def by_building(self, building_id: str, after: datetime, *, limit: int, cursor: str | None,
+                    state: str | None = None) -> Page: ...
+    def pending_of(self, department: str, grades: Iterable[str] = (), *, limit: int, cursor: str | None) -> Page: ...
 
 
-# ---------------------------------------------------------------- who sees a leave
-def can_see(principal: Principal, item: LeaveItem) -> bool:
-    if principal.is_person(item.resident_id) or principal.is_person(item.applied_by):
-        return True
-    if principal.is_parent_of(item.resident_id) or principal.has_role(*SEE_ALL):
-        return True
-    if item.building_id and item.building_id in dorm_access.managed_buildings(principal):
-        return True
-    return covers(dorm_access.counsellor_scope(principal), item)
+class DormDirectory(Protocol):
+    """Who may see which resident and building, and whom a caller manages or counsels
+    (houqin.services.dorm_access in production)."""
+
+    def resident(self, principal: Principal, resident_id: str) -> Resident: ...
+    def building(self, principal: Principal, building_id: str) -> Building: ...
+    def managed_buildings(self, principal: Principal) -> frozenset[str]: ...
+    def counsellor_scope(self, principal: Principal) -> CounsellorScope | None: ...
 
 
+class Leaves:
+    """The leave use cases. Ports (houqin.ports): the leave repository, the dorm directory and a clock, each
+    defaulting to production's when left out (nothing is connected until it is used)."""
+
+    def __init__(self, *, leaves: LeaveRepository | None = None, dorms: DormDirectory | None = None,
+                 clock: Clock | None = None) -> None:
+        self.leaves: LeaveRepository = leaves or cast(LeaveRepository, store)
+        self.dorms: DormDirectory = dorms or cast(DormDirectory, dorm_access)
+        self.clock: Clock = clock or SystemClock()
+
+    # ---------------------------------------------------------------- who sees a leave
+    def can_see(self, principal: Principal, item: LeaveItem) -> bool:
+        if principal.is_person(item.resident_id) or principal.is_person(item.applied_by):
+            return True
+        if principal.is_parent_of(item.resident_id) or principal.has_role(*SEE_ALL):
+            return True
+        if item.building_id and item.building_id in self.dorms.managed_buildings(principal):
+            return True
+        return covers(self.dorms.counsellor_scope(principal), item)
+
+    def load(self, principal: Principal, leave_id: str) -> LeaveItem:
+        """The leave, if the caller may see it; else 404."""
+        item = self.leaves.get(leave_id) if re.fullmatch(ID, leave_id) else None
+        if item is None or not self.can_see(principal, item):
+            raise NotFound(f"no leave request {leave_id}")
+        return item
+
+    def get(self, principal: Principal, leave_id: str) -> dict[str, Any]:
+        return leave_view(self.load(principal, leave_id))
+
+    # ---------------------------------------------------------------- apply / register
+    def create(self, principal: Principal, body: Body) -> dict[str, Any]:
+        """A student applies for themselves (pending); a dorm manager registers an approved leave for a
+        resident of a building they run."""
+        now, tz = self.clock.now(), settings().tz
+        if principal.has_role(Role.DORM_MANAGER):
+            resident = self.dorms.resident(principal, body.text("resident_id", pattern=ID))
+            if resident.building_id not in self.dorms.managed_buildings(principal):
+                raise Forbidden(f"only the dorm manager of {resident.resident_id}'s building registers their leave")
+            start, end = moments(body)
+            leave = rules.register(leave_id=self.leaves.new_leave_id(now), actor=principal.actor(),
+                                   resident_id=resident.resident_id, start=start, end=end, reason=reason(body),
+                                   at=now, tz=tz, note=body.text("note", required=False, max_length=MAX_NOTE))
+        elif principal.has_role(Role.STUDENT):
+            resident_id = body.text("resident_id", required=False, pattern=ID) or principal.person_id
+            resident = self.dorms.resident(principal, resident_id)  # another student's id: 404
+            if body.data.get("note") is not None:
+                raise ValidationError("note is for a dorm manager's registration; give the reason", field="note")
+            start, end = moments(body)
+            leave = rules.apply(leave_id=self.leaves.new_leave_id(now), actor=principal.actor(),
+                                resident_id=resident.resident_id, start=start, end=end, reason=reason(body), at=now,
+                                tz=tz)
+            if leave.end <= now:
+                raise ValidationError("this leave is over already: a leave is asked for before or while it runs",
+                                      field="end")
+        else:
+            raise Forbidden("students apply for leave; dorm managers register an approved one")
+        if leave.end - leave.start > timedelta(days=MAX_DAYS):
+            raise ValidationError(f"a leave lasts at most {MAX_DAYS} days", field="end")
+        item = LeaveItem.make(leave, building_id=resident.building_id, department=resident.department,
+                              grade=resident.grade)
+        self.leaves.create(item)
+        return leave_view(item)
+
+    # ---------------------------------------------------------------- approve / reject / cancel
+    def act(self, principal: Principal, leave_id: str, action: str, body: Body) -> dict[str, Any]:
+        """approve or reject (a counsellor whose scope covers the resident), cancel (the applicant)."""
+        check_action(action)
+        item = self.load(principal, leave_id)
+        note = body.text("note", required=False, max_length=MAX_NOTE)
+        who, now = principal.actor(), self.clock.now()
+        leave = self.leaves.to_domain(item)
+        if action == "cancel":
+            changed = rules.cancel(leave, who, now)
+            if note:
+                changed = replace(changed, note=note)  # why they withdrew
+        else:
+            principal.require_role(Role.COUNSELLOR)
+            if not covers(self.dorms.counsellor_scope(principal), item):
+                raise Forbidden(f"{item.resident_id} is not one of your students")
+            changed = rules.approve(leave, who, now, note) if action == "approve" else rules.reject(leave, who, now,
+                                                                                                  note)
+        return leave_view(self.leaves.save_change(item, changed))
+
+    # ---------------------------------------------------------------- lists
+    def list_leaves(self, principal: Principal, params: Mapping[str, str], limit: int, cursor: str | None) -> Page:
+        """The caller's list (see functions/leave/app.py): by resident, pending in a counsellor's scope, or a
+        building's leaves ending from today on."""
+        state = params.get("state")
+        if state is not None and state not in STATES:
+            raise ValidationError(f"state must be one of: {', '.join(STATES)}", field="state")
+        resident_id = params.get("resident_id")
+        if resident_id is None and principal.has_role(Role.STUDENT):
+            resident_id = principal.person_id
+        if resident_id is None and principal.has_role(Role.PARENT):
+            if len(principal.child_ids) != 1:
+                raise ValidationError("say whose leaves: resident_id (one of your children)", field="resident_id")
+            resident_id = principal.child_ids[0]
+        if resident_id is not None:
+            if not re.fullmatch(ID, resident_id):
+                raise ValidationError("resident_id has the wrong format", field="resident_id")
+            self.dorms.resident(principal, resident_id)  # 404 unless the caller may see them
+            return self.leaves.by_resident(resident_id, limit=limit, cursor=cursor, state=state)
+        building_id = params.get("building_id")
+        if building_id is not None:
+            if not re.fullmatch(ID, building_id):
+                raise ValidationError("building_id has the wrong format", field="building_id")
+            self.dorms.building(principal, building_id)  # 404 unless the caller runs it or sees all
+            tz = settings().tz
+            today = at_local(local_day(self.clock.now(), tz), time(0, 0), tz)
+            return self.leaves.by_building(building_id, today, limit=limit, cursor=cursor, state=state)
+        if principal.has_role(Role.COUNSELLOR):
+            if state not in (None, LeaveState.PENDING.value):
+                raise ValidationError("without resident_id a counsellor lists the pending requests: state=pending",
+                                      field="state")
+            scope = self.dorms.counsellor_scope(principal)
+            if scope is None:
+                return Page([], None)
+            return self.leaves.pending_of(scope.department, scope.grades, limit=limit, cursor=cursor)
+        if principal.has_role(Role.DORM_MANAGER, *SEE_ALL):
+            raise ValidationError("building_id is required", field="building_id")
+        raise Forbidden("this needs one of the roles: student, parent, counsellor, dorm_manager, leader, admin")
+
+
+# ---------------------------------------------------------------- pure helpers
 def covers(scope: CounsellorScope | None, item: LeaveItem) -> bool:
     """The counsellor's scope covers the resident as recorded on the leave (the item carries their
     department and grade, which is all CounsellorScope.covers reads)."""
     return scope is not None and scope.covers(item)
-
-
-def load(principal: Principal, leave_id: str) -> LeaveItem:
-    """The leave, if the caller may see it; else 404."""
-    item = store.get(leave_id) if re.fullmatch(ID, leave_id) else None
-    if item is None or not can_see(principal, item):
-        raise NotFound(f"no leave request {leave_id}")
-    return item
-
-
-def get(principal: Principal, leave_id: str) -> dict[str, Any]:
-    return leave_view(load(principal, leave_id))
-
-
-# ---------------------------------------------------------------- apply / register
-def create(principal: Principal, body: Body, now: datetime) -> dict[str, Any]:
-    """A student applies for themselves (pending); a dorm manager registers an approved leave for a
-    resident of a building they run."""
-    tz = settings().tz
-    if principal.has_role(Role.DORM_MANAGER):
-        resident = dorm_access.resident(principal, body.text("resident_id", pattern=ID))
-        if resident.building_id not in dorm_access.managed_buildings(principal):
-            raise Forbidden(f"only the dorm manager of {resident.resident_id}'s building registers their leave")
-        start, end = moments(body)
-        leave = rules.register(leave_id=store.new_leave_id(now), actor=principal.actor(),
-                               resident_id=resident.resident_id, start=start, end=end, reason=reason(body),
-                               at=now, tz=tz, note=body.text("note", required=False, max_length=MAX_NOTE))
-    elif principal.has_role(Role.STUDENT):
-        resident_id = body.text("resident_id", required=False, pattern=ID) or principal.person_id
-        resident = dorm_access.resident(principal, resident_id)  # another student's id: 404
-        if body.data.get("note") is not None:
-            raise ValidationError("note is for a dorm manager's registration; give the reason", field="note")
-        start, end = moments(body)
-        leave = rules.apply(leave_id=store.new_leave_id(now), actor=principal.actor(),
-                            resident_id=resident.resident_id, start=start, end=end, reason=reason(body), at=now,
-                            tz=tz)
-        if leave.end <= now:
-            raise ValidationError("this leave is over already: a leave is asked for before or while it runs",
-                                  field="end")
-    else:
-        raise Forbidden("students apply for leave; dorm managers register an approved one")
-    if leave.end - leave.start > timedelta(days=MAX_DAYS):
-        raise ValidationError(f"a leave lasts at most {MAX_DAYS} days", field="end")
-    item = LeaveItem.make(leave, building_id=resident.building_id, department=resident.department,
-                          grade=resident.grade)
-    store.create(item)
-    return leave_view(item)
 
 
 def reason(body: Body) -> str:
@@ -131,69 +222,9 @@ def moment(body: Body, name: str) -> date | datetime:
                           "(2026-11-23T08:00:00+08:00)", field=name)
 
 
-# ---------------------------------------------------------------- approve / reject / cancel
 def check_action(action: str) -> None:
     if action not in ACTIONS:
         raise NotFound(f"no action {action!r} on a leave request: use one of {', '.join(ACTIONS)}")
-
-
-def act(principal: Principal, leave_id: str, action: str, body: Body, now: datetime) -> dict[str, Any]:
-    """approve or reject (a counsellor whose scope covers the resident), cancel (the applicant)."""
-    check_action(action)
-    item = load(principal, leave_id)
-    note = body.text("note", required=False, max_length=MAX_NOTE)
-    who = principal.actor()
-    leave = store.to_domain(item)
-    if action == "cancel":
-        changed = rules.cancel(leave, who, now)
-        if note:
-            changed = replace(changed, note=note)  # why they withdrew
-    else:
-        principal.require_role(Role.COUNSELLOR)
-        if not covers(dorm_access.counsellor_scope(principal), item):
-            raise Forbidden(f"{item.resident_id} is not one of your students")
-        changed = rules.approve(leave, who, now, note) if action == "approve" else rules.reject(leave, who, now, note)
-    return leave_view(store.save_change(item, changed))
-
-
-# ---------------------------------------------------------------- lists
-def list_leaves(principal: Principal, params: dict[str, str], now: datetime, limit: int,
-                cursor: str | None) -> Page:
-    """The caller's list (see functions/leave/app.py): by resident, pending in a counsellor's scope, or a
-    building's leaves ending from today on."""
-    state = params.get("state")
-    if state is not None and state not in STATES:
-        raise ValidationError(f"state must be one of: {', '.join(STATES)}", field="state")
-    resident_id = params.get("resident_id")
-    if resident_id is None and principal.has_role(Role.STUDENT):
-        resident_id = principal.person_id
-    if resident_id is None and principal.has_role(Role.PARENT):
-        if len(principal.child_ids) != 1:
-            raise ValidationError("say whose leaves: resident_id (one of your children)", field="resident_id")
-        resident_id = principal.child_ids[0]
-    if resident_id is not None:
-        if not re.fullmatch(ID, resident_id):
-            raise ValidationError("resident_id has the wrong format", field="resident_id")
-        dorm_access.resident(principal, resident_id)  # 404 unless the caller may see them
-        return store.by_resident(resident_id, limit=limit, cursor=cursor, state=state)
-    building_id = params.get("building_id")
-    if building_id is not None:
-        if not re.fullmatch(ID, building_id):
-            raise ValidationError("building_id has the wrong format", field="building_id")
-        dorm_access.building(principal, building_id)  # 404 unless the caller runs it or sees all
-        today = at_local(local_day(now, settings().tz), time(0, 0), settings().tz)
-        return store.by_building(building_id, today, limit=limit, cursor=cursor, state=state)
-    if principal.has_role(Role.COUNSELLOR):
-        if state not in (None, LeaveState.PENDING.value):
-            raise ValidationError("without resident_id a counsellor lists the pending requests: state=pending",
-                                  field="state")
-        scope = dorm_access.counsellor_scope(principal)
-        if scope is None:
-            return Page([], None)
-        return store.pending_of(scope.department, scope.grades, limit=limit, cursor=cursor)
-    if principal.has_role(Role.DORM_MANAGER, *SEE_ALL):
-        raise ValidationError("building_id is required", field="building_id")
-    raise Forbidden("this needs one of the roles: student, parent, counsellor, dorm_manager, leader, admin")
 
 
 def leave_view(item: LeaveItem) -> dict[str, Any]:
