@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache  # the layers (pyproject.toml, [tool.importlinter])
 
-# What can be proved about a deployment without AWS (README, "Deploy"): translate + lint, queue
+# What can be proved about a deployment without AWS (docs/deploy.md): translate + lint, queue
 # timeouts, every handler imported with only its layers, package sizes for Lambda's platform.
 deploy-check: $(STAMP)
 	$(BIN)/houqin deploy-check

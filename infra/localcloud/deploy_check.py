@@ -12,7 +12,7 @@ without an AWS account.
    function + layers unzipped against Lambda's 250 MB, with what never runs there left out as well.
 
 What only AWS can tell: service quotas, names taken in the account (the Cognito domain prefix), IAM policies
-as AWS evaluates them, and whether the deployed stack behaves (run the smoke test in README).
+as AWS evaluates them, and whether the deployed stack behaves (run the smoke test in docs/deploy.md).
 """
 
 from __future__ import annotations
