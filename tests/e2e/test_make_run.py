@@ -477,7 +477,7 @@ def test_a_busy_port_is_named_and_ctrl_c_stops_everything(houqin):
 
     process = houqin["process"]
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0
+    assert process.wait(timeout=60) == 0  # stopping takes seconds; a loaded CI machine may need more
     for port in houqin["ports"].values():
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
