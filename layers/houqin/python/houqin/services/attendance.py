@@ -1,6 +1,6 @@
 """Attendance (考勤) and support staff's daily work logs (日志考核): fingerprint terminals post punches,
 staff read their month, their manager corrects days and grades logs (functions/attendance/app.py is the
-HTTP glue; houqin.domain.attendance and houqin.domain.payroll hold the rules, houqin.store.attendance
+HTTP glue; houqin.domain.attendance and houqin.domain.worklogs hold the rules, houqin.store.attendance
 the items).
 
 Who does what:
@@ -28,7 +28,7 @@ Decisions:
   day had no completion: the manager judges that too, typically D). Regrading is allowed; every grade
   given is kept in ``grade_history``;
 - the monthly score is the mean of the month's grades, scored by the department's pay rules in force that
-  month (houqin.domain.payroll.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
+  month (houqin.domain.payroll.rules.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
   the month asked for and the two before it (a month without any grade breaks the run).
 """
 
@@ -62,7 +62,9 @@ from houqin.domain.attendance import (
     dedupe_key,
     month_summary,
 )
-from houqin.domain.payroll import GRADES, grade_scores_in, monthly_score, needs_talk, validate_month
+from houqin.domain.payroll.lines import validate_month
+from houqin.domain.payroll.rules import grade_scores_in
+from houqin.domain.worklogs import GRADES, monthly_score, needs_talk
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.settings import settings
 from houqin.store import attendance as store

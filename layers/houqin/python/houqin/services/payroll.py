@@ -50,23 +50,14 @@ from houqin.auth import Principal
 from houqin.clock import local, to_iso
 from houqin.domain.actors import STAFF_ROLES, Role
 from houqin.domain.audit import Event
-from houqin.domain.payroll import (
-    AWARD_KINDS,
-    DEFAULT_GRADE_SCORES,
-    MONTH,
-    Award,
-    ContributionRules,
-    PayRules,
-    RunState,
-    check_four_eyes,
-    check_not_own_bonus,
-    mask_account,
-    rules_for,
-    transition,
-    validate_month,
-    validate_rules,
-)
-from houqin.domain.tickets import SEVERITIES
+from houqin.domain.payroll.contributions import ContributionRules
+from houqin.domain.payroll.earnings import AWARD_KINDS, Award
+from houqin.domain.payroll.lines import MONTH, validate_month
+from houqin.domain.payroll.payslip import mask_account
+from houqin.domain.payroll.rules import PayRules, rules_for, validate_rules
+from houqin.domain.payroll.run_state import RunState, check_four_eyes, check_not_own_bonus, transition
+from houqin.domain.repair_classes import SEVERITIES
+from houqin.domain.worklogs import DEFAULT_GRADE_SCORES
 from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.export import Column, Table
 from houqin.settings import SettingsError, settings

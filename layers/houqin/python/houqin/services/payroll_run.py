@@ -58,22 +58,13 @@ from houqin.clock import Clock, at_local, local_day, parse_iso, to_iso
 from houqin.domain.actors import SYSTEM
 from houqin.domain.attendance import AttendanceSummary, month_summary
 from houqin.domain.audit import Event
-from houqin.domain.payroll import (
-    Award,
-    BonusSplit,
-    PayRules,
-    PayslipInput,
-    PieceWork,
-    RunState,
-    TaxYearToDate,
-    compute_payslip,
-    mask_account,
-    monthly_score,
-    rules_for,
-    split_bonus_pool,
-    transition,
-)
+from houqin.domain.payroll.earnings import Award, BonusSplit, PieceWork, split_bonus_pool
+from houqin.domain.payroll.payslip import PayslipInput, compute_payslip, mask_account
+from houqin.domain.payroll.rules import PayRules, rules_for
+from houqin.domain.payroll.run_state import RunState, transition
+from houqin.domain.payroll.tax import TaxYearToDate
 from houqin.domain.tickets import State
+from houqin.domain.worklogs import monthly_score
 from houqin.errors import HouqinError, ValidationError
 from houqin.services import attendance
 from houqin.settings import settings

@@ -56,7 +56,8 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from houqin.domain.payroll import ContributionRules, PayRules
+from houqin.domain.payroll.contributions import ContributionRules
+from houqin.domain.payroll.rules import PayRules
 from houqin.store.base import Gsi1, audit_event_model, condition_held, find, key, save_all, table_base
 from houqin.store.paging import Page, query_page
 
@@ -102,7 +103,7 @@ def lock_key(year: str) -> str:
 
 # ---------------------------------------------------------------- pay rules
 class RulesItem(PayrollTable):
-    """One version of a department's pay rules (houqin.domain.payroll.PayRules), kept for good."""
+    """One version of a department's pay rules (houqin.domain.payroll.rules.PayRules), kept for good."""
 
     department_id = UnicodeAttribute()
     version = NumberAttribute()
@@ -242,7 +243,7 @@ def bonuses_of_month(month: str) -> list[BonusItem]:
 
 # ---------------------------------------------------------------- runs
 class RunItem(PayrollTable):
-    """A payroll run: one month, one or more departments (the life cycle is houqin.domain.payroll.RunState).
+    """A payroll run: one month, one or more departments (the life cycle is houqin.domain.payroll.run_state).
 
     ``version`` counts state changes (each is a put conditional on the version read); ``generation`` is
     the computation asked for (each recompute adds one), ``payslip_version`` the generation readers use

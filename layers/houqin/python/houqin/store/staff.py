@@ -68,7 +68,7 @@ class StaffMember(StaffTable):
     post_id = UnicodeAttribute(null=True)  # the Post whose salary they are paid (post above is its name)
     manager_id = UnicodeAttribute(null=True)  # who corrects their attendance and grades their work log
     support_staff = BooleanAttribute(default=False)  # 二线员工: a daily work log graded A/B/C/D
-    bank_account = UnicodeAttribute(null=True)  # shown masked only (houqin.domain.payroll.mask_account)
+    bank_account = UnicodeAttribute(null=True)  # shown masked only (houqin.domain.payroll.payslip.mask_account)
     social_insurance_base_fen = NumberAttribute(null=True)  # declared base; rules clamp it to floor and cap
     special_deduction_fen = NumberAttribute(default=0)  # 专项附加扣除 per month
     education = UnicodeAttribute(null=True)
