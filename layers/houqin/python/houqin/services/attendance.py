@@ -110,20 +110,21 @@ def shift_of(department: staff.Department) -> Shift:
 
 
 def month_records(staff_id: str, month: str, shift: Shift, until: date | None = None,
-                  now: datetime | None = None) -> list[DayRecord]:
+                  now: datetime | None = None, *, reads: Any = store) -> list[DayRecord]:
     """One record per day of the month up to ``until`` (default: the month's last day), corrections applied;
-    with ``now``, a day whose shift is not over yet is read as under way."""
-    return [record for record, _ in _month(staff_id, month, shift, until, now)]
+    with ``now``, a day whose shift is not over yet is read as under way. ``reads``: where punches and
+    corrections are read (houqin.store.attendance; payroll passes its attendance repository)."""
+    return [record for record, _ in _month(staff_id, month, shift, until, now, reads)]
 
 
-def month_grades(staff_id: str, month: str) -> list[str]:
+def month_grades(staff_id: str, month: str, *, reads: Any = store) -> list[str]:
     """The month's grades, in day order (ungraded days are left out)."""
     month_bounds(month)
-    return [item.grade for item in store.work_logs(staff_id, month) if item.grade]
+    return [item.grade for item in reads.work_logs(staff_id, month) if item.grade]
 
 
 def _month(staff_id: str, month: str, shift: Shift, until: date | None,
-           now: datetime | None = None) -> list[tuple[DayRecord, CorrectionItem | None]]:
+           now: datetime | None = None, reads: Any = store) -> list[tuple[DayRecord, CorrectionItem | None]]:
     first, last = month_bounds(month)
     if until is not None:
         last = min(last, until)
@@ -131,9 +132,9 @@ def _month(staff_id: str, month: str, shift: Shift, until: date | None,
         return []
     tz = settings().tz
     by_day: dict[date, list[Punch]] = defaultdict(list)
-    for punch in store.punches_of_month(staff_id, month):
+    for punch in reads.punches_of_month(staff_id, month):
         by_day[local_day(punch.at, tz)].append(punch)
-    fixes = store.corrections_of_month(staff_id, month)
+    fixes = reads.corrections_of_month(staff_id, month)
     out = []
     for day in days(first, last):
         record = daily_attendance(day, shift, by_day.get(day, ()), on_leave=False, tz=tz, now=now)

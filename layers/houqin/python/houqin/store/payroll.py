@@ -155,9 +155,14 @@ def rules_from_data(department_id: str, effective_from: str, version: int, data:
         grade_scores={grade: Decimal(score) for grade, score in data["grade_scores"].items()})
 
 
+def rules_items(department_id: str) -> list[RulesItem]:
+    """Every stored version of the department's rules, oldest first (one Query)."""
+    return list(RulesItem.query(rules_key(department_id), consistent_read=True))
+
+
 def rule_versions(department_id: str) -> list[PayRules]:
     """Every version of the department's rules, oldest first (one Query)."""
-    return [item.to_rules() for item in RulesItem.query(rules_key(department_id), consistent_read=True)]
+    return [item.to_rules() for item in rules_items(department_id)]
 
 
 def add_rules(rules: PayRules, by: str, at: str) -> bool:
@@ -332,17 +337,18 @@ def transact(build: Callable[[TransactWrite], None]) -> None:
         raise
 
 
-def write_run(item: RunItem, read_version: int | None, events: Iterable[Any], *, extra_condition: Any = None,
-              also: Iterable[tuple[Any, Any]] = ()) -> None:
+def write_run(item: RunItem, read_version: int | None, events: Iterable[Any], *, attempt: str | None = None,
+              locks: Iterable[LockItem] = ()) -> None:
     """Store the run as changed (``item.version`` already the new one) with its audit lines, conditional on
-    ``read_version`` (None: a new run, its key must be free) and ``extra_condition``; ``also`` are more
-    (item, condition) puts in the same transaction (the month locks). ``Refused`` when a condition failed:
-    reason 0 is the run's, then one per event, then one per ``also`` item."""
+    ``read_version`` (None: a new run, its key must be free) and, given an ``attempt``, on the run still
+    computing under it; ``locks`` are month locks put in the same transaction, each conditional on not
+    existing. ``Refused`` when a condition failed: reason 0 is the run's, then one per event, then one per
+    lock."""
     condition = RunItem.pk.does_not_exist() if read_version is None else RunItem.version == read_version
-    if extra_condition is not None:
-        condition = condition & extra_condition
+    if attempt is not None:
+        condition = condition & (RunItem.attempt == attempt) & (RunItem.state == "computing")
     events = list(events)
-    also = list(also)
+    also = [(lock, LockItem.pk.does_not_exist()) for lock in locks]
 
     def build(transaction: TransactWrite) -> None:
         transaction.save(item, condition=condition)
