@@ -15,7 +15,7 @@ A. End to end over HTTP: finance (the demo's finance login) POSTs /payroll/runs 
    net = gross - deductions - tax, the run's totals per department are the sums of its payslips, and each
    department's bonus pool is paid out exactly (parts + unpaid = pool).
 B. Billed capacity per payslip: finance recomputes the run through the payroll function's app called in this
-   process (its asynchronous worker invocation captured instead of sent), then ``payroll_run.compute`` of the
+   process (its asynchronous worker invocation captured instead of sent), then ``Payroll.compute`` of the
    new generation runs in this process against the same moto server inside ``CostMeter.installed()``: the
    worker's work, metered. Each store call is metered apart (wrapped in its module for the block; the people
    are read one at a time instead of 8, so a call's meter delta is its own: the totals are the same either
@@ -273,7 +273,8 @@ def check_run(run: Mapping[str, Any], items: list[dict[str, Any]], head_count: M
 
 
 # ---------------------------------------------------------------------------------------------- phase B
-# What the worker calls, by module (payroll_run and services.attendance call each through its module).
+# What the worker calls, by module (its production repositories are these modules; services.attendance reads
+# through the attendance one): each is wrapped as a module attribute.
 PER_PERSON = {
     ("houqin.store.attendance", "punches_of_month"): "punches",
     ("houqin.store.attendance", "corrections_of_month"): "corrections",
@@ -295,8 +296,8 @@ PARTS = [*dict.fromkeys(PER_PERSON.values()), *dict.fromkeys(WRITES.values()), O
 @contextlib.contextmanager
 def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
     """Meter deltas per store call of the worker (module attributes wrapped for the block), with the people read
-    one at a time (payroll_run._readers: 1 thread instead of PARALLEL), so each delta is that call's alone."""
-    from houqin.services import payroll_run
+    one at a time (compute._readers: 1 thread instead of PARALLEL), so each delta is that call's alone."""
+    from houqin.services.payroll import compute
 
     parts: dict[str, Counter] = {}
     patched = []
@@ -322,21 +323,20 @@ def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
         original = getattr(module, name)
         setattr(module, name, wrap(original, label))
         patched.append((module, name, original))
-    readers, payroll_run._readers = payroll_run._readers, ThreadPoolExecutor(max_workers=1)  # noqa: SLF001
+    readers, compute._readers = compute._readers, ThreadPoolExecutor(max_workers=1)  # noqa: SLF001
     try:
         yield parts
     finally:
-        payroll_run._readers.shutdown()  # noqa: SLF001
-        payroll_run._readers = readers  # noqa: SLF001
+        compute._readers.shutdown()  # noqa: SLF001
+        compute._readers = readers  # noqa: SLF001
         for module, name, original in patched:
             setattr(module, name, original)
 
 
 def phase_b(cloud: LocalCloud, finance: tuple[str, str], run_id: str, departments: list[str]) -> dict[str, Any]:
     from bench.swipes import load_function
-    from houqin.clock import SystemClock
     from houqin.observability import logger
-    from houqin.services import payroll_run
+    from houqin.services.payroll import Payroll
     from localcloud.costmeter import CostMeter
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the template's Globals (given to this process) say INFO
@@ -345,7 +345,14 @@ def phase_b(cloud: LocalCloud, finance: tuple[str, str], run_id: str, department
     logger.setLevel(logging.WARNING)
     logging.getLogger("houqin").setLevel(logging.ERROR)
     sent: list[dict[str, Any]] = []
-    api.module.worker = sent.append  # the recompute's asynchronous invocation: captured, computed below
+
+    class Captured:  # the recompute's asynchronous invocation (the Invoker port): captured, computed below
+        @staticmethod
+        def invoke_async(function_name: str, payload: Mapping[str, Any]) -> None:
+            sent.append(dict(payload))
+
+    service = Payroll(invoker=Captured(), worker_function="captured")
+    api.module.service = service
     reset_connections()
     with CostMeter.installed() as meter:
         start = meter.snapshot()
@@ -358,7 +365,7 @@ def phase_b(cloud: LocalCloud, finance: tuple[str, str], run_id: str, department
         before = meter.snapshot()
         with split_by_store_call(meter) as parts:
             started = time.perf_counter()
-            outcome = payroll_run.compute(run_id, generation, SystemClock())
+            outcome = service.compute(run_id, generation)
             seconds = time.perf_counter() - started
         after = meter.snapshot()
         total = delta(after, before)
@@ -484,7 +491,7 @@ def report(result: dict[str, Any]) -> str:
     if b.get("ok"):
         per = b["per_payslip"]
         n = b["payslips"]
-        out += ["", f"B. Billed capacity (cost meter; payroll_run.compute of a recompute in process, {n} payslips, "
+        out += ["", f"B. Billed capacity (cost meter; Payroll.compute of a recompute in process, {n} payslips, "
                     f"people read one at a time: {b['seconds']:.1f} s metered)",
                 f"  {'per payslip':<74}{'RCU':>8}{'WCU':>8}{'calls':>8}{'ms':>8}"]
         for name in PARTS:

@@ -19,25 +19,20 @@ Every route here is declared in template.yaml (PayrollFunction) with the same pa
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import CORSConfig
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock
 from houqin.export import XLSX_TYPE, attachment, require_accept
-from houqin.services import payroll as service
+from houqin.services.payroll import Payroll, archive, inputs, runs
 from houqin.settings import settings
 from houqin.store.paging import page_limit
-from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-payroll")
 app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type
 app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
                           expose_headers=["Content-Disposition"])
-clock: Clock = SystemClock()  # tests pin it
-worker: service.Invoke = service.invoke_worker  # tests call the worker's handler directly instead
+service = Payroll()  # production ports, connected on first use; tests give it theirs
 
 
 def _params() -> dict[str, str]:
@@ -46,10 +41,6 @@ def _params() -> dict[str, str]:
 
 def _body(allowed: tuple[str, ...]) -> Body:
     return Body.parse(app.current_request.raw_body, allowed)
-
-
-def _invoke(payload: dict[str, Any]) -> None:
-    worker(payload)  # looked up at call time, so a test's replacement is the one used
 
 
 # ---------------------------------------------------------------- posts and the archive
@@ -62,7 +53,7 @@ def list_departments():
 def list_posts():
     params = _params()
     page = service.list_posts(principal(app), params, page_limit(params), params.get("cursor"))
-    return json_response(page.body(service.post_view))
+    return json_response(page.body(archive.post_view))
 
 
 @app.route("/posts/{post_id}/candidates", methods=["GET"])
@@ -79,52 +70,52 @@ def get_staff(staff_id: str):
 # ---------------------------------------------------------------- income, bonuses, rules
 @app.route("/payroll/income/{month}", methods=["GET"])
 def list_income(month: str):
-    return json_response(service.list_income(principal(app), month, clock.now()))
+    return json_response(service.list_income(principal(app), month))
 
 
 @app.route("/payroll/income/{month}/{department_id}", methods=["PUT"])
 def enter_income(month: str, department_id: str):
     who = principal(app)
-    return json_response(service.enter_income(who, month, department_id, _body(service.INCOME_FIELDS), clock.now()))
+    return json_response(service.enter_income(who, month, department_id, _body(inputs.INCOME_FIELDS)))
 
 
 @app.route("/payroll/bonuses", methods=["GET"])
 def list_bonuses():
     params = _params()
-    page = service.list_bonuses(principal(app), params, clock.now(), page_limit(params), params.get("cursor"))
-    return json_response(page.body(service.bonus_view))
+    page = service.list_bonuses(principal(app), params, page_limit(params), params.get("cursor"))
+    return json_response(page.body(inputs.bonus_view))
 
 
 @app.route("/payroll/bonuses", methods=["POST"])
 def enter_bonus():
     who = principal(app)
-    return json_response(service.enter_bonus(who, _body(service.BONUS_FIELDS), clock.now()), 201)
+    return json_response(service.enter_bonus(who, _body(inputs.BONUS_FIELDS)), 201)
 
 
 @app.route("/payroll/rules/{department_id}", methods=["GET"])
 def get_rules(department_id: str):
-    return json_response(service.get_rules(principal(app), department_id, _params(), clock.now()))
+    return json_response(service.get_rules(principal(app), department_id, _params()))
 
 
 @app.route("/payroll/rules/{department_id}", methods=["POST"])
 def new_rules(department_id: str):
     who = principal(app)
-    return json_response(service.new_rules(who, department_id, _body(service.RULES_FIELDS), clock.now()), 201)
+    return json_response(service.new_rules(who, department_id, _body(inputs.RULES_FIELDS)), 201)
 
 
 # ---------------------------------------------------------------- runs
 @app.route("/payroll/runs", methods=["POST"])
 def start_run():
     who = principal(app)
-    started = service.start_run(who, _body(service.RUN_FIELDS), clock.now(), _invoke)
+    started = service.start_run(who, _body(runs.RUN_FIELDS))
     return json_response(started.run, 202 if started.created else 200)
 
 
 @app.route("/payroll/runs", methods=["GET"])
 def list_runs():
     params = _params()
-    page = service.list_runs(principal(app), params, clock.now(), page_limit(params), params.get("cursor"))
-    return json_response(page.body(service.run_view))
+    page = service.list_runs(principal(app), params, page_limit(params), params.get("cursor"))
+    return json_response(page.body(runs.run_view))
 
 
 @app.route("/payroll/runs/{run_id}", methods=["GET"])
@@ -135,8 +126,8 @@ def get_run(run_id: str):
 @app.route("/payroll/runs/{run_id}/{action}", methods=["POST"])
 def act_on_run(run_id: str, action: str):
     who = principal(app)
-    service.check_action(action)  # an unknown action is a 404 naming it, whatever the body
-    run = service.act(who, run_id, action, _body(service.ACTION_FIELDS), clock.now(), _invoke)
+    runs.check_action(action)  # an unknown action is a 404 naming it, whatever the body
+    run = service.act(who, run_id, action, _body(runs.ACTION_FIELDS))
     return json_response(run, 202 if action == "recompute" else 200)
 
 

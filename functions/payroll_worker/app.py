@@ -1,4 +1,4 @@
-"""PayrollWorkerFunction: computes a payroll run (houqin.services.payroll_run).
+"""PayrollWorkerFunction: computes a payroll run (houqin.services.payroll.compute, through ``Payroll``).
 
 Two kinds of event:
 - ``{"run_id", "generation"}``: the API's asynchronous invocation; the run's payslips are computed and
@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from houqin.clock import Clock
 from houqin.observability import logger, tracer
-from houqin.services import payroll_run as service
-from houqin.system_clock import SystemClock
+from houqin.services.payroll import Payroll
 
-clock: Clock = SystemClock()  # tests pin it
+service = Payroll()  # production ports, connected on first use; tests give it theirs
 
 
 @logger.inject_lambda_context
@@ -28,7 +26,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if isinstance(event, dict) and "Records" in event:
         return failures(event["Records"])
     time_left = getattr(context, "get_remaining_time_in_millis", None)
-    result = service.handle(event, clock, time_left)
+    result = service.handle(event, time_left)
     logger.info("payroll run", extra=result)
     return result
 
@@ -43,7 +41,7 @@ def failures(records: list[dict[str, Any]]) -> dict[str, Any]:
                                                                           "body": record.get("body")})
             continue
         try:
-            outcome = service.record_failure(body if isinstance(body, dict) else {}, clock)
+            outcome = service.record_failure(body if isinstance(body, dict) else {})
         except Exception:  # noqa: BLE001 - this record comes back; the others are done
             logger.exception("on-failure record not handled", extra={"message_id": record.get("messageId")})
             failed.append({"itemIdentifier": record.get("messageId")})

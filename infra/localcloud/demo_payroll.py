@@ -154,7 +154,8 @@ def income(data: Any, seed: int = SEED) -> dict[str, int]:
 
 def rules(department_id: str) -> Any:
     """Version 1 of a department's pay rules, in force since January (Harbin-like base floor and cap)."""
-    from houqin.domain.payroll import ContributionRules, PayRules
+    from houqin.domain.payroll.contributions import ContributionRules
+    from houqin.domain.payroll.rules import PayRules
 
     return PayRules(department_id=department_id, effective_from="2026-01", version=1,
                     contributions=ContributionRules(base_floor_fen=400_000, base_cap_fen=2_000_000),

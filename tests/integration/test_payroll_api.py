@@ -38,8 +38,9 @@ from openpyxl import load_workbook
 from houqin.clock import FixedClock, days, parse_iso, to_iso
 from houqin.domain.attendance import DayRecord, DayStatus
 from houqin.domain.tickets import State, Ticket
-from houqin.services import attendance, payroll_run
-from houqin.services import payroll as service
+from houqin.services import attendance
+from houqin.services.payroll import Payroll, compute
+from houqin.services.payroll.inputs import RULES_FIELDS, parse_rules
 from houqin.store import payroll as store
 from houqin.store import tickets as ticket_store
 from houqin.store.staff import Department, Post, StaffMember
@@ -78,8 +79,16 @@ class WorkerContext(Context):
         return 900_000
 
 
+class Invocations(list):
+    """The Invoker port as a list: the worker's asynchronous invocations, kept for the tests to run."""
+
+    def invoke_async(self, function_name, payload):
+        assert function_name == WorkerContext.function_name
+        self.append(dict(payload))
+
+
 # ---------------------------------------------------------------- the world
-def month_records(staff_id, month, shift, until=None):
+def month_records(staff_id, month, shift, until=None, *, reads=None):
     """Stands in for houqin.services.attendance.month_records: a record per day from ATTENDANCE."""
     spec = ATTENDANCE.get((staff_id, month), {})
     year, number = int(month[:4]), int(month[5:])
@@ -100,7 +109,7 @@ def month_records(staff_id, month, shift, until=None):
     return out
 
 
-def month_grades(staff_id, month):
+def month_grades(staff_id, month, *, reads=None):
     return list(GRADES.get((staff_id, month), []))
 
 
@@ -161,12 +170,12 @@ def api(aws, template, monkeypatch):
     monkeypatch.setattr(attendance, "month_grades", month_grades)
     module = load_function_module(template, "PayrollFunction")
     worker = load_function_module(template, "PayrollWorkerFunction")
-    module.clock = worker.clock = FixedClock(NOW)
-    module.invocations = []
-    module.worker = module.invocations.append  # the async invocation: the tests run the worker themselves
+    module.invocations = Invocations()  # the async invocations: the tests run the worker themselves
+    module.service = worker.service = Payroll(clock=FixedClock(NOW), invoker=module.invocations,
+                                              worker_function=WorkerContext.function_name)
     module.worker_module = worker
     for department_id, rules in (("WY", WY_RULES), ("CY", CY_RULES)):  # as POST /payroll/rules would
-        parsed = service.parse_rules(department_id, Body.parse(json.dumps(rules), service.RULES_FIELDS), 1)
+        parsed = parse_rules(department_id, Body.parse(json.dumps(rules), RULES_FIELDS), 1)
         assert store.add_rules(parsed, "F1", to_iso(NOW))
     for department_id, income_fen in (("WY", 10_000_000), ("CY", 5_000_000)):
         assert store.save_income("2026-01", department_id, income_fen, None, "F1", to_iso(NOW), None)
@@ -572,7 +581,7 @@ def test_a_rejected_run_is_recomputed_under_a_new_generation_and_the_old_payslip
 
 def test_a_worker_error_fails_the_run_with_its_reason_the_failure_record_changes_nothing_and_recompute_works(
         api, monkeypatch):
-    real, calls = payroll_run.compute_payslip, []
+    real, calls = compute.compute_payslip, []
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -580,7 +589,7 @@ def test_a_worker_error_fails_the_run_with_its_reason_the_failure_record_changes
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(payroll_run, "compute_payslip", flaky)
+    monkeypatch.setattr(compute, "compute_payslip", flaky)
     run_id = start(api).body["run_id"]
     [result] = drain(api)  # the handler does not raise: the run records the error
     assert result["outcome"] == "failed"
@@ -613,13 +622,13 @@ def failure_record(run_id: str, generation: int, message: str, condition: str = 
 
 
 def test_a_worker_that_timed_out_is_marked_failed_by_its_failure_record_or_taken_over_by_the_retry(api, monkeypatch):
-    clock = api.worker_module.clock
+    clock = api.service.clock
     watched = []
-    monkeypatch.setattr(payroll_run, "pause", lambda seconds: watched.append(clock.advance(seconds=seconds)))
+    monkeypatch.setattr(api.service, "pause", lambda seconds: watched.append(clock.advance(seconds=seconds)))
     run_id = start(api).body["run_id"]
     api.invocations.pop()
     # the first attempt claims the run, then dies (a timeout), and so does Lambda's retry
-    claimed = payroll_run.claim(store.get_run(run_id), 1, clock)
+    claimed = api.service.claim(store.get_run(run_id), 1)
     assert claimed is not None and run(api, run_id)["state"] == "computing"
     # ... both attempts gone: the on-failure record marks the run failed, once
     record = failure_record(run_id, 1, "Task timed out after 900.00 seconds")
@@ -633,7 +642,7 @@ def test_a_worker_that_timed_out_is_marked_failed_by_its_failure_record_or_taken
     # it watches the run (every 15 s of the clock) and takes over once the heartbeat is 3 minutes old
     assert act(api, FINANCE_1, run_id, "recompute").status == 202
     invocation = api.invocations.pop()
-    payroll_run.claim(store.get_run(run_id), 2, clock)
+    api.service.claim(store.get_run(run_id), 2)
     clock.advance(minutes=1)
     assert api.worker_module.handler(invocation, WorkerContext())["outcome"] == "draft"
     assert len(watched) == 9  # 2 minutes and 15 s of watching: the heartbeat is then more than 3 minutes old
@@ -647,25 +656,25 @@ def test_a_worker_that_timed_out_is_marked_failed_by_its_failure_record_or_taken
 
 
 def test_a_retry_out_of_time_while_another_attempt_computes_fails_to_reach_the_failure_path(api, monkeypatch):
-    clock = api.worker_module.clock
-    monkeypatch.setattr(payroll_run, "pause", lambda seconds: clock.advance(seconds=seconds))
+    clock = api.service.clock
+    monkeypatch.setattr(api.service, "pause", lambda seconds: clock.advance(seconds=seconds))
     run_id = start(api).body["run_id"]
     invocation = api.invocations.pop()
-    payroll_run.claim(store.get_run(run_id), 1, clock)
+    api.service.claim(store.get_run(run_id), 1)
 
     class Ending(WorkerContext):
         @staticmethod
         def get_remaining_time_in_millis() -> int:
             return 30_000
 
-    with pytest.raises(payroll_run.OutOfTime):  # Lambda counts it failed: the on-failure record follows
+    with pytest.raises(compute.OutOfTime):  # Lambda counts it failed: the on-failure record follows
         api.worker_module.handler(invocation, Ending())
     assert run(api, run_id)["state"] == "computing"
 
 
 def test_a_long_read_phase_keeps_the_heartbeat_fresh_and_fails_cleanly_when_out_of_time(api, monkeypatch):
-    clock = api.worker_module.clock
-    real_facts, real_write = payroll_run.Computation.facts, store.write_payslips
+    clock = api.service.clock
+    real_facts, real_write = compute.Computation.facts, store.write_payslips
     beats, writes = [], []
 
     def slow_facts(self, member, *args):  # each person's reads take a minute of the clock
@@ -677,9 +686,9 @@ def test_a_long_read_phase_keeps_the_heartbeat_fresh_and_fails_cleanly_when_out_
         return store_progress(run_id, attempt, done, total, at)
 
     store_progress = store.report_progress
-    monkeypatch.setattr(payroll_run, "PROGRESS_EVERY", 1)
-    monkeypatch.setattr(payroll_run, "_readers", ThreadPoolExecutor(max_workers=1))  # one person at a time
-    monkeypatch.setattr(payroll_run.Computation, "facts", slow_facts)
+    monkeypatch.setattr(compute, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(compute, "_readers", ThreadPoolExecutor(max_workers=1))  # one person at a time
+    monkeypatch.setattr(compute.Computation, "facts", slow_facts)
     monkeypatch.setattr(store, "report_progress", report_progress)
     monkeypatch.setattr(store, "write_payslips", lambda batch: writes.append(len(batch)) or real_write(batch))
     run_id = computed(api)
@@ -696,7 +705,7 @@ def test_a_long_read_phase_keeps_the_heartbeat_fresh_and_fails_cleanly_when_out_
     class Ending(WorkerContext):
         @staticmethod
         def get_remaining_time_in_millis() -> int:
-            return payroll_run.MIN_TIME_LEFT_MS - 1
+            return compute.MIN_TIME_LEFT_MS - 1
 
     result = api.worker_module.handler(api.invocations.pop(), Ending())
     assert result["outcome"] == "failed" and "ran out of time after 0 of 5 staff" in result["reason"]

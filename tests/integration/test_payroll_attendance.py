@@ -19,13 +19,15 @@ from decimal import Decimal
 import pytest
 
 from houqin.clock import FixedClock, at_local, to_iso
-from houqin.services import payroll as service
+from houqin.services.payroll import Payroll
+from houqin.services.payroll.inputs import RULES_FIELDS, parse_rules
 from houqin.settings import settings
 from houqin.store import attendance as attendance_store
 from houqin.store import payroll as store
 from houqin.store.staff import Department, Post, StaffMember
 from houqin.validation import Body
 from tests.conftest import load_function_module
+from tests.fakes.ports import FakeInvoker
 from tests.integration.apigw import Context, User, call
 
 NOW = datetime(2026, 2, 5, 2, 0, tzinfo=UTC)
@@ -62,7 +64,7 @@ def january_payslip_of_e1(payroll_app, worker, invocations) -> dict:
     """Finance runs HY's January; the worker computes it (the asynchronous invocations, by hand); E1's payslip."""
     started = call(payroll_app, "POST", "/payroll/runs", user=FINANCE, body={"month": "2026-01", "departments": ["HY"]})
     assert started.status == 202, started.body
-    for invocation in invocations:
+    for _, invocation in invocations.calls:
         worker.handler(invocation, WorkerContext())
     return call(payroll_app, "GET", "/payroll/runs/{run_id}/payslips/{staff_id}", user=FINANCE,
                 run_id=started.body["run_id"], staff_id="E1").body
@@ -84,14 +86,15 @@ def world(aws, template, monkeypatch):
         log.completed_at = to_iso(at_local(date(2026, 1, number), time(17, 0)))
         log.set_grade(grade, "M1", at_local(date(2026, 1, number), time(18, 0)))
         log.save()
-    rules = service.parse_rules("HY", Body.parse(json.dumps(RULES), service.RULES_FIELDS), 1)
+    rules = parse_rules("HY", Body.parse(json.dumps(RULES), RULES_FIELDS), 1)
     assert store.add_rules(rules, "F1", to_iso(NOW))
     attendance_app = load_function_module(template, "AttendanceFunction")
     payroll_app = load_function_module(template, "PayrollFunction")
     worker = load_function_module(template, "PayrollWorkerFunction")
-    attendance_app.clock = payroll_app.clock = worker.clock = FixedClock(NOW)
-    invocations: list = []
-    payroll_app.worker = invocations.append  # the asynchronous invocation: run by hand below
+    attendance_app.clock = FixedClock(NOW)
+    invocations = FakeInvoker()  # the asynchronous invocations: run by hand below
+    payroll_app.service = worker.service = Payroll(clock=FixedClock(NOW), invoker=invocations,
+                                                   worker_function=WorkerContext.function_name)
     registered = call(attendance_app.app, "PUT", "/attendance/terminals/{device_id}", user=User("A1", "admin"),
                       body={"name": "会议中心 1 楼", "departments": ["HY"]}, device_id="FP-HY")
     assert registered.status == 200, registered.body
@@ -132,9 +135,9 @@ def test_a_departments_own_grade_scores_are_the_ones_the_log_view_the_talk_flag_
     attendance_app, payroll_app, worker, invocations = world
     scores = {"A": 100, "B": 55, "C": 40, "D": 20}
     for version, effective_from in ((2, "2025-11"), (3, "2026-01")):  # v1 (2026-01, default scores) is older
-        rules = service.parse_rules("HY", Body.parse(json.dumps({**RULES, "effective_from": effective_from,
-                                                                  "grade_scores": scores}), service.RULES_FIELDS),
-                                    version)
+        rules = parse_rules("HY", Body.parse(json.dumps({**RULES, "effective_from": effective_from,
+                                                          "grade_scores": scores}), RULES_FIELDS),
+                            version)
         assert store.add_rules(rules, "F1", to_iso(NOW))
     for day in (date(2025, 11, 10), date(2025, 12, 10)):
         log = attendance_store.WorkLogItem.new("E1", day)

@@ -11,19 +11,24 @@ from decimal import Decimal
 
 import pytest
 
-from houqin.domain import payroll as pay
 from houqin.domain.actors import SYSTEM, Actor, Role
 from houqin.domain.attendance import AttendanceSummary
-from houqin.domain.payroll import (
+from houqin.domain.payroll.contributions import ContributionRules, contribution_lines
+from houqin.domain.payroll.earnings import (
     Award,
-    ContributionRules,
-    MonthTaxInput,
-    PayRules,
-    PayslipInput,
     PieceWork,
-    RunState,
-    TaxYearToDate,
+    attendance_lines,
+    award_line,
+    performance_line,
+    piece_rate_line,
+    split_bonus_pool,
 )
+from houqin.domain.payroll.lines import validate_month
+from houqin.domain.payroll.payslip import NET_BELOW_ZERO, PayslipInput, compute_payslip, mask_account
+from houqin.domain.payroll.rules import PayRules, rules_for, validate_rules
+from houqin.domain.payroll.run_state import RUN_TRANSITIONS, RunState, transition
+from houqin.domain.payroll.tax import MonthTaxInput, TaxResult, TaxYearToDate, withholding_tax
+from houqin.domain.worklogs import DEFAULT_GRADE_SCORES, monthly_score, needs_talk
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 D = Decimal
@@ -54,14 +59,14 @@ LEADER = Actor("L1", frozenset({Role.LEADER}))
     (["D", "D"], D("50.00")),
 ])
 def test_monthly_score_is_the_mean_to_a_hundredth_half_up(grades, score):
-    assert pay.monthly_score(grades) == score
+    assert monthly_score(grades) == score
 
 
 def test_monthly_score_uses_configured_scores_and_is_none_without_grades():
-    assert pay.monthly_score(["A", "B"], {"A": 95, "B": 80, "C": 60, "D": 40}) == D("87.50")  # 175 / 2
-    assert pay.monthly_score([]) is None
+    assert monthly_score(["A", "B"], {"A": 95, "B": 80, "C": 60, "D": 40}) == D("87.50")  # 175 / 2
+    assert monthly_score([]) is None
     with pytest.raises(ValidationError) as caught:
-        pay.monthly_score(["A", "E"])
+        monthly_score(["A", "E"])
     assert caught.value.field == "grade"
 
 
@@ -73,22 +78,22 @@ def test_monthly_score_uses_configured_scores_and_is_none_without_grades():
     ([], False),
 ])
 def test_a_talk_after_three_months_below_sixty(scores, expected):
-    assert pay.needs_talk(scores) is expected
+    assert needs_talk(scores) is expected
 
 
 def test_talk_threshold_and_months_are_configurable():
-    assert pay.needs_talk([D(80), D(69), D(65)], threshold=D(70), months=2)
-    assert not pay.needs_talk([D(69), D(70)], threshold=D(70), months=2)
+    assert needs_talk([D(80), D(69), D(65)], threshold=D(70), months=2)
+    assert not needs_talk([D(69), D(70)], threshold=D(70), months=2)
     with pytest.raises(ValidationError):
-        pay.needs_talk([D(50)], months=0)
+        needs_talk([D(50)], months=0)
 
 
 # ---------------------------------------------------------------- income tax
-def run_months(months: list[MonthTaxInput]) -> list[pay.TaxResult]:
+def run_months(months: list[MonthTaxInput]) -> list[TaxResult]:
     """Withhold month after month, carrying the year to date as a payroll run would."""
     ytd, results = TaxYearToDate(), []
     for month in months:
-        result = pay.withholding_tax(ytd, month)
+        result = withholding_tax(ytd, month)
         results.append(result)
         ytd = result.year_to_date
     return results
@@ -116,7 +121,7 @@ def test_cumulative_withholding_crosses_from_3_to_10_percent_in_month_four():
 
 def test_income_below_the_deductions_is_taxed_nothing():
     # 5,000 - 5,000 basic - 500 insurance < 0 -> taxable 0
-    result = pay.withholding_tax(TaxYearToDate(), MonthTaxInput(1, 500_000, 50_000))
+    result = withholding_tax(TaxYearToDate(), MonthTaxInput(1, 500_000, 50_000))
     assert (result.taxable_fen, result.rate, result.quick_deduction_fen, result.tax_fen) == (0, D("0.03"), 0, 0)
 
 
@@ -133,7 +138,7 @@ def test_withholding_never_refunds_a_month_that_earned_little():
 
 def test_cumulative_tax_is_rounded_to_the_fen_half_up_once():
     # taxable 12,345.50 x 3% = 370.365 -> 370.37; other deductions count like the rest
-    result = pay.withholding_tax(TaxYearToDate(), MonthTaxInput(1, 1_834_550, 0, 0, 100_000))
+    result = withholding_tax(TaxYearToDate(), MonthTaxInput(1, 1_834_550, 0, 0, 100_000))
     assert (result.taxable_fen, result.cumulative_tax_fen) == (1_234_550, 37_037)
 
 
@@ -153,7 +158,7 @@ def test_cumulative_tax_is_rounded_to_the_fen_half_up_once():
 ])
 def test_the_annual_table_brackets_and_quick_deductions(taxable_yuan, rate, quick_yuan, tax_fen):
     # one month, no deductions but the 5,000 basic one: taxable = income - 5,000
-    result = pay.withholding_tax(TaxYearToDate(), MonthTaxInput(1, (taxable_yuan + 5_000) * 100))
+    result = withholding_tax(TaxYearToDate(), MonthTaxInput(1, (taxable_yuan + 5_000) * 100))
     assert (result.taxable_fen, result.rate, result.quick_deduction_fen) == (taxable_yuan * 100, D(rate),
                                                                               quick_yuan * 100)
     assert result.cumulative_tax_fen == result.tax_fen == tax_fen
@@ -167,7 +172,7 @@ def test_the_annual_table_brackets_and_quick_deductions(taxable_yuan, rate, quic
 ])
 def test_tax_inputs_are_checked(month, field):
     with pytest.raises(ValidationError) as caught:
-        pay.withholding_tax(TaxYearToDate(), month)
+        withholding_tax(TaxYearToDate(), month)
     assert caught.value.field == field
 
 
@@ -177,7 +182,7 @@ def amounts(lines) -> dict[str, int]:
 
 
 def test_contributions_at_default_rates_on_a_base_inside_the_limits():
-    lines = pay.contribution_lines(800_000, CONTRIBUTIONS)
+    lines = contribution_lines(800_000, CONTRIBUTIONS)
     # 8% of 8,000.00 = 640.00; 2% = 160.00; 0.5% = 40.00; 12% = 960.00
     assert amounts(lines) == {"pension": -64_000, "medical": -16_000, "unemployment": -4_000,
                               "housing_fund": -96_000}
@@ -193,7 +198,7 @@ def test_contributions_at_default_rates_on_a_base_inside_the_limits():
     (2_500_000, 2_000_000, [-160_000, -40_000, -10_000, -240_000]),
 ])
 def test_the_base_is_clamped_to_floor_and_cap(declared, base, expected):
-    lines = pay.contribution_lines(declared, CONTRIBUTIONS)
+    lines = contribution_lines(declared, CONTRIBUTIONS)
     assert [line.amount_fen for line in lines] == expected
     assert {line.inputs["base_fen"] for line in lines} == {base}
 
@@ -201,7 +206,7 @@ def test_the_base_is_clamped_to_floor_and_cap(declared, base, expected):
 def test_each_contribution_is_rounded_half_up_on_its_own():
     low_floor = ContributionRules(base_floor_fen=0, base_cap_fen=2_000_000)
     # 3,333.33 x 8% = 266.6664 -> 266.67; x 2% = 66.6666 -> 66.67; x 0.5% = 16.66665 -> 16.67; x 12% = 399.9996 -> 400
-    assert [line.amount_fen for line in pay.contribution_lines(333_333, low_floor)] == [
+    assert [line.amount_fen for line in contribution_lines(333_333, low_floor)] == [
         -26_667, -6_667, -1_667, -40_000]
 
 
@@ -216,7 +221,7 @@ def test_each_contribution_is_rounded_half_up_on_its_own():
 ])
 def test_contribution_rules_are_checked(rules, field):
     with pytest.raises(ValidationError) as caught:
-        pay.contribution_lines(800_000, rules)
+        contribution_lines(800_000, rules)
     assert caught.value.field == field
 
 
@@ -243,13 +248,13 @@ def test_contribution_rules_are_checked(rules, field):
 ])
 def test_rules_validation_names_the_field(changes, field):
     with pytest.raises(ValidationError) as caught:
-        pay.validate_rules(replace(RULES, **changes))
+        validate_rules(replace(RULES, **changes))
     assert caught.value.field == field
 
 
 def test_valid_rules_pass_including_decimal_grade_scores():
-    pay.validate_rules(RULES)
-    pay.validate_rules(replace(RULES, grade_scores={"A": D("100"), "B": D("87.5"), "C": 70, "D": 0}))
+    validate_rules(RULES)
+    validate_rules(replace(RULES, grade_scores={"A": D("100"), "B": D("87.5"), "C": 70, "D": 0}))
 
 
 def test_rules_for_a_month_are_the_latest_version_in_force_then():
@@ -257,24 +262,24 @@ def test_rules_for_a_month_are_the_latest_version_in_force_then():
     v2 = replace(RULES, effective_from="2026-04", version=2, late_deduction_fen=5_000)
     v2_fix = replace(v2, version=3)  # a correction of the April rules, same start
     versions = [v2, v1, v2_fix]
-    assert pay.rules_for("2026-03", versions) is v1  # March is recomputed with the rules it had
-    assert pay.rules_for("2026-04", versions) is v2_fix
-    assert pay.rules_for("2027-01", versions) is v2_fix
+    assert rules_for("2026-03", versions) is v1  # March is recomputed with the rules it had
+    assert rules_for("2026-04", versions) is v2_fix
+    assert rules_for("2027-01", versions) is v2_fix
     with pytest.raises(ValidationError) as caught:
-        pay.rules_for("2025-12", versions)
+        rules_for("2025-12", versions)
     assert caught.value.field == "month"
     with pytest.raises(ValidationError) as caught:
-        pay.rules_for("2026-4", versions)
+        rules_for("2026-4", versions)
     assert caught.value.field == "month"
     with pytest.raises(ValidationError) as caught:
-        pay.rules_for("2026-04", [v1, replace(v2, department_id="CANTEEN")])
+        rules_for("2026-04", [v1, replace(v2, department_id="CANTEEN")])
     assert caught.value.field == "department_id"
 
 
 # ---------------------------------------------------------------- earnings lines
 def test_performance_pay_is_the_base_times_the_score():
     grades = ["A"] * 10 + ["B"] * 8 + ["C"] * 4
-    line = pay.performance_line(200_000, grades, pay.DEFAULT_GRADE_SCORES)
+    line = performance_line(200_000, grades, DEFAULT_GRADE_SCORES)
     # (10 x 100 + 8 x 85 + 4 x 70) / 22 = 1,960 / 22 = 89.0909 -> 89.09; 2,000.00 x 89.09% = 1,781.80
     assert line.amount_fen == 178_180
     assert line.inputs == {"performance_base_fen": 200_000, "grades": {"A": 10, "B": 8, "C": 4}, "days_graded": 22,
@@ -283,8 +288,8 @@ def test_performance_pay_is_the_base_times_the_score():
 
 def test_performance_pay_rounds_half_up_and_is_zero_without_grades():
     # 1,500.01 x 85.00% = 1,275.0085 -> 1,275.01
-    assert pay.performance_line(150_001, ["B"], pay.DEFAULT_GRADE_SCORES).amount_fen == 127_501
-    line = pay.performance_line(200_000, [], pay.DEFAULT_GRADE_SCORES)
+    assert performance_line(150_001, ["B"], DEFAULT_GRADE_SCORES).amount_fen == 127_501
+    line = performance_line(200_000, [], DEFAULT_GRADE_SCORES)
     assert (line.amount_fen, line.inputs["score"], line.inputs["note"]) == (0, None, "no grades")
 
 
@@ -298,7 +303,7 @@ def test_piece_rate_pays_each_fault_once():
         PieceWork("R5", "minor", rework_of="R9"),  # R9 never paid (not confirmed): R5 is paid
         PieceWork("R0", "major"),  # paid last month
     ]
-    line = pay.piece_rate_line(work, RULES.piece_rates_fen, already_paid={"R0"})
+    line = piece_rate_line(work, RULES.piece_rates_fen, already_paid={"R0"})
     # R1 30.00 + R2 80.00 + R5 30.00 = 140.00
     assert line.amount_fen == 14_000
     assert [p["ticket_id"] for p in line.inputs["paid"]] == ["R1", "R2", "R5"]
@@ -312,20 +317,20 @@ def test_piece_rate_pays_each_fault_once():
 
 
 def test_a_rework_listed_before_its_original_is_still_not_paid():
-    line = pay.piece_rate_line([PieceWork("R3", "minor", rework_of="R2"), PieceWork("R2", "major")],
+    line = piece_rate_line([PieceWork("R3", "minor", rework_of="R2"), PieceWork("R2", "major")],
                                RULES.piece_rates_fen)
     assert (line.amount_fen, line.inputs["skipped"][0]["ticket_id"]) == (8_000, "R3")
 
 
 def test_a_ticket_class_without_a_rate_is_refused():
     with pytest.raises(ValidationError) as caught:
-        pay.piece_rate_line([PieceWork("R1", "urgent")], RULES.piece_rates_fen)
+        piece_rate_line([PieceWork("R1", "urgent")], RULES.piece_rates_fen)
     assert caught.value.field == "ticket_class"
 
 
 def test_bonus_pool_split_by_largest_remainder_sums_exactly():
     # pool = 100,000.00 x 5% = 5,000.00; points 100 + 85 + 70 = 255
-    split = pay.split_bonus_pool(10_000_000, D("0.05"), {"S1": D(100), "S2": D(85), "S3": D(70)})
+    split = split_bonus_pool(10_000_000, D("0.05"), {"S1": D(100), "S2": D(85), "S3": D(70)})
     # exact: S1 196,078.43 fen, S2 166,666.67, S3 137,254.90 -> floors sum 499,998; 2 fen left go to the
     # largest fractions: S3 (.90) and S2 (.67)
     assert split.pool_fen == 500_000
@@ -337,16 +342,16 @@ def test_bonus_pool_split_by_largest_remainder_sums_exactly():
 
 def test_bonus_pool_equal_fractions_go_to_the_smaller_staff_id():
     # pool 1.00 among three equal points: 33.33 fen each, 1 fen left -> S1 (the smallest id), whatever the order
-    split = pay.split_bonus_pool(100, D(1), {"S3": D(90), "S1": D(90), "S2": D(90)})
+    split = split_bonus_pool(100, D(1), {"S3": D(90), "S1": D(90), "S2": D(90)})
     assert split.parts == {"S1": 34, "S2": 33, "S3": 33}
 
 
 def test_bonus_pool_is_rounded_half_up_and_zero_points_leave_it_unpaid():
     # 3.33 x 50% = 1.665 -> 1.67
-    assert pay.split_bonus_pool(333, D("0.5"), {"S1": D(1)}).parts == {"S1": 167}
-    nobody = pay.split_bonus_pool(10_000_000, D("0.05"), {"S1": D(0), "S2": D(0)})
+    assert split_bonus_pool(333, D("0.5"), {"S1": D(1)}).parts == {"S1": 167}
+    nobody = split_bonus_pool(10_000_000, D("0.05"), {"S1": D(0), "S2": D(0)})
     assert (nobody.parts, nobody.unpaid_fen) == ({"S1": 0, "S2": 0}, 500_000)
-    assert pay.split_bonus_pool(10_000_000, D("0.05"), {}).unpaid_fen == 500_000
+    assert split_bonus_pool(10_000_000, D("0.05"), {}).unpaid_fen == 500_000
 
 
 @pytest.mark.parametrize(("args", "field"), [
@@ -357,14 +362,14 @@ def test_bonus_pool_is_rounded_half_up_and_zero_points_leave_it_unpaid():
 ])
 def test_bonus_pool_inputs_are_checked(args, field):
     with pytest.raises(ValidationError) as caught:
-        pay.split_bonus_pool(*args)
+        split_bonus_pool(*args)
     assert caught.value.field == field
 
 
 def test_named_bonuses_of_the_four_kinds_only():
-    line = pay.award_line(Award("special_contribution", 100_000, "burst pipe, night of 3 March"))
+    line = award_line(Award("special_contribution", 100_000, "burst pipe, night of 3 March"))
     assert (line.code, line.label_zh, line.amount_fen) == ("award_special_contribution", "特殊贡献奖", 100_000)
-    assert [pay.award_line(Award(kind, 1)).label_zh for kind in ("post", "suggestion", "saving")] == [
+    assert [award_line(Award(kind, 1)).label_zh for kind in ("post", "suggestion", "saving")] == [
         "岗位奖", "建议奖", "节约奖"]
     with pytest.raises(ValidationError) as caught:
         Award("overtime", 100)
@@ -377,12 +382,12 @@ def test_named_bonuses_of_the_four_kinds_only():
 def test_attendance_deductions_per_late_early_and_absent_day():
     month = AttendanceSummary(workdays=22, present_days=19, late_count=2, early_count=1, absent_days=2,
                               leave_days=1)
-    lines = pay.attendance_lines(month, 500_005, RULES)
+    lines = attendance_lines(month, 500_005, RULES)
     # late 2 x 20.00 = 40.00; early 1 x 30.00; absent: 5,000.05 / 22 = 227.275 -> 227.28 a day x 2 = 454.56
     assert amounts(lines) == {"late": -4_000, "early_leave": -3_000, "absent": -45_456}
     assert lines[2].inputs == {"absent_days": 2, "post_salary_fen": 500_005, "workdays": 22, "per_day_fen": 22_728}
     with pytest.raises(ValidationError) as caught:
-        pay.attendance_lines(replace(month, workdays=0), 500_005, RULES)
+        attendance_lines(replace(month, workdays=0), 500_005, RULES)
     assert caught.value.field == "attendance"
 
 
@@ -398,7 +403,7 @@ def support_staff_april() -> PayslipInput:
         support_staff=True,
         grades=("A",) * 10 + ("B",) * 8 + ("C",) * 4,
         piece_work=(PieceWork("R1", "minor"), PieceWork("R2", "major"), PieceWork("R2", "major")),
-        bonus_split=pay.split_bonus_pool(10_000_000, D("0.05"), {"S1": D(100), "S2": D(85), "S3": D(70)}),
+        bonus_split=split_bonus_pool(10_000_000, D("0.05"), {"S1": D(100), "S2": D(85), "S3": D(70)}),
         awards=(Award("suggestion", 50_000, "shared tool shed"),),
         special_additional_deduction_fen=100_000,
     )
@@ -408,7 +413,7 @@ def test_a_support_staff_payslip_line_by_line():
     # Jan-Mar so far: income 27,000, insurance 5,400, special additional 3,000;
     # taxable 27,000 - 15,000 - 5,400 - 3,000 = 3,600 -> 108.00 withheld
     ytd = TaxYearToDate(income_fen=2_700_000, insurance_fen=540_000, additional_fen=300_000, tax_withheld_fen=10_800)
-    slip = pay.compute_payslip(support_staff_april(), RULES, ytd)
+    slip = compute_payslip(support_staff_april(), RULES, ytd)
     assert amounts(slip.lines) == {
         "post_salary": 600_000,  # 6,000.00
         "performance": 178_180,  # 2,000.00 x 89.09% (see test_performance_pay_is_the_base_times_the_score)
@@ -436,15 +441,15 @@ def test_a_support_staff_payslip_line_by_line():
 def test_staff_without_a_daily_log_get_no_performance_line():
     regular = replace(support_staff_april(), support_staff=False, grades=(), piece_work=(), bonus_split=None,
                       awards=())
-    slip = pay.compute_payslip(regular, RULES, TaxYearToDate())
+    slip = compute_payslip(regular, RULES, TaxYearToDate())
     assert "performance" not in amounts(slip.lines) and slip.score is None
     with pytest.raises(ValidationError) as caught:
-        pay.compute_payslip(replace(regular, grades=("A",)), RULES, TaxYearToDate())
+        compute_payslip(replace(regular, grades=("A",)), RULES, TaxYearToDate())
     assert caught.value.field == "grades"
 
 
 def test_a_support_staff_member_without_grades_gets_a_zero_performance_line():
-    slip = pay.compute_payslip(replace(support_staff_april(), grades=()), RULES, TaxYearToDate())
+    slip = compute_payslip(replace(support_staff_april(), grades=()), RULES, TaxYearToDate())
     performance = next(line for line in slip.lines if line.code == "performance")
     assert (performance.amount_fen, performance.inputs["note"], slip.score) == (0, "no grades", None)
 
@@ -460,7 +465,7 @@ def test_four_months_of_tax_across_a_rules_change():
         inputs = PayslipInput(staff_id="E7", month=month, months_in_year=n, post_salary_fen=2_000_000,
                               social_insurance_base_fen=1_000_000, attendance=replace(FULL_MONTH, late_count=1),
                               special_additional_deduction_fen=100_000)
-        slip = pay.compute_payslip(inputs, pay.rules_for(month, [v1, v2]), ytd)
+        slip = compute_payslip(inputs, rules_for(month, [v1, v2]), ytd)
         slips.append(slip)
         ytd = slip.year_to_date
     # gross: 20,000 - 10 (Jan, Feb) and 20,000 - 50 (Mar, Apr)
@@ -479,11 +484,11 @@ def test_a_net_below_zero_is_kept_and_flagged():
     absent_month = replace(FULL_MONTH, present_days=0, absent_days=22, late_count=1)
     inputs = PayslipInput(staff_id="E9", month="2026-02", months_in_year=1, post_salary_fen=100_000,
                           social_insurance_base_fen=0, attendance=absent_month)
-    slip = pay.compute_payslip(inputs, RULES, TaxYearToDate())
+    slip = compute_payslip(inputs, RULES, TaxYearToDate())
     # 1,000.00 - 22 x 45.45 (1,000 / 22 = 45.4545) - 20.00 late = -19.90; insurance on the 4,000.00 floor = 900.00
     assert (slip.gross_fen, slip.deductions_fen, slip.tax_fen) == (-1_990, 90_000, 0)
     assert slip.net_fen == -91_990
-    assert slip.warnings == (pay.NET_BELOW_ZERO,)
+    assert slip.warnings == (NET_BELOW_ZERO,)
 
 
 @pytest.mark.parametrize(("changes", "rules", "field"), [
@@ -498,17 +503,17 @@ def test_a_net_below_zero_is_kept_and_flagged():
 ])
 def test_payslip_inputs_are_checked(changes, rules, field):
     with pytest.raises(ValidationError) as caught:
-        pay.compute_payslip(replace(support_staff_april(), **changes), rules, TaxYearToDate())
+        compute_payslip(replace(support_staff_april(), **changes), rules, TaxYearToDate())
     assert caught.value.field == field
 
 
 # ---------------------------------------------------------------- the payroll run
 def test_a_run_from_creation_to_approval():
-    state = pay.transition(None, "create", FINANCE)
+    state = transition(None, "create", FINANCE)
     assert state == RunState.QUEUED
     for action, actor, expected in [("start", SYSTEM, RunState.COMPUTING), ("finish", SYSTEM, RunState.DRAFT),
                                     ("submit", FINANCE, RunState.SUBMITTED), ("approve", LEADER, RunState.APPROVED)]:
-        state = pay.transition(state, action, actor)
+        state = transition(state, action, actor)
         assert state == expected
 
 
@@ -520,14 +525,14 @@ def test_a_run_from_creation_to_approval():
     (RunState.REJECTED, FINANCE, "recompute", None, RunState.QUEUED),
 ])
 def test_failed_drafted_and_rejected_runs_go_back_to_the_queue(state, actor, action, reason, expected):
-    assert pay.transition(state, action, actor, reason) == expected
+    assert transition(state, action, actor, reason) == expected
 
 
-@pytest.mark.parametrize("action", sorted(pay.RUN_TRANSITIONS))
+@pytest.mark.parametrize("action", sorted(RUN_TRANSITIONS))
 @pytest.mark.parametrize("actor", [FINANCE, LEADER, SYSTEM])
 def test_an_approved_run_is_locked_for_everyone(action, actor):
     with pytest.raises(Conflict) as caught:
-        pay.transition(RunState.APPROVED, action, actor, reason="late correction")
+        transition(RunState.APPROVED, action, actor, reason="late correction")
     assert caught.value.code == "run_locked"
     assert "locked" in caught.value.message
 
@@ -543,7 +548,7 @@ def test_an_approved_run_is_locked_for_everyone(action, actor):
 ])
 def test_the_wrong_role_is_forbidden(state, action, actor):
     with pytest.raises(Forbidden):
-        pay.transition(state, action, actor, reason="because")
+        transition(state, action, actor, reason="because")
 
 
 @pytest.mark.parametrize(("state", "action", "actor", "named"), [
@@ -555,7 +560,7 @@ def test_the_wrong_role_is_forbidden(state, action, actor):
 ])
 def test_the_wrong_state_is_a_conflict_naming_it(state, action, actor, named):
     with pytest.raises(Conflict) as caught:
-        pay.transition(state, action, actor)
+        transition(state, action, actor)
     assert caught.value.code == "illegal_transition"
     assert named in caught.value.message
 
@@ -563,10 +568,10 @@ def test_the_wrong_state_is_a_conflict_naming_it(state, action, actor, named):
 def test_a_rejection_needs_a_reason_and_actions_are_known():
     for reason in (None, "", "  "):
         with pytest.raises(ValidationError) as caught:
-            pay.transition(RunState.SUBMITTED, "reject", LEADER, reason)
+            transition(RunState.SUBMITTED, "reject", LEADER, reason)
         assert caught.value.field == "reason"
     with pytest.raises(ValidationError) as caught:
-        pay.transition(RunState.DRAFT, "publish", FINANCE)
+        transition(RunState.DRAFT, "publish", FINANCE)
     assert caught.value.field == "action"
 
 
@@ -575,13 +580,13 @@ def test_a_rejection_needs_a_reason_and_actions_are_known():
                                               ("", "2026-04"), ("2026-05", "2026-04")])
 def test_a_payroll_month_is_well_formed_and_not_in_the_future(month, today):
     with pytest.raises(ValidationError) as caught:
-        pay.validate_month(month, today)
+        validate_month(month, today)
     assert caught.value.field == "month"
 
 
 def test_this_month_and_past_months_are_fine():
-    pay.validate_month("2026-04", "2026-04")
-    pay.validate_month("2025-12", "2026-04")
+    validate_month("2026-04", "2026-04")
+    validate_month("2025-12", "2026-04")
 
 
 @pytest.mark.parametrize(("account", "masked"), [
@@ -591,4 +596,4 @@ def test_this_month_and_past_months_are_fine():
     ("", ""),
 ])
 def test_an_account_shows_only_its_last_four_digits(account, masked):
-    assert pay.mask_account(account) == masked
+    assert mask_account(account) == masked

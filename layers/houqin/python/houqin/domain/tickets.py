@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from houqin.clock import end_of_local_day, parse_iso, to_iso
 from houqin.domain.actors import SYSTEM, Actor, Role
 from houqin.domain.audit import Event, changed
+from houqin.domain.repair_classes import SEVERITIES  # noqa: F401 - read here as rules.SEVERITIES
 from houqin.errors import Conflict, Forbidden, ValidationError
 
 
@@ -65,7 +66,6 @@ WORKER_STATES = frozenset({State.ACCEPTED, State.IN_PROGRESS, State.ON_HOLD})
 # Default categories (trades) with their Chinese names; admins may add more through SLA rules.
 CATEGORIES = {"water": "水", "electric": "电", "carpentry": "木工", "masonry": "泥瓦", "hvac": "暖通",
               "doors_locks": "门窗锁具"}
-SEVERITIES = ("minor", "major")
 CHANNELS = ("web", "phone")
 RATING_DIMENSIONS = ("attitude", "speed", "quality", "price")
 REWORK_AT_OR_BELOW = 2  # a rating of 2 or less on any dimension reopens the ticket

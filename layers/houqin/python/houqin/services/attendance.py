@@ -1,6 +1,6 @@
 """Attendance (考勤) and support staff's daily work logs (日志考核): fingerprint terminals post punches,
 staff read their month, their manager corrects days and grades logs (functions/attendance/app.py is the
-HTTP glue; houqin.domain.attendance and houqin.domain.payroll hold the rules, houqin.store.attendance
+HTTP glue; houqin.domain.attendance and houqin.domain.worklogs hold the rules, houqin.store.attendance
 the items).
 
 Who does what:
@@ -28,7 +28,7 @@ Decisions:
   day had no completion: the manager judges that too, typically D). Regrading is allowed; every grade
   given is kept in ``grade_history``;
 - the monthly score is the mean of the month's grades, scored by the department's pay rules in force that
-  month (houqin.domain.payroll.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
+  month (houqin.domain.payroll.rules.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
   the month asked for and the two before it (a month without any grade breaks the run).
 """
 
@@ -62,7 +62,9 @@ from houqin.domain.attendance import (
     dedupe_key,
     month_summary,
 )
-from houqin.domain.payroll import GRADES, grade_scores_in, monthly_score, needs_talk, validate_month
+from houqin.domain.payroll.lines import validate_month
+from houqin.domain.payroll.rules import grade_scores_in
+from houqin.domain.worklogs import GRADES, monthly_score, needs_talk
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.settings import settings
 from houqin.store import attendance as store
@@ -108,20 +110,21 @@ def shift_of(department: staff.Department) -> Shift:
 
 
 def month_records(staff_id: str, month: str, shift: Shift, until: date | None = None,
-                  now: datetime | None = None) -> list[DayRecord]:
+                  now: datetime | None = None, *, reads: Any = store) -> list[DayRecord]:
     """One record per day of the month up to ``until`` (default: the month's last day), corrections applied;
-    with ``now``, a day whose shift is not over yet is read as under way."""
-    return [record for record, _ in _month(staff_id, month, shift, until, now)]
+    with ``now``, a day whose shift is not over yet is read as under way. ``reads``: where punches and
+    corrections are read (houqin.store.attendance; payroll passes its attendance repository)."""
+    return [record for record, _ in _month(staff_id, month, shift, until, now, reads)]
 
 
-def month_grades(staff_id: str, month: str) -> list[str]:
+def month_grades(staff_id: str, month: str, *, reads: Any = store) -> list[str]:
     """The month's grades, in day order (ungraded days are left out)."""
     month_bounds(month)
-    return [item.grade for item in store.work_logs(staff_id, month) if item.grade]
+    return [item.grade for item in reads.work_logs(staff_id, month) if item.grade]
 
 
 def _month(staff_id: str, month: str, shift: Shift, until: date | None,
-           now: datetime | None = None) -> list[tuple[DayRecord, CorrectionItem | None]]:
+           now: datetime | None = None, reads: Any = store) -> list[tuple[DayRecord, CorrectionItem | None]]:
     first, last = month_bounds(month)
     if until is not None:
         last = min(last, until)
@@ -129,9 +132,9 @@ def _month(staff_id: str, month: str, shift: Shift, until: date | None,
         return []
     tz = settings().tz
     by_day: dict[date, list[Punch]] = defaultdict(list)
-    for punch in store.punches_of_month(staff_id, month):
+    for punch in reads.punches_of_month(staff_id, month):
         by_day[local_day(punch.at, tz)].append(punch)
-    fixes = store.corrections_of_month(staff_id, month)
+    fixes = reads.corrections_of_month(staff_id, month)
     out = []
     for day in days(first, last):
         record = daily_attendance(day, shift, by_day.get(day, ()), on_leave=False, tz=tz, now=now)

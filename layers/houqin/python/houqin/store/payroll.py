@@ -56,7 +56,8 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from houqin.domain.payroll import ContributionRules, PayRules
+from houqin.domain.payroll.contributions import ContributionRules
+from houqin.domain.payroll.rules import PayRules
 from houqin.store.base import Gsi1, audit_event_model, condition_held, find, key, save_all, table_base
 from houqin.store.paging import Page, query_page
 
@@ -102,7 +103,7 @@ def lock_key(year: str) -> str:
 
 # ---------------------------------------------------------------- pay rules
 class RulesItem(PayrollTable):
-    """One version of a department's pay rules (houqin.domain.payroll.PayRules), kept for good."""
+    """One version of a department's pay rules (houqin.domain.payroll.rules.PayRules), kept for good."""
 
     department_id = UnicodeAttribute()
     version = NumberAttribute()
@@ -154,9 +155,14 @@ def rules_from_data(department_id: str, effective_from: str, version: int, data:
         grade_scores={grade: Decimal(score) for grade, score in data["grade_scores"].items()})
 
 
+def rules_items(department_id: str) -> list[RulesItem]:
+    """Every stored version of the department's rules, oldest first (one Query)."""
+    return list(RulesItem.query(rules_key(department_id), consistent_read=True))
+
+
 def rule_versions(department_id: str) -> list[PayRules]:
     """Every version of the department's rules, oldest first (one Query)."""
-    return [item.to_rules() for item in RulesItem.query(rules_key(department_id), consistent_read=True)]
+    return [item.to_rules() for item in rules_items(department_id)]
 
 
 def add_rules(rules: PayRules, by: str, at: str) -> bool:
@@ -242,7 +248,7 @@ def bonuses_of_month(month: str) -> list[BonusItem]:
 
 # ---------------------------------------------------------------- runs
 class RunItem(PayrollTable):
-    """A payroll run: one month, one or more departments (the life cycle is houqin.domain.payroll.RunState).
+    """A payroll run: one month, one or more departments (the life cycle is houqin.domain.payroll.run_state).
 
     ``version`` counts state changes (each is a put conditional on the version read); ``generation`` is
     the computation asked for (each recompute adds one), ``payslip_version`` the generation readers use
@@ -331,17 +337,18 @@ def transact(build: Callable[[TransactWrite], None]) -> None:
         raise
 
 
-def write_run(item: RunItem, read_version: int | None, events: Iterable[Any], *, extra_condition: Any = None,
-              also: Iterable[tuple[Any, Any]] = ()) -> None:
+def write_run(item: RunItem, read_version: int | None, events: Iterable[Any], *, attempt: str | None = None,
+              locks: Iterable[LockItem] = ()) -> None:
     """Store the run as changed (``item.version`` already the new one) with its audit lines, conditional on
-    ``read_version`` (None: a new run, its key must be free) and ``extra_condition``; ``also`` are more
-    (item, condition) puts in the same transaction (the month locks). ``Refused`` when a condition failed:
-    reason 0 is the run's, then one per event, then one per ``also`` item."""
+    ``read_version`` (None: a new run, its key must be free) and, given an ``attempt``, on the run still
+    computing under it; ``locks`` are month locks put in the same transaction, each conditional on not
+    existing. ``Refused`` when a condition failed: reason 0 is the run's, then one per event, then one per
+    lock."""
     condition = RunItem.pk.does_not_exist() if read_version is None else RunItem.version == read_version
-    if extra_condition is not None:
-        condition = condition & extra_condition
+    if attempt is not None:
+        condition = condition & (RunItem.attempt == attempt) & (RunItem.state == "computing")
     events = list(events)
-    also = list(also)
+    also = [(lock, LockItem.pk.does_not_exist()) for lock in locks]
 
     def build(transaction: TransactWrite) -> None:
         transaction.save(item, condition=condition)

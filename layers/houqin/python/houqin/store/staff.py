@@ -22,6 +22,7 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from houqin.store.base import Gsi1, Gsi2, Gsi3, find, key, table_base
+from houqin.store.paging import Page, query_page
 
 StaffTable = table_base("StaffTable", "staff")
 
@@ -68,7 +69,7 @@ class StaffMember(StaffTable):
     post_id = UnicodeAttribute(null=True)  # the Post whose salary they are paid (post above is its name)
     manager_id = UnicodeAttribute(null=True)  # who corrects their attendance and grades their work log
     support_staff = BooleanAttribute(default=False)  # 二线员工: a daily work log graded A/B/C/D
-    bank_account = UnicodeAttribute(null=True)  # shown masked only (houqin.domain.payroll.mask_account)
+    bank_account = UnicodeAttribute(null=True)  # shown masked only (houqin.domain.payroll.payslip.mask_account)
     social_insurance_base_fen = NumberAttribute(null=True)  # declared base; rules clamp it to floor and cap
     special_deduction_fen = NumberAttribute(default=0)  # 专项附加扣除 per month
     education = UnicodeAttribute(null=True)
@@ -101,6 +102,30 @@ def departments() -> list[Department]:
 
 def department(department_id: str) -> Department | None:
     return find(Department, "DEPT", key("DEPT", department_id))
+
+
+def posts() -> list[Post]:
+    """Every post (one Query)."""
+    return list(Post.query("POST"))
+
+
+def posts_page(department_id: str | None, *, limit: int, cursor: str | None) -> Page:
+    """A page of posts, of one department if given."""
+    extra = {"filter_condition": Post.department_id == department_id} if department_id else {}
+    return query_page(Post.query, "pk", "POST", limit=limit, cursor=cursor, **extra)
+
+
+def post(post_id: str) -> Post | None:
+    return find(Post, "POST", key("POST", post_id))
+
+
+def member(staff_id: str) -> StaffMember | None:
+    return find(StaffMember, key("STAFF", staff_id), "PROFILE")
+
+
+def members_of(department_id: str) -> list[StaffMember]:
+    """A department's staff (one Query of GSI1)."""
+    return list(StaffMember.by_department.query(key("DEPT", department_id)))
 
 
 class RepairTeam(StaffTable):

@@ -1,4 +1,5 @@
-"""Computing a payroll run: the PayrollWorkerFunction's work (functions/payroll_worker/app.py is the glue).
+"""Computing a payroll run: the PayrollWorkerFunction's work (functions/payroll_worker/app.py is the glue), done
+through the service's ports (houqin.services.payroll.base: repositories, clock, ``pause``).
 
 The API answers ``POST /payroll/runs`` with 202 and invokes the worker asynchronously with
 ``{"run_id", "generation"}``; the worker computes every payslip of the run's departments and leaves the
@@ -18,13 +19,14 @@ One invocation, step by step:
 2. read once per run: the posts, each department, its staff (GSI1 Query per department), the rules in
    force in the month (``rules_for``: a past month is recomputed with the rules it had), the unit's
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
-3. read per person, a few people at a time (threads): the attendance month (houqin.services.attendance),
+3. read per person, a few people at a time (threads): the attendance month (houqin.services.attendance
+   over the attendance repository),
    the grades of support staff, the confirmed repair tickets of a worker (tickets table GSI2, created from
    ``TICKET_LOOKBACK_DAYS`` before the month), the person's payslips of the year (one Query of the person
    index: the latest approved one carries the tax year so far; all of them name the tickets paid);
 4. per department: the bonus pool split by points (support staff: their monthly score, 0 without grades;
    everyone else 100 points: the pool rewards the month's grade where there is one, and is shared
-   equally otherwise), then each payslip (houqin.domain.payroll.compute_payslip);
+   equally otherwise), then each payslip (houqin.domain.payroll.payslip.compute_payslip);
 5. payslips are written with BatchWriteItem under the new generation, and the run's progress
    (staff done / total, heartbeat) is updated every ``PROGRESS_EVERY`` payslips, and before each
    ``PROGRESS_EVERY`` people are read (a department of hundreds reads for minutes before its first write);
@@ -44,7 +46,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time as timer
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -54,33 +55,22 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from houqin.clock import Clock, at_local, local_day, parse_iso, to_iso
+from houqin.clock import at_local, local_day, parse_iso, to_iso
 from houqin.domain.actors import SYSTEM
 from houqin.domain.attendance import AttendanceSummary, month_summary
 from houqin.domain.audit import Event
-from houqin.domain.payroll import (
-    Award,
-    BonusSplit,
-    PayRules,
-    PayslipInput,
-    PieceWork,
-    RunState,
-    TaxYearToDate,
-    compute_payslip,
-    mask_account,
-    monthly_score,
-    rules_for,
-    split_bonus_pool,
-    transition,
-)
+from houqin.domain.payroll.earnings import Award, BonusSplit, PieceWork, split_bonus_pool
+from houqin.domain.payroll.payslip import PayslipInput, compute_payslip, mask_account
+from houqin.domain.payroll.rules import PayRules, rules_for
+from houqin.domain.payroll.run_state import RunState, transition
+from houqin.domain.payroll.tax import TaxYearToDate
 from houqin.domain.tickets import State
+from houqin.domain.worklogs import monthly_score
 from houqin.errors import HouqinError, ValidationError
 from houqin.services import attendance
+from houqin.services.payroll.base import PayrollPorts
 from houqin.settings import settings
-from houqin.store import payroll as store
-from houqin.store import tickets as ticket_store
-from houqin.store.base import find, key
-from houqin.store.payroll import PayslipItem, RunItem
+from houqin.store.payroll import PayslipItem, Refused, RunItem
 from houqin.store.staff import Department, Post, StaffMember
 
 log = logging.getLogger(__name__)
@@ -93,7 +83,6 @@ MAX_WARNINGS = 100  # warnings kept on the run item (all are counted)
 MAX_REASON = 1000
 MIN_TIME_LEFT_MS = 20_000  # stop (failed: out of time) rather than be killed mid-write
 WATCH_EVERY = timedelta(seconds=15)  # how often a retry re-reads a run another attempt is computing
-pause: Callable[[float], None] = timer.sleep  # tests move their clock instead
 POINTS_WITHOUT_GRADES = Decimal(100)  # the bonus points of staff who are not graded daily
 PAID_STATES = frozenset({State.CONFIRMED, State.CLOSED})
 # Readers kept across invocations: PynamoDB keeps a botocore session per thread, so long-lived threads
@@ -109,97 +98,156 @@ class OutOfTime(Exception):
     pass
 
 
-# ---------------------------------------------------------------- entry points
-def handle(event: Mapping[str, Any], clock: Clock, time_left_ms: Callable[[], int] | None = None
-           ) -> dict[str, Any]:
-    """The worker's async event ``{"run_id", "generation"}``."""
-    run_id, generation = event.get("run_id"), event.get("generation")
-    if not isinstance(run_id, str) or isinstance(generation, bool) or not isinstance(generation, int):
-        raise ValueError(f"a payroll worker event is {{run_id, generation}}, not {dict(event)!r}")
-    return compute(run_id, generation, clock, time_left_ms)
+# ---------------------------------------------------------------- the worker's use cases
+class Compute(PayrollPorts):
+    # -------------------------------------------------------- entry points
+    def handle(self, event: Mapping[str, Any], time_left_ms: Callable[[], int] | None = None) -> dict[str, Any]:
+        """The worker's async event ``{"run_id", "generation"}``."""
+        run_id, generation = event.get("run_id"), event.get("generation")
+        if not isinstance(run_id, str) or isinstance(generation, bool) or not isinstance(generation, int):
+            raise ValueError(f"a payroll worker event is {{run_id, generation}}, not {dict(event)!r}")
+        return self.compute(run_id, generation, time_left_ms)
 
-
-def compute(run_id: str, generation: int, clock: Clock, time_left_ms: Callable[[], int] | None = None
-            ) -> dict[str, Any]:
-    """Compute one generation of a run (see the module docstring). Returns what happened."""
-    run = store.get_run(run_id)
-    if run is None:
-        log.warning("payroll run %s does not exist", run_id)
-        return {"run_id": run_id, "outcome": "skipped", "why": "no such run"}
-    claimed = claim(run, generation, clock)
-    while claimed is None and _computing(run, generation):
-        if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS + WATCH_EVERY.total_seconds() * 1000:
-            raise OutOfTime(f"payroll run {run_id} is still computing under attempt {run.attempt}: gave up watching")
-        pause(WATCH_EVERY.total_seconds())
-        run = store.get_run(run_id)
+    def compute(self, run_id: str, generation: int, time_left_ms: Callable[[], int] | None = None) -> dict[str, Any]:
+        """Compute one generation of a run (see the module docstring). Returns what happened."""
+        run = self.payroll.get_run(run_id)
         if run is None:
-            break
-        claimed = claim(run, generation, clock)
-    if claimed is None:
-        state = f"{run.state} in generation {run.generation}" if run else "gone"
-        return {"run_id": run_id, "outcome": "skipped", "why": f"run is {state}"}
-    attempt = claimed.attempt
-    try:
-        computed = Computation(claimed, clock, time_left_ms).execute()
-    except Superseded:
-        log.warning("payroll run %s generation %s: superseded", run_id, generation)
-        return {"run_id": run_id, "outcome": "superseded"}
-    except Exception as exc:  # noqa: BLE001 - every error is recorded on the run, then the run is failed
-        reason = failure_reason(exc)
-        log.exception("payroll run %s generation %s failed: %s", run_id, generation, reason)
-        marked = mark_failed(run_id, generation, reason, clock.now(), attempt=attempt)
-        if marked:  # else another attempt owns this generation now: its payslips stay
-            _delete_quietly(run_id, generation, claimed.departments)
-        return {"run_id": run_id, "outcome": "failed" if marked else "superseded", "reason": reason}
-    return {"run_id": run_id, "outcome": "draft", **computed}
+            log.warning("payroll run %s does not exist", run_id)
+            return {"run_id": run_id, "outcome": "skipped", "why": "no such run"}
+        claimed = self.claim(run, generation)
+        while claimed is None and _computing(run, generation):
+            if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS + WATCH_EVERY.total_seconds() * 1000:
+                raise OutOfTime(f"payroll run {run_id} is still computing under attempt {run.attempt}: "
+                                "gave up watching")
+            self.pause(WATCH_EVERY.total_seconds())
+            run = self.payroll.get_run(run_id)
+            if run is None:
+                break
+            claimed = self.claim(run, generation)
+        if claimed is None:
+            state = f"{run.state} in generation {run.generation}" if run else "gone"
+            return {"run_id": run_id, "outcome": "skipped", "why": f"run is {state}"}
+        attempt = claimed.attempt
+        try:
+            computed = Computation(self, claimed, time_left_ms).execute()
+        except Superseded:
+            log.warning("payroll run %s generation %s: superseded", run_id, generation)
+            return {"run_id": run_id, "outcome": "superseded"}
+        except Exception as exc:  # noqa: BLE001 - every error is recorded on the run, then the run is failed
+            reason = failure_reason(exc)
+            log.exception("payroll run %s generation %s failed: %s", run_id, generation, reason)
+            marked = self.mark_failed(run_id, generation, reason, attempt=attempt)
+            if marked:  # else another attempt owns this generation now: its payslips stay
+                self.delete_quietly(run_id, generation, claimed.departments)
+            return {"run_id": run_id, "outcome": "failed" if marked else "superseded", "reason": reason}
+        return {"run_id": run_id, "outcome": "draft", **computed}
 
+    def record_failure(self, body: Mapping[str, Any]) -> str:
+        """An on-failure destination record (Lambda gave up on an invocation): mark its run failed.
+        Idempotent: only a run still queued or computing in that generation changes."""
+        payload = body.get("requestPayload") or {}
+        run_id, generation = payload.get("run_id"), payload.get("generation")
+        if not isinstance(run_id, str) or not isinstance(generation, int):
+            log.error("on-failure record without a payroll run: %s", body)
+            return "ignored"
+        context = body.get("requestContext") or {}
+        response = body.get("responsePayload") or {}
+        message = response.get("errorMessage") if isinstance(response, dict) else str(response)
+        reason = f"the worker failed ({context.get('condition', 'unknown condition')}): {message or 'no message'}"
+        if self.mark_failed(run_id, generation, reason[:MAX_REASON]):
+            run = self.payroll.get_run(run_id)
+            self.delete_quietly(run_id, generation, run.departments if run else ())
+            return "failed"
+        return "unchanged"
 
-def record_failure(body: Mapping[str, Any], clock: Clock) -> str:
-    """An on-failure destination record (Lambda gave up on an invocation): mark its run failed.
-    Idempotent: only a run still queued or computing in that generation changes."""
-    payload = body.get("requestPayload") or {}
-    run_id, generation = payload.get("run_id"), payload.get("generation")
-    if not isinstance(run_id, str) or not isinstance(generation, int):
-        log.error("on-failure record without a payroll run: %s", body)
-        return "ignored"
-    context = body.get("requestContext") or {}
-    response = body.get("responsePayload") or {}
-    message = response.get("errorMessage") if isinstance(response, dict) else str(response)
-    reason = f"the worker failed ({context.get('condition', 'unknown condition')}): {message or 'no message'}"
-    if mark_failed(run_id, generation, reason[:MAX_REASON], clock.now()):
-        run = store.get_run(run_id)
-        _delete_quietly(run_id, generation, run.departments if run else ())
-        return "failed"
-    return "unchanged"
+    # -------------------------------------------------------- run state changes (as SYSTEM)
+    def claim(self, run: RunItem, generation: int) -> RunItem | None:
+        """The run, now ``computing`` under a fresh attempt; None when it is not this event's to compute."""
+        if int(run.generation) != generation:
+            return None
+        now = self.clock.now()
+        state = RunState(run.state)
+        note = None
+        if state == RunState.QUEUED:
+            transition(state, "start", SYSTEM)
+        elif state == RunState.COMPUTING and stale(run, now):
+            note = f"took over from attempt {run.attempt} (no progress since {run.heartbeat_at})"
+        else:
+            return None
+        read_version = int(run.version)
+        run.state = RunState.COMPUTING.value
+        run.attempt = uuid.uuid4().hex
+        run.heartbeat_at = run.started_at = run.updated_at = to_iso(now)
+        run.staff_done, run.staff_total, run.failure_reason = 0, 0, None
+        run.version = read_version + 1
+        event = Event(to_iso(now), SYSTEM.person_id, "start", state.value, RunState.COMPUTING.value,
+                      {"generation": [None, generation]}, note)
+        try:
+            self.payroll.write_run(run, read_version, [event])
+        except Refused:
+            return None  # another invocation claimed it first
+        return run
 
+    def mark_failed(self, run_id: str, generation: int, reason: str, attempt: str | None = None) -> bool:
+        """``computing`` (or still ``queued``: the worker died before it claimed the run) -> ``failed``, if
+        the run is in that generation (and, given an attempt, still that attempt's). False: nothing changed."""
+        now = self.clock.now()
+        for _ in range(3):  # a lost race with a progress write is retried; anything else is an answer
+            run = self.payroll.get_run(run_id)
+            if run is None or int(run.generation) != generation:
+                return False
+            state = RunState(run.state)
+            if state not in (RunState.QUEUED, RunState.COMPUTING) or (attempt and run.attempt != attempt):
+                return False
+            transition(transition(state, "start", SYSTEM) if state == RunState.QUEUED else state, "fail", SYSTEM)
+            read_version = int(run.version)
+            run.state, run.failure_reason, run.updated_at = RunState.FAILED.value, reason, to_iso(now)
+            run.finished_at = to_iso(now)
+            run.version = read_version + 1
+            event = Event(to_iso(now), SYSTEM.person_id, "fail", state.value, RunState.FAILED.value, {}, reason)
+            try:
+                self.payroll.write_run(run, read_version, [event])
+                return True
+            except Refused:
+                continue
+        return False
 
-# ---------------------------------------------------------------- run state changes (as SYSTEM)
-def claim(run: RunItem, generation: int, clock: Clock) -> RunItem | None:
-    """The run, now ``computing`` under a fresh attempt; None when it is not this event's to compute."""
-    if int(run.generation) != generation:
-        return None
-    now = clock.now()
-    state = RunState(run.state)
-    note = None
-    if state == RunState.QUEUED:
-        transition(state, "start", SYSTEM)
-    elif state == RunState.COMPUTING and stale(run, now):
-        note = f"took over from attempt {run.attempt} (no progress since {run.heartbeat_at})"
-    else:
-        return None
-    read_version = int(run.version)
-    run.state = RunState.COMPUTING.value
-    run.attempt = uuid.uuid4().hex
-    run.heartbeat_at = run.started_at = run.updated_at = to_iso(now)
-    run.staff_done, run.staff_total, run.failure_reason = 0, 0, None
-    run.version = read_version + 1
-    event = Event(to_iso(now), SYSTEM.person_id, "start", state.value, RunState.COMPUTING.value,
-                  {"generation": [None, generation]}, note)
-    try:
-        store.write_run(run, read_version, [event])
-    except store.Refused:
-        return None  # another invocation claimed it first
-    return run
+    def delete_quietly(self, run_id: str, generation: int, departments: Iterable[str]) -> None:
+        try:
+            self.payroll.delete_generation(run_id, generation, departments)
+        except Exception:  # noqa: BLE001 - leftovers are never read (readers follow the run's generation)
+            log.exception("could not delete generation %s of payroll run %s", generation, run_id)
+
+    # -------------------------------------------------------- what is read per person
+    def piece_work(self, staff_id: str, month: str) -> tuple[PieceWork, ...]:
+        """The worker's tickets confirmed (confirmed or closed) whose completion falls in the local month:
+        one Query of the tickets' worker index over those created from TICKET_LOOKBACK_DAYS before the month
+        to its end (a ticket is completed after it is created). The ticket class is its severity."""
+        start, end = month_window(month)
+        found = self.tickets.reported_between("worker", staff_id,
+                                              to_iso(start - timedelta(days=TICKET_LOOKBACK_DAYS)), to_iso(end))
+        work = [PieceWork(t.ticket_id, t.severity) for t in found
+                if t.state in PAID_STATES and t.completed_at and start <= parse_iso(t.completed_at) < end]
+        return tuple(sorted(work, key=lambda w: w.ticket_id))
+
+    def history(self, staff_id: str, month: str, approved: Mapping[tuple[str, int], str]) -> History:
+        """From the person's payslips of the year (one Query), those of approved runs (``approved`` maps
+        (run, generation) to the month it paid)."""
+        earlier: list[PayslipItem] = []
+        elsewhere = None
+        for item in self.payroll.year_of_person(staff_id, month):
+            if (item.run_id, int(item.generation)) not in approved:
+                continue
+            if item.month == month:
+                elsewhere = item.run_id
+            elif item.month < month:
+                earlier.append(item)
+        if not earlier:
+            return History(paid_elsewhere=elsewhere)
+        latest = max(earlier, key=lambda i: i.month)
+        paid = frozenset(ticket for item in earlier for ticket in item.paid_tickets or ())
+        ytd = TaxYearToDate(**{name: int(latest.ytd[name]) for name in TaxYearToDate.__dataclass_fields__})
+        return History(ytd, len({item.month for item in earlier}), paid, elsewhere)
 
 
 def _computing(run: RunItem, generation: int) -> bool:
@@ -211,44 +259,12 @@ def stale(run: RunItem, now: datetime) -> bool:
     return not run.heartbeat_at or now - parse_iso(run.heartbeat_at) > STALE_AFTER
 
 
-def mark_failed(run_id: str, generation: int, reason: str, now: datetime, attempt: str | None = None) -> bool:
-    """``computing`` (or still ``queued``: the worker died before it claimed the run) -> ``failed``, if
-    the run is in that generation (and, given an attempt, still that attempt's). False: nothing changed."""
-    for _ in range(3):  # a lost race with a progress write is retried; anything else is an answer
-        run = store.get_run(run_id)
-        if run is None or int(run.generation) != generation:
-            return False
-        state = RunState(run.state)
-        if state not in (RunState.QUEUED, RunState.COMPUTING) or (attempt and run.attempt != attempt):
-            return False
-        transition(transition(state, "start", SYSTEM) if state == RunState.QUEUED else state, "fail", SYSTEM)
-        read_version = int(run.version)
-        run.state, run.failure_reason, run.updated_at = RunState.FAILED.value, reason, to_iso(now)
-        run.finished_at = to_iso(now)
-        run.version = read_version + 1
-        event = Event(to_iso(now), SYSTEM.person_id, "fail", state.value, RunState.FAILED.value, {}, reason)
-        try:
-            store.write_run(run, read_version, [event])
-            return True
-        except store.Refused:
-            continue
-    return False
-
-
 def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, HouqinError):
         text = exc.message + (f" (field {exc.field})" if exc.field else "")
     else:
         text = f"{type(exc).__name__}: {exc}"
     return text[:MAX_REASON]
-
-
-def _delete_quietly(run_id: str, generation: int, departments: Iterable[str]) -> None:
-    try:
-        store.delete_generation(run_id, generation, departments)
-    except Exception:  # noqa: BLE001 - leftovers are never read (readers follow the run's generation)
-        log.exception("could not delete generation %s of payroll run %s", generation, run_id)
-
 
 # ---------------------------------------------------------------- what is read per person
 @dataclass(frozen=True)
@@ -280,43 +296,12 @@ def month_window(month: str) -> tuple[datetime, datetime]:
     return at_local(first, time(0, 0), tz), at_local(following, time(0, 0), tz)
 
 
-def piece_work(staff_id: str, month: str) -> tuple[PieceWork, ...]:
-    """The worker's tickets confirmed (confirmed or closed) whose completion falls in the local month:
-    one Query of the tickets' worker index over those created from TICKET_LOOKBACK_DAYS before the month
-    to its end (a ticket is completed after it is created). The ticket class is its severity."""
-    start, end = month_window(month)
-    found = ticket_store.reported_between("worker", staff_id, to_iso(start - timedelta(days=TICKET_LOOKBACK_DAYS)),
-                                          to_iso(end))
-    work = [PieceWork(t.ticket_id, t.severity) for t in found
-            if t.state in PAID_STATES and t.completed_at and start <= parse_iso(t.completed_at) < end]
-    return tuple(sorted(work, key=lambda w: w.ticket_id))
-
-
-def history(staff_id: str, month: str, approved: Mapping[tuple[str, int], str]) -> History:
-    """From the person's payslips of the year (one Query), those of approved runs (``approved`` maps
-    (run, generation) to the month it paid)."""
-    earlier: list[PayslipItem] = []
-    elsewhere = None
-    for item in store.year_of_person(staff_id, month):
-        if (item.run_id, int(item.generation)) not in approved:
-            continue
-        if item.month == month:
-            elsewhere = item.run_id
-        elif item.month < month:
-            earlier.append(item)
-    if not earlier:
-        return History(paid_elsewhere=elsewhere)
-    latest = max(earlier, key=lambda i: i.month)
-    paid = frozenset(ticket for item in earlier for ticket in item.paid_tickets or ())
-    ytd = TaxYearToDate(**{name: int(latest.ytd[name]) for name in TaxYearToDate.__dataclass_fields__})
-    return History(ytd, len({item.month for item in earlier}), paid, elsewhere)
-
-
 # ---------------------------------------------------------------- one computation
 class Computation:
-    def __init__(self, run: RunItem, clock: Clock, time_left_ms: Callable[[], int] | None) -> None:
+    def __init__(self, ports: Compute, run: RunItem, time_left_ms: Callable[[], int] | None) -> None:
+        self.ports = ports
+        self.payroll, self.clock = ports.payroll, ports.clock
         self.run = run
-        self.clock = clock
         self.time_left_ms = time_left_ms
         self.run_id, self.month, self.generation = run.run_id, run.month, int(run.generation)
         self.attempt = run.attempt
@@ -329,10 +314,10 @@ class Computation:
         departments = self.departments()
         members = {d.department_id: self.members(d.department_id) for d in departments}
         self.total = sum(len(m) for m in members.values())  # reported by the first department's heartbeat
-        posts = {post.post_id: post for post in Post.query("POST")}
+        posts = {post.post_id: post for post in self.ports.staff.posts()}
         awards = self.awards(members)
-        approved = {(lock.run_id, int(lock.generation)): lock.month for lock in store.locks_of_year(self.month[:4])
-                    if lock.run_id != self.run_id}
+        approved = {(lock.run_id, int(lock.generation)): lock.month
+                    for lock in self.payroll.locks_of_year(self.month[:4]) if lock.run_id != self.run_id}
         until = self.until()
         totals = {d.department_id: self.department(d, members[d.department_id], posts, awards, approved, until)
                   for d in departments}
@@ -341,22 +326,21 @@ class Computation:
     def departments(self) -> list[Department]:
         found = []
         for department_id in self.run.departments:
-            department = find(Department, "DEPT", key("DEPT", department_id))
+            department = self.ports.staff.department(department_id)
             if department is None:
                 raise ValidationError(f"department {department_id} does not exist", field="departments")
             found.append(department)
         return found
 
-    @staticmethod
-    def members(department_id: str) -> list[StaffMember]:
-        return sorted(StaffMember.by_department.query(key("DEPT", department_id)), key=lambda m: m.staff_id)
+    def members(self, department_id: str) -> list[StaffMember]:
+        return sorted(self.ports.staff.members_of(department_id), key=lambda m: m.staff_id)
 
     def awards(self, members: Mapping[str, list[StaffMember]]) -> dict[str, list[Award]]:
         """The month's named bonuses by person; one for a person of the run's departments who is no longer
         there is named in the warnings (it is not paid by this run)."""
         present = {m.staff_id for group in members.values() for m in group}
         by_staff: dict[str, list[Award]] = defaultdict(list)
-        for item in store.bonuses_of_month(self.month):
+        for item in self.payroll.bonuses_of_month(self.month):
             if item.staff_id in present:
                 by_staff[item.staff_id].append(Award(item.kind, int(item.amount_fen), item.note or ""))
             elif item.department_id in self.run.departments:
@@ -376,8 +360,8 @@ class Computation:
                    awards: Mapping[str, list[Award]], approved: Mapping[tuple[str, int], str],
                    until: date | None) -> dict[str, Any]:
         department_id = department.department_id
-        rules = rules_for(self.month, store.rule_versions(department_id))
-        income_item = store.income(self.month, department_id, consistent=True)
+        rules = rules_for(self.month, self.payroll.rule_versions(department_id))
+        income_item = self.payroll.income(self.month, department_id, consistent=True)
         if rules.bonus_pool_share > 0 and income_item is None:
             raise ValidationError(f"no income entered for {department_id} in {self.month}", field="income")
         income_fen = int(income_item.income_fen) if income_item else 0
@@ -417,11 +401,13 @@ class Computation:
         if post is None:
             raise ValidationError(f"{member.staff_id} has no post ({member.post_id or 'none'}): assign one",
                                   field="post_id")
-        records = attendance.month_records(member.staff_id, self.month, shift, until)
-        grades = tuple(attendance.month_grades(member.staff_id, self.month)) if member.support_staff else ()
-        work = piece_work(member.staff_id, self.month) if rules.piece_rates_fen and member.team_id else ()
+        reads = self.ports.attendance
+        records = attendance.month_records(member.staff_id, self.month, shift, until, reads=reads)
+        grades = (tuple(attendance.month_grades(member.staff_id, self.month, reads=reads)) if member.support_staff
+                  else ())
+        work = self.ports.piece_work(member.staff_id, self.month) if rules.piece_rates_fen and member.team_id else ()
         return Facts(member, post, month_summary(records), grades, work,
-                     history(member.staff_id, self.month, approved))
+                     self.ports.history(member.staff_id, self.month, approved))
 
     @staticmethod
     def split(rules: PayRules, income_fen: int, facts: list[Facts]) -> BonusSplit | None:
@@ -458,7 +444,7 @@ class Computation:
             warnings.append("no bank account")
         for warning in warnings:
             self.warn(member.staff_id, member.department_id, warning)
-        return store.new_payslip(
+        return self.payroll.new_payslip(
             self.run_id, self.generation, self.month, member.department_id, member.staff_id, name=member.name,
             post_id=fact.post.post_id, post_name=fact.post.name, support_staff=bool(member.support_staff),
             rules_version=rules.version, score=None if slip.score is None else str(slip.score), lines=lines,
@@ -473,7 +459,7 @@ class Computation:
     # -------------------------------------------------------- writes
     def flush(self, batch: list[PayslipItem], people: int) -> None:
         self.check_time()
-        store.write_payslips(batch)
+        self.payroll.write_payslips(batch)
         self.done += people
         self.progress()
 
@@ -487,7 +473,7 @@ class Computation:
             raise OutOfTime(f"ran out of time after {self.done} of {self.total} staff: recompute to try again")
 
     def progress(self) -> None:
-        if not store.report_progress(self.run_id, self.attempt, self.done, self.total, to_iso(self.clock.now())):
+        if not self.payroll.report_progress(self.run_id, self.attempt, self.done, self.total, to_iso(self.clock.now())):
             raise Superseded(self.run_id)
 
     def finish(self, totals: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -508,11 +494,10 @@ class Computation:
         event = Event(now, SYSTEM.person_id, "finish", RunState.COMPUTING.value, RunState.DRAFT.value,
                       {"payslip_version": [previous, self.generation]}, None)
         try:
-            store.write_run(run, read_version, [event], extra_condition=(RunItem.attempt == self.attempt)
-                            & (RunItem.state == RunState.COMPUTING.value))
-        except store.Refused:
+            self.payroll.write_run(run, read_version, [event], attempt=self.attempt)
+        except Refused:
             raise Superseded(self.run_id) from None
         if previous and previous != self.generation:
-            _delete_quietly(self.run_id, previous, run.departments)
+            self.ports.delete_quietly(self.run_id, previous, run.departments)
         return {"generation": self.generation, "staff": self.done, "warnings": len(self.warnings)}
 

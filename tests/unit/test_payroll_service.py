@@ -1,0 +1,155 @@
+"""The payroll use cases with in-memory ports (tests/fakes/payroll.py, tests/fakes/ports.py): no moto, no network,
+no sleeping, a pinned clock. A small department's January computed end to end through ``Payroll``, then approved.
+
+The world (test_payroll_attendance.py's, with a bonus pool and a named bonus), "now" 2026-02-05 10:00 Shanghai:
+department HY (08:00-17:00, 5 minutes' grace); E1, support staff of manager M1 (of the office BG), post 4,400.00
+(no declared base: the post salary is the base); rules v1 from 2026-01: performance base 2,000.00, bonus pool
+5% of the unit's income, late 20.00, early leave 30.00, contributions 8/2/0.5/12% with floor 4,000.00. January
+2026 has 22 workdays; E1 clocks in 07:55 and out 17:05 on each, except: in at 08:20 on Monday the 5th (late),
+out at 16:00 on the 6th (early), no punch on the 7th (absent, corrected by M1 to on leave). Work log grades:
+A on the 5th, C on the 6th. HY's January income 10,000.00 (entered by B1, finance and leader); a post bonus of
+500.00 for E1 (entered by F2).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from houqin.auth import Principal
+from houqin.clock import FixedClock, at_local
+from houqin.domain.actors import Role
+from houqin.domain.attendance import Punch
+from houqin.errors import Conflict
+from houqin.services.payroll import Payroll
+from houqin.services.payroll.inputs import BONUS_FIELDS, INCOME_FIELDS, RULES_FIELDS
+from houqin.services.payroll.runs import ACTION_FIELDS, RUN_FIELDS
+from houqin.store.attendance import CorrectionItem, WorkLogItem
+from houqin.store.staff import Department, Post, StaffMember
+from houqin.validation import Body
+from tests.fakes.payroll import InMemoryAttendance, InMemoryPayroll, InMemoryStaff, InMemoryTickets
+from tests.fakes.ports import FakeInvoker
+
+NOW = datetime(2026, 2, 5, 2, 0, tzinfo=UTC)
+RULES = {"effective_from": "2026-01", "performance_base_fen": 200_000, "bonus_pool_share": "0.05",
+         "late_deduction_fen": 2_000, "early_leave_deduction_fen": 3_000,
+         "contributions": {"base_floor_fen": 400_000, "base_cap_fen": 2_000_000, "pension_rate": "0.08",
+                           "medical_rate": "0.02", "unemployment_rate": "0.005", "housing_fund_rate": "0.12"}}
+
+
+def person(person_id: str, *roles: Role) -> Principal:
+    return Principal(subject=f"sub-{person_id}", person_id=person_id, roles=frozenset(roles))
+
+
+F1, F2 = person("F1", Role.FINANCE), person("F2", Role.FINANCE)
+B1 = person("B1", Role.FINANCE, Role.LEADER)
+L1 = person("L1", Role.LEADER)
+E1 = person("E1", Role.STAFF)
+
+
+def body(data: dict, allowed: tuple[str, ...]) -> Body:
+    return Body.parse(json.dumps(data), allowed)
+
+
+def january_attendance() -> InMemoryAttendance:
+    attendance = InMemoryAttendance()
+    seq = 0
+    for number in range(1, 32):
+        day = date(2026, 1, number)
+        if day.weekday() >= 5 or number == 7:
+            continue
+        for moment in (time(8, 20) if number == 5 else time(7, 55), time(16, 0) if number == 6 else time(17, 5)):
+            seq += 1
+            attendance.punch_items.append(Punch("E1", "FP-HY", seq, at_local(day, moment)))
+    fix = CorrectionItem.new("E1", date(2026, 1, 7))
+    fix.record("on_leave", "事假，已批准", "M1", at_local(date(2026, 1, 8), time(9, 0)), "absent")
+    attendance.correction_items[("E1", date(2026, 1, 7))] = fix
+    for number, grade in ((5, "A"), (6, "C")):
+        log = WorkLogItem.new("E1", date(2026, 1, number))
+        log.plan, log.completion = "布置会场", "已完成"
+        log.set_grade(grade, "M1", at_local(date(2026, 1, number), time(18, 0)))
+        attendance.log_items[("E1", date(2026, 1, number))] = log
+    return attendance
+
+
+def no_sleeping(seconds: float) -> None:
+    raise AssertionError(f"the worker slept {seconds} s: nothing else computes this run")
+
+
+@pytest.fixture
+def service() -> Payroll:
+    staff = InMemoryStaff(
+        departments=[Department.make("HY", "会议服务中心", shift_start="08:00", shift_end="17:00", grace_minutes=5),
+                     Department.make("BG", "办公室")],
+        posts=[Post.make("HY-P1", "HY", "会务员", 440_000), Post.make("BG-P1", "BG", "主管", 600_000)],
+        members=[StaffMember.make("E1", "HY", name="王静", gender="F", post="会务员", post_id="HY-P1",
+                                  contract="regular", phone="13800000000", support_staff=True, manager_id="M1",
+                                  bank_account="6222021234560001"),
+                 StaffMember.make("M1", "BG", name="赵主管", gender="M", post="主管", post_id="BG-P1",
+                                  contract="regular", phone="13800000001")])
+    return Payroll(payroll=InMemoryPayroll(), staff=staff, attendance=january_attendance(), tickets=InMemoryTickets(),
+                   clock=FixedClock(NOW), invoker=FakeInvoker(), worker_function="payroll-worker", pause=no_sleeping)
+
+
+def computed_january(service: Payroll) -> str:
+    """Finance enters the rules, the income and a bonus, starts HY's January; the worker computes it."""
+    service.new_rules(F1, "HY", body(RULES, RULES_FIELDS))
+    service.enter_income(B1, "2026-01", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    service.enter_bonus(F2, body({"staff_id": "E1", "month": "2026-01", "kind": "post", "amount_fen": 50_000},
+                                 BONUS_FIELDS))
+    started = service.start_run(F1, body({"month": "2026-01", "departments": ["HY"]}, RUN_FIELDS))
+    assert started.created and started.run["state"] == "queued"
+    [(function_name, payload)] = service.invoker.calls
+    assert function_name == "payroll-worker" and payload == {"run_id": started.run["run_id"], "generation": 1}
+    outcome = service.handle(payload)
+    assert outcome["outcome"] == "draft" and outcome["staff"] == 1, outcome
+    return started.run["run_id"]
+
+
+def test_a_departments_month_is_computed_line_by_line_from_the_archive_attendance_income_bonuses_and_rules(service):
+    run_id = computed_january(service)
+    slip = service.run_payslip(F1, run_id, "E1")
+    lines = {line["code"]: line for line in slip["lines"]}
+    amounts = {code: line["amount_fen"] for code, line in lines.items()}
+
+    assert (lines["late"]["inputs"]["late_count"], lines["early_leave"]["inputs"]["early_count"],
+            lines["absent"]["inputs"]["absent_days"]) == (1, 1, 0)  # the 7th is leave, not absence
+    assert lines["absent"]["inputs"]["workdays"] == 22
+    assert slip["score"] == "85.00"  # (100 + 70) / 2
+    assert amounts == {
+        "post_salary": 440_000,
+        "performance": 170_000,  # 2,000.00 x 85 / 100
+        "bonus_pool": 50_000,  # 5% of 10,000.00, all E1's: the only one with points
+        "award_post": 50_000,
+        "late": -2_000, "early_leave": -3_000, "absent": 0,
+        "pension": -35_200, "medical": -8_800, "unemployment": -2_200, "housing_fund": -52_800,  # of 4,400.00
+        "income_tax": -3_180,  # 3% of (7,050.00 - 5,000.00 - 990.00) = 3% of 1,060.00
+    }
+    assert (slip["gross_fen"], slip["deductions_fen"], slip["tax_fen"], slip["net_fen"]) == (
+        705_000, 99_000, 3_180, 602_820)
+    assert slip["bank_account"] == "************0001"
+    run = service.get_run(F1, run_id)
+    assert run["totals"]["all"]["net_fen"] == 602_820 and run["totals"]["departments"]["HY"]["bonus_pool_fen"] == 50_000
+    assert [e["action"] for e in run["history"]] == ["create", "start", "finish"]
+
+
+def test_approval_takes_a_second_pair_of_eyes_then_locks_the_month_and_pays_the_bank_list(service):
+    run_id = computed_january(service)
+    none = body({}, ACTION_FIELDS)
+    assert service.act(F1, run_id, "submit", none)["state"] == "submitted"
+    with pytest.raises(Conflict) as entered:  # B1 entered HY's income this run pays
+        service.act(B1, run_id, "approve", none)
+    assert entered.value.code == "four_eyes" and "income of HY" in entered.value.message
+    assert service.get_run(L1, run_id)["state"] == "submitted"
+
+    approved = service.act(L1, run_id, "approve", none)
+    assert (approved["state"], approved["locked"], approved["decided_by"]) == ("approved", True, "L1")
+    with pytest.raises(Conflict) as locked:
+        service.enter_income(F1, "2026-01", "HY", body({"income_fen": 1}, INCOME_FIELDS))
+    assert locked.value.code == "month_locked"
+    transfers = service.bank_transfers(L1, run_id)
+    assert (transfers["count"], transfers["total_fen"], transfers["not_paid"]) == (1, 602_820, [])
+    assert service.run_payslip(E1, run_id, "E1")["net_fen"] == 602_820  # their own, once approved
+    assert [p["net_fen"] for p in service.staff_payslips(E1, "E1", 10, None)["items"]] == [602_820]
