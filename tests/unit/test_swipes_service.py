@@ -18,6 +18,7 @@ from tests.fakes.dorms import FakeDorms
 from tests.fakes.swipes import FakeSwipes
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
+CARD = "C0000001"  # S1's campus card
 
 
 def body(swipes: list[tuple[int, str, str, datetime]], reader_id: str = "SB01-A", sent_at: datetime = NOW,
@@ -32,7 +33,7 @@ def body(swipes: list[tuple[int, str, str, datetime]], reader_id: str = "SB01-A"
 def world():
     dorms = FakeDorms()
     dorms.add_building("SB01", readers=["SB01-A"], rooms=[("101", "M", 2)])
-    dorms.add_resident("S1", card_id="C0000001", bed=("SB01", "101", 1))
+    dorms.add_resident("S1", card_id=CARD, bed=("SB01", "101", 1))
     swipes = FakeSwipes()
     return dorms, swipes, Swipes(swipes=swipes, dorms=dorms, clock=FixedClock(NOW))
 
@@ -43,8 +44,8 @@ def ingest(service: Swipes, text: str, message_id: str = "m1", received_at: date
 
 def test_a_replayed_message_stores_each_swipe_once(world):
     dorms, swipes, service = world
-    message = body([(1, "C0000001", "out", NOW - timedelta(minutes=30)), (2, "C0000001", "in", NOW - timedelta(minutes=5)),
-                    (2, "C0000001", "in", NOW - timedelta(minutes=5))])  # seq 2 twice in one message
+    message = body([(1, CARD, "out", NOW - timedelta(minutes=30)), (2, CARD, "in", NOW - timedelta(minutes=5)),
+                    (2, CARD, "in", NOW - timedelta(minutes=5))])  # seq 2 twice in one message
 
     first = ingest(service, message, "m1")
     replay = ingest(service, message, "m2", NOW + timedelta(hours=1))  # another delivery, later
@@ -59,8 +60,8 @@ def test_a_replayed_message_stores_each_swipe_once(world):
 
 def test_an_out_of_order_swipe_is_history_and_never_moves_presence_back(world):
     dorms, swipes, service = world
-    newer = ingest(service, body([(7, "C0000001", "in", NOW - timedelta(minutes=10))]), "m1")
-    older = ingest(service, body([(6, "C0000001", "out", NOW - timedelta(minutes=40))]), "m2")
+    newer = ingest(service, body([(7, CARD, "in", NOW - timedelta(minutes=10))]), "m1")
+    older = ingest(service, body([(6, CARD, "out", NOW - timedelta(minutes=40))]), "m2")
 
     assert (newer.stored, newer.late) == (1, 0)
     assert (older.stored, older.late) == (1, 1)  # stored (the gate's history), but late
@@ -81,7 +82,7 @@ def test_the_same_sqs_message_retried_finishes_the_presence_its_first_attempt_le
         return real(*args, **kwargs)
 
     dorms.set_presence = flaky
-    message = body([(3, "C0000001", "out", NOW - timedelta(minutes=2))])
+    message = body([(3, CARD, "out", NOW - timedelta(minutes=2))])
     with pytest.raises(ConnectionError):
         ingest(service, message, "m1")
     assert ("SB01-A", 3) in swipes.items and dorms.presence("SB01", "S1") is None  # swipe stored, presence not
@@ -98,8 +99,8 @@ def test_the_same_sqs_message_retried_finishes_the_presence_its_first_attempt_le
 def test_a_bad_record_is_quarantined_with_its_reason_and_the_good_swipes_kept(world):
     dorms, swipes, service = world
     not_json = ingest(service, "{broken", "m1")
-    unknown_reader = ingest(service, body([(1, "C0000001", "in", NOW)], reader_id="XX-9"), "m2")
-    partly = ingest(service, body([(4, "C0000001", "in", NOW - timedelta(minutes=1)), (5, "C0000001", "sideways", NOW)]), "m3")
+    unknown_reader = ingest(service, body([(1, CARD, "in", NOW)], reader_id="XX-9"), "m2")
+    partly = ingest(service, body([(4, CARD, "in", NOW - timedelta(minutes=1)), (5, CARD, "sideways", NOW)]), "m3")
 
     assert (not_json.quarantined, not_json.stored) == (1, 0)
     assert (unknown_reader.quarantined, unknown_reader.stored) == (1, 0)
@@ -123,8 +124,8 @@ def test_an_unknown_card_is_stored_for_the_duty_desk_and_moves_no_presence(world
 
 def test_the_batch_advances_each_readers_progress_once(world):
     dorms, swipes, service = world
-    results = [ingest(service, body([(1, "C0000001", "out", NOW - timedelta(minutes=9))], sent_at=NOW), "m1"),
-               ingest(service, body([(3, "C0000001", "in", NOW - timedelta(minutes=2))], sent_at=NOW), "m2")]
+    results = [ingest(service, body([(1, CARD, "out", NOW - timedelta(minutes=9))], sent_at=NOW), "m1"),
+               ingest(service, body([(3, CARD, "in", NOW - timedelta(minutes=2))], sent_at=NOW), "m2")]
 
     assert service.record_progress(results) == []
     progress = swipes.progress["SB01", "SB01-A"].progress()
