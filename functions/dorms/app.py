@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock
-from houqin.services import dorms as service
+from houqin.services import dorms as views
+from houqin.services.dorms import Dorms
 from houqin.store.paging import page_limit
-from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 app = create_app("houqin-dorms")
-clock: Clock = SystemClock()  # tests pin it
+service = Dorms()  # tests swap it (a pinned clock)
 
 
 def _params() -> dict[str, str]:
@@ -41,7 +40,7 @@ def building_map(building_id: str):
 
 @app.route("/buildings/{building_id}/settings", methods=["PUT"])
 def building_settings(building_id: str):
-    return json_response(service.put_settings(principal(app), building_id, _body(service.SETTINGS)))
+    return json_response(service.put_settings(principal(app), building_id, _body(views.SETTINGS)))
 
 
 # ---------------------------------------------------------------- residents
@@ -54,30 +53,30 @@ def get_resident(resident_id: str):
 def bed_history(resident_id: str):
     params = _params()
     page = service.bed_history(principal(app), resident_id, page_limit(params), params.get("cursor"))
-    return json_response(page.body(service.event_view))
+    return json_response(page.body(views.event_view))
 
 
 @app.route("/residents/{resident_id}/check-in", methods=["POST"])
 def check_in(resident_id: str):
-    return _change(service.check_in, resident_id, service.BED_FIELDS)
+    return _change(service.check_in, resident_id, views.BED_FIELDS)
 
 
 @app.route("/residents/{resident_id}/check-out", methods=["POST"])
 def check_out(resident_id: str):
-    return _change(service.check_out, resident_id, service.CHECK_OUT_FIELDS)
+    return _change(service.check_out, resident_id, views.CHECK_OUT_FIELDS)
 
 
 @app.route("/residents/{resident_id}/room-change", methods=["POST"])
 def room_change(resident_id: str):
-    return _change(service.room_change, resident_id, service.ROOM_CHANGE_FIELDS)
+    return _change(service.room_change, resident_id, views.ROOM_CHANGE_FIELDS)
 
 
 def _change(change: Any, resident_id: str, fields: tuple[str, ...]) -> Any:
-    return json_response(change(principal(app), resident_id, _body(fields), clock.now()))
+    return json_response(change(principal(app), resident_id, _body(fields)))
 
 
 # ---------------------------------------------------------------- automatic assignment (自动分房)
 @app.route("/bed-assignments", methods=["POST"])
 def assign_beds():
-    result, replayed = service.assign_beds(principal(app), _body(service.ASSIGN_FIELDS), clock.now())
+    result, replayed = service.assign_beds(principal(app), _body(views.ASSIGN_FIELDS))
     return json_response(result, 200, {"Idempotent-Replay": "true" if replayed else "false"})

@@ -8,15 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, local_day
-from houqin.services import swipes as service
-from houqin.settings import settings
+from houqin.services.swipes import Swipes
 from houqin.store.paging import page_limit
-from houqin.system_clock import SystemClock
 from houqin.validation import query_date, query_text
 
 app = create_app("houqin-gates")
-clock: Clock = SystemClock()
+service = Swipes()  # tests swap it (a pinned clock)
 
 
 def _params() -> dict[str, str]:
@@ -29,14 +26,13 @@ def _optional_date(name: str) -> date | None:
 
 @app.route("/residents/{resident_id}/swipes", methods=["GET"])
 def resident_swipes(resident_id: str):
-    items = service.resident_swipes(principal(app), resident_id, _optional_date("from"), _optional_date("to"),
-                                    clock.now())
+    items = service.resident_swipes(principal(app), resident_id, _optional_date("from"), _optional_date("to"))
     return json_response({"resident_id": resident_id, "items": items})
 
 
 @app.route("/gates/unknown", methods=["GET"])
 def unknown_cards():
-    day = _optional_date("date") or local_day(clock.now(), settings().tz)
+    day = _optional_date("date") or service.today()
     items = service.unknown_cards(principal(app), query_text(_params(), "campus_id"), day)
     return json_response({"date": day.isoformat(), "items": items})
 
@@ -49,6 +45,6 @@ def reader_progress():
 @app.route("/swipes/quarantine", methods=["GET"])
 def quarantine():
     params = _params()
-    day = _optional_date("date") or local_day(clock.now(), settings().tz)
+    day = _optional_date("date") or service.today()
     page = service.quarantined(principal(app), day, page_limit(params), params.get("cursor"))
     return json_response({"date": day.isoformat(), **page.body(lambda item: item.view())})

@@ -25,9 +25,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from houqin.observability import logger, metrics, tracer
-from houqin.services import swipes as service
+from houqin.services.swipes import Ingested, Swipes
 
 # Every record is reported on its own: one bad record never fails the batch.
+service = Swipes()  # tests swap it (in-memory ports, a pinned clock)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Stop taking records this long before the function's timeout: the rest fail and SQS brings them back,
 # instead of the whole batch timing out and coming back (stored swipes included) as repeats.
@@ -46,7 +47,7 @@ def received_at(record: SQSRecord) -> datetime:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    directory, results = service.Directory(), []
+    directory, results = service.directory(), []
 
     def ingest(record: SQSRecord) -> None:
         if context.get_remaining_time_in_millis() < TIME_MARGIN_MS:
@@ -63,7 +64,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return response
 
 
-def _report(results: list[service.Ingested], failed: int) -> None:
+def _report(results: list[Ingested], failed: int) -> None:
     totals = {name: sum(getattr(r, name) for r in results)
               for name in ("stored", "duplicates", "late", "unknown_cards", "quarantined")}
     for name, value in totals.items():

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from houqin.clock import FixedClock
+from houqin.services import dorms as dorms_service
+from houqin.services.dorms import Dorms
 from tests.conftest import load_function_module
 from tests.integration import dorm_fixture as world
 from tests.integration.apigw import User, call
@@ -35,7 +37,7 @@ START = datetime(2026, 9, 1, 13, 0, tzinfo=UTC)
 def api(aws):
     world.build()
     module = load_function_module(aws, "DormsFunction")
-    module.clock = FixedClock(START)
+    module.service = Dorms(clock=FixedClock(START))  # the production repositories (moto), a pinned clock
     return module
 
 
@@ -229,7 +231,7 @@ def test_check_in_room_change_and_check_out_keep_beds_residents_presence_and_his
     world.Gate().swipe("S6", "in", datetime(2026, 9, 1, 12, 40, tzinfo=UTC))  # fixture knows S6 as unplaced ...
     dorms.set_presence("SB01", "S6", "in", "2026-09-01T12:40:00.000Z", "SB01-A", "SB01")  # ... so set it here
 
-    api.clock.advance(minutes=10)
+    api.service.clock.advance(minutes=10)
     moved = room_change(api, ADMIN, "S6", "SB02", "101", 2)
     assert moved.status == 200, moved.body
     assert (moved.body["resident"]["building_id"], moved.body["resident"]["bed_no"]) == ("SB02", 2)
@@ -239,7 +241,7 @@ def test_check_in_room_change_and_check_out_keep_beds_residents_presence_and_his
     assert new_bed["presence"]["last_ts"] == "2026-09-01T12:40:00.000Z"  # presence moved with them
     assert dorms.presence("SB01", "S6") is None
 
-    api.clock.advance(minutes=10)
+    api.service.clock.advance(minutes=10)
     out = check_out(api, MANAGER_2, "S6", reason="退学")
     assert out.status == 200, out.body
     assert out.body["resident"]["building_id"] is None and out.body["resident"]["bed_no"] is None
@@ -292,8 +294,8 @@ def test_only_the_dorm_managers_of_the_buildings_involved_or_an_admin_change_bed
 
 def test_two_managers_racing_for_one_bed_get_one_200_and_one_409(api, monkeypatch):
     world.add_newcomers()
-    service = api.service
-    real_check_in = service.store.check_in
+    store = api.service.dorms  # the production repository: the store module
+    real_check_in = store.check_in
     rival = []
 
     def slow_check_in(*args, **kwargs):
@@ -302,7 +304,7 @@ def test_two_managers_racing_for_one_bed_get_one_200_and_one_409(api, monkeypatc
             rival[0] = check_in(api, ADMIN, "S7", "SB01", "102", 2)
         return real_check_in(*args, **kwargs)
 
-    monkeypatch.setattr(service.store, "check_in", slow_check_in)
+    monkeypatch.setattr(store, "check_in", slow_check_in)
     loser = check_in(api, MANAGER_1, "S6", "SB01", "102", 2)
 
     assert rival[0].status == 200, rival[0].body
@@ -313,15 +315,15 @@ def test_two_managers_racing_for_one_bed_get_one_200_and_one_409(api, monkeypatc
 
 
 def test_a_check_out_racing_a_room_change_leaves_one_consistent_placement(api, monkeypatch):
-    service = api.service
-    real_move = service.store.move
+    store = api.service.dorms
+    real_move = store.move
     rival = []
 
     def slow_move(*args, **kwargs):
         rival.append(check_out(api, MANAGER_1, "S3"))  # check-out does not move: no re-entry here
         return real_move(*args, **kwargs)
 
-    monkeypatch.setattr(service.store, "move", slow_move)
+    monkeypatch.setattr(store, "move", slow_move)
     assert room_change(api, MANAGER_1, "S3", "SB01", "102", 2).status == 409
     assert rival[0].status == 200
     the_map = building_map(api, "SB01")
@@ -425,7 +427,7 @@ def test_a_run_still_in_progress_is_409_until_its_lease_runs_out(api):
     assert dorms.claim_assignment(PLAN["request_id"], fingerprint("M1", PLAN["residents"], rooms), "M1",
                                   to_iso(START), to_iso(START - ASSIGNMENT_LEASE))
     assert error(assign(api), 409)["code"] == "in_progress"
-    api.clock.advance(seconds=ASSIGNMENT_LEASE.total_seconds() + 1)
+    api.service.clock.advance(seconds=ASSIGNMENT_LEASE.total_seconds() + 1)
     taken_over = assign(api)
     assert taken_over.status == 200 and taken_over.body["placed_count"] == 7
     assert assign(api).body == taken_over.body
@@ -433,15 +435,14 @@ def test_a_run_still_in_progress_is_409_until_its_lease_runs_out(api):
 
 def test_a_bed_taken_between_planning_and_writing_leaves_that_student_out_and_no_half_write(api, monkeypatch):
     world.add_newcomers()
-    service = api.service
-    real_plan = service.rules.plan
+    real_plan = dorms_service.rules.plan
 
     def plan_then_rival(*args, **kwargs):
         planned = real_plan(*args, **kwargs)
         assert check_in(api, ADMIN, "S13", "SB01", "201", 2).status == 200  # takes S12's planned bed
         return planned
 
-    monkeypatch.setattr(service.rules, "plan", plan_then_rival)
+    monkeypatch.setattr(dorms_service.rules, "plan", plan_then_rival)
     result = assign(api).body
     assert {(u["resident_id"], u["reason"]) for u in result["unplaced"] if u["reason"] == "bed_taken"} == {
         ("S12", "bed_taken")}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from houqin.clock import FixedClock
+from houqin.services.swipes import Swipes
 from tests.conftest import load_function_module
 from tests.integration import dorm_fixture as world
 from tests.integration.apigw import Context, User, call
@@ -27,7 +28,7 @@ def app(aws, template):
     gate.swipe("S5", "in", NOW - timedelta(minutes=20), reader_id="SB02-A")
     gate.swipe("V8888888", "in", NOW - timedelta(minutes=10), reader_id="SB02-A")
     module = load_function_module(template, "GatesFunction")
-    module.clock = FixedClock(NOW)
+    module.service = Swipes(clock=FixedClock(NOW))  # the production repositories (moto), a pinned clock
     return module.app
 
 

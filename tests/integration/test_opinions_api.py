@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from houqin.clock import FixedClock
+from houqin.services.opinions import Opinions
 from tests.conftest import ROOT, load_function_module
 from tests.integration import apigw
 from tests.integration.apigw import Context
@@ -49,7 +50,8 @@ class Board:
 
     def __init__(self, module: Any) -> None:
         self.module = module
-        self.clock = module.clock = FixedClock(T0)
+        self.clock = FixedClock(T0)
+        module.service = Opinions(clock=self.clock)  # the production repositories (moto), a pinned clock
 
     def call(self, method: str, resource: str, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         response = self.module.app(event(method, resource, **kwargs), Context())

@@ -29,10 +29,10 @@ from houqin.domain import roll as rules
 from houqin.domain.alarms import Alarm, EscalationPolicy, Severity, alarm_key
 from houqin.domain.dorm_reports import Hours, clock_time
 from houqin.domain.roll import RollKind, RollResult
-from houqin.services import alarms
+from houqin.services import alarms, rolls
 from houqin.settings import settings
 from houqin.store import alarms as store
-from houqin.store import dorms, leave, swipes
+from houqin.store import dorms
 from houqin.store.base import find, key
 
 log = logging.getLogger(__name__)
@@ -103,16 +103,8 @@ def roll_building(building: dorms.Building, now: datetime) -> Counter[str]:
 def evaluate(building: dorms.Building, night: date, kind: RollKind, at: datetime, now: datetime,
              earlier_item: store.RollItem | None, previous_item: store.RollItem | None,
              summary: Counter[str]) -> RollResult:
-    building_id = building.building_id
     earlier = earlier_item.result() if earlier_item else None
-    candidates = dorms.who_is_out(building_id)
-    flagged_before = earlier.flagged if earlier else frozenset()
-    candidates.update(dorms.presences(building_id, flagged_before - candidates.keys()))
-    progress = swipes.building_progress(building_id)
-    watermarks = {r: progress[r].watermark if r in progress else None for r in building.readers}
-    result = rules.take_roll(building_id, kind, at, int(building.occupied or 0),
-                             leave.leaves_of_building(building_id, at), candidates, watermarks,
-                             previous_item.result().streaks if previous_item else None, earlier)
+    result, candidates = rolls.take(building, kind, at, earlier, previous_item.result() if previous_item else None)
     _alarms(building, night, kind, earlier, result, candidates, now, summary)
     store.save_roll(store.RollItem.make(result, night, now, int(earlier_item.evaluations) + 1 if earlier_item else 1))
     summary["rolls"] += 1

@@ -13,18 +13,29 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
-from houqin.clock import to_iso
+from houqin.clock import Clock, to_iso
 from houqin.domain import beds as rules
 from houqin.domain.actors import Role
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
-from houqin.services import dorm_access
+from houqin.services.dorm_access import DormAccess
 from houqin.store import dorms as store
-from houqin.store.base import find, key
-from houqin.store.dorms import Bed, BedEvent, Building, Presence, Resident, Room
+from houqin.store.dorms import (
+    AssignmentRun,
+    Bed,
+    BedEvent,
+    Building,
+    BuildingPartition,
+    Campus,
+    CounsellorScope,
+    Presence,
+    Resident,
+    Room,
+)
 from houqin.store.paging import Page
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 LIST_ROLES = (Role.DORM_MANAGER, Role.DISPATCHER, Role.LEADER, Role.ADMIN)
@@ -50,26 +61,310 @@ ROOM_CHANGE_FIELDS = (*BED_FIELDS, "reason")
 ASSIGN_FIELDS = ("request_id", "residents", "rooms")
 
 
-# ---------------------------------------------------------------- buildings and free beds
-def list_buildings(principal: Principal, campus_id: str | None) -> dict[str, Any]:
-    """The buildings the caller may see with their bed counts, and the totals per campus."""
-    principal.require_role(*LIST_ROLES)
-    campuses = {c.campus_id: c for c in store.campuses()}
-    if campus_id is not None and campus_id not in campuses:
-        raise ValidationError(f"unknown campus {campus_id!r}", field="campus_id")
-    wanted = [campus_id] if campus_id else sorted(campuses)
-    if principal.has_role(*SEE_ALL_BUILDINGS):
-        buildings = [b for c in wanted for b in store.buildings_of_campus(c)]
-    else:
-        managed = (find(Building, key("BLDG", b), "META") for b in sorted(dorm_access.managed_buildings(principal)))
-        buildings = [b for b in managed if b is not None and b.campus_id in wanted]
-    items = [{**building_view(b), **bed_counts(store.building_partition(b.building_id, rooms_only=True))}
-             for b in sorted(buildings, key=lambda b: b.building_id)]
-    totals = [campus_totals(c, campuses[c].name, [i for i in items if i["campus_id"] == c]) for c in wanted]
-    return {"items": items, "campuses": [t for t in totals if t["buildings"]]}
+class DormsRepository(Protocol):
+    """What the dorms use cases need of storage (houqin.store.dorms in production; tests/fakes/dorms.py)."""
+
+    # single items and lists
+    def building(self, building_id: str) -> Building | None: ...
+    def resident(self, resident_id: str, consistent: bool = False) -> Resident | None: ...
+    def managed_by(self, staff_id: str) -> frozenset[str]: ...
+    def counsellor_scope(self, person_id: str) -> CounsellorScope | None: ...
+    def campuses(self) -> list[Campus]: ...
+    def buildings_of_campus(self, campus_id: str) -> list[Building]: ...
+    def building_partition(self, building_id: str, rooms_only: bool = False) -> BuildingPartition: ...
+    def room_with_beds(self, building_id: str, room_no: str) -> tuple[Room | None, list[Bed]]: ...
+    def residents_of_building(self, building_id: str) -> list[Resident]: ...
+    def residents(self, resident_ids: Iterable[str]) -> dict[str, Resident]: ...
+    def beds(self, refs: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], Bed]: ...
+    def presence(self, home_building_id: str, resident_id: str, consistent: bool = False) -> Presence | None: ...
+    def bed_history(self, resident_id: str, *, limit: int, cursor: str | None) -> Page: ...
+    # changes (each all or nothing; a bed or resident changed meanwhile is a 409 or False)
+    def save_settings(self, building_id: str, times: dict[str, Any]) -> Building: ...
+    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent) -> None: ...
+    def check_out(self, resident: Resident, event: BedEvent) -> None: ...
+    def move(self, resident: Resident, to: tuple[str, str, int], event: BedEvent,
+             current: Presence | None) -> None: ...
+    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent]) -> bool: ...
+    # automatic assignment runs (idempotency)
+    def assignment_run(self, request_id: str) -> AssignmentRun | None: ...
+    def claim_assignment(self, request_id: str, fingerprint: str, by: str, at: str, stale_before: str) -> bool: ...
+    def finish_assignment(self, request_id: str, result: dict[str, Any], at: str) -> None: ...
 
 
-def bed_counts(partition: store.BuildingPartition) -> dict[str, Any]:
+class Dorms:
+    """The dorms use cases. Ports (houqin.ports): the dorms repository (houqin.store.dorms, or an in-memory fake
+    with the same functions) and a clock, each defaulting to production's when left out (nothing is connected
+    until it is used). Who may see what is a DormAccess over the same repository."""
+
+    def __init__(self, *, dorms: DormsRepository | None = None, clock: Clock | None = None) -> None:
+        self.dorms: DormsRepository = dorms or cast(DormsRepository, store)
+        self.clock: Clock = clock or SystemClock()
+        self.access = DormAccess(self.dorms)
+
+    # ------------------------------------------------------------ buildings and free beds
+    def list_buildings(self, principal: Principal, campus_id: str | None) -> dict[str, Any]:
+        """The buildings the caller may see with their bed counts, and the totals per campus."""
+        principal.require_role(*LIST_ROLES)
+        campuses = {c.campus_id: c for c in self.dorms.campuses()}
+        if campus_id is not None and campus_id not in campuses:
+            raise ValidationError(f"unknown campus {campus_id!r}", field="campus_id")
+        wanted = [campus_id] if campus_id else sorted(campuses)
+        if principal.has_role(*SEE_ALL_BUILDINGS):
+            buildings = [b for c in wanted for b in self.dorms.buildings_of_campus(c)]
+        else:
+            managed = (self.dorms.building(b) for b in sorted(self.access.managed_buildings(principal)))
+            buildings = [b for b in managed if b is not None and b.campus_id in wanted]
+        items = [{**building_view(b), **bed_counts(self.dorms.building_partition(b.building_id, rooms_only=True))}
+                 for b in sorted(buildings, key=lambda b: b.building_id)]
+        totals = [campus_totals(c, campuses[c].name, [i for i in items if i["campus_id"] == c]) for c in wanted]
+        return {"items": items, "campuses": [t for t in totals if t["buildings"]]}
+
+    # ------------------------------------------------------------ the room-status map (房态图)
+    def building_map(self, principal: Principal, building_id: str) -> dict[str, Any]:
+        """Every room and bed with its resident and their last entry or exit: one Query of the building's
+        partition (rooms, beds, presence) and one of its residents (names and classes)."""
+        self.access.building(principal, building_id)
+        partition = self.dorms.building_partition(building_id)
+        if partition.building is None:
+            raise NotFound(f"no building {building_id}")
+        people = {r.resident_id: r for r in self.dorms.residents_of_building(building_id)}
+        beds_of: dict[str, list[Bed]] = {}
+        for bed in partition.beds:
+            beds_of.setdefault(bed.room_no, []).append(bed)
+        rooms = sorted(partition.rooms, key=lambda r: (int(r.floor), len(r.room_no), r.room_no))
+        return {"building": building_view(partition.building), "counts": bed_counts(partition),
+                "rooms": [room_view(room, beds_of.get(room.room_no, []), people, partition.presence) for room in rooms]}
+
+    # ------------------------------------------------------------ building settings
+    def put_settings(self, principal: Principal, building_id: str, body: Body) -> dict[str, Any]:
+        """Curfew (the alarm time), morning roll and gate hours (HH:MM campus time) and whether the alarm ladder
+        may call parents (optional, unchanged when left out), by the building's manager or an admin."""
+        building = self.writable_building(principal, building_id)
+        times: dict[str, Any] = {name: body.text(name, pattern=HHMM, max_length=5) for name in TIMES}
+        if times["opens"] == times["closes"]:
+            raise ValidationError("closes must differ from opens", field="closes")
+        times["notify_parent"] = body.boolean("notify_parent", default=bool(building.notify_parent))
+        self.dorms.save_settings(building_id, times)
+        for name, value in times.items():
+            setattr(building, name, value)
+        return building_view(building)
+
+    def writable_building(self, principal: Principal, building_id: str) -> Building:
+        """A building the caller may change: its dorm manager or an admin (unseen: 404; seen only: 403)."""
+        principal.require_role(*WRITERS)
+        building = self.access.building(principal, building_id)
+        if not (principal.has_role(Role.ADMIN) or building_id in self.access.managed_buildings(principal)):
+            raise Forbidden(f"only the dorm manager of {building_id} or an admin may change it")
+        return building
+
+    # ------------------------------------------------------------ residents
+    def resident(self, principal: Principal, resident_id: str) -> dict[str, Any]:
+        found = self.access.resident(principal, resident_id)
+        seen = self.dorms.presence(found.building_id, resident_id) if found.building_id else None
+        return resident_view(found, principal, seen)
+
+    def bed_history(self, principal: Principal, resident_id: str, limit: int, cursor: str | None) -> Page:
+        self.access.resident(principal, resident_id)
+        return self.dorms.bed_history(resident_id, limit=limit, cursor=cursor)
+
+    # ------------------------------------------------------------ check-in, check-out, room change
+    def check_in(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
+        now = self.clock.now()
+        principal.require_role(*WRITERS)
+        target = bed_ref(body)
+        self.writable_building(principal, target[0])
+        found = self.writable_resident(principal, resident_id)
+        if found.building_id:
+            raise Conflict(f"{resident_id} already has bed {where(found)}: use room-change to move them",
+                           code="already_placed")
+        self.check_bed(found, *target)
+        event = BedEvent.make(resident_id, "check_in", to_iso(now), principal.person_id, *target)
+        self.dorms.check_in(resident_id, *target, event)
+        return self.changed(resident_id, principal, event)
+
+    def check_out(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
+        now = self.clock.now()
+        principal.require_role(*WRITERS)
+        reason = body.text("reason", max_length=MAX_REASON)
+        found = self.access.resident(principal, resident_id)
+        if not found.building_id:
+            raise Conflict(f"{resident_id} has no bed to check out of", code="not_placed")
+        self.writable_building(principal, found.building_id)
+        event = BedEvent.make(resident_id, "check_out", to_iso(now), principal.person_id, found.building_id,
+                              found.room_no, int(found.bed_no), reason=reason)
+        self.dorms.check_out(found, event)
+        return self.changed(resident_id, principal, event)
+
+    def room_change(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
+        now = self.clock.now()
+        principal.require_role(*WRITERS)
+        target = bed_ref(body)
+        reason = body.text("reason", max_length=MAX_REASON)
+        found = self.access.resident(principal, resident_id)
+        if not found.building_id:
+            raise Conflict(f"{resident_id} has no bed yet: check them in", code="not_placed")
+        self.writable_building(principal, found.building_id)
+        self.writable_building(principal, target[0])
+        if (found.building_id, found.room_no, int(found.bed_no)) == target:
+            raise ValidationError(f"{resident_id} already sleeps in {where(found)}", field="bed_no")
+        self.check_bed(found, *target)
+        current = self.dorms.presence(found.building_id, resident_id, consistent=True)
+        event = BedEvent.make(resident_id, "room_change", to_iso(now), principal.person_id, found.building_id,
+                              found.room_no, int(found.bed_no), to_building_id=target[0], to_room_no=target[1],
+                              to_bed_no=target[2], reason=reason)
+        self.dorms.move(found, target, event, current)
+        return self.changed(resident_id, principal, event)
+
+    def writable_resident(self, principal: Principal, resident_id: str) -> Resident:
+        """A resident to check in: an unplaced one anyone who places people may find; a placed one only if seen."""
+        found = self.dorms.resident(resident_id, consistent=True)
+        if found is None or (found.building_id and not self.access.can_see_resident(principal, found)):
+            raise NotFound(f"no resident {resident_id}")
+        return found
+
+    def check_bed(self, person: Resident, building_id: str, room_no: str, bed_no: int) -> None:
+        """The bed exists and is empty, and the room takes the resident's gender and nobody of the other."""
+        room, room_beds = self.dorms.room_with_beds(building_id, room_no)
+        if room is None:
+            raise ValidationError(f"no room {room_no} in {building_id}", field="room_no")
+        bed = next((b for b in room_beds if int(b.bed_no) == bed_no), None)
+        if bed is None:
+            raise ValidationError(f"room {room_no} of {building_id} has no bed {bed_no}", field="bed_no")
+        if bed.resident_id:
+            raise Conflict(f"bed {building_id}/{room_no}/{bed_no} is taken", code="bed_taken")
+        roommates = self.dorms.residents(b.resident_id for b in room_beds if b.resident_id).values()
+        if room.gender != person.gender or any(r.gender != person.gender for r in roommates):
+            raise ValidationError(f"room {room_no} of {building_id} is for gender {room.gender}, "
+                                  f"{person.resident_id} is {person.gender}: genders never share a room",
+                                  field="room_no", code="gender_mismatch")
+
+    def changed(self, resident_id: str, principal: Principal, event: BedEvent) -> dict[str, Any]:
+        found = self.dorms.resident(resident_id, consistent=True)
+        return {"resident": resident_view(found, principal), "event": event_view(event)}
+
+    # ------------------------------------------------------------ automatic bed assignment (自动分房)
+    def assign_beds(self, principal: Principal, body: Body) -> tuple[dict[str, Any], bool]:
+        """Place many students into the planned rooms in one call; answers (result, replayed).
+
+        Idempotent by ``request_id``: the same id and body answer the stored result without assigning
+        again; the same id with another body (or by someone else) is a 409.
+        """
+        now = self.clock.now()
+        principal.require_role(*WRITERS)
+        request_id = body.text("request_id", pattern=REQUEST_ID, max_length=80)
+        wanted = id_list(body, "residents", MAX_ASSIGN)
+        rooms = planned_rooms(body)
+        digest = fingerprint(principal.person_id, wanted, rooms)
+        stale_before = to_iso(now - ASSIGNMENT_LEASE)
+        previous = self.dorms.assignment_run(request_id)
+        if previous is not None and not died(previous, digest, stale_before):
+            return replay(previous, digest), True
+        first_mention: dict[str, int] = {}
+        for index, (building_id, _) in enumerate(rooms):
+            first_mention.setdefault(building_id, index)
+        for building_id, index in first_mention.items():
+            try:
+                self.writable_building(principal, building_id)
+            except (NotFound, Forbidden) as exc:
+                exc.field = f"rooms[{index}].building_id"
+                raise
+        if not self.dorms.claim_assignment(request_id, digest, principal.person_id, to_iso(now), stale_before):
+            return replay(self.dorms.assignment_run(request_id), digest), True  # a twin request, or one still running
+        result = self.run_assignment(principal, request_id, wanted, rooms, now)
+        self.dorms.finish_assignment(request_id, result, to_iso(now))
+        return result, False
+
+    def run_assignment(self, principal: Principal, request_id: str, wanted: list[str], rooms: list[tuple[str, str]],
+                       now: datetime) -> dict[str, Any]:
+        """Read the students and rooms, plan with the pure rule, write in conditional transactions."""
+        known = self.dorms.residents(wanted)
+        planned, missing = self.load_planned_rooms(rooms)
+        students = {rid: rules.Student(rid, r.gender, r.class_name, placed=bool(r.building_id))
+                    for rid, r in known.items()}
+        plan = rules.plan(wanted, students, planned)
+        at = to_iso(now)
+        placed, lost = self.write_placements(plan.placements, principal.person_id, at, request_id)
+        unplaced = sorted([*plan.unplaced, *lost], key=lambda u: u.resident_id)
+        return {"request_id": request_id, "by": principal.person_id, "at": at,
+                "requested": len(wanted), "placed_count": len(placed), "unplaced_count": len(unplaced),
+                "placed": [{"resident_id": p.resident_id, "building_id": p.building_id, "room_no": p.room_no,
+                            "bed_no": p.bed_no} for p in placed],
+                "unplaced": [{"resident_id": u.resident_id, "reason": str(u.reason), "message": u.message}
+                             for u in unplaced],
+                "rooms_not_found": [{"building_id": b, "room_no": r, "reason": "room_not_found"} for b, r in missing]}
+
+    def load_planned_rooms(self, rooms: list[tuple[str, str]]) -> tuple[list[rules.PlannedRoom], list[tuple[str, str]]]:
+        """The planned rooms with their free beds and current residents: one Query per building, one batch read."""
+        partitions = {b: self.dorms.building_partition(b, rooms_only=True) for b in dict.fromkeys(b for b, _ in rooms)}
+        found: list[tuple[Room, list[Bed]]] = []
+        missing: list[tuple[str, str]] = []
+        for building_id, room_no in rooms:
+            partition = partitions[building_id]
+            room = next((r for r in partition.rooms if r.room_no == room_no), None)
+            if room is None:
+                missing.append((building_id, room_no))
+                continue
+            found.append((room, [b for b in partition.beds if b.room_no == room_no]))
+        occupants = self.dorms.residents(b.resident_id for _, room_beds in found for b in room_beds if b.resident_id)
+        planned = []
+        for room, room_beds in found:
+            people = [occupants[b.resident_id] for b in room_beds if b.resident_id in occupants]
+            planned.append(rules.PlannedRoom(
+                room.building_id, room.room_no, room.gender,
+                free_beds=tuple(sorted(int(b.bed_no) for b in room_beds if not b.resident_id)),
+                occupants=tuple(rules.Occupant(p.resident_id, p.gender, p.class_name) for p in people)))
+        return planned, missing
+
+    def write_placements(self, placements: Sequence[rules.Placement], by: str, at: str,
+                         request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+        """Each chunk in one conditional transaction, one after another (2,000 students are ~61 transactions,
+        about two seconds; in parallel they would race in moto's transaction rollback copies locally). A chunk
+        that meets a bed taken meanwhile drops the students it cannot place (reported with why) and is tried again."""
+        chunks = [list(placements[i:i + STUDENTS_PER_TRANSACTION])
+                  for i in range(0, len(placements), STUDENTS_PER_TRANSACTION)]
+        outcomes = [self.write_chunk(chunk, by, at, request_id) for chunk in chunks]
+        placed = [p for done, _ in outcomes for p in done]
+        lost = [u for _, missed in outcomes for u in missed]
+        return placed, lost
+
+    def write_chunk(self, chunk: list[rules.Placement], by: str, at: str,
+                    request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+        lost: list[rules.Unplaced] = []
+        for _ in range(CHUNK_RETRIES):
+            if not chunk:
+                break
+            events = [BedEvent.make(p.resident_id, "check_in", at, by, p.building_id, p.room_no, p.bed_no,
+                                    reason=f"automatic assignment {request_id}") for p in chunk]
+            if self.dorms.place_chunk([(p.resident_id, p.building_id, p.room_no, p.bed_no) for p in chunk], events):
+                return chunk, lost
+            chunk, dropped = self.still_placeable(chunk)
+            lost += dropped
+        lost += [rules.Unplaced(p.resident_id, rules.Reason.BED_TAKEN, "the beds kept changing meanwhile: try again")
+                 for p in chunk]
+        return [], lost
+
+    def still_placeable(self, chunk: Iterable[rules.Placement]) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+        """After a failed chunk: who can still go where planned, and who cannot because of a change meanwhile."""
+        chunk = list(chunk)
+        current_beds = self.dorms.beds((p.building_id, p.room_no, p.bed_no) for p in chunk)
+        people = self.dorms.residents(p.resident_id for p in chunk)
+        keep, dropped = [], []
+        for p in chunk:
+            bed = current_beds.get((p.building_id, p.room_no, p.bed_no))
+            person = people.get(p.resident_id)
+            if person is None or person.building_id:
+                dropped.append(rules.Unplaced(p.resident_id, rules.Reason.ALREADY_PLACED,
+                                              "was given a bed by someone else meanwhile"))
+            elif bed is None or bed.resident_id:
+                dropped.append(rules.Unplaced(p.resident_id, rules.Reason.BED_TAKEN,
+                                              f"bed {p.building_id}/{p.room_no}/{p.bed_no} was taken meanwhile"))
+            else:
+                keep.append(p)
+        return keep, dropped
+
+
+# ---------------------------------------------------------------- views and request parsing (pure)
+def bed_counts(partition: BuildingPartition) -> dict[str, Any]:
     gender_of = {room.room_no: room.gender for room in partition.rooms}
     free_by_gender = {"M": 0, "F": 0}
     occupied = 0
@@ -99,23 +394,6 @@ def building_view(building: Building) -> dict[str, Any]:
             "floors": int(building.floors), "settings": {name: getattr(building, name) for name in SETTINGS}}
 
 
-# ---------------------------------------------------------------- the room-status map (房态图)
-def building_map(principal: Principal, building_id: str) -> dict[str, Any]:
-    """Every room and bed with its resident and their last entry or exit: one Query of the building's
-    partition (rooms, beds, presence) and one of its residents (names and classes)."""
-    dorm_access.building(principal, building_id)
-    partition = store.building_partition(building_id)
-    if partition.building is None:
-        raise NotFound(f"no building {building_id}")
-    people = {r.resident_id: r for r in store.residents_of_building(building_id)}
-    beds_of: dict[str, list[Bed]] = {}
-    for bed in partition.beds:
-        beds_of.setdefault(bed.room_no, []).append(bed)
-    rooms = sorted(partition.rooms, key=lambda r: (int(r.floor), len(r.room_no), r.room_no))
-    return {"building": building_view(partition.building), "counts": bed_counts(partition),
-            "rooms": [room_view(room, beds_of.get(room.room_no, []), people, partition.presence) for room in rooms]}
-
-
 def room_view(room: Room, beds: list[Bed], people: dict[str, Resident],
               presence: dict[str, Presence]) -> dict[str, Any]:
     views = [bed_view(bed, people, presence) for bed in sorted(beds, key=lambda b: int(b.bed_no))]
@@ -142,37 +420,6 @@ def presence_view(seen: Presence | None) -> dict[str, Any] | None:
             "building_id": seen.building_id}
 
 
-# ---------------------------------------------------------------- building settings
-def put_settings(principal: Principal, building_id: str, body: Body) -> dict[str, Any]:
-    """Curfew (the alarm time), morning roll and gate hours (HH:MM campus time) and whether the alarm ladder
-    may call parents (optional, unchanged when left out), by the building's manager or an admin."""
-    building = writable_building(principal, building_id)
-    times: dict[str, Any] = {name: body.text(name, pattern=HHMM, max_length=5) for name in TIMES}
-    if times["opens"] == times["closes"]:
-        raise ValidationError("closes must differ from opens", field="closes")
-    times["notify_parent"] = body.boolean("notify_parent", default=bool(building.notify_parent))
-    store.save_settings(building_id, times)
-    for name, value in times.items():
-        setattr(building, name, value)
-    return building_view(building)
-
-
-def writable_building(principal: Principal, building_id: str) -> Building:
-    """A building the caller may change: its dorm manager or an admin (unseen: 404; seen only: 403)."""
-    principal.require_role(*WRITERS)
-    building = dorm_access.building(principal, building_id)
-    if not (principal.has_role(Role.ADMIN) or building_id in dorm_access.managed_buildings(principal)):
-        raise Forbidden(f"only the dorm manager of {building_id} or an admin may change it")
-    return building
-
-
-# ---------------------------------------------------------------- residents
-def resident(principal: Principal, resident_id: str) -> dict[str, Any]:
-    found = dorm_access.resident(principal, resident_id)
-    seen = store.presence(found.building_id, resident_id) if found.building_id else None
-    return resident_view(found, principal, seen)
-
-
 def resident_view(found: Resident, principal: Principal, seen: Presence | None = None) -> dict[str, Any]:
     """The record the seeds list (姓名、性别、出生年月、院系、年级、专业、班级、职务、家庭所在地、家长联系电话)
     and where they live. Everyone who may see the resident sees all of it (a parent's phone is their own);
@@ -188,11 +435,6 @@ def resident_view(found: Resident, principal: Principal, seen: Presence | None =
     return view
 
 
-def bed_history(principal: Principal, resident_id: str, limit: int, cursor: str | None) -> Page:
-    dorm_access.resident(principal, resident_id)
-    return store.bed_history(resident_id, limit=limit, cursor=cursor)
-
-
 def event_view(event: BedEvent) -> dict[str, Any]:
     return {"action": event.action, "at": event.at, "by": event.by, "building_id": event.building_id,
             "room_no": event.room_no, "bed_no": int(event.bed_no), "to_building_id": event.to_building_id,
@@ -200,123 +442,13 @@ def event_view(event: BedEvent) -> dict[str, Any]:
             "to_bed_no": int(event.to_bed_no) if event.to_bed_no is not None else None, "reason": event.reason}
 
 
-# ---------------------------------------------------------------- check-in, check-out, room change
-def check_in(principal: Principal, resident_id: str, body: Body, now: datetime) -> dict[str, Any]:
-    principal.require_role(*WRITERS)
-    target = bed_ref(body)
-    writable_building(principal, target[0])
-    found = writable_resident(principal, resident_id)
-    if found.building_id:
-        raise Conflict(f"{resident_id} already has bed {where(found)}: use room-change to move them",
-                       code="already_placed")
-    check_bed(found, *target)
-    event = BedEvent.make(resident_id, "check_in", to_iso(now), principal.person_id, *target)
-    store.check_in(resident_id, *target, event)
-    return changed(resident_id, principal, event)
-
-
-def check_out(principal: Principal, resident_id: str, body: Body, now: datetime) -> dict[str, Any]:
-    principal.require_role(*WRITERS)
-    reason = body.text("reason", max_length=MAX_REASON)
-    found = dorm_access.resident(principal, resident_id)
-    if not found.building_id:
-        raise Conflict(f"{resident_id} has no bed to check out of", code="not_placed")
-    writable_building(principal, found.building_id)
-    event = BedEvent.make(resident_id, "check_out", to_iso(now), principal.person_id, found.building_id,
-                          found.room_no, int(found.bed_no), reason=reason)
-    store.check_out(found, event)
-    return changed(resident_id, principal, event)
-
-
-def room_change(principal: Principal, resident_id: str, body: Body, now: datetime) -> dict[str, Any]:
-    principal.require_role(*WRITERS)
-    target = bed_ref(body)
-    reason = body.text("reason", max_length=MAX_REASON)
-    found = dorm_access.resident(principal, resident_id)
-    if not found.building_id:
-        raise Conflict(f"{resident_id} has no bed yet: check them in", code="not_placed")
-    writable_building(principal, found.building_id)
-    writable_building(principal, target[0])
-    if (found.building_id, found.room_no, int(found.bed_no)) == target:
-        raise ValidationError(f"{resident_id} already sleeps in {where(found)}", field="bed_no")
-    check_bed(found, *target)
-    current = store.presence(found.building_id, resident_id, consistent=True)
-    event = BedEvent.make(resident_id, "room_change", to_iso(now), principal.person_id, found.building_id,
-                          found.room_no, int(found.bed_no), to_building_id=target[0], to_room_no=target[1],
-                          to_bed_no=target[2], reason=reason)
-    store.move(found, target, event, current)
-    return changed(resident_id, principal, event)
-
-
 def bed_ref(body: Body) -> tuple[str, str, int]:
     return (body.text("building_id", pattern=ID), body.text("room_no", pattern=ID),
             body.integer("bed_no", minimum=1, maximum=99))
 
 
-def writable_resident(principal: Principal, resident_id: str) -> Resident:
-    """A resident to check in: an unplaced one anyone who places people may find; a placed one only if seen."""
-    found = find(Resident, key("RES", resident_id), "PROFILE", consistent_read=True)
-    if found is None or (found.building_id and not dorm_access.can_see_resident(principal, found)):
-        raise NotFound(f"no resident {resident_id}")
-    return found
-
-
-def check_bed(person: Resident, building_id: str, room_no: str, bed_no: int) -> None:
-    """The bed exists and is empty, and the room takes the resident's gender and nobody of the other."""
-    room, room_beds = store.room_with_beds(building_id, room_no)
-    if room is None:
-        raise ValidationError(f"no room {room_no} in {building_id}", field="room_no")
-    bed = next((b for b in room_beds if int(b.bed_no) == bed_no), None)
-    if bed is None:
-        raise ValidationError(f"room {room_no} of {building_id} has no bed {bed_no}", field="bed_no")
-    if bed.resident_id:
-        raise Conflict(f"bed {building_id}/{room_no}/{bed_no} is taken", code="bed_taken")
-    roommates = store.residents(b.resident_id for b in room_beds if b.resident_id).values()
-    if room.gender != person.gender or any(r.gender != person.gender for r in roommates):
-        raise ValidationError(f"room {room_no} of {building_id} is for gender {room.gender}, "
-                              f"{person.resident_id} is {person.gender}: genders never share a room",
-                              field="room_no", code="gender_mismatch")
-
-
 def where(found: Resident) -> str:
     return f"{found.building_id}/{found.room_no}/{found.bed_no}"
-
-
-def changed(resident_id: str, principal: Principal, event: BedEvent) -> dict[str, Any]:
-    found = find(Resident, key("RES", resident_id), "PROFILE", consistent_read=True)
-    return {"resident": resident_view(found, principal), "event": event_view(event)}
-
-
-# ---------------------------------------------------------------- automatic bed assignment (自动分房)
-def assign_beds(principal: Principal, body: Body, now: datetime) -> tuple[dict[str, Any], bool]:
-    """Place many students into the planned rooms in one call; answers (result, replayed).
-
-    Idempotent by ``request_id``: the same id and body answer the stored result without assigning
-    again; the same id with another body (or by someone else) is a 409.
-    """
-    principal.require_role(*WRITERS)
-    request_id = body.text("request_id", pattern=REQUEST_ID, max_length=80)
-    wanted = id_list(body, "residents", MAX_ASSIGN)
-    rooms = planned_rooms(body)
-    digest = fingerprint(principal.person_id, wanted, rooms)
-    stale_before = to_iso(now - ASSIGNMENT_LEASE)
-    previous = store.assignment_run(request_id)
-    if previous is not None and not died(previous, digest, stale_before):
-        return replay(previous, digest), True
-    first_mention: dict[str, int] = {}
-    for index, (building_id, _) in enumerate(rooms):
-        first_mention.setdefault(building_id, index)
-    for building_id, index in first_mention.items():
-        try:
-            writable_building(principal, building_id)
-        except (NotFound, Forbidden) as exc:
-            exc.field = f"rooms[{index}].building_id"
-            raise
-    if not store.claim_assignment(request_id, digest, principal.person_id, to_iso(now), stale_before):
-        return replay(store.assignment_run(request_id), digest), True  # a twin request, or one still running
-    result = run_assignment(principal, request_id, wanted, rooms, now)
-    store.finish_assignment(request_id, result, to_iso(now))
-    return result, False
 
 
 def fingerprint(person_id: str, wanted: list[str], rooms: list[tuple[str, str]]) -> str:
@@ -324,12 +456,12 @@ def fingerprint(person_id: str, wanted: list[str], rooms: list[tuple[str, str]])
     return hashlib.sha256(json.dumps([person_id, wanted, rooms]).encode()).hexdigest()
 
 
-def died(previous: store.AssignmentRun, digest: str, stale_before: str) -> bool:
+def died(previous: AssignmentRun, digest: str, stale_before: str) -> bool:
     """A run of this very request still "running" since before the lease: its Lambda died, run it again."""
     return previous.state == "running" and previous.fingerprint == digest and previous.started_at < stale_before
 
 
-def replay(previous: store.AssignmentRun | None, digest: str) -> dict[str, Any]:
+def replay(previous: AssignmentRun | None, digest: str) -> dict[str, Any]:
     if previous is None or previous.fingerprint != digest:
         raise Conflict("this request_id was used for another assignment: choose a new request_id",
                        code="request_id_reused", field="request_id")
@@ -361,96 +493,3 @@ def planned_rooms(body: Body) -> list[tuple[str, str]]:
     if not rooms:
         raise ValidationError("rooms must list at least one planned room", field="rooms")
     return rooms
-
-
-def run_assignment(principal: Principal, request_id: str, wanted: list[str], rooms: list[tuple[str, str]],
-                   now: datetime) -> dict[str, Any]:
-    """Read the students and rooms, plan with the pure rule, write in conditional transactions."""
-    known = store.residents(wanted)
-    planned, missing = load_planned_rooms(rooms)
-    students = {rid: rules.Student(rid, r.gender, r.class_name, placed=bool(r.building_id))
-                for rid, r in known.items()}
-    plan = rules.plan(wanted, students, planned)
-    at = to_iso(now)
-    placed, lost = write_placements(plan.placements, principal.person_id, at, request_id)
-    unplaced = sorted([*plan.unplaced, *lost], key=lambda u: u.resident_id)
-    return {"request_id": request_id, "by": principal.person_id, "at": at,
-            "requested": len(wanted), "placed_count": len(placed), "unplaced_count": len(unplaced),
-            "placed": [{"resident_id": p.resident_id, "building_id": p.building_id, "room_no": p.room_no,
-                        "bed_no": p.bed_no} for p in placed],
-            "unplaced": [{"resident_id": u.resident_id, "reason": str(u.reason), "message": u.message}
-                         for u in unplaced],
-            "rooms_not_found": [{"building_id": b, "room_no": r, "reason": "room_not_found"} for b, r in missing]}
-
-
-def load_planned_rooms(rooms: list[tuple[str, str]]) -> tuple[list[rules.PlannedRoom], list[tuple[str, str]]]:
-    """The planned rooms with their free beds and current residents: one Query per building, one batch read."""
-    partitions = {b: store.building_partition(b, rooms_only=True) for b in dict.fromkeys(b for b, _ in rooms)}
-    found: list[tuple[Room, list[Bed]]] = []
-    missing: list[tuple[str, str]] = []
-    for building_id, room_no in rooms:
-        partition = partitions[building_id]
-        room = next((r for r in partition.rooms if r.room_no == room_no), None)
-        if room is None:
-            missing.append((building_id, room_no))
-            continue
-        found.append((room, [b for b in partition.beds if b.room_no == room_no]))
-    occupants = store.residents(b.resident_id for _, room_beds in found for b in room_beds if b.resident_id)
-    planned = []
-    for room, room_beds in found:
-        people = [occupants[b.resident_id] for b in room_beds if b.resident_id in occupants]
-        planned.append(rules.PlannedRoom(
-            room.building_id, room.room_no, room.gender,
-            free_beds=tuple(sorted(int(b.bed_no) for b in room_beds if not b.resident_id)),
-            occupants=tuple(rules.Occupant(p.resident_id, p.gender, p.class_name) for p in people)))
-    return planned, missing
-
-
-def write_placements(placements: Sequence[rules.Placement], by: str, at: str,
-                     request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
-    """Each chunk in one conditional transaction, one after another (2,000 students are ~61 transactions,
-    about two seconds; in parallel they would race in moto's transaction rollback copies locally). A chunk
-    that meets a bed taken meanwhile drops the students it cannot place (reported with why) and is tried again."""
-    chunks = [list(placements[i:i + STUDENTS_PER_TRANSACTION])
-              for i in range(0, len(placements), STUDENTS_PER_TRANSACTION)]
-    outcomes = [write_chunk(chunk, by, at, request_id) for chunk in chunks]
-    placed = [p for done, _ in outcomes for p in done]
-    lost = [u for _, missed in outcomes for u in missed]
-    return placed, lost
-
-
-def write_chunk(chunk: list[rules.Placement], by: str, at: str,
-                request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
-    lost: list[rules.Unplaced] = []
-    for _ in range(CHUNK_RETRIES):
-        if not chunk:
-            break
-        events = [BedEvent.make(p.resident_id, "check_in", at, by, p.building_id, p.room_no, p.bed_no,
-                                reason=f"automatic assignment {request_id}") for p in chunk]
-        if store.place_chunk([(p.resident_id, p.building_id, p.room_no, p.bed_no) for p in chunk], events):
-            return chunk, lost
-        chunk, dropped = still_placeable(chunk)
-        lost += dropped
-    lost += [rules.Unplaced(p.resident_id, rules.Reason.BED_TAKEN, "the beds kept changing meanwhile: try again")
-             for p in chunk]
-    return [], lost
-
-
-def still_placeable(chunk: Iterable[rules.Placement]) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
-    """After a failed chunk: who can still go where planned, and who cannot because of a change meanwhile."""
-    chunk = list(chunk)
-    current_beds = store.beds((p.building_id, p.room_no, p.bed_no) for p in chunk)
-    people = store.residents(p.resident_id for p in chunk)
-    keep, dropped = [], []
-    for p in chunk:
-        bed = current_beds.get((p.building_id, p.room_no, p.bed_no))
-        person = people.get(p.resident_id)
-        if person is None or person.building_id:
-            dropped.append(rules.Unplaced(p.resident_id, rules.Reason.ALREADY_PLACED,
-                                          "was given a bed by someone else meanwhile"))
-        elif bed is None or bed.resident_id:
-            dropped.append(rules.Unplaced(p.resident_id, rules.Reason.BED_TAKEN,
-                                          f"bed {p.building_id}/{p.room_no}/{p.bed_no} was taken meanwhile"))
-        else:
-            keep.append(p)
-    return keep, dropped

@@ -287,6 +287,39 @@ class BedEvent(DormsTable):
                    gsi1pk=key("BEDLOG", building_id), gsi1sk=key(at, resident_id), **fields)
 
 
+# ---------------------------------------------------------------- single items (the services' lookups)
+def building(building_id: str) -> Building | None:
+    return find(Building, key("BLDG", building_id), "META")
+
+
+def resident(resident_id: str, consistent: bool = False) -> Resident | None:
+    return find(Resident, key("RES", resident_id), "PROFILE", consistent_read=consistent)
+
+
+def resident_by_card(card_id: str) -> Resident | None:
+    """The resident holding a campus card (GSI2), None for a card no resident holds."""
+    return next(iter(Resident.by_card.query(key("CARD", card_id), limit=1)), None)
+
+
+def reader(reader_id: str) -> Reader | None:
+    return find(Reader, key("READER", reader_id), "META")
+
+
+def managed_by(staff_id: str) -> frozenset[str]:
+    """The buildings a dorm manager runs."""
+    return frozenset(m.building_id for m in ManagerBuilding.query(key("MANAGER", staff_id),
+                                                                   ManagerBuilding.sk.startswith("BLDG#")))
+
+
+def counsellor_scope(person_id: str) -> CounsellorScope | None:
+    return find(CounsellorScope, key("COUNSELLOR", person_id), "SCOPE")
+
+
+def bed_events_since(resident_id: str, since: str) -> Iterator[BedEvent]:
+    """A resident's check-ins, moves and check-outs at or after ``since`` (an ISO day or time), oldest first."""
+    return BedEvent.query(key("RES", resident_id), BedEvent.sk >= key("BEDLOG", since))
+
+
 # ---------------------------------------------------------------- presence
 def set_presence(home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
                  building_id: str, profile: Mapping[str, str | None] | None = None) -> bool:

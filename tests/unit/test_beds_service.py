@@ -1,0 +1,122 @@
+"""Bed assignment and check-in (houqin.services.dorms.Dorms) over an in-memory dorms store: no moto, no network.
+
+GIVEN SB01 (managed by M1) with a men's room 101 where S1 of class A lives, an empty women's room 102 and an empty
+men's room 201 WHEN M1 assigns newcomers to the planned rooms THEN who got which bed and who did not, and why,
+is answered and written all or nothing; a repeat answers the stored result."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from houqin.auth import Principal
+from houqin.clock import FixedClock
+from houqin.domain.actors import Role
+from houqin.errors import Conflict, NotFound, ValidationError
+from houqin.services.dorms import Dorms
+from houqin.validation import Body
+from tests.fakes.dorms import FakeDorms
+
+NOW = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+MANAGER = Principal("sub-M1", "M1", frozenset({Role.DORM_MANAGER}))
+OTHER_MANAGER = Principal("sub-M2", "M2", frozenset({Role.DORM_MANAGER}))
+PLAN = {"request_id": "intake-2026-sb01", "residents": ["N1", "N2", "N3", "N4", "N5", "S1", "GHOST"],
+        "rooms": [{"building_id": "SB01", "room_no": r} for r in ("101", "102", "201", "999")]}
+
+
+@pytest.fixture
+def dorms():
+    store = FakeDorms()
+    store.add_building("SB01", rooms=[("101", "M", 2), ("102", "F", 2), ("201", "M", 2)])
+    store.add_building("SB02", rooms=[("101", "M", 2)])
+    store.add_manager("M1", "SB01")
+    store.add_manager("M2", "SB02")
+    store.add_resident("S1", "M", "A", bed=("SB01", "101", 1))
+    store.add_resident("N1", "M", "A")
+    store.add_resident("N2", "M", "B")
+    store.add_resident("N3", "F", "B")
+    store.add_resident("N4", "M", "B")
+    store.add_resident("N5", "M", "B")
+    return store
+
+
+def assign(service: Dorms, plan: dict = PLAN, who: Principal = MANAGER):
+    return service.assign_beds(who, Body(plan))
+
+
+def test_an_assignment_says_who_got_which_bed_and_who_did_not_and_why(dorms):
+    service = Dorms(dorms=dorms, clock=FixedClock(NOW))
+    result, replayed = assign(service)
+
+    assert not replayed
+    placed = {p["resident_id"]: (p["room_no"], p["bed_no"]) for p in result["placed"]}
+    assert placed["N1"] == ("101", 2)  # the partly filled room first, with its resident's class
+    assert placed["N3"] == ("102", 1)  # women only with women
+    men_b = {r: placed[r] for r in ("N2", "N4", "N5") if r in placed}
+    assert sorted(men_b.values()) == [("201", 1), ("201", 2)]  # three men of class B, two beds left
+    unplaced = {u["resident_id"]: u["reason"] for u in result["unplaced"]}
+    assert unplaced == {"GHOST": "unknown_resident", "S1": "already_placed",
+                        ({"N2", "N4", "N5"} - set(men_b)).pop(): "no_free_bed"}
+    assert result["rooms_not_found"] == [{"building_id": "SB01", "room_no": "999", "reason": "room_not_found"}]
+    assert (result["requested"], result["placed_count"], result["unplaced_count"]) == (7, 4, 3)
+    # written: every placed student in their bed, one history line each, the building's count kept
+    for resident_id, (room_no, bed_no) in placed.items():
+        assert dorms.occupant("SB01", room_no, bed_no) == resident_id
+        assert dorms.people[resident_id].building_id == "SB01"
+    assert sorted(e.resident_id for e in dorms.events) == sorted(placed)
+    assert {e.reason for e in dorms.events} == {"automatic assignment intake-2026-sb01"}
+    assert int(dorms.buildings["SB01"].occupied) == 5
+
+
+def test_the_same_request_answers_the_stored_result_and_another_body_is_refused(dorms):
+    service = Dorms(dorms=dorms, clock=FixedClock(NOW))
+    first, _ = assign(service)
+    again, replayed = assign(service)
+    assert replayed and again == first
+    assert len(dorms.events) == 4  # placed once
+    with pytest.raises(Conflict) as refused:
+        assign(service, {**PLAN, "residents": ["N5"]})
+    assert refused.value.code == "request_id_reused"
+
+
+def test_a_bed_taken_between_planning_and_writing_leaves_that_student_out_and_writes_the_rest(dorms):
+    real = dorms.place_chunk
+
+    def rival_first(placements, events):
+        if not dorms.occupant("SB01", "102", 1):
+            dorms.add_resident("R9", "F", "C", bed=("SB01", "102", 1))  # another desk was faster
+        return real(placements, events)
+
+    dorms.place_chunk = rival_first
+    result, _ = assign(Dorms(dorms=dorms, clock=FixedClock(NOW)))
+
+    assert {u["resident_id"]: u["reason"] for u in result["unplaced"]}["N3"] == "bed_taken"
+    assert "N3" not in {p["resident_id"] for p in result["placed"]} and result["placed_count"] == 3
+    assert dorms.occupant("SB01", "102", 1) == "R9" and dorms.people["N3"].building_id is None
+    assert "N3" not in {e.resident_id for e in dorms.events}
+
+
+def test_only_the_manager_of_the_planned_rooms_assigns(dorms):
+    with pytest.raises(NotFound) as unseen:
+        assign(Dorms(dorms=dorms, clock=FixedClock(NOW)), who=OTHER_MANAGER)
+    assert unseen.value.field == "rooms[0].building_id"
+    assert dorms.events == [] and dorms.runs == {}
+
+
+def test_a_check_in_takes_an_empty_bed_of_the_residents_gender_only(dorms):
+    service = Dorms(dorms=dorms, clock=FixedClock(NOW))
+    with pytest.raises(ValidationError) as mixed:
+        service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "102", "bed_no": 1}))
+    assert mixed.value.code == "gender_mismatch"
+    with pytest.raises(Conflict) as taken:
+        service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "101", "bed_no": 1}))
+    assert taken.value.code == "bed_taken"
+
+    done = service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "201", "bed_no": 2}))
+
+    assert (done["resident"]["room_no"], done["resident"]["bed_no"]) == ("201", 2)
+    assert done["event"] == {"action": "check_in", "at": "2026-09-01T01:00:00.000Z", "by": "M1",
+                             "building_id": "SB01", "room_no": "201", "bed_no": 2, "to_building_id": None,
+                             "to_room_no": None, "to_bed_no": None, "reason": None}
+    assert dorms.occupant("SB01", "201", 2) == "N1"

@@ -1,0 +1,132 @@
+"""Swipe ingestion (houqin.services.swipes.Swipes) over in-memory fakes: no moto, no network, no sleeping.
+
+GIVEN building SB01 with reader SB01-A and resident S1 (card C0000001) WHEN reader messages are ingested THEN each
+swipe is stored once per (reader, seq) however often it is replayed, a late swipe never moves presence back,
+and whatever cannot be stored is quarantined with its reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from houqin.clock import FixedClock, to_iso
+from houqin.services.swipes import Swipes
+from tests.fakes.dorms import FakeDorms
+from tests.fakes.swipes import FakeSwipes
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
+CARD = "C0000001"  # S1's campus card
+
+
+def body(swipes: list[tuple[int, str, str, datetime]], reader_id: str = "SB01-A", sent_at: datetime = NOW,
+         **overrides: Any) -> str:
+    doc = {"v": 1, "reader_id": reader_id, "sent_at": to_iso(sent_at),
+           "swipes": [{"seq": seq, "card_id": card, "direction": direction, "ts": to_iso(ts)}
+                      for seq, card, direction, ts in swipes], "topic_reader": reader_id, **overrides}
+    return json.dumps(doc)
+
+
+@pytest.fixture
+def world():
+    dorms = FakeDorms()
+    dorms.add_building("SB01", readers=["SB01-A"], rooms=[("101", "M", 2)])
+    dorms.add_resident("S1", card_id=CARD, bed=("SB01", "101", 1))
+    swipes = FakeSwipes()
+    return dorms, swipes, Swipes(swipes=swipes, dorms=dorms, clock=FixedClock(NOW))
+
+
+def ingest(service: Swipes, text: str, message_id: str = "m1", received_at: datetime = NOW):
+    return service.ingest(text, message_id, received_at, service.directory())
+
+
+def test_a_replayed_message_stores_each_swipe_once(world):
+    dorms, swipes, service = world
+    message = body([(1, CARD, "out", NOW - timedelta(minutes=30)), (2, CARD, "in", NOW - timedelta(minutes=5)),
+                    (2, CARD, "in", NOW - timedelta(minutes=5))])  # seq 2 twice in one message
+
+    first = ingest(service, message, "m1")
+    replay = ingest(service, message, "m2", NOW + timedelta(hours=1))  # another delivery, later
+
+    assert (first.stored, first.duplicates) == (2, 1)
+    assert (replay.stored, replay.duplicates) == (0, 3)
+    assert sorted(swipes.items) == [("SB01-A", 1), ("SB01-A", 2)]
+    assert swipes.items["SB01-A", 2].resident_id == "S1"
+    presence = dorms.presence("SB01", "S1")
+    assert (presence.state, presence.last_ts) == ("in", to_iso(NOW - timedelta(minutes=5)))
+
+
+def test_an_out_of_order_swipe_is_history_and_never_moves_presence_back(world):
+    dorms, swipes, service = world
+    newer = ingest(service, body([(7, CARD, "in", NOW - timedelta(minutes=10))]), "m1")
+    older = ingest(service, body([(6, CARD, "out", NOW - timedelta(minutes=40))]), "m2")
+
+    assert (newer.stored, newer.late) == (1, 0)
+    assert (older.stored, older.late) == (1, 1)  # stored (the gate's history), but late
+    assert ("SB01-A", 6) in swipes.items
+    presence = dorms.presence("SB01", "S1")
+    assert (presence.state, presence.last_ts) == ("in", to_iso(NOW - timedelta(minutes=10)))
+    assert "S1" not in dorms.who_is_out("SB01")
+
+
+def test_the_same_sqs_message_retried_finishes_the_presence_its_first_attempt_left(world):
+    dorms, swipes, service = world
+    real = dorms.set_presence
+    failing = [True]
+
+    def flaky(*args, **kwargs):
+        if failing.pop() if failing else False:
+            raise ConnectionError("DynamoDB throttled")
+        return real(*args, **kwargs)
+
+    dorms.set_presence = flaky
+    message = body([(3, CARD, "out", NOW - timedelta(minutes=2))])
+    with pytest.raises(ConnectionError):
+        ingest(service, message, "m1")
+    assert ("SB01-A", 3) in swipes.items and dorms.presence("SB01", "S1") is None  # swipe stored, presence not
+
+    again = ingest(service, message, "m1")  # SQS delivers the same message: same SentTimestamp
+    other = ingest(service, message, "m9", NOW + timedelta(minutes=1))  # a replay by another message
+
+    assert (again.stored, again.duplicates) == (1, 0)
+    assert (other.stored, other.duplicates) == (0, 1)
+    assert dorms.presence("SB01", "S1").state == "out"
+    assert set(dorms.who_is_out("SB01")) == {"S1"}
+
+
+def test_a_bad_record_is_quarantined_with_its_reason_and_the_good_swipes_kept(world):
+    dorms, swipes, service = world
+    not_json = ingest(service, "{broken", "m1")
+    unknown_reader = ingest(service, body([(1, CARD, "in", NOW)], reader_id="XX-9"), "m2")
+    partly = ingest(service, body([(4, CARD, "in", NOW - timedelta(minutes=1)), (5, CARD, "sideways", NOW)]), "m3")
+
+    assert (not_json.quarantined, not_json.stored) == (1, 0)
+    assert (unknown_reader.quarantined, unknown_reader.stored) == (1, 0)
+    assert (partly.quarantined, partly.stored) == (1, 1)
+    reasons = [(q.message_id, q.field, q.reason) for q in swipes.quarantine_items]
+    assert reasons[0] == ("m1", None, "the message is not JSON")
+    assert reasons[1][:2] == ("m2", "reader_id") and "unknown reader 'XX-9'" in reasons[1][2]
+    assert reasons[2][:2] == ("m3", "swipes[1].direction")
+    assert swipes.quarantine_items[0].raw == "{broken"  # kept as it came
+    assert sorted(swipes.items) == [("SB01-A", 4)]
+
+
+def test_an_unknown_card_is_stored_for_the_duty_desk_and_moves_no_presence(world):
+    dorms, swipes, service = world
+    result = ingest(service, body([(1, "V7777777", "in", NOW - timedelta(minutes=3))]))
+    assert (result.stored, result.unknown_cards) == (1, 1)
+    assert swipes.items["SB01-A", 1].resident_id is None
+    assert dorms.presence_items == {}
+    assert [s["card_id"] for s in swipes.gate_day("SB01", NOW.date(), "CARD#") for s in [s.view()]] == ["V7777777"]
+
+
+def test_the_batch_advances_each_readers_progress_once(world):
+    dorms, swipes, service = world
+    results = [ingest(service, body([(1, CARD, "out", NOW - timedelta(minutes=9))], sent_at=NOW), "m1"),
+               ingest(service, body([(3, CARD, "in", NOW - timedelta(minutes=2))], sent_at=NOW), "m2")]
+
+    assert service.record_progress(results) == []
+    progress = swipes.progress["SB01", "SB01-A"].progress()
+    assert (progress.max_seq, progress.swipes, progress.missing) == (3, 2, 1)  # seq 2 not seen yet
