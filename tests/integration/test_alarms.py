@@ -20,6 +20,7 @@ from houqin.clock import FixedClock, at_local, to_iso
 from houqin.domain.alarms import alarm_key
 from houqin.domain.leave import LeaveRequest, LeaveState
 from houqin.domain.swipes import ReaderProgress
+from houqin.services.tickets import Tickets
 from houqin.store import alarms as store
 from houqin.store import dorms, leave, swipes
 from tests.conftest import load_function_module
@@ -237,7 +238,7 @@ def repairs(aws):
                            phone="13900000000").save()
     tickets.RoutingRule.make("water.SB", "SB-WATER", "E1603", "2026-11-01T00:00:00.000Z").save()
     module = load_function_module(aws, "TicketsFunction")
-    module.clock = FixedClock(at(23, 10))
+    module.service = Tickets(clock=FixedClock(at(23, 10)))
     return module
 
 

@@ -66,7 +66,8 @@ WORKER_STATES = frozenset({State.ACCEPTED, State.IN_PROGRESS, State.ON_HOLD})
 CATEGORIES = {"water": "水", "electric": "电", "carpentry": "木工", "masonry": "泥瓦", "hvac": "暖通",
               "doors_locks": "门窗锁具"}
 SEVERITIES = ("minor", "major")
-CHANNELS = ("web", "phone")
+CHANNELS = ("web", "phone")  # how people report; "system" is the system's own intake (open_ticket's channel)
+SYSTEM_CHANNEL = "system"
 RATING_DIMENSIONS = ("attitude", "speed", "quality", "price")
 REWORK_AT_OR_BELOW = 2  # a rating of 2 or less on any dimension reopens the ticket
 LINE_KINDS = ("labour", "material")
@@ -146,6 +147,7 @@ class Ticket:
     rework_count: int = 0
     photos: tuple[str, ...] = ()
     handovers: tuple[dict[str, Any], ...] = ()
+    source: str | None = None  # system tickets: what they are about ("inspection:...", "meter:..."), one ticket each
 
     def with_changes(self, **changes: Any) -> Ticket:
         return dataclasses.replace(self, **changes)
@@ -213,7 +215,7 @@ def check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
     elif action == "cancel":
         allowed = actor.person_id == ticket.requester_id or desk
     elif action == "rate":
-        allowed = actor.person_id == ticket.requester_id or (desk and ticket.channel == "phone")
+        allowed = actor.person_id == ticket.requester_id or (desk and ticket.channel in ("phone", SYSTEM_CHANNEL))
     elif action == "close":
         allowed = desk or actor.has(Role.LEADER)
     else:

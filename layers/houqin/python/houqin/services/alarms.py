@@ -29,13 +29,14 @@ from houqin.domain.actors import Role
 from houqin.domain.alarms import Alarm, AlarmState, EscalationPolicy, Notification, Recipient, Severity
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.services import dorm_access
-from houqin.services.tickets import actor
+from houqin.services.tickets import Tickets
 from houqin.settings import settings
 from houqin.store import alarms as store
 from houqin.store import dorms
 from houqin.store.base import find, key
 from houqin.store.paging import Page
 
+actor = Tickets().actor
 SEE_ALL = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 ON_DUTY = (Role.DISPATCHER, Role.ADMIN, Role.DORM_MANAGER, Role.COUNSELLOR, Role.WORKER)
 STATES = tuple(s.value for s in AlarmState)
