@@ -35,11 +35,11 @@ def period_of(deadline: str) -> str:
 
 
 def due_by(tickets: Any, moment: datetime) -> dict[str, Ticket]:
-    """Open tickets whose deadline is before ``moment``, earliest first (the desk's index, page by page)."""
+    """Open tickets due by ``moment`` (included), earliest first (the desk's index, page by page)."""
     found, cursor = {}, None
     while True:
-        page = tickets.open_by_deadline(limit=100, cursor=cursor, before=to_iso(moment))
-        found.update({t.ticket_id: t for t in page.items if parse_iso(t.deadline) < moment})
+        page = tickets.open_by_deadline(limit=100, cursor=cursor, before=to_iso(moment + timedelta(milliseconds=1)))
+        found.update({t.ticket_id: t for t in page.items if parse_iso(t.deadline) <= moment})
         cursor = page.cursor
         if not cursor:
             return found
