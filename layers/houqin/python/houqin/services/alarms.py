@@ -19,9 +19,9 @@ Leaders only look: acknowledging and resolving is for those on duty.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.clock import Clock, local_day
@@ -77,15 +77,46 @@ def _only(page: Page, check: str | None) -> Page:
     return Page([i for i in page.items if i.check == check], page.cursor) if check else page
 
 
+class AlarmRepository(Protocol):
+    """What the alarms use cases need of storage (houqin.store.alarms in production)."""
+
+    def get(self, alarm_id: str, consistent: bool = False) -> Any: ...
+    def save(self, alarm: Alarm, version: int | None, events: Iterable[Any],
+             notifications: Iterable[Any] = ()) -> Any: ...
+    def notification_record(self, notification: Notification, to: list[str], at: datetime, day: date,
+                            message_id: str | None) -> Any: ...
+    def all_in_state(self, state: str, check: str | None = None) -> Iterator[Any]: ...
+    def history(self, alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]: ...
+    def in_state(self, state: str, check: str | None = None, *, limit: int, cursor: str | None) -> Page: ...
+    def at_place(self, place: str, state: str | None, *, limit: int, cursor: str | None) -> Page: ...
+    def of_department(self, department: str, state: str | None, *, limit: int, cursor: str | None) -> Page: ...
+    def notifications(self, day: date, *, limit: int, cursor: str | None) -> Page: ...
+
+
+class People(Protocol):
+    """Whom an alarm reaches (houqin.store.dorms in production)."""
+
+    def managers_of(self, building_id: str) -> list[str]: ...
+    def counsellors_of(self, department: str, grade: str | None = None) -> list[str]: ...
+    def parent_phone(self, resident_id: str) -> str | None: ...
+    def notifies_parent(self, building_id: str | None) -> bool: ...
+
+
+class Teams(Protocol):
+    """A worker's repair point (houqin.store.staff in production)."""
+
+    def team_of(self, staff_id: str) -> str | None: ...
+
+
 class Alarms:
     """The alarms' use cases. Repositories are the store modules in production (in tests, the in-memory ones of
     tests/fakes/alarms.py); the clock and the notifier default to the real ones, made on first use."""
 
-    def __init__(self, *, alarms: Any = None, people: Any = None, staff: Any = None, clock: Clock | None = None,
-                 notifier: Notifier | None = None) -> None:
-        self.alarms = alarms if alarms is not None else alarms_store
-        self.people = people if people is not None else people_store
-        self.staff = staff if staff is not None else staff_store
+    def __init__(self, *, alarms: AlarmRepository | None = None, people: People | None = None,
+                 staff: Teams | None = None, clock: Clock | None = None, notifier: Notifier | None = None) -> None:
+        self.alarms: AlarmRepository = alarms or cast(AlarmRepository, alarms_store)
+        self.people: People = people or cast(People, people_store)
+        self.staff: Teams = staff or cast(Teams, staff_store)
         self._clock = clock
         self._notifier = notifier
 
