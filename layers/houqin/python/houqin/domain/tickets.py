@@ -66,11 +66,11 @@ WORKER_STATES = frozenset({State.ACCEPTED, State.IN_PROGRESS, State.ON_HOLD})
 CATEGORIES = {"water": "水", "electric": "电", "carpentry": "木工", "masonry": "泥瓦", "hvac": "暖通",
               "doors_locks": "门窗锁具"}
 SEVERITIES = ("minor", "major")
-CHANNELS = ("web", "phone")  # how people report; "system" is the system's own intake (open_ticket's channel)
-SYSTEM_CHANNEL = "system"
+CHANNELS = ("web", "phone")
 RATING_DIMENSIONS = ("attitude", "speed", "quality", "price")
 REWORK_AT_OR_BELOW = 2  # a rating of 2 or less on any dimension reopens the ticket
 LINE_KINDS = ("labour", "material")
+SYSTEM_CHANNEL = "system"  # the system's own intake (an inspection, a sensor); CHANNELS are how people report
 
 
 @dataclass(frozen=True)
