@@ -10,7 +10,7 @@ residents with the demo's fields; a Presence for everyone from a seeded random: 
 per building; 5 approved leaves per building covering the night (2 of those out, 3 at home). The roll check
 then runs at 22:55, as it does every 10 minutes: last night's rolls and zero report are stored (not measured).
 
-1. The roll: ``night_roll.roll_building(building, 23:05)`` for every building of night 2026-11-23 (curfew
+1. The roll: ``night_roll.roll_building(alarms, building, 23:05)`` for every building of night 2026-11-23 (curfew
    23:00): it takes the curfew roll and raises one alarm per resident out and not on leave. Inside
    ``CostMeter.installed()``, each store call the roll makes is metered apart (the bench wraps them, the library
    is unchanged): stored rolls, who is out, flagged presence, reader progress, leaves, residents of the
@@ -313,8 +313,8 @@ READS = {
     ("houqin.store.dorms", "residents"): "flagged residents",
 }
 WRITES = {
-    ("houqin.services.alarms", "raise_alarm"): "alarms raised",
-    ("houqin.services.alarms", "auto_resolve"): "alarms resolved",
+    ("houqin.services.alarms", "Alarms.raise_alarm"): "alarms raised",
+    ("houqin.services.alarms", "Alarms.auto_resolve"): "alarms resolved",
     ("houqin.store.alarms", "save_roll"): "roll saved",
     ("houqin.store.alarms", "save_zero_report"): "zero report",
 }
@@ -336,11 +336,14 @@ def segments(meter: Any) -> Iterator[dict[str, dict[str, Any]]]:
                 add(totals.setdefault(label, {}), delta(meter.snapshot(), before))
         return metered
 
-    for (module_name, name), label in {**READS, **WRITES}.items():
-        module = importlib.import_module(module_name)
-        original = getattr(module, name)
-        setattr(module, name, wrap(original, label))
-        patched.append((module, name, original))
+    for (module_name, path), label in {**READS, **WRITES}.items():
+        owner: Any = importlib.import_module(module_name)
+        *within, name = path.split(".")  # a function of the module, or a method of one of its classes
+        for part in within:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+        setattr(owner, name, wrap(original, label))
+        patched.append((owner, name, original))
     try:
         yield totals
     finally:
@@ -368,11 +371,14 @@ def buildings() -> list[Any]:
 
 def roll_all(blds: list[Any], moment: clock_time) -> Counter[str]:
     from houqin.checks import night_roll
+    from houqin.clock import FixedClock
+    from houqin.services.alarms import Alarms
 
     now = local_at(NIGHT, moment)
+    alarms = Alarms(clock=FixedClock(now))
     summary: Counter[str] = Counter()
     for building in blds:
-        summary.update(night_roll.roll_building(building, now))
+        summary.update(night_roll.roll_building(alarms, building, now))
     return summary
 
 

@@ -5,17 +5,22 @@ Every route here is declared in template.yaml (AlarmsApiFunction) with the same 
 
 from __future__ import annotations
 
+from datetime import date
+
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock, local_day
-from houqin.services import alarms as service
+from houqin.clock import local_day
 from houqin.services import rolls
+from houqin.services.alarms import Alarms, parse_state
 from houqin.settings import settings
 from houqin.store.paging import page_limit
-from houqin.system_clock import SystemClock
 from houqin.validation import Body, query_date, query_text
 
 app = create_app("houqin-alarms")
-clock: Clock = SystemClock()
+service = Alarms()  # tests swap this one instance (a pinned clock); it makes no client until used
+
+
+def _today() -> date:
+    return local_day(service.clock.now(), settings().tz)
 
 
 def _params() -> dict[str, str]:
@@ -29,7 +34,7 @@ def _optional(name: str, pattern: str = r"[A-Za-z0-9_-]{1,40}") -> str | None:
 @app.route("/alarms", methods=["GET"])
 def list_alarms():
     params = _params()
-    page = service.list_alarms(principal(app), service.parse_state(params.get("state")), _optional("building_id"),
+    page = service.list_alarms(principal(app), parse_state(params.get("state")), _optional("building_id"),
                                _optional("check"), page_limit(params), params.get("cursor"))
     return json_response(page.body(lambda item: item.view()))
 
@@ -41,26 +46,26 @@ def get_alarm(alarm_id: str):
 
 @app.route("/alarms/{alarm_id}/acknowledge", methods=["POST"])
 def acknowledge(alarm_id: str):
-    return json_response(service.acknowledge(principal(app), alarm_id, clock.now()))
+    return json_response(service.acknowledge(principal(app), alarm_id))
 
 
 @app.route("/alarms/{alarm_id}/resolve", methods=["POST"])
 def resolve(alarm_id: str):
     body = Body.parse(app.current_request.raw_body, ("note",))
-    return json_response(service.resolve(principal(app), alarm_id, body.text("note", max_length=500), clock.now()))
+    return json_response(service.resolve(principal(app), alarm_id, body.text("note", max_length=500)))
 
 
 @app.route("/notifications", methods=["GET"])
 def notifications():
     params = _params()
-    day = query_date(params, "date") if "date" in params else local_day(clock.now(), settings().tz)
+    day = query_date(params, "date") if "date" in params else _today()
     page = service.notifications(principal(app), day, page_limit(params), params.get("cursor"))
     return json_response({"date": day.isoformat(), **page.body(lambda item: item.view())})
 
 
 @app.route("/buildings/{building_id}/rolls/{night}", methods=["GET"])
 def night_roll(building_id: str, night: str):
-    night_of = rolls.night_date(night, local_day(clock.now(), settings().tz))
+    night_of = rolls.night_date(night, _today())
     return json_response(rolls.night(principal(app), building_id, night_of))
 
 
@@ -73,5 +78,5 @@ def zero_reports():
 
 @app.route("/buildings/{building_id}/zero-reports/{night}/sign", methods=["POST"])
 def sign_zero_report(building_id: str, night: str):
-    night_of = rolls.night_date(night, local_day(clock.now(), settings().tz))
-    return json_response(rolls.sign(principal(app), building_id, night_of, clock.now()))
+    night_of = rolls.night_date(night, _today())
+    return json_response(rolls.sign(principal(app), building_id, night_of, service.clock.now()))

@@ -10,18 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from houqin.api import create_app, if_match, json_response, principal
-from houqin.clock import Clock
 from houqin.domain.tickets import QUEUE_STATES
 from houqin.observability import logger, tracer
-from houqin.services import tickets as service
+from houqin.services.tickets import INTAKE_FIELDS, Tickets
 from houqin.settings import settings
-from houqin.store import tickets as store
-from houqin.store.paging import Page, page_limit
-from houqin.system_clock import SystemClock
+from houqin.store.paging import page_limit
 from houqin.validation import Body, query_choice, query_date
 
 app = create_app("houqin-tickets")
-clock: Clock = SystemClock()
+service = Tickets()  # tests swap this one instance (a pinned clock, fakes); it makes no client until used
 
 
 def _params() -> dict[str, str]:
@@ -33,23 +30,18 @@ def _body(allowed: tuple[str, ...]) -> Body:
 
 
 def _ticket(ticket: Any, version: int, status: int = 200) -> Any:
-    return json_response(service.ticket_view(ticket, version, clock.now()), status, {"ETag": f'"{version}"'})
-
-
-def _page(page: Page) -> Any:
-    now = clock.now()
-    return json_response(page.body(lambda t: service.summary_view(t, now)))
+    return json_response(service.view(ticket, version), status, {"ETag": f'"{version}"'})
 
 
 def _list(fetch: Any, *args: Any) -> Any:
     params = _params()
-    return _page(fetch(principal(app), *args, page_limit(params), params.get("cursor")))
+    return json_response(service.summaries(fetch(principal(app), *args, page_limit(params), params.get("cursor"))))
 
 
 # ---------------------------------------------------------------- tickets
 @app.route("/tickets", methods=["POST"])
 def create_ticket():
-    ticket, version = service.create(principal(app), _body(service.INTAKE_FIELDS), clock.now())
+    ticket, version = service.create(principal(app), _body(INTAKE_FIELDS))
     return _ticket(ticket, version, 201)
 
 
@@ -70,8 +62,7 @@ def open_tickets():
 
 @app.route("/tickets/{ticket_id}", methods=["GET"])
 def get_ticket(ticket_id: str):
-    ticket, version = service.load(ticket_id, service.actor(principal(app)))
-    view = service.ticket_view(ticket, version, clock.now(), store.audit_trail(ticket_id), photos=True)
+    view, version = service.detail(principal(app), ticket_id)
     return json_response(view, 200, {"ETag": f'"{version}"'})
 
 
@@ -92,14 +83,13 @@ def rate_ticket(ticket_id: str):
 
 def _change(change: Any, ticket_id: str, fields: tuple[str, ...]) -> Any:
     """A write to one ticket: the caller, the body with only ``fields``, the version they read."""
-    ticket, version = change(principal(app), ticket_id, _body(fields), if_match(app), clock.now())
+    ticket, version = change(principal(app), ticket_id, _body(fields), if_match(app))
     return _ticket(ticket, version)
 
 
 @app.route("/tickets/{ticket_id}/photos", methods=["POST"])
 def add_ticket_photo(ticket_id: str):
-    upload = service.add_photo(principal(app), ticket_id, _body(("content_type", "size_bytes")), clock.now())
-    return json_response(upload, 201)
+    return json_response(service.add_photo(principal(app), ticket_id, _body(("content_type", "size_bytes"))), 201)
 
 
 # ---------------------------------------------------------------- repair points
@@ -133,8 +123,7 @@ def _kpis(owner: str, owner_id: str) -> Any:
 @app.route("/public/tickets", methods=["GET"])
 def public_board():
     params = _params()
-    return json_response(service.public_board(params.get("month"), clock.now(), page_limit(params),
-                                              params.get("cursor")))
+    return json_response(service.public_board(params.get("month"), page_limit(params), params.get("cursor")))
 
 
 # ---------------------------------------------------------------- rules admins edit
@@ -145,7 +134,7 @@ def list_routing_rules():
 
 @app.route("/routing-rules/{rule_id}", methods=["PUT"])
 def put_routing_rule(rule_id: str):
-    return json_response(service.put_routing_rule(principal(app), rule_id, _body(("team_id",)), clock.now()))
+    return json_response(service.put_routing_rule(principal(app), rule_id, _body(("team_id",))))
 
 
 @app.route("/routing-rules/{rule_id}", methods=["DELETE"])
@@ -163,7 +152,7 @@ def list_sla_rules():
 @app.route("/sla-rules/{category}", methods=["PUT"])
 def put_sla_rule(category: str):
     body = _body(("name", "minor_minutes", "major_minutes"))
-    return json_response(service.put_sla_rule(principal(app), category, body, clock.now()))
+    return json_response(service.put_sla_rule(principal(app), category, body))
 
 
 # ---------------------------------------------------------------- schedule (TicketsScheduleFunction)
@@ -171,6 +160,6 @@ def put_sla_rule(category: str):
 @tracer.capture_lambda_handler
 def auto_confirm(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Hourly: tickets completed AUTO_CONFIRM_AFTER_DAYS ago and still unrated are confirmed."""
-    result = service.auto_confirm(clock.now(), settings().auto_confirm_after)
+    result = service.auto_confirm(settings().auto_confirm_after)
     logger.info("auto-confirm", extra=result)
     return result

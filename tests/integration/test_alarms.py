@@ -20,6 +20,8 @@ from houqin.clock import FixedClock, at_local, to_iso
 from houqin.domain.alarms import alarm_key
 from houqin.domain.leave import LeaveRequest, LeaveState
 from houqin.domain.swipes import ReaderProgress
+from houqin.services.alarms import Alarms
+from houqin.services.tickets import Tickets
 from houqin.store import alarms as store
 from houqin.store import dorms, leave, swipes
 from tests.conftest import load_function_module
@@ -41,7 +43,7 @@ def heard(reader_id: str, moment: datetime) -> None:
 
 
 def run(check: str, moment: datetime) -> dict:
-    return checks.run(check, moment)
+    return checks.run(check, Alarms(clock=FixedClock(moment)))
 
 
 @pytest.fixture
@@ -122,10 +124,10 @@ def test_a_roll_taken_stays_at_its_moment_when_the_buildings_hours_change_that_n
     # a building whose roll fails is named; the other buildings' rolls are still taken
     real = night_roll.roll_building
 
-    def sb01_broken(building, now):
+    def sb01_broken(alarms, building, now):
         if building.building_id == "SB01":
             raise ValueError("bad data")
-        return real(building, now)
+        return real(alarms, building, now)
 
     monkeypatch.setattr(night_roll, "roll_building", sb01_broken)
     with pytest.raises(night_roll.RollFailed, match="failed for SB01"):
@@ -237,7 +239,7 @@ def repairs(aws):
                            phone="13900000000").save()
     tickets.RoutingRule.make("water.SB", "SB-WATER", "E1603", "2026-11-01T00:00:00.000Z").save()
     module = load_function_module(aws, "TicketsFunction")
-    module.clock = FixedClock(at(23, 10))
+    module.service = Tickets(clock=FixedClock(at(23, 10)))
     return module
 
 
@@ -251,7 +253,8 @@ def test_an_overdue_repair_alarms_its_repair_point_then_the_desk_and_resolves_wh
     key_ = alarm_key("overdue_repair", ticket_id, "2026-11-23T11:00")
 
     assert run("overdue_repairs", at(23, 10, 59))["raised"] == 0  # not late yet
-    assert run("overdue_repairs", at(23, 11, 5)) == {"overdue": 1, "raised": 1, "resolved": 0}
+    assert run("overdue_repairs", at(23, 11, 5)) == {"overdue": 1, "raised": 1, "resolved": 0, "due_soon": 0,
+                                                     "warned": 0, "warnings_resolved": 1, "warnings_sent": 0}
     assert run("overdue_repairs", at(23, 12, 5))["raised"] == 0  # one alarm per ticket per deadline
     raised = store.get(key_, consistent=True)
     assert (raised.state, raised.details["repair_point"]) == ("open", "SB-WATER")
@@ -269,14 +272,15 @@ def test_an_overdue_repair_alarms_its_repair_point_then_the_desk_and_resolves_wh
                             "unit_price_fen": 2000}]} if action == "complete" else {}
         assert call(repairs.app, "POST", "/tickets/{ticket_id}/transitions", user=worker, ticket_id=ticket_id,
                     body={"action": action, **extra}).status == 200
-    assert run("overdue_repairs", at(23, 12, 30)) == {"overdue": 0, "raised": 0, "resolved": 1}
+    assert run("overdue_repairs", at(23, 12, 30)) == {"overdue": 0, "raised": 0, "resolved": 1, "due_soon": 0,
+                                                      "warned": 0, "warnings_resolved": 0, "warnings_sent": 0}
     done = store.get(key_, consistent=True)
     assert (done.state, done.resolution) == ("resolved", "auto")
 
 
 def alarms_api(template, now):
     module = load_function_module(template, "AlarmsApiFunction")
-    module.clock = FixedClock(now)
+    module.service = Alarms(clock=FixedClock(now))
     return module.app
 
 

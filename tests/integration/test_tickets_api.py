@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from houqin.clock import FixedClock
+from houqin.services.tickets import Tickets
 from tests.conftest import load_function_module
 from tests.integration.apigw import Context, User, call
 
@@ -42,7 +43,7 @@ def api(aws):
     for rule_id, team in (("water.SB", "SB-WATER"), ("electric.SB", "SB-ELEC")):
         tickets.RoutingRule.make(rule_id, team, "E1603", "2026-11-01T00:00:00.000Z").save()
     module = load_function_module(aws, "TicketsFunction")
-    module.clock = FixedClock(START)
+    module.service = Tickets(clock=FixedClock(START))
     return module
 
 
@@ -82,10 +83,10 @@ def test_a_web_report_is_routed_worked_rated_and_closed_with_a_full_audit_trail(
     tid = ticket["ticket_id"]
 
     assert act(api, WORKER, tid, "accept").body["owner"] == "E0001"
-    api.clock.advance(minutes=5)
+    api.service.clock.advance(minutes=5)
     assert act(api, WORKER, tid, "start").body["state"] == "in_progress"
     assert act(api, WORKER, tid, "hold", reason="等配件").body["state"] == "on_hold"
-    api.clock.advance(minutes=30)
+    api.service.clock.advance(minutes=30)
     resumed = act(api, WORKER, tid, "resume").body
     assert resumed["deadline"] == "2026-11-23T03:30:00.000Z"  # 1 h + 30 min on hold
     done = act(api, WORKER, tid, "complete", lines=LINES).body
@@ -131,9 +132,9 @@ def test_a_stale_version_is_409_and_changes_nothing(api):
 
 
 def test_two_concurrent_writers_of_one_version_one_wins_the_other_gets_409(api):
+    from houqin.domain import tickets as rules
     from houqin.domain.tickets import Actor
     from houqin.errors import Conflict
-    from houqin.services.tickets import rules
     from houqin.store import tickets as store
 
     ticket, version = store.get(report(api)["ticket_id"])
@@ -234,7 +235,7 @@ def test_the_sla_clock_shows_overdue_and_completion_records_the_miss(api):
     tid = report(api)["ticket_id"]
     act(api, WORKER, tid, "accept")
     act(api, WORKER, tid, "start")
-    api.clock.advance(minutes=75)
+    api.service.clock.advance(minutes=75)
     late = get(api, STUDENT, "/tickets/{ticket_id}", ticket_id=tid).body["sla"]
     assert late["seconds_overdue"] == 15 * 60 and late["seconds_left"] == 0
     assert act(api, WORKER, tid, "complete").body["sla"]["met"] is False
@@ -376,7 +377,7 @@ def test_lists_page_with_opaque_cursors_and_refuse_a_tampered_one(api):
 def test_the_desk_sees_open_tickets_overdue_first_and_a_team_queue_by_state(api):
     minor = report(api)["ticket_id"]
     major = report(api, severity="major")["ticket_id"]
-    api.clock.advance(minutes=1)
+    api.service.clock.advance(minutes=1)
     later_minor = report(api)["ticket_id"]
     act(api, WORKER, later_minor, "accept")
     completed_id = completed(api)["ticket_id"]
@@ -413,7 +414,7 @@ def test_kpis_per_repair_point_and_worker(api):
     reworked = completed(api)["ticket_id"]
     post(api, STUDENT, "/tickets/{ticket_id}/rating", {"attitude": 4, "speed": 2, "quality": 3, "price": 4},
          ticket_id=reworked)
-    api.clock.advance(hours=2)
+    api.service.clock.advance(hours=2)
     act(api, WORKER, reworked, "complete")
     post(api, STUDENT, "/tickets/{ticket_id}/rating", {"attitude": 4, "speed": 3, "quality": 4, "price": 4},
          ticket_id=reworked)
@@ -439,11 +440,11 @@ def test_kpis_per_repair_point_and_worker(api):
 # ---------------------------------------------------------------- the scheduled check
 def test_unrated_tickets_confirm_after_three_days_by_the_schedule(api, aws):
     old = completed(api)["ticket_id"]
-    api.clock.advance(days=2)
+    api.service.clock.advance(days=2)
     recent = completed(api)["ticket_id"]
-    api.clock.advance(days=1, minutes=1)
+    api.service.clock.advance(days=1, minutes=1)
     schedule = load_function_module(aws, "TicketsScheduleFunction")
-    schedule.clock = api.clock
+    schedule.service = Tickets(clock=api.service.clock)
     assert schedule.auto_confirm({"source": "aws.scheduler"}, Context()) == {"confirmed": 1, "skipped": 0}
     assert get(api, STUDENT, "/tickets/{ticket_id}", ticket_id=old).body["state"] == "confirmed"
     assert get(api, STUDENT, "/tickets/{ticket_id}", ticket_id=recent).body["state"] == "completed"

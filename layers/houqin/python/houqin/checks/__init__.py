@@ -2,12 +2,13 @@
 
 A schedule in template.yaml passes ``{"check": "<module>"}``; the module has
 
-- ``run(now: datetime) -> dict``: do the check, raise and resolve its alarms, return a summary;
-- ``ALARMS``: the alarm checks it raises (e.g. ``night_roll`` raises ``curfew_roll`` and ``night_out``);
-- optionally ``policy(alarm) -> EscalationPolicy``: the ladder of its alarms (default: the building's).
+- ``run(alarms: Alarms) -> dict``: do the check at ``alarms.clock.now()``, raise and resolve its alarms through
+  the alarms service (houqin.services.alarms.Alarms), return a summary;
+- ``ALARMS``: the alarm checks it raises (e.g. ``night_roll`` raises ``curfew_roll`` and ``night_out``).
 
-Adding a check (dining stock, heating temperature) is a module here and a schedule in the template:
-nothing else changes.
+A check addresses each alarm to a scope (houqin.domain.alarms.Scope: a building, a resident, a repair point...);
+the scope, not the check, says whom it reaches and which ladder it climbs. Adding a check (dining stock, heating
+temperature) is a module here and a schedule in the template, and at most a new scope: nothing else changes.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from datetime import datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 from houqin.errors import ValidationError
+from houqin.services.alarms import Alarms
 
 
 def load(name: str | None) -> ModuleType:
@@ -34,15 +35,5 @@ def available() -> frozenset[str]:
     return frozenset(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
-def run(name: str | None, now: datetime) -> dict[str, Any]:
-    return load(name).run(now)
-
-
-@cache
-def owner(alarm_check: str) -> ModuleType | None:
-    """The check module that raises alarms of this kind (for its escalation ladder)."""
-    for name in sorted(available()):
-        module = load(name)
-        if alarm_check in getattr(module, "ALARMS", ()):
-            return module
-    return None
+def run(name: str | None, alarms: Alarms) -> dict[str, Any]:
+    return load(name).run(alarms)

@@ -26,14 +26,14 @@ from typing import Any
 
 from houqin.clock import local, local_day, to_iso
 from houqin.domain import roll as rules
-from houqin.domain.alarms import Alarm, EscalationPolicy, Severity, alarm_key
+from houqin.domain.alarms import Scope, Severity, alarm_key
 from houqin.domain.dorm_reports import Hours, clock_time
 from houqin.domain.roll import RollKind, RollResult
-from houqin.services import alarms, rolls
+from houqin.services import rolls
+from houqin.services.alarms import Alarms
 from houqin.settings import settings
 from houqin.store import alarms as store
 from houqin.store import dorms
-from houqin.store.base import find, key
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,17 @@ SEVERITY = {RollKind.CURFEW: Severity.WARNING, RollKind.MORNING: Severity.CRITIC
 WATCH = timedelta(hours=18)  # how long after its moment a roll may still be re-evaluated
 
 
-def policy(alarm: Alarm) -> EscalationPolicy:
-    building = find(dorms.Building, key("BLDG", alarm.building_id or ""), "META")
-    return EscalationPolicy(notify_parent=bool(building and building.notify_parent))
-
-
 class RollFailed(Exception):
     """Some buildings' rolls failed (each logged with its cause); every other building's was taken."""
 
 
-def run(now: datetime) -> dict[str, Any]:
+def run(alarms: Alarms) -> dict[str, Any]:
+    now = alarms.clock.now()
     summary: Counter[str] = Counter()
     failed = []
     for building in dorms.all_buildings():
         try:
-            summary.update(roll_building(building, now))
+            summary.update(roll_building(alarms, building, now))
         except Exception:  # noqa: BLE001 - one building's bad data must not cost the others their roll
             log.exception("night roll of %s failed", building.building_id)
             failed.append(building.building_id)
@@ -72,7 +68,7 @@ def hours(building: dorms.Building) -> Hours:
                  morning_roll=clock_time(building.morning_roll, time(6)))
 
 
-def roll_building(building: dorms.Building, now: datetime) -> Counter[str]:
+def roll_building(alarms: Alarms, building: dorms.Building, now: datetime) -> Counter[str]:
     """Tonight's and last night's rolls of one building (one Query reads what is stored of both)."""
     summary: Counter[str] = Counter()
     today = local_day(now, settings().tz)
@@ -94,25 +90,25 @@ def roll_building(building: dorms.Building, now: datetime) -> Counter[str]:
                 results[kind] = earlier.result()
                 continue
             previous = stored.get(((night - timedelta(days=1)).isoformat(), kind.value))
-            results[kind] = evaluate(building, night, kind, at, now, earlier, previous, summary)
+            results[kind] = evaluate(alarms, building, night, kind, at, now, earlier, previous, summary)
         if len(results) == 2:
             summary["zero_reports"] += write_zero_report(results, zero, now)
     return summary
 
 
-def evaluate(building: dorms.Building, night: date, kind: RollKind, at: datetime, now: datetime,
+def evaluate(alarms: Alarms, building: dorms.Building, night: date, kind: RollKind, at: datetime, now: datetime,
              earlier_item: store.RollItem | None, previous_item: store.RollItem | None,
              summary: Counter[str]) -> RollResult:
     earlier = earlier_item.result() if earlier_item else None
     result, candidates = rolls.take(building, kind, at, earlier, previous_item.result() if previous_item else None)
-    _alarms(building, night, kind, earlier, result, candidates, now, summary)
+    _alarms(alarms, building, night, kind, earlier, result, candidates, summary)
     store.save_roll(store.RollItem.make(result, night, now, int(earlier_item.evaluations) + 1 if earlier_item else 1))
     summary["rolls"] += 1
     return result
 
 
-def _alarms(building: dorms.Building, night: date, kind: RollKind, earlier: RollResult | None, result: RollResult,
-            presence: dict[str, dorms.Presence], now: datetime, summary: Counter[str]) -> None:
+def _alarms(alarms: Alarms, building: dorms.Building, night: date, kind: RollKind, earlier: RollResult | None,
+            result: RollResult, presence: dict[str, dorms.Presence], summary: Counter[str]) -> None:
     """Raise for who is newly out, resolve for who came back or was never out: only those residents.
 
     An alarm names the resident from their presence item (it carries who they are); only an item written
@@ -127,9 +123,10 @@ def _alarms(building: dorms.Building, night: date, kind: RollKind, earlier: Roll
     people.update({r: dorms.profile_of(person) for r, person in dorms.residents(unnamed).items()} if unnamed else {})
     for resident_id in newly_out:
         flag, person = out_now[resident_id], people.get(resident_id)
+        scope = Scope.resident(building.building_id, building.campus_id, (person or {}).get("department"),
+                               (person or {}).get("grade"))
         _, written = alarms.raise_alarm(
-            check=check, subject=resident_id, period=period, severity=SEVERITY[kind], at=now,
-            building_id=building.building_id, campus_id=building.campus_id,
+            check=check, subject=resident_id, period=period, severity=SEVERITY[kind], scope=scope,
             details={"roll_at": to_iso(result.at), "nights": flag.nights, "provisional": result.provisional,
                      "last_exit": to_iso(flag.last_exit) if flag.last_exit else None,
                      **(person or {})})
@@ -139,7 +136,7 @@ def _alarms(building: dorms.Building, night: date, kind: RollKind, earlier: Roll
         back = returned.get(resident_id)
         reason = (f"back at {local(back.returned_at, settings().tz):%H:%M} (late return, reader {back.reader_id})"
                   if back else "a swipe from before the roll arrived late: not out at the roll (false alarm)")
-        summary["resolved"] += alarms.auto_resolve(alarm_key(check, resident_id, period), now, reason)
+        summary["resolved"] += alarms.auto_resolve(alarm_key(check, resident_id, period), reason)
 
 
 def _still_out(result: RollResult) -> dict[str, rules.NotReturned]:

@@ -1,29 +1,24 @@
 """Silent gate readers: a reader with no message for SILENT_READER_MINUTES (default 15) while its building
-is open raises an alarm for the day; it resolves itself when the reader speaks again (at any hour)."""
+is open raises an alarm for the day, addressed to its building (the dorm managers, then the duty desk after 30
+minutes); it resolves itself when the reader speaks again (at any hour)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from houqin.clock import local, local_day, parse_iso
-from houqin.domain.alarms import Alarm, EscalationPolicy, Recipient, Severity, Step
-from houqin.services import alarms
+from houqin.domain.alarms import Scope, Severity
+from houqin.services.alarms import Alarms
 from houqin.services.dorm_reports import hours_of
 from houqin.settings import settings
 from houqin.store import dorms, swipes
 
 CHECK = "silent_reader"
 ALARMS = (CHECK,)
-LADDER = EscalationPolicy((Step(Recipient.DORM_MANAGER, 0), Step(Recipient.DUTY_DESK, 30)))
 
 
-def policy(alarm: Alarm) -> EscalationPolicy:
-    return LADDER
-
-
-def run(now: datetime) -> dict[str, Any]:
-    tz, quiet = settings().tz, settings().silent_reader_after
+def run(alarms: Alarms) -> dict[str, Any]:
+    now, tz, quiet = alarms.clock.now(), settings().tz, settings().silent_reader_after
     last_heard: dict[str, str | None] = {}
     raised = 0
     for building in dorms.all_buildings():
@@ -36,8 +31,7 @@ def run(now: datetime) -> dict[str, Any]:
             if is_open and (last is None or now - parse_iso(last) > quiet):
                 _, written = alarms.raise_alarm(
                     check=CHECK, subject=reader.reader_id, period=local_day(now, tz).isoformat(),
-                    severity=Severity.WARNING, at=now, building_id=building.building_id,
-                    campus_id=building.campus_id,
+                    severity=Severity.WARNING, scope=Scope.building(building.building_id, building.campus_id),
                     details={"entrance": reader.entrance, "last_message_at": last,
                              "silent_minutes": quiet.total_seconds() // 60})
                 raised += written
@@ -45,5 +39,5 @@ def run(now: datetime) -> dict[str, Any]:
     for item in alarms.active(CHECK):
         last = last_heard.get(item.subject)
         if last is not None and now - parse_iso(last) <= quiet:
-            resolved += alarms.auto_resolve(item.alarm_id, now, f"the reader spoke again at {last}")
+            resolved += alarms.auto_resolve(item.alarm_id, f"the reader spoke again at {last}")
     return {"readers": len(last_heard), "raised": raised, "resolved": resolved}

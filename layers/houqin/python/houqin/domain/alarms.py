@@ -16,7 +16,10 @@ alarm already there, ``raise_alarm(existing, ...)`` decides: an open or acknowle
 is; one resolved automatically is reopened (the student swiped in at 23:10 and out again at 23:40);
 one resolved by a person stays resolved, because somebody looked and decided for that period.
 
-Escalation: an open alarm climbs its building's ladder, e.g. the dorm manager at once, the
+Scopes: a check addresses its alarm to a ``Scope`` (a building, a resident, a department, a repair point,
+a job's worker); the scope says whom the alarm reaches and which ladder it climbs (``LADDERS``).
+
+Escalation: an open alarm climbs its scope's ladder, e.g. for a resident the dorm manager at once, the
 counsellor after 30 unacknowledged minutes, the parent's contact after 60 when the building's policy
 allows it. Minutes count from ``opened_at`` (a reopened alarm starts the ladder again). Each step is
 notified once; acknowledging or resolving the alarm stops the climb.
@@ -63,15 +66,28 @@ class Resolution(StrEnum):
 class Recipient(StrEnum):
     DUTY_DESK = "duty_desk"
     REPAIR_POINT = "repair_point"
+    WORKER = "worker"  # the worker on a job (their repair point until somebody accepts it)
     DORM_MANAGER = "dorm_manager"
     COUNSELLOR = "counsellor"
     PARENT = "parent"
+
+
+class ScopeKind(StrEnum):
+    """Whom an alarm is addressed to; each kind has its ladder (``LADDERS``). A new context (a canteen, a boiler
+    house) adds a kind, its ladder and how its recipients are found, not a copy of either in its check."""
+
+    BUILDING = "building"  # something at a dorm building (a gate reader): its dorm managers, then the desk
+    RESIDENT = "resident"  # a resident: their building's dorm managers, their counsellor, their parent if allowed
+    DEPARTMENT = "department"  # a department's students: its counsellors, then the desk
+    REPAIR_POINT = "repair_point"  # a repair job: its repair point, then the desk (at once if not dispatched)
+    WORKER = "worker"  # a heads-up to the worker on a job: no one above them
 
 
 # How a notification names a check and a severity; an unknown (newly plugged-in) check shows its own name.
 CHECK_TITLES = {"curfew_roll": ("未按时归寝", "not back by curfew"),
                 "night_out": ("夜不归宿", "out all night"),
                 "overdue_repair": ("维修超时", "repair overdue"),
+                "repair_due_soon": ("维修即将超时", "repair due soon"),
                 "silent_reader": ("门禁读卡器无数据", "gate reader silent")}
 SEVERITY_TITLES = {Severity.INFO: "提示", Severity.WARNING: "警告", Severity.CRITICAL: "紧急"}
 
@@ -105,28 +121,84 @@ class Alarm:
     escalated_at: tuple[str, ...] = ()  # when each of those steps was notified
     reopen_count: int = 0
     details: dict[str, Any] = field(default_factory=dict)  # what the check saw (last swipe, deadline...)
+    scope: ScopeKind = ScopeKind.BUILDING  # whom it is addressed to: its ladder and its recipients
 
     def with_changes(self, **changes: Any) -> Alarm:
         return dataclasses.replace(self, **changes)
 
 
+# ---------------------------------------------------------------- scopes: whom an alarm is addressed to
+@dataclass(frozen=True)
+class Scope:
+    """An alarm's address: a kind (its ladder) and the ids its recipients are found by. Build one with the
+    class methods; ``Scope.building(...)`` for a gate reader, ``Scope.resident(...)`` for a student..."""
+
+    kind: ScopeKind
+    building_id: str | None = None
+    campus_id: str | None = None
+    department: str | None = None
+    grade: str | None = None
+    repair_point: str | None = None
+    worker_id: str | None = None
+
+    @classmethod
+    def building(cls, building_id: str, campus_id: str | None = None) -> Scope:
+        return cls(ScopeKind.BUILDING, building_id=building_id, campus_id=campus_id)
+
+    @classmethod
+    def resident(cls, building_id: str, campus_id: str | None, department: str | None,
+                 grade: str | None = None) -> Scope:
+        return cls(ScopeKind.RESIDENT, building_id=building_id, campus_id=campus_id, department=department,
+                   grade=grade)
+
+    @classmethod
+    def department_of(cls, department: str, grade: str | None = None) -> Scope:
+        return cls(ScopeKind.DEPARTMENT, department=department, grade=grade)
+
+    @classmethod
+    def repair(cls, repair_point: str | None) -> Scope:
+        """A job's repair point (None: not dispatched yet, the desk answers for it)."""
+        return cls(ScopeKind.REPAIR_POINT, repair_point=repair_point)
+
+    @classmethod
+    def worker(cls, repair_point: str | None, worker_id: str | None) -> Scope:
+        return cls(ScopeKind.WORKER, repair_point=repair_point, worker_id=worker_id)
+
+    def details(self) -> dict[str, Any]:
+        """What the alarm carries for its recipients and lists (a repair point's list, a counsellor's)."""
+        found: dict[str, Any] = {}
+        if self.kind in (ScopeKind.RESIDENT, ScopeKind.DEPARTMENT):
+            found.update({"department": self.department, "grade": self.grade})
+        if self.kind in (ScopeKind.REPAIR_POINT, ScopeKind.WORKER):
+            found["repair_point"] = self.repair_point
+        if self.kind == ScopeKind.WORKER:
+            found["worker_id"] = self.worker_id
+        return {k: v for k, v in found.items() if v is not None or k == "repair_point"}
+
+
 # ---------------------------------------------------------------- the life cycle
 def raise_alarm(existing: Alarm | None, *, check: str, subject: str, period: str, severity: Severity, at: datetime,
-                campus_id: str | None = None, building_id: str | None = None,
+                scope: Scope | None = None, campus_id: str | None = None, building_id: str | None = None,
                 details: Mapping[str, Any] | None = None) -> tuple[Alarm, Event | None]:
     """A check found its cause. With ``existing`` (the alarm stored under the same key) nothing is duplicated:
-    the alarm comes back unchanged with no event, or, if it was resolved automatically, reopened."""
+    the alarm comes back unchanged with no event, or, if it was resolved automatically, reopened. ``scope``
+    addresses it (its building, campus and the details its recipients are found by); without one, the building."""
     key = alarm_key(check, subject, period)
     now = to_iso(at)
+    if scope is not None:
+        campus_id, building_id = scope.campus_id, scope.building_id
+        details = {**(details or {}), **scope.details()}
+    kind = scope.kind if scope is not None else ScopeKind.BUILDING
     if existing is None:
         alarm = Alarm(alarm_id=key, check=check, subject=subject, period=period, severity=Severity(severity),
-                      opened_at=now, campus_id=campus_id, building_id=building_id, details=dict(details or {}))
+                      opened_at=now, campus_id=campus_id, building_id=building_id, details=dict(details or {}),
+                      scope=kind)
         return alarm, Event(at=now, by=SYSTEM, action="raise", from_state=None, to_state=alarm.state.value)
     if existing.alarm_id != key:
         raise ValidationError(f"alarm {existing.alarm_id!r} is not {key!r}", field="alarm_id")
     if existing.state in ACTIVE_STATES or existing.resolution == Resolution.PERSON:
         return existing, None
-    changes = {"state": AlarmState.OPEN, "opened_at": now, "severity": Severity(severity),
+    changes = {"state": AlarmState.OPEN, "opened_at": now, "severity": Severity(severity), "scope": kind,
                "details": dict(details or {}), "acknowledged_at": None, "acknowledged_by": None,
                "resolved_at": None, "resolved_by": None, "resolution": None, "note": None,
                "escalation_level": 0, "escalated_at": (), "reopen_count": existing.reopen_count + 1}
@@ -184,6 +256,14 @@ class Step:
 
 
 DEFAULT_LADDER = (Step(Recipient.DORM_MANAGER, 0), Step(Recipient.COUNSELLOR, 30), Step(Recipient.PARENT, 60))
+DESK_AFTER = 30  # minutes unacknowledged before the duty desk hears of a building's or a department's alarm
+LADDERS: dict[ScopeKind, tuple[Step, ...]] = {
+    ScopeKind.BUILDING: (Step(Recipient.DORM_MANAGER, 0), Step(Recipient.DUTY_DESK, DESK_AFTER)),
+    ScopeKind.RESIDENT: DEFAULT_LADDER,
+    ScopeKind.DEPARTMENT: (Step(Recipient.COUNSELLOR, 0), Step(Recipient.DUTY_DESK, DESK_AFTER)),
+    ScopeKind.REPAIR_POINT: (Step(Recipient.REPAIR_POINT, 0), Step(Recipient.DUTY_DESK, 60)),
+    ScopeKind.WORKER: (Step(Recipient.WORKER, 0),),
+}
 
 
 @dataclass(frozen=True)
@@ -212,6 +292,18 @@ class EscalationPolicy:
             raise ValidationError("steps must be [recipient, minutes] pairs with a known recipient",
                                   field="steps") from None
         return cls(steps, bool(data.get("notify_parent", False)))
+
+
+def ladder(alarm: Alarm, *, notify_parent: bool = False, repair_desk_after: int | None = None) -> EscalationPolicy:
+    """The ladder an alarm climbs, from its scope: ``notify_parent`` is its building's policy (residents only),
+    ``repair_desk_after`` the minutes before the desk hears of a repair point's alarm (the template's setting).
+    A repair job not dispatched yet has no repair point: the desk hears of it at once."""
+    if alarm.scope == ScopeKind.REPAIR_POINT:
+        if not alarm.details.get("repair_point"):
+            return EscalationPolicy((Step(Recipient.DUTY_DESK, 0),))
+        if repair_desk_after is not None:
+            return EscalationPolicy((Step(Recipient.REPAIR_POINT, 0), Step(Recipient.DUTY_DESK, repair_desk_after)))
+    return EscalationPolicy(LADDERS[alarm.scope], notify_parent=notify_parent and alarm.scope == ScopeKind.RESIDENT)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ CHANNELS = ("web", "phone")
 RATING_DIMENSIONS = ("attitude", "speed", "quality", "price")
 REWORK_AT_OR_BELOW = 2  # a rating of 2 or less on any dimension reopens the ticket
 LINE_KINDS = ("labour", "material")
+SYSTEM_CHANNEL = "system"  # the system's own intake (an inspection, a sensor); CHANNELS are how people report
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class Ticket:
     rework_count: int = 0
     photos: tuple[str, ...] = ()
     handovers: tuple[dict[str, Any], ...] = ()
+    source: str | None = None  # system tickets: what they are about ("inspection:...", "meter:..."), one ticket each
 
     def with_changes(self, **changes: Any) -> Ticket:
         return dataclasses.replace(self, **changes)
@@ -213,7 +215,7 @@ def check_allowed(ticket: Ticket, action: str, actor: Actor) -> None:
     elif action == "cancel":
         allowed = actor.person_id == ticket.requester_id or desk
     elif action == "rate":
-        allowed = actor.person_id == ticket.requester_id or (desk and ticket.channel == "phone")
+        allowed = actor.person_id == ticket.requester_id or (desk and ticket.channel in ("phone", SYSTEM_CHANNEL))
     elif action == "close":
         allowed = desk or actor.has(Role.LEADER)
     else:

@@ -1,8 +1,13 @@
 """Alarms: raised and resolved by the checks (houqin/checks/), worked through by people over the API.
 
-The checks call ``raise_alarm`` / ``auto_resolve``; the escalation check calls ``escalate_open``; the
-API calls the rest. Every change is one transaction: the alarm (versioned), its audit events and the
-notifications sent for it.
+``Alarms`` holds the use cases with their ports (houqin.ports): the alarms repository (houqin.store.alarms), the
+people an alarm reaches (houqin.store.dorms: dorm managers, counsellors, parents; houqin.store.staff: a worker's
+repair point), a Clock and a Notifier (the "notifications" topic). The checks call ``raise_alarm`` /
+``auto_resolve``; the escalation check calls ``escalate_open``; the API calls the rest. Every change is one
+transaction: the alarm (versioned), its audit events and the notifications sent for it.
+
+An alarm is addressed to a scope (houqin.domain.alarms.Scope): the scope gives its ladder (``policy``) and whom
+each step reaches (``recipients``), so a check names a scope and never a ladder or a recipient of its own.
 
 Who sees an alarm (anything else is 404, as if it did not exist):
 - dispatcher (the duty desk), leader, admin: every alarm;
@@ -14,150 +19,45 @@ Leaders only look: acknowledging and resolving is for those on duty.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
-from functools import cache
-from typing import Any
-
-import boto3
+from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
-from houqin.clock import local_day
+from houqin.clock import Clock, local_day
 from houqin.domain import alarms as rules
 from houqin.domain.actors import Role
-from houqin.domain.alarms import Alarm, AlarmState, EscalationPolicy, Notification, Recipient, Severity
+from houqin.domain.alarms import Alarm, AlarmState, EscalationPolicy, Notification, Recipient, Scope, Severity
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
+from houqin.ports import Notifier
 from houqin.services import dorm_access
-from houqin.services.tickets import actor
 from houqin.settings import settings
-from houqin.store import alarms as store
-from houqin.store import dorms
-from houqin.store.base import find, key
+from houqin.store import alarms as alarms_store
+from houqin.store import dorms as people_store
+from houqin.store import staff as staff_store
+from houqin.store.base import key
 from houqin.store.paging import Page
 
 SEE_ALL = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 ON_DUTY = (Role.DISPATCHER, Role.ADMIN, Role.DORM_MANAGER, Role.COUNSELLOR, Role.WORKER)
 STATES = tuple(s.value for s in AlarmState)
-
-
-# ---------------------------------------------------------------- raised and resolved by the checks
-def raise_alarm(*, check: str, subject: str, period: str, severity: Severity, at: datetime,
-                building_id: str | None = None, campus_id: str | None = None,
-                details: Mapping[str, Any] | None = None) -> tuple[Alarm, bool]:
-    """Raise (or reopen) the alarm; a re-run finds it and changes nothing. True when something was written.
-
-    A new alarm costs no read: the put is conditional on no alarm having the id; only when one has, it is
-    read and the domain decides (unchanged, or reopened if it was resolved automatically)."""
-    alarm_id, item = rules.alarm_key(check, subject, period), None
-    for _ in range(3):  # lost a race with a concurrent run of the same check: read again, decide again
-        alarm, event = rules.raise_alarm(item.to_alarm() if item else None, check=check, subject=subject,
-                                         period=period, severity=severity, at=at, campus_id=campus_id,
-                                         building_id=building_id, details=details)
-        if event is None:
-            return alarm, False
-        try:
-            store.save(alarm, item.version if item else None, [event])
-        except Conflict:
-            item = store.get(alarm_id, consistent=True)
-            continue
-        return alarm, True
-    raise Conflict(f"alarm {alarm_id} keeps changing: run the check again", code="changed_meanwhile")
-
-
-def auto_resolve(alarm_id: str, at: datetime, reason: str) -> bool:
-    """Close an active alarm whose cause is gone; False when it is not active (nothing to do)."""
-    item = store.get(alarm_id, consistent=True)
-    if item is None or AlarmState(item.state) not in rules.ACTIVE_STATES:
-        return False
-    alarm, event = rules.auto_resolve(item.to_alarm(), at, reason)
-    store.save(alarm, item.version, [event])
-    return True
-
-
-def active(check: str) -> list[store.AlarmItem]:
-    """A check's open and acknowledged alarms (to resolve those whose cause is gone)."""
-    return [item for state in rules.ACTIVE_STATES for item in store.all_in_state(state.value, check)]
-
-
-# ---------------------------------------------------------------- escalation and notifications
-Publisher = Callable[[Notification, list[str]], str | None]
-
-
-def escalate_open(now: datetime, policy_of: Callable[[Alarm], EscalationPolicy],
-                  publish: Publisher | None = None) -> int:
-    """Take every due step of every open alarm: notify, record, save. Returns how many were sent."""
-    publish = publish or publish_to_topic
-    sent = 0
-    for item in store.all_in_state(AlarmState.OPEN.value):
-        current = item.to_alarm()
-        alarm, events, notifications = rules.escalate(current, policy_of(current), now)
-        if not events:
-            continue
-        records = []
-        for notification in notifications:
-            to = recipients(notification.recipient, alarm)
-            records.append(store.NotificationItem.make(notification, to, now, local_day(now, settings().tz),
-                                                       publish(notification, to)))
-        try:
-            store.save(alarm, item.version, events, records)
-        except Conflict:
-            continue  # acknowledged meanwhile: the next run decides again
-        sent += len(records)
-    return sent
-
-
-def recipients(recipient: Recipient, alarm: Alarm) -> list[str]:
-    """Who a ladder step reaches: dorm managers and counsellors by id, the parent's phone (masked)."""
-    if recipient == Recipient.DORM_MANAGER and alarm.building_id:
-        found = dorms.ManagerBuilding.by_building.query(key("BLDG", alarm.building_id),
-                                                         dorms.ManagerBuilding.gsi1sk.startswith("MANAGER#"))
-        return sorted(m.staff_id for m in found)
-    if recipient == Recipient.COUNSELLOR and alarm.details.get("department"):
-        return dorms.counsellors_of(alarm.details["department"], alarm.details.get("grade"))
-    if recipient == Recipient.PARENT:
-        resident = find(dorms.Resident, key("RES", alarm.subject), "PROFILE")
-        return [mask_phone(resident.parent_phone)] if resident else []
-    if recipient == Recipient.REPAIR_POINT and alarm.details.get("repair_point"):
-        return [f"team:{alarm.details['repair_point']}"]
-    return [recipient.value]
+TOPIC = "notifications"
 
 
 def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
 
 
-@cache
-def _sns() -> Any:
-    return boto3.client("sns", region_name=settings().region)
-
-
-def publish_to_topic(notification: Notification, to: list[str]) -> str | None:
-    """One message on the notifications topic (subscribers fan it out: SMS, e-mail, the duty desk's screen)."""
+def message(notification: Notification, to: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A notification as published (subscribers fan it out: SMS, e-mail, the duty desk's screen) and the
+    attributes their filters read."""
     body = {"alarm_id": notification.alarm_id, "recipient": notification.recipient.value, "to": to,
             "subject": notification.subject, "building_id": notification.building_id,
             "text_zh": notification.text_zh, "text_en": notification.text_en}
-    attributes = {"recipient": {"DataType": "String", "StringValue": notification.recipient.value}}
+    attributes = {"recipient": notification.recipient.value}
     if notification.building_id:
-        attributes["building_id"] = {"DataType": "String", "StringValue": notification.building_id}
-    response = _sns().publish(TopicArn=settings().topics["notifications"], Subject="Houqin alarm",
-                              Message=json.dumps(body, ensure_ascii=False), MessageAttributes=attributes)
-    return response.get("MessageId")
-
-
-# ---------------------------------------------------------------- the API
-def can_see(principal: Principal, item: store.AlarmItem) -> bool:
-    if principal.has_role(*SEE_ALL):
-        return True
-    if item.building_id and item.building_id in dorm_access.managed_buildings(principal):
-        return True
-    scope = dorm_access.counsellor_scope(principal)
-    if scope is not None and item.department == scope.department and (
-            not scope.grades or item.details.get("grade") in scope.grades):
-        return True
-    if principal.has_role(Role.WORKER) and item.repair_point:
-        return actor(principal).team_id == item.repair_point
-    return False
+        attributes["building_id"] = notification.building_id
+    return body, attributes
 
 
 def check_building(principal: Principal, building_id: str) -> None:
@@ -167,67 +67,227 @@ def check_building(principal: Principal, building_id: str) -> None:
         dorm_access.building(principal, building_id)
 
 
-def alarm(principal: Principal, alarm_id: str) -> store.AlarmItem:
-    item = store.get(alarm_id, consistent=True)
-    if item is None or not can_see(principal, item):
-        raise NotFound(f"no alarm {alarm_id}")
-    return item
-
-
-def detail(principal: Principal, alarm_id: str) -> dict[str, Any]:
-    item = alarm(principal, alarm_id)
-    events, sent = store.history(alarm_id)
-    return {**item.view(), "history": events, "notifications": sent}
-
-
-def list_alarms(principal: Principal, state: str | None, building_id: str | None, check: str | None,
-                limit: int, cursor: str | None) -> Page:
-    """Newest first. The duty desk sees every alarm in a state (default open); others their own places."""
-    if building_id:
-        check_building(principal, building_id)
-        return _only(store.at_place(key("BLDG", building_id), state, limit=limit, cursor=cursor), check)
-    if principal.has_role(*SEE_ALL):
-        return store.in_state(state or AlarmState.OPEN.value, check, limit=limit, cursor=cursor)
-    mine = dorm_access.only_building(principal)
-    if mine:
-        return _only(store.at_place(key("BLDG", mine), state, limit=limit, cursor=cursor), check)
-    scope = dorm_access.counsellor_scope(principal)
-    if scope is not None:
-        page = store.of_department(scope.department, state, limit=limit, cursor=cursor)
-        return _only(Page([i for i in page.items if not scope.grades or i.details.get("grade") in scope.grades],
-                          page.cursor), check)
-    team_id = actor(principal).team_id if principal.has_role(Role.WORKER) else None
-    if team_id:
-        return _only(store.at_place(key("POINT", team_id), state, limit=limit, cursor=cursor), check)
-    raise Forbidden("alarms are for the duty desk, dorm managers, counsellors, repair points and leaders")
+def parse_state(value: str | None) -> str | None:
+    if value is not None and value not in STATES:
+        raise ValidationError(f"state must be one of {', '.join(STATES)}", field="state")
+    return value
 
 
 def _only(page: Page, check: str | None) -> Page:
     return Page([i for i in page.items if i.check == check], page.cursor) if check else page
 
 
-def acknowledge(principal: Principal, alarm_id: str, now: datetime) -> dict[str, Any]:
-    return _act(principal, alarm_id, lambda a: rules.acknowledge(a, principal.person_id, now))
+class AlarmRepository(Protocol):
+    """What the alarms use cases need of storage (houqin.store.alarms in production)."""
+
+    def get(self, alarm_id: str, consistent: bool = False) -> Any: ...
+    def save(self, alarm: Alarm, version: int | None, events: Iterable[Any],
+             notifications: Iterable[Any] = ()) -> Any: ...
+    def notification_record(self, notification: Notification, to: list[str], at: datetime, day: date,
+                            message_id: str | None) -> Any: ...
+    def all_in_state(self, state: str, check: str | None = None) -> Iterator[Any]: ...
+    def history(self, alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]: ...
+    def in_state(self, state: str, check: str | None = None, *, limit: int, cursor: str | None) -> Page: ...
+    def at_place(self, place: str, state: str | None, *, limit: int, cursor: str | None) -> Page: ...
+    def of_department(self, department: str, state: str | None, *, limit: int, cursor: str | None) -> Page: ...
+    def notifications(self, day: date, *, limit: int, cursor: str | None) -> Page: ...
 
 
-def resolve(principal: Principal, alarm_id: str, note: str, now: datetime) -> dict[str, Any]:
-    return _act(principal, alarm_id, lambda a: rules.resolve(a, principal.person_id, note, now))
+class People(Protocol):
+    """Whom an alarm reaches (houqin.store.dorms in production)."""
+
+    def managers_of(self, building_id: str) -> list[str]: ...
+    def counsellors_of(self, department: str, grade: str | None = None) -> list[str]: ...
+    def parent_phone(self, resident_id: str) -> str | None: ...
+    def notifies_parent(self, building_id: str | None) -> bool: ...
 
 
-def _act(principal: Principal, alarm_id: str, change: Callable[[Alarm], tuple[Alarm, Any]]) -> dict[str, Any]:
-    item = alarm(principal, alarm_id)
-    if not principal.has_role(*ON_DUTY):
-        raise Forbidden("only those on duty acknowledge or resolve alarms")
-    changed, event = change(item.to_alarm())
-    return store.save(changed, item.version, [event]).view()
+class Teams(Protocol):
+    """A worker's repair point (houqin.store.staff in production)."""
+
+    def team_of(self, staff_id: str) -> str | None: ...
 
 
-def notifications(principal: Principal, day: date, limit: int, cursor: str | None) -> Page:
-    principal.require_role(*SEE_ALL)
-    return store.notifications(day, limit=limit, cursor=cursor)
+class Alarms:
+    """The alarms' use cases. Repositories are the store modules in production (in tests, the in-memory ones of
+    tests/fakes/alarms.py); the clock and the notifier default to the real ones, made on first use."""
 
+    def __init__(self, *, alarms: AlarmRepository | None = None, people: People | None = None,
+                 staff: Teams | None = None, clock: Clock | None = None, notifier: Notifier | None = None) -> None:
+        self.alarms: AlarmRepository = alarms or cast(AlarmRepository, alarms_store)
+        self.people: People = people or cast(People, people_store)
+        self.staff: Teams = staff or cast(Teams, staff_store)
+        self._clock = clock
+        self._notifier = notifier
 
-def parse_state(value: str | None) -> str | None:
-    if value is not None and value not in STATES:
-        raise ValidationError(f"state must be one of {', '.join(STATES)}", field="state")
-    return value
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            from houqin.system_clock import SystemClock
+
+            self._clock = SystemClock()
+        return self._clock
+
+    @property
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            from houqin.aws import SnsNotifier
+
+            self._notifier = SnsNotifier()
+        return self._notifier
+
+    # ------------------------------------------------------------ raised and resolved by the checks
+    def raise_alarm(self, *, check: str, subject: str, period: str, severity: Severity, scope: Scope,
+                    details: Mapping[str, Any] | None = None) -> tuple[Alarm, bool]:
+        """Raise (or reopen) the alarm, addressed to ``scope``; a re-run finds it and changes nothing. True when
+        something was written.
+
+        A new alarm costs no read: the put is conditional on no alarm having the id; only when one has, it is
+        read and the domain decides (unchanged, or reopened if it was resolved automatically)."""
+        alarm_id, item, now = rules.alarm_key(check, subject, period), None, self.clock.now()
+        for _ in range(3):  # lost a race with a concurrent run of the same check: read again, decide again
+            alarm, event = rules.raise_alarm(item.to_alarm() if item else None, check=check, subject=subject,
+                                             period=period, severity=severity, at=now, scope=scope, details=details)
+            if event is None:
+                return alarm, False
+            try:
+                self.alarms.save(alarm, item.version if item else None, [event])
+            except Conflict:
+                item = self.alarms.get(alarm_id, consistent=True)
+                continue
+            return alarm, True
+        raise Conflict(f"alarm {alarm_id} keeps changing: run the check again", code="changed_meanwhile")
+
+    def auto_resolve(self, alarm_id: str, reason: str) -> bool:
+        """Close an active alarm whose cause is gone; False when it is not active (nothing to do)."""
+        item = self.alarms.get(alarm_id, consistent=True)
+        if item is None or AlarmState(item.state) not in rules.ACTIVE_STATES:
+            return False
+        alarm, event = rules.auto_resolve(item.to_alarm(), self.clock.now(), reason)
+        self.alarms.save(alarm, item.version, [event])
+        return True
+
+    def active(self, check: str) -> list[Any]:
+        """A check's open and acknowledged alarms (to resolve those whose cause is gone)."""
+        return [item for state in rules.ACTIVE_STATES for item in self.alarms.all_in_state(state.value, check)]
+
+    # ------------------------------------------------------------ escalation and notifications
+    def policy(self, alarm: Alarm) -> EscalationPolicy:
+        """The ladder of the alarm's scope, with its building's parent policy and the template's desk delay."""
+        notify_parent = alarm.scope == rules.ScopeKind.RESIDENT and self.people.notifies_parent(alarm.building_id)
+        return rules.ladder(alarm, notify_parent=notify_parent,
+                            repair_desk_after=int(settings().overdue_escalate_after.total_seconds() // 60))
+
+    def escalate_open(self) -> int:
+        """Take every due step of every open alarm: notify, record, save. Returns how many were sent."""
+        return self.escalate(self.alarms.all_in_state(AlarmState.OPEN.value))
+
+    def escalate(self, items: Iterable[Any]) -> int:
+        """Take the due steps of these stored alarms (a check may notify its own at once)."""
+        now, sent = self.clock.now(), 0
+        for item in items:
+            current = item.to_alarm()
+            alarm, events, notifications = rules.escalate(current, self.policy(current), now)
+            if not events:
+                continue
+            records = []
+            for notification in notifications:
+                to = self.recipients(notification.recipient, alarm)
+                body, attributes = message(notification, to)
+                message_id = self.notifier.publish(TOPIC, "Houqin alarm", body, attributes)
+                records.append(self.alarms.notification_record(notification, to, now, local_day(now, settings().tz),
+                                                               message_id))
+            try:
+                self.alarms.save(alarm, item.version, events, records)
+            except Conflict:
+                continue  # acknowledged meanwhile: the next run decides again
+            sent += len(records)
+        return sent
+
+    def escalate_now(self, alarm_id: str) -> int:
+        """Notify an alarm's due steps now rather than at the next escalation run (a warning that cannot wait)."""
+        item = self.alarms.get(alarm_id, consistent=True)
+        return self.escalate([item]) if item is not None else 0
+
+    def recipients(self, recipient: Recipient, alarm: Alarm) -> list[str]:
+        """Whom a ladder step reaches, from the alarm's scope: dorm managers and counsellors by id, the parent's
+        phone (masked), a repair point as "team:<id>", the worker on the job."""
+        details = alarm.details
+        if recipient == Recipient.DORM_MANAGER and alarm.building_id:
+            return self.people.managers_of(alarm.building_id)
+        if recipient == Recipient.COUNSELLOR and details.get("department"):
+            return self.people.counsellors_of(details["department"], details.get("grade"))
+        if recipient == Recipient.PARENT:
+            phone = self.people.parent_phone(alarm.subject)
+            return [mask_phone(phone)] if phone else []
+        if recipient == Recipient.WORKER and details.get("worker_id"):
+            return [details["worker_id"]]
+        if recipient in (Recipient.REPAIR_POINT, Recipient.WORKER) and details.get("repair_point"):
+            return [f"team:{details['repair_point']}"]
+        return [recipient.value]
+
+    # ------------------------------------------------------------ the API
+    def team_of(self, principal: Principal) -> str | None:
+        return self.staff.team_of(principal.person_id) if principal.has_role(Role.WORKER) else None
+
+    def can_see(self, principal: Principal, item: Any) -> bool:
+        if principal.has_role(*SEE_ALL):
+            return True
+        if item.building_id and item.building_id in dorm_access.managed_buildings(principal):
+            return True
+        scope = dorm_access.counsellor_scope(principal)
+        if scope is not None and item.department == scope.department and (
+                not scope.grades or item.details.get("grade") in scope.grades):
+            return True
+        return bool(item.repair_point) and self.team_of(principal) == item.repair_point
+
+    def alarm(self, principal: Principal, alarm_id: str) -> Any:
+        item = self.alarms.get(alarm_id, consistent=True)
+        if item is None or not self.can_see(principal, item):
+            raise NotFound(f"no alarm {alarm_id}")
+        return item
+
+    def detail(self, principal: Principal, alarm_id: str) -> dict[str, Any]:
+        item = self.alarm(principal, alarm_id)
+        events, sent = self.alarms.history(alarm_id)
+        return {**item.view(), "history": events, "notifications": sent}
+
+    def list_alarms(self, principal: Principal, state: str | None, building_id: str | None, check: str | None,
+                    limit: int, cursor: str | None) -> Page:
+        """Newest first. The duty desk sees every alarm in a state (default open); others their own places."""
+        store = self.alarms
+        if building_id:
+            check_building(principal, building_id)
+            return _only(store.at_place(key("BLDG", building_id), state, limit=limit, cursor=cursor), check)
+        if principal.has_role(*SEE_ALL):
+            return store.in_state(state or AlarmState.OPEN.value, check, limit=limit, cursor=cursor)
+        mine = dorm_access.only_building(principal)
+        if mine:
+            return _only(store.at_place(key("BLDG", mine), state, limit=limit, cursor=cursor), check)
+        scope = dorm_access.counsellor_scope(principal)
+        if scope is not None:
+            page = store.of_department(scope.department, state, limit=limit, cursor=cursor)
+            return _only(Page([i for i in page.items if not scope.grades or i.details.get("grade") in scope.grades],
+                              page.cursor), check)
+        team_id = self.team_of(principal)
+        if team_id:
+            return _only(store.at_place(key("POINT", team_id), state, limit=limit, cursor=cursor), check)
+        raise Forbidden("alarms are for the duty desk, dorm managers, counsellors, repair points and leaders")
+
+    def acknowledge(self, principal: Principal, alarm_id: str) -> dict[str, Any]:
+        return self._act(principal, alarm_id, lambda a: rules.acknowledge(a, principal.person_id, self.clock.now()))
+
+    def resolve(self, principal: Principal, alarm_id: str, note: str) -> dict[str, Any]:
+        return self._act(principal, alarm_id, lambda a: rules.resolve(a, principal.person_id, note, self.clock.now()))
+
+    def _act(self, principal: Principal, alarm_id: str,
+             change: Callable[[Alarm], tuple[Alarm, Any]]) -> dict[str, Any]:
+        item = self.alarm(principal, alarm_id)
+        if not principal.has_role(*ON_DUTY):
+            raise Forbidden("only those on duty acknowledge or resolve alarms")
+        changed, event = change(item.to_alarm())
+        return self.alarms.save(changed, item.version, [event]).view()
+
+    def notifications(self, principal: Principal, day: date, limit: int, cursor: str | None) -> Page:
+        principal.require_role(*SEE_ALL)
+        return self.alarms.notifications(day, limit=limit, cursor=cursor)

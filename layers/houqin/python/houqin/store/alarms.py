@@ -25,7 +25,7 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from houqin.clock import parse_iso, to_iso
-from houqin.domain.alarms import Alarm, AlarmState, Notification, Resolution, Severity
+from houqin.domain.alarms import Alarm, AlarmState, Notification, Resolution, ScopeKind, Severity
 from houqin.domain.audit import Event, plain
 from houqin.domain.roll import Behind, LateReturn, NotReturned, RollKind, RollResult, ZeroReport
 from houqin.store.base import (
@@ -46,7 +46,7 @@ AlarmsTable = table_base("AlarmsTable", "alarms")
 
 ALARM_FIELDS = ("check", "subject", "period", "severity", "opened_at", "state", "campus_id", "building_id",
                 "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution", "note",
-                "escalation_level", "reopen_count")
+                "escalation_level", "reopen_count", "scope")
 
 
 class AlarmItem(AlarmsTable):
@@ -71,6 +71,7 @@ class AlarmItem(AlarmsTable):
     escalated_at = JSONAttribute(default=list)
     reopen_count = NumberAttribute(default=0)
     details = JSONAttribute(default=dict)
+    scope = UnicodeAttribute(null=True)  # whom it is addressed to (houqin.domain.alarms.ScopeKind)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute()
@@ -103,12 +104,23 @@ class AlarmItem(AlarmsTable):
         values = {name: getattr(self, name) for name in ALARM_FIELDS}
         values.update(severity=Severity(self.severity), state=AlarmState(self.state),
                       resolution=Resolution(self.resolution) if self.resolution else None,
-                      escalation_level=int(self.escalation_level), reopen_count=int(self.reopen_count))
+                      escalation_level=int(self.escalation_level), reopen_count=int(self.reopen_count),
+                      scope=self.scope_kind())
         return Alarm(alarm_id=self.alarm_id, escalated_at=tuple(self.escalated_at or ()),
                      details=dict(self.details or {}), **values)
 
+    def scope_kind(self) -> ScopeKind:
+        """Its scope; an alarm stored before alarms had one is read by what it carries."""
+        if self.scope:
+            return ScopeKind(self.scope)
+        details = self.details or {}
+        if "repair_point" in details:
+            return ScopeKind.REPAIR_POINT
+        return ScopeKind.RESIDENT if "roll_at" in details or self.department else ScopeKind.BUILDING
+
     def view(self) -> dict[str, Any]:
         return {"alarm_id": self.alarm_id, **{name: _number(getattr(self, name)) for name in ALARM_FIELDS},
+                "scope": self.scope_kind().value,
                 "repair_point": self.repair_point, "department": self.department,
                 "escalated_at": list(self.escalated_at or ()), "details": dict(self.details or {}),
                 "version": self.version}
@@ -253,6 +265,12 @@ def save(alarm: Alarm, version: int | None, events: Iterable[Event],
         for notification in notifications:
             transaction.save(notification)
     return item  # its version is the one written
+
+
+def notification_record(notification: Notification, to: list[str], at: datetime, day: date,
+                        message_id: str | None) -> NotificationItem:
+    """What is kept of a notification sent (saved with the alarm's escalation)."""
+    return NotificationItem.make(notification, to, at, day, message_id)
 
 
 def history(alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -442,6 +442,31 @@ def campuses() -> list[Campus]:
     return list(Campus.query("CAMPUS"))
 
 
+def campus(campus_id: str) -> Campus | None:
+    return find(Campus, "CAMPUS", key("CAMPUS", campus_id))
+
+
+def room(building_id: str, room_no: str) -> Room | None:
+    return find(Room, key("BLDG", building_id), key("ROOM", room_no))
+
+
+def managers_of(building_id: str) -> list[str]:
+    """The dorm managers who run a building, by id."""
+    found = ManagerBuilding.by_building.query(key("BLDG", building_id), ManagerBuilding.gsi1sk.startswith("MANAGER#"))
+    return sorted(m.staff_id for m in found)
+
+
+def parent_phone(resident_id: str) -> str | None:
+    found = resident(resident_id)
+    return found.parent_phone if found else None
+
+
+def notifies_parent(building_id: str | None) -> bool:
+    """Whether the building's policy lets an alarm about one of its residents reach their parent."""
+    found = building(building_id) if building_id else None
+    return bool(found and found.notify_parent)
+
+
 def residents(resident_ids: Iterable[str]) -> dict[str, Resident]:
     """Residents by id, read consistently in batches of 100 (BatchGetItem); unknown ids are absent."""
     keys = [(key("RES", r), "PROFILE") for r in set(resident_ids)]

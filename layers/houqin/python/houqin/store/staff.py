@@ -139,3 +139,18 @@ class RepairTeam(StaffTable):
     def make(cls, team_id: str, name: str, trade: str, campus_id: str, phone: str) -> RepairTeam:
         return cls(pk="TEAM", sk=key("TEAM", team_id), team_id=team_id, name=name, trade=trade,
                    campus_id=campus_id, phone=phone)
+
+
+# ---------------------------------------------------------------- repair points (the tickets' repository of people)
+def team_of(staff_id: str) -> str | None:
+    """The repair team a worker belongs to (None for anyone else)."""
+    member = find(StaffMember, key("STAFF", staff_id), "PROFILE")
+    return member.team_id if member else None
+
+
+def repair_team(team_id: str) -> RepairTeam | None:
+    return find(RepairTeam, "TEAM", key("TEAM", team_id))
+
+
+def repair_teams() -> list[RepairTeam]:
+    return list(RepairTeam.query("TEAM"))

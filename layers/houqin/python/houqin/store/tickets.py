@@ -13,6 +13,7 @@ Access patterns (Queries and GetItems only):
 - public board, newest first .......... GSI6 gsi6pk = "BOARD#<local yyyy-mm>", gsi6sk = "<created>#<id>"
 - routing rules ....................... pk = "ROUTING", sk = "<category>.<campus>[.<building>]"
 - SLA rules ........................... pk = "SLA", sk = "<category>"
+- the ticket a source has (system) .... pk = "SOURCE#<source>", sk = "SOURCE" (claimed with the new ticket)
 
 "OPEN" is one partition: the desk's list is small (hundreds) and written a few times per
 ticket, far below a partition's 1,000 writes per second; shard it (OPEN#<n>) if that changes.
@@ -37,7 +38,7 @@ from pynamodb.attributes import (
 
 from houqin.clock import local, parse_iso
 from houqin.domain.tickets import OPEN_STATES, QUEUE_STATES, Event, SlaRule, State, Ticket
-from houqin.errors import NotFound
+from houqin.errors import Conflict, NotFound
 from houqin.settings import settings
 from houqin.store.base import (
     Gsi1,
@@ -47,6 +48,7 @@ from houqin.store.base import (
     Gsi5,
     Gsi6,
     audit_event_model,
+    find,
     key,
     table_base,
     versioned_transaction,
@@ -92,6 +94,7 @@ class TicketItem(TicketsTable):
     rework_count = NumberAttribute(default=0)
     photos = JSONAttribute(default=list)
     handovers = JSONAttribute(default=list)
+    source = UnicodeAttribute(null=True)
     version = VersionAttribute()
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -191,6 +194,13 @@ class SlaRuleItem(TicketsTable):
         return SlaRule(self.category, int(self.minor_minutes), major)
 
 
+class SourceItem(TicketsTable):
+    """What a ticket the system opened is about (an inspection's finding, a sensor's anomaly): one ticket each."""
+
+    source = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+
+
 # ---------------------------------------------------------------- repository
 def new_ticket_id(at: datetime) -> str:
     """R + local date + 8 random hex digits: readable over the phone, unguessable, sortable by day."""
@@ -211,7 +221,7 @@ def audit_trail(ticket_id: str) -> list[dict[str, Any]]:
     return [event.as_dict() for event in events]
 
 
-def save(ticket: Ticket, version: int | None, events: Iterable[Event]) -> int:
+def save(ticket: Ticket, version: int | None, events: Iterable[Event], claim: SourceItem | None = None) -> int:
     """Write the ticket and its audit lines atomically; 409 if someone else changed it first."""
     item = TicketItem.from_ticket(ticket, version)
     conflict = f"ticket {ticket.ticket_id} was changed by someone else (version {version}): reload it and try again"
@@ -219,7 +229,26 @@ def save(ticket: Ticket, version: int | None, events: Iterable[Event]) -> int:
         transaction.save(item)
         for sequence, event in enumerate(events):
             transaction.save(TicketEvent.from_event(ticket.ticket_id, event, (version or 0) + 1, sequence))
+        if claim is not None:  # a new system ticket claims its source: refused when another ticket has it
+            transaction.save(claim, condition=SourceItem.pk.does_not_exist())
     return int(item.version)
+
+
+def open_from_source(ticket: Ticket, events: Iterable[Event]) -> int | None:
+    """Write a new system ticket and claim its source, atomically: its version, or None (nothing written) when
+    the source has a ticket already (``ticket_of_source`` names it)."""
+    if not ticket.source:
+        raise ValueError("a system ticket needs its source")
+    claim = SourceItem(key("SOURCE", ticket.source), "SOURCE", source=ticket.source, ticket_id=ticket.ticket_id)
+    try:
+        return save(ticket, None, events, claim)
+    except Conflict:
+        return None
+
+
+def ticket_of_source(source: str) -> str | None:
+    claim = find(SourceItem, key("SOURCE", source), "SOURCE", consistent_read=True)
+    return claim.ticket_id if claim else None
 
 
 def batch_put(tickets: Iterable[tuple[Ticket, list[Event]]]) -> int:
@@ -283,6 +312,27 @@ def reported_between(owner: str, owner_id: str, start: str, end: str) -> Iterato
 
 def routing_rules() -> list[RoutingRule]:
     return list(RoutingRule.query("ROUTING"))
+
+
+def put_routing_rule(rule_id: str, team_id: str, updated_by: str, updated_at: str) -> RoutingRule:
+    rule = RoutingRule.make(rule_id, team_id, updated_by, updated_at)
+    rule.save()
+    return rule
+
+
+def delete_routing_rule(rule_id: str) -> bool:
+    """False when there is no such rule."""
+    rule = find(RoutingRule, "ROUTING", rule_id)
+    if rule is None:
+        return False
+    rule.delete()
+    return True
+
+
+def put_sla_rule(rule: SlaRule, name: str, updated_by: str, updated_at: str) -> SlaRuleItem:
+    item = SlaRuleItem.make(rule, name, updated_by, updated_at)
+    item.save()
+    return item
 
 
 def sla_rules() -> dict[str, SlaRuleItem]:
