@@ -13,7 +13,7 @@ from houqin.services import rolls
 from houqin.services.alarms import Alarms, parse_state
 from houqin.settings import settings
 from houqin.store.paging import page_limit
-from houqin.validation import Body, query_date, query_text
+from houqin.validation import query_date, query_text
 
 app = create_app("houqin-alarms")
 service = Alarms()  # tests swap this one instance (a pinned clock); it makes no client until used
@@ -23,17 +23,13 @@ def _today() -> date:
     return local_day(service.clock.now(), settings().tz)
 
 
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
 def _optional(name: str, pattern: str = r"[A-Za-z0-9_-]{1,40}") -> str | None:
-    return query_text(_params(), name, pattern) if name in _params() else None
+    return query_text(app.params(), name, pattern) if name in app.params() else None
 
 
 @app.route("/alarms", methods=["GET"])
 def list_alarms():
-    params = _params()
+    params = app.params()
     page = service.list_alarms(principal(app), parse_state(params.get("state")), _optional("building_id"),
                                _optional("check"), page_limit(params), params.get("cursor"))
     return json_response(page.body(lambda item: item.view()))
@@ -51,13 +47,13 @@ def acknowledge(alarm_id: str):
 
 @app.route("/alarms/{alarm_id}/resolve", methods=["POST"])
 def resolve(alarm_id: str):
-    body = Body.parse(app.current_request.raw_body, ("note",))
+    body = app.body(("note",))
     return json_response(service.resolve(principal(app), alarm_id, body.text("note", max_length=500)))
 
 
 @app.route("/notifications", methods=["GET"])
 def notifications():
-    params = _params()
+    params = app.params()
     day = query_date(params, "date") if "date" in params else _today()
     page = service.notifications(principal(app), day, page_limit(params), params.get("cursor"))
     return json_response({"date": day.isoformat(), **page.body(lambda item: item.view())})
@@ -71,7 +67,7 @@ def night_roll(building_id: str, night: str):
 
 @app.route("/zero-reports", methods=["GET"])
 def zero_reports():
-    params = _params()
+    params = app.params()
     page = rolls.reports(principal(app), _optional("building_id"), page_limit(params), params.get("cursor"))
     return json_response(page.body(lambda item: item.view()))
 

@@ -28,22 +28,13 @@ from houqin.clock import Clock
 from houqin.services import attendance as service
 from houqin.settings import settings
 from houqin.system_clock import SystemClock
-from houqin.validation import Body
 
 app = create_app("houqin-attendance")
 clock: Clock = SystemClock()  # tests pin it
 
 
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
 def _month() -> str | None:
-    return _params().get("month")
-
-
-def _body(allowed: tuple[str, ...]) -> Body:
-    return Body.parse(app.current_request.raw_body, allowed)
+    return app.params().get("month")
 
 
 def _deadline() -> time:
@@ -68,12 +59,12 @@ def list_terminals():
 @app.route("/attendance/terminals/{device_id}", methods=["PUT"])
 def register_terminal(device_id: str):
     who = principal(app)
-    return json_response(service.register_terminal(who, device_id, _body(service.TERMINAL_FIELDS), clock.now()))
+    return json_response(service.register_terminal(who, device_id, app.body(service.TERMINAL_FIELDS), clock.now()))
 
 
 @app.route("/attendance/rejected", methods=["GET"])
 def rejected_punches():
-    return json_response(service.rejected_punches(principal(app), _params(), clock.now()))
+    return json_response(service.rejected_punches(principal(app), app.params(), clock.now()))
 
 
 @app.route("/managers/{manager_id}/team", methods=["GET"])
@@ -83,7 +74,7 @@ def team_month(manager_id: str):
 
 @app.route("/managers/{manager_id}/worklogs/waiting", methods=["GET"])
 def waiting_logs(manager_id: str):
-    return json_response(service.waiting_logs(principal(app), manager_id, _params(), clock.now(), _deadline()))
+    return json_response(service.waiting_logs(principal(app), manager_id, app.params(), clock.now(), _deadline()))
 
 
 @app.route("/staff/{staff_id}/attendance", methods=["GET"])
@@ -94,7 +85,7 @@ def get_attendance(staff_id: str):
 @app.route("/staff/{staff_id}/attendance/{day}/correction", methods=["POST"])
 def correct_attendance(staff_id: str, day: str):
     who = principal(app)
-    return json_response(service.correct(who, staff_id, day, _body(service.CORRECTION_FIELDS), clock.now()))
+    return json_response(service.correct(who, staff_id, day, app.body(service.CORRECTION_FIELDS), clock.now()))
 
 
 @app.route("/staff/{staff_id}/worklogs", methods=["GET"])
@@ -105,12 +96,12 @@ def list_work_logs(staff_id: str):
 @app.route("/staff/{staff_id}/worklogs/{day}", methods=["PUT"])
 def write_work_log(staff_id: str, day: str):
     who = principal(app)
-    body = _body(service.WORKLOG_FIELDS)
+    body = app.body(service.WORKLOG_FIELDS)
     return json_response(service.write_log(who, staff_id, day, body, clock.now(), _deadline()))
 
 
 @app.route("/staff/{staff_id}/worklogs/{day}/grade", methods=["POST"])
 def grade_work_log(staff_id: str, day: str):
     who = principal(app)
-    body = _body(service.GRADE_FIELDS)
+    body = app.body(service.GRADE_FIELDS)
     return json_response(service.grade(who, staff_id, day, body, clock.now(), _deadline()))

@@ -30,7 +30,7 @@ app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Id
 @app.route("/dorm-reports/{report}", methods=["GET"])
 def dorm_report(report: str):
     caller = principal(app)
-    request = service.parse(caller, report, app.current_request.query_params)
+    request = service.parse(caller, report, app.params())
     require_accept(app.current_request.headers, request.fmt)  # before the table is built
     table = service.build(caller, request)
     if request.fmt in ("csv", "xlsx"):

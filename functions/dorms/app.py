@@ -13,24 +13,15 @@ from houqin.api import create_app, json_response, principal
 from houqin.services import dorms as views
 from houqin.services.dorms import Dorms
 from houqin.store.paging import page_limit
-from houqin.validation import Body
 
 app = create_app("houqin-dorms")
 service = Dorms()  # tests swap it (a pinned clock)
 
 
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
-def _body(allowed: tuple[str, ...]) -> Body:
-    return Body.parse(app.current_request.raw_body, allowed)
-
-
 # ---------------------------------------------------------------- buildings
 @app.route("/buildings", methods=["GET"])
 def list_buildings():
-    return json_response(service.list_buildings(principal(app), _params().get("campus_id")))
+    return json_response(service.list_buildings(principal(app), app.params().get("campus_id")))
 
 
 @app.route("/buildings/{building_id}/map", methods=["GET"])
@@ -40,7 +31,7 @@ def building_map(building_id: str):
 
 @app.route("/buildings/{building_id}/settings", methods=["PUT"])
 def building_settings(building_id: str):
-    return json_response(service.put_settings(principal(app), building_id, _body(views.SETTINGS)))
+    return json_response(service.put_settings(principal(app), building_id, app.body(views.SETTINGS)))
 
 
 # ---------------------------------------------------------------- residents
@@ -51,7 +42,7 @@ def get_resident(resident_id: str):
 
 @app.route("/residents/{resident_id}/bed-history", methods=["GET"])
 def bed_history(resident_id: str):
-    params = _params()
+    params = app.params()
     page = service.bed_history(principal(app), resident_id, page_limit(params), params.get("cursor"))
     return json_response(page.body(views.event_view))
 
@@ -72,11 +63,11 @@ def room_change(resident_id: str):
 
 
 def _change(change: Any, resident_id: str, fields: tuple[str, ...]) -> Any:
-    return json_response(change(principal(app), resident_id, _body(fields)))
+    return json_response(change(principal(app), resident_id, app.body(fields)))
 
 
 # ---------------------------------------------------------------- automatic assignment (自动分房)
 @app.route("/bed-assignments", methods=["POST"])
 def assign_beds():
-    result, replayed = service.assign_beds(principal(app), _body(views.ASSIGN_FIELDS))
+    result, replayed = service.assign_beds(principal(app), app.body(views.ASSIGN_FIELDS))
     return json_response(result, 200, {"Idempotent-Replay": "true" if replayed else "false"})

@@ -16,12 +16,8 @@ app = create_app("houqin-gates")
 service = Swipes()  # tests swap it (a pinned clock)
 
 
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
 def _optional_date(name: str) -> date | None:
-    return query_date(_params(), name) if name in _params() else None
+    return query_date(app.params(), name) if name in app.params() else None
 
 
 @app.route("/residents/{resident_id}/swipes", methods=["GET"])
@@ -33,18 +29,18 @@ def resident_swipes(resident_id: str):
 @app.route("/gates/unknown", methods=["GET"])
 def unknown_cards():
     day = _optional_date("date") or service.today()
-    items = service.unknown_cards(principal(app), query_text(_params(), "campus_id"), day)
+    items = service.unknown_cards(principal(app), query_text(app.params(), "campus_id"), day)
     return json_response({"date": day.isoformat(), "items": items})
 
 
 @app.route("/gates/readers", methods=["GET"])
 def reader_progress():
-    return json_response({"items": service.reader_progress(principal(app), query_text(_params(), "building_id"))})
+    return json_response({"items": service.reader_progress(principal(app), query_text(app.params(), "building_id"))})
 
 
 @app.route("/swipes/quarantine", methods=["GET"])
 def quarantine():
-    params = _params()
+    params = app.params()
     day = _optional_date("date") or service.today()
     page = service.quarantined(principal(app), day, page_limit(params), params.get("cursor"))
     return json_response({"date": day.isoformat(), **page.body(lambda item: item.view())})

@@ -19,28 +19,19 @@ from houqin.api import create_app, json_response, principal
 from houqin.services import leave
 from houqin.services.leave import Leaves
 from houqin.store.paging import page_limit
-from houqin.validation import Body
 
 app = create_app("houqin-leave")
 service = Leaves()  # production ports, connected on first use; tests give it theirs
 
 
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
-def _body(allowed: tuple[str, ...]) -> Body:
-    return Body.parse(app.current_request.raw_body, allowed)
-
-
 @app.route("/leave-requests", methods=["POST"])
 def create_leave():
-    return json_response(service.create(principal(app), _body(leave.APPLY_FIELDS)), 201)
+    return json_response(service.create(principal(app), app.body(leave.APPLY_FIELDS)), 201)
 
 
 @app.route("/leave-requests", methods=["GET"])
 def list_leaves():
-    params = _params()
+    params = app.params()
     page = service.list_leaves(principal(app), params, page_limit(params), params.get("cursor"))
     return json_response(page.body(leave.leave_view))
 
@@ -54,4 +45,4 @@ def get_leave(leave_id: str):
 def act_on_leave(leave_id: str, action: str):
     who = principal(app)
     leave.check_action(action)  # an unknown action is a 404 naming it, whatever the body
-    return json_response(service.act(who, leave_id, action, _body(leave.DECIDE_FIELDS)))
+    return json_response(service.act(who, leave_id, action, app.body(leave.DECIDE_FIELDS)))

@@ -14,7 +14,6 @@ from houqin.api import create_app, if_match, json_response, principal
 from houqin.domain.opinions import RateLimited
 from houqin.services.opinions import POST_FIELDS, REPLY_FIELDS, TRANSITION_FIELDS, Opinions
 from houqin.store.paging import page_limit
-from houqin.validation import Body
 
 app = create_app("houqin-opinions")
 service = Opinions()  # tests swap it (a pinned clock)
@@ -22,7 +21,7 @@ service = Opinions()  # tests swap it (a pinned clock)
 
 @app.route("/opinions", methods=["POST"])
 def post_opinion():
-    body = _body(POST_FIELDS)
+    body = app.body(POST_FIELDS)
     try:
         return json_response(service.post(body, _source_ip()), 201)
     except RateLimited as exc:
@@ -31,7 +30,7 @@ def post_opinion():
 
 @app.route("/public/opinions", methods=["GET"])
 def public_board():
-    params = _params()
+    params = app.params()
     return json_response(service.board(page_limit(params), params.get("cursor")))
 
 
@@ -42,7 +41,7 @@ def public_opinion(opinion_id: str):
 
 @app.route("/opinions", methods=["GET"])
 def staff_list():
-    params = _params()
+    params = app.params()
     return json_response(service.staff_list(principal(app).actor(), params, page_limit(params),
                                             params.get("cursor")))
 
@@ -55,21 +54,13 @@ def staff_opinion(opinion_id: str):
 @app.route("/opinions/{opinion_id}/replies", methods=["POST"])
 def reply(opinion_id: str):
     caller = principal(app).actor()
-    return json_response(service.reply(caller, opinion_id, _body(REPLY_FIELDS), if_match(app)), 201)
+    return json_response(service.reply(caller, opinion_id, app.body(REPLY_FIELDS), if_match(app)), 201)
 
 
 @app.route("/opinions/{opinion_id}/transitions", methods=["POST"])
 def transition(opinion_id: str):
     caller = principal(app).actor()
-    return json_response(service.transition(caller, opinion_id, _body(TRANSITION_FIELDS), if_match(app)))
-
-
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
-def _body(allowed: tuple[str, ...]) -> Body:
-    return Body.parse(app.current_request.raw_body, allowed)
+    return json_response(service.transition(caller, opinion_id, app.body(TRANSITION_FIELDS), if_match(app)))
 
 
 def _source_ip() -> str | None:

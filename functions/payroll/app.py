@@ -26,21 +26,12 @@ from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services.payroll import Payroll, archive, inputs, runs
 from houqin.settings import settings
 from houqin.store.paging import page_limit
-from houqin.validation import Body
 
 app = create_app("houqin-payroll")
 app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type
 app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
                           expose_headers=["Content-Disposition"])
 service = Payroll()  # production ports, connected on first use; tests give it theirs
-
-
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
-def _body(allowed: tuple[str, ...]) -> Body:
-    return Body.parse(app.current_request.raw_body, allowed)
 
 
 # ---------------------------------------------------------------- posts and the archive
@@ -51,14 +42,14 @@ def list_departments():
 
 @app.route("/posts", methods=["GET"])
 def list_posts():
-    params = _params()
+    params = app.params()
     page = service.list_posts(principal(app), params, page_limit(params), params.get("cursor"))
     return json_response(page.body(archive.post_view))
 
 
 @app.route("/posts/{post_id}/candidates", methods=["GET"])
 def post_candidates(post_id: str):
-    params = _params()
+    params = app.params()
     return json_response(service.candidates(principal(app), post_id, params, page_limit(params)))
 
 
@@ -76,12 +67,12 @@ def list_income(month: str):
 @app.route("/payroll/income/{month}/{department_id}", methods=["PUT"])
 def enter_income(month: str, department_id: str):
     who = principal(app)
-    return json_response(service.enter_income(who, month, department_id, _body(inputs.INCOME_FIELDS)))
+    return json_response(service.enter_income(who, month, department_id, app.body(inputs.INCOME_FIELDS)))
 
 
 @app.route("/payroll/bonuses", methods=["GET"])
 def list_bonuses():
-    params = _params()
+    params = app.params()
     page = service.list_bonuses(principal(app), params, page_limit(params), params.get("cursor"))
     return json_response(page.body(inputs.bonus_view))
 
@@ -89,31 +80,31 @@ def list_bonuses():
 @app.route("/payroll/bonuses", methods=["POST"])
 def enter_bonus():
     who = principal(app)
-    return json_response(service.enter_bonus(who, _body(inputs.BONUS_FIELDS)), 201)
+    return json_response(service.enter_bonus(who, app.body(inputs.BONUS_FIELDS)), 201)
 
 
 @app.route("/payroll/rules/{department_id}", methods=["GET"])
 def get_rules(department_id: str):
-    return json_response(service.get_rules(principal(app), department_id, _params()))
+    return json_response(service.get_rules(principal(app), department_id, app.params()))
 
 
 @app.route("/payroll/rules/{department_id}", methods=["POST"])
 def new_rules(department_id: str):
     who = principal(app)
-    return json_response(service.new_rules(who, department_id, _body(inputs.RULES_FIELDS)), 201)
+    return json_response(service.new_rules(who, department_id, app.body(inputs.RULES_FIELDS)), 201)
 
 
 # ---------------------------------------------------------------- runs
 @app.route("/payroll/runs", methods=["POST"])
 def start_run():
     who = principal(app)
-    started = service.start_run(who, _body(runs.RUN_FIELDS))
+    started = service.start_run(who, app.body(runs.RUN_FIELDS))
     return json_response(started.run, 202 if started.created else 200)
 
 
 @app.route("/payroll/runs", methods=["GET"])
 def list_runs():
-    params = _params()
+    params = app.params()
     page = service.list_runs(principal(app), params, page_limit(params), params.get("cursor"))
     return json_response(page.body(runs.run_view))
 
@@ -127,13 +118,13 @@ def get_run(run_id: str):
 def act_on_run(run_id: str, action: str):
     who = principal(app)
     runs.check_action(action)  # an unknown action is a 404 naming it, whatever the body
-    run = service.act(who, run_id, action, _body(runs.ACTION_FIELDS))
+    run = service.act(who, run_id, action, app.body(runs.ACTION_FIELDS))
     return json_response(run, 202 if action == "recompute" else 200)
 
 
 @app.route("/payroll/runs/{run_id}/report", methods=["GET"])
 def run_report(run_id: str):
-    report = service.report(principal(app), run_id, _params())
+    report = service.report(principal(app), run_id, app.params())
     require_accept(app.current_request.headers, report.fmt)
     if report.fmt in ("csv", "xlsx"):
         return attachment(report.table, report.fmt, report.file_name, "工资报表")
@@ -153,5 +144,5 @@ def run_payslip(run_id: str, staff_id: str):
 
 @app.route("/staff/{staff_id}/payslips", methods=["GET"])
 def staff_payslips(staff_id: str):
-    params = _params()
+    params = app.params()
     return json_response(service.staff_payslips(principal(app), staff_id, page_limit(params), params.get("cursor")))

@@ -15,18 +15,10 @@ from houqin.observability import logger, tracer
 from houqin.services.tickets import INTAKE_FIELDS, Tickets
 from houqin.settings import settings
 from houqin.store.paging import page_limit
-from houqin.validation import Body, query_choice, query_date
+from houqin.validation import query_choice, query_date
 
 app = create_app("houqin-tickets")
 service = Tickets()  # tests swap this one instance (a pinned clock, fakes); it makes no client until used
-
-
-def _params() -> dict[str, str]:
-    return app.current_request.query_params or {}
-
-
-def _body(allowed: tuple[str, ...]) -> Body:
-    return Body.parse(app.current_request.raw_body, allowed)
 
 
 def _ticket(ticket: Any, version: int, status: int = 200) -> Any:
@@ -34,14 +26,14 @@ def _ticket(ticket: Any, version: int, status: int = 200) -> Any:
 
 
 def _list(fetch: Any, *args: Any) -> Any:
-    params = _params()
+    params = app.params()
     return json_response(service.summaries(fetch(principal(app), *args, page_limit(params), params.get("cursor"))))
 
 
 # ---------------------------------------------------------------- tickets
 @app.route("/tickets", methods=["POST"])
 def create_ticket():
-    ticket, version = service.create(principal(app), _body(INTAKE_FIELDS))
+    ticket, version = service.create(principal(app), app.body(INTAKE_FIELDS))
     return _ticket(ticket, version, 201)
 
 
@@ -83,13 +75,13 @@ def rate_ticket(ticket_id: str):
 
 def _change(change: Any, ticket_id: str, fields: tuple[str, ...]) -> Any:
     """A write to one ticket: the caller, the body with only ``fields``, the version they read."""
-    ticket, version = change(principal(app), ticket_id, _body(fields), if_match(app))
+    ticket, version = change(principal(app), ticket_id, app.body(fields), if_match(app))
     return _ticket(ticket, version)
 
 
 @app.route("/tickets/{ticket_id}/photos", methods=["POST"])
 def add_ticket_photo(ticket_id: str):
-    return json_response(service.add_photo(principal(app), ticket_id, _body(("content_type", "size_bytes"))), 201)
+    return json_response(service.add_photo(principal(app), ticket_id, app.body(("content_type", "size_bytes"))), 201)
 
 
 # ---------------------------------------------------------------- repair points
@@ -100,7 +92,7 @@ def list_teams():
 
 @app.route("/teams/{team_id}/tickets", methods=["GET"])
 def team_queue(team_id: str):
-    return _list(service.team_queue, team_id, query_choice(_params(), "state", QUEUE_STATES))
+    return _list(service.team_queue, team_id, query_choice(app.params(), "state", QUEUE_STATES))
 
 
 @app.route("/kpis/teams/{team_id}", methods=["GET"])
@@ -114,7 +106,7 @@ def worker_kpis(staff_id: str):
 
 
 def _kpis(owner: str, owner_id: str) -> Any:
-    params = _params()
+    params = app.params()
     start, end = query_date(params, "from"), query_date(params, "to")
     return json_response(service.kpis(principal(app), owner, owner_id, start, end))
 
@@ -122,7 +114,7 @@ def _kpis(owner: str, owner_id: str) -> Any:
 # ---------------------------------------------------------------- public supervision board (no login)
 @app.route("/public/tickets", methods=["GET"])
 def public_board():
-    params = _params()
+    params = app.params()
     return json_response(service.public_board(params.get("month"), page_limit(params), params.get("cursor")))
 
 
@@ -134,7 +126,7 @@ def list_routing_rules():
 
 @app.route("/routing-rules/{rule_id}", methods=["PUT"])
 def put_routing_rule(rule_id: str):
-    return json_response(service.put_routing_rule(principal(app), rule_id, _body(("team_id",))))
+    return json_response(service.put_routing_rule(principal(app), rule_id, app.body(("team_id",))))
 
 
 @app.route("/routing-rules/{rule_id}", methods=["DELETE"])
@@ -151,7 +143,7 @@ def list_sla_rules():
 
 @app.route("/sla-rules/{category}", methods=["PUT"])
 def put_sla_rule(category: str):
-    body = _body(("name", "minor_minutes", "major_minutes"))
+    body = app.body(("name", "minor_minutes", "major_minutes"))
     return json_response(service.put_sla_rule(principal(app), category, body))
 
 

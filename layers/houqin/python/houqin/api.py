@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Response
@@ -13,6 +13,7 @@ from houqin.auth import Principal
 from houqin.errors import HouqinError, ValidationError, error_body
 from houqin.observability import logger, tracer
 from houqin.settings import settings
+from houqin.validation import Body
 
 JSON = {"Content-Type": "application/json"}
 
@@ -43,6 +44,14 @@ class HouqinApp(Chalice):
             return view
 
         return decorator
+
+    def params(self) -> dict[str, str]:
+        """The request's query parameters (none: an empty dict)."""
+        return self.current_request.query_params or {}
+
+    def body(self, allowed: Iterable[str]) -> Body:
+        """The request's JSON object body with only the ``allowed`` fields (else a 400 naming the field)."""
+        return Body.parse(self.current_request.raw_body, allowed)
 
 
 def create_app(name: str) -> HouqinApp:
