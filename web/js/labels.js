@@ -58,3 +58,16 @@ export function slaBadge({ met = null, paused = false, secondsLeft = null }) {
   return secondsLeft >= 0 ? badge(t("ticket.sla.left", { time: fmt.duration(secondsLeft) }), "info")
     : badge(t("ticket.sla.overdue", { time: fmt.duration(-secondsLeft) }), "danger");
 }
+
+// The opinion board's vocabulary (the public board and the complaint desk).
+export const opinionType = (type) => t(`opinion.type.${type}`);
+export const opinionCategory = (category) => t(`opinion.category.${category}`);
+export const opinionState = (state) => t(`opinion.state.${state}`);
+
+const OPINION_TONES = { open: "warn", intake: "warn", investigating: "info", with_unit: "info", replied: "success",
+  fixed: "success", archived: "neutral" };
+
+/** An opinion's state as a coloured badge. */
+export function opinionStateBadge(state) {
+  return badge(opinionState(state), OPINION_TONES[state] || "neutral");
+}

@@ -5,7 +5,8 @@
 // assigned to them), `#/complaints?id=<opinion id>` shows one with its replies and history.
 import { field, handleSubmit } from "../js/forms.js";
 import { hasRole } from "../js/auth.js";
-import { alertBox, badge, dataTable, emptyState, errorBox, h, pager } from "../js/ui.js";
+import { opinionCategory, opinionState, opinionStateBadge, opinionType } from "../js/labels.js";
+import { alertBox, dataTable, emptyState, errorBox, h, pager } from "../js/ui.js";
 
 export const strings = {
   "zh-CN": {
@@ -97,21 +98,6 @@ export const strings = {
     "action.archive": "归档",
     "error.unknown.monitor_id": "没有这个工号的员工。",
     "error.unknown.department_id": "没有这个责任单位。",
-    "type.enquiry": "咨询",
-    "type.suggestion": "建议",
-    "type.criticism": "批评",
-    "type.complaint": "投诉",
-    "category.buck_passing": "推诿",
-    "category.delay": "拖延",
-    "category.refusal": "拒绝",
-    "category.other": "其他",
-    "state.open": "待回复",
-    "state.replied": "已回复",
-    "state.intake": "已受理",
-    "state.investigating": "调查中",
-    "state.with_unit": "整改中",
-    "state.fixed": "已整改",
-    "state.archived": "已归档",
   },
   "en": {
     "intro.leader": "Assign each new complaint to a quality monitor; the monitor investigates, refers it to the unit responsible and records the fix, then a leader archives it. Every step is on record; replies are public.",
@@ -202,29 +188,12 @@ export const strings = {
     "action.archive": "Archived",
     "error.unknown.monitor_id": "No staff member has this ID.",
     "error.unknown.department_id": "There is no such unit.",
-    "type.enquiry": "Question",
-    "type.suggestion": "Suggestion",
-    "type.criticism": "Criticism",
-    "type.complaint": "Complaint",
-    "category.buck_passing": "Passing the buck",
-    "category.delay": "Delay",
-    "category.refusal": "Refusal",
-    "category.other": "Other",
-    "state.open": "Awaiting reply",
-    "state.replied": "Replied",
-    "state.intake": "Received",
-    "state.investigating": "Being investigated",
-    "state.with_unit": "Being fixed",
-    "state.fixed": "Fixed",
-    "state.archived": "Archived",
   },
 };
 
 const STATES = ["intake", "investigating", "with_unit", "fixed", "archived"]; // the complaint workflow, in order
 const FILTERS = ["all", ...STATES];
 const DESK_ROLES = ["dispatcher", "leader", "admin"]; // read every complaint (LIST_ROLES in houqin/domain/opinions.py)
-const STATE_TONES = { open: "warn", intake: "warn", investigating: "info", with_unit: "info", replied: "success",
-  fixed: "success", archived: "neutral" };
 const ACTIONS = ["assign", "refer", "fix", "archive", "reply"]; // the order the forms appear in
 const PREVIEW = 60; // characters of a complaint's text in the list
 
@@ -235,7 +204,7 @@ export async function render(container, ctx) {
 
 // ------------------------------------------------------------------ helpers
 function stateBadge(t, state) {
-  return badge(t(`state.${state}`), STATE_TONES[state] || "neutral");
+  return opinionStateBadge(state);
 }
 
 /** "Name (ID)", the ID alone when there is no name, `none` when there is neither. */
@@ -270,7 +239,7 @@ async function renderList(container, ctx) {
   const desk = hasRole(user, DESK_ROLES);
   const filter = filterOf(params.state, desk ? "intake" : "all");
   const intro = hasRole(user, ["leader", "admin"]) ? "intro.leader" : desk ? "intro.desk" : "intro.monitor";
-  const label = (value) => t(value === "all" ? "filter.all" : `state.${value}`);
+  const label = (value) => (value === "all" ? t("filter.all") : opinionState(value));
   const filters = h("nav", { class: "button-row complaint-filters", "aria-label": t("filter.label") },
     FILTERS.map((value) => h("a", {
       href: `#/complaints?state=${value}`, class: value === filter ? "btn" : "btn btn-secondary",
@@ -285,7 +254,7 @@ async function renderList(container, ctx) {
     { label: t("col.complaint"), render: (o) => [
       h("a", { href: open(o), class: "ticket-id", "aria-label": t("open_label", { id: o.opinion_id }) }, o.opinion_id),
       h("br"), h("span", { class: "muted small" }, fmt.dateTime(o.created_at))] },
-    { label: t("col.category"), render: (o) => (o.category ? t(`category.${o.category}`) : "—") },
+    { label: t("col.category"), render: (o) => (o.category ? opinionCategory(o.category) : "—") },
     { label: t("col.text"), render: (o) => h("span", { class: "item-text" }, preview(o.text)) },
     { label: t("col.state"), render: (o) => h("span", {}, stateBadge(t, o.state)) }, // not stretched on a phone
     { label: t("col.monitor"), render: (o) => person(t, o.monitor_name, o.monitor_id, t("not_assigned")) },
@@ -337,8 +306,8 @@ async function showComplaint(view, ctx, complaint, { unitList, notice = null }) 
   const { t, fmt } = ctx;
   const isComplaint = complaint.type === "complaint";
   const facts = [
-    isComplaint ? null : ["detail.type", t(`type.${complaint.type}`)],
-    isComplaint ? ["detail.category", complaint.category ? t(`category.${complaint.category}`) : "—"] : null,
+    isComplaint ? null : ["detail.type", opinionType(complaint.type)],
+    isComplaint ? ["detail.category", complaint.category ? opinionCategory(complaint.category) : "—"] : null,
     ["detail.posted", fmt.dateTime(complaint.created_at)],
     ["detail.text", h("span", { class: "item-text" }, complaint.text)],
     ["detail.contact", complaint.contact || h("span", { class: "muted" }, t("no_contact"))],
@@ -354,7 +323,7 @@ async function showComplaint(view, ctx, complaint, { unitList, notice = null }) 
     notice ? alertBox("success", notice) : null,
     isComplaint && at >= 0 ? h("ol", { class: "steps", "aria-label": t("detail.progress") }, STATES.map((step, i) =>
       h("li", { class: i < at ? "done" : i === at ? "current" : null, "aria-current": i === at ? "step" : null },
-        t(`state.${step}`), i === at ? h("span", { class: "visually-hidden" }, t("detail.current")) : null))) : null,
+        opinionState(step), i === at ? h("span", { class: "visually-hidden" }, t("detail.current")) : null))) : null,
     h("dl", { class: "facts", "aria-label": t("detail.facts") },
       facts.map(([key, value]) => [h("dt", {}, t(key)), h("dd", {}, value)])),
     await actionsSection(view, ctx, complaint, unitList),
@@ -440,7 +409,7 @@ function replies({ t, fmt }, complaint) {
 }
 
 function history({ t, fmt }, complaint) {
-  const state = (s) => (s ? t(`state.${s}`) : "—");
+  const state = (s) => (s ? opinionState(s) : "—");
   const detail = (e) => {
     const parts = [];
     if (e.monitor_id) {

@@ -1,6 +1,7 @@
 // 后勤意见: anyone posts an enquiry, suggestion, criticism or complaint without signing in, and
 // reads the public board with staff replies.
 import { field, handleSubmit } from "../js/forms.js";
+import { opinionCategory, opinionStateBadge, opinionType } from "../js/labels.js";
 import { alertBox, badge, h, pager } from "../js/ui.js";
 
 export const strings = {
@@ -20,21 +21,6 @@ export const strings = {
     "posted_at": "发表于 {at}",
     "reply_by": "{name} 回复于 {at}",
     "reply_anonymous": "工作人员",
-    "type.enquiry": "咨询",
-    "type.suggestion": "建议",
-    "type.criticism": "批评",
-    "type.complaint": "投诉",
-    "category.buck_passing": "推诿",
-    "category.delay": "拖延",
-    "category.refusal": "拒绝",
-    "category.other": "其他",
-    "state.open": "待回复",
-    "state.replied": "已回复",
-    "state.intake": "已受理",
-    "state.investigating": "调查中",
-    "state.with_unit": "整改中",
-    "state.fixed": "已整改",
-    "state.archived": "已归档",
   },
   "en": {
     "intro": "Ask, suggest, criticise or complain here, no sign-up needed. Staff reply in public; complaints are recorded and followed until they are fixed.",
@@ -52,34 +38,17 @@ export const strings = {
     "posted_at": "posted {at}",
     "reply_by": "{name} replied {at}",
     "reply_anonymous": "Staff",
-    "type.enquiry": "Question",
-    "type.suggestion": "Suggestion",
-    "type.criticism": "Criticism",
-    "type.complaint": "Complaint",
-    "category.buck_passing": "Passing the buck",
-    "category.delay": "Delay",
-    "category.refusal": "Refusal",
-    "category.other": "Other",
-    "state.open": "Awaiting reply",
-    "state.replied": "Replied",
-    "state.intake": "Received",
-    "state.investigating": "Being investigated",
-    "state.with_unit": "Being fixed",
-    "state.fixed": "Fixed",
-    "state.archived": "Archived",
   },
 };
 
 const TYPES = ["suggestion", "enquiry", "criticism", "complaint"];
 const CATEGORIES = ["buck_passing", "delay", "refusal", "other"];
-const STATE_TONES = { open: "warn", intake: "warn", investigating: "info", with_unit: "info", replied: "success",
-  fixed: "success", archived: "neutral" };
 
 export async function render(container, { api, t, fmt, signal }) {
   const typeField = field({ name: "type", label: t("form.type"), kind: "select",
-    options: TYPES.map((value) => ({ value, label: t(`type.${value}`) })) });
+    options: TYPES.map((value) => ({ value, label: opinionType(value) })) });
   const categoryField = field({ name: "category", label: t("form.category"), kind: "select",
-    options: CATEGORIES.map((value) => ({ value, label: t(`category.${value}`) })) });
+    options: CATEGORIES.map((value) => ({ value, label: opinionCategory(value) })) });
   const typeSelect = typeField.querySelector("select");
   const categorySelect = categoryField.querySelector("select");
   // A category belongs to complaints only; disabled controls are not sent.
@@ -121,9 +90,9 @@ export async function render(container, { api, t, fmt, signal }) {
   function item(opinion) {
     return h("li", { dataset: { opinionId: opinion.opinion_id } },
       h("div", { class: "item-meta" },
-        badge(t(`type.${opinion.type}`), "neutral"),
-        opinion.category ? badge(t(`category.${opinion.category}`), "neutral") : null,
-        badge(t(`state.${opinion.state}`), STATE_TONES[opinion.state] || "neutral"),
+        badge(opinionType(opinion.type), "neutral"),
+        opinion.category ? badge(opinionCategory(opinion.category), "neutral") : null,
+        opinionStateBadge(opinion.state),
         h("span", {}, t("posted_at", { at: fmt.dateTime(opinion.created_at) }))),
       h("p", { class: "item-text" }, opinion.text),
       opinion.replies?.length ? h("ul", { class: "replies" }, opinion.replies.map((reply) =>

@@ -5,8 +5,9 @@ The shape every service follows (houqin/services/leave.py is the example to copy
 - A context's use cases are methods of one class (``Leaves``, ``Tickets`` ...) whose constructor takes its
   ports as keyword arguments: its repositories (the store modules, or an in-memory fake with the same
   functions), a ``Clock``, and where needed a ``Notifier``, a ``FileStore`` or an ``Invoker``. Each port
-  left out gets its production default, made lazily: constructing a service makes no AWS client, so a
-  handler builds it at import for free, and a function that never sends a message never pays for SNS.
+  left out (``None``: test with ``is None``, since an empty fake may be falsy) gets its production default,
+  made lazily: constructing a service makes no AWS client, so a handler builds it at import for free, and a
+  function that never sends a message never pays for SNS.
 - A handler holds one instance (``service = Leaves()``) and calls it; tests of the handler swap that one
   instance (``module.service = Leaves(clock=FixedClock(...))``); unit tests of a use case build the service
   with fakes from ``tests/fakes`` and need no moto, no network and no sleeping.

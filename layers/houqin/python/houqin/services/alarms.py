@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
+from houqin.aws import SnsNotifier
 from houqin.clock import Clock, local_day
 from houqin.domain import alarms as rules
 from houqin.domain.actors import Role
@@ -37,6 +38,7 @@ from houqin.store import dorms as people_store
 from houqin.store import staff as staff_store
 from houqin.store.base import key
 from houqin.store.paging import Page
+from houqin.system_clock import SystemClock
 
 SEE_ALL = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 ON_DUTY = (Role.DISPATCHER, Role.ADMIN, Role.DORM_MANAGER, Role.COUNSELLOR, Role.WORKER)
@@ -114,27 +116,11 @@ class Alarms:
 
     def __init__(self, *, alarms: AlarmRepository | None = None, people: People | None = None,
                  staff: Teams | None = None, clock: Clock | None = None, notifier: Notifier | None = None) -> None:
-        self.alarms: AlarmRepository = alarms or cast(AlarmRepository, alarms_store)
-        self.people: People = people or cast(People, people_store)
-        self.staff: Teams = staff or cast(Teams, staff_store)
-        self._clock = clock
-        self._notifier = notifier
-
-    @property
-    def clock(self) -> Clock:
-        if self._clock is None:
-            from houqin.system_clock import SystemClock
-
-            self._clock = SystemClock()
-        return self._clock
-
-    @property
-    def notifier(self) -> Notifier:
-        if self._notifier is None:
-            from houqin.aws import SnsNotifier
-
-            self._notifier = SnsNotifier()
-        return self._notifier
+        self.alarms: AlarmRepository = alarms if alarms is not None else cast(AlarmRepository, alarms_store)
+        self.people: People = people if people is not None else cast(People, people_store)
+        self.staff: Teams = staff if staff is not None else cast(Teams, staff_store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.notifier: Notifier = notifier if notifier is not None else SnsNotifier()  # no client until it is used
 
     # ------------------------------------------------------------ raised and resolved by the checks
     def raise_alarm(self, *, check: str, subject: str, period: str, severity: Severity, scope: Scope,

@@ -97,8 +97,8 @@ class Dorms:
     until it is used). Who may see what is a DormAccess over the same repository."""
 
     def __init__(self, *, dorms: DormsRepository | None = None, clock: Clock | None = None) -> None:
-        self.dorms: DormsRepository = dorms or cast(DormsRepository, store)
-        self.clock: Clock = clock or SystemClock()
+        self.dorms: DormsRepository = dorms if dorms is not None else cast(DormsRepository, store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.access = DormAccess(self.dorms)
 
     # ------------------------------------------------------------ buildings and free beds

@@ -75,9 +75,9 @@ class Leaves:
 
     def __init__(self, *, leaves: LeaveRepository | None = None, dorms: DormDirectory | None = None,
                  clock: Clock | None = None) -> None:
-        self.leaves: LeaveRepository = leaves or cast(LeaveRepository, store)
-        self.dorms: DormDirectory = dorms or cast(DormDirectory, dorm_access)
-        self.clock: Clock = clock or SystemClock()
+        self.leaves: LeaveRepository = leaves if leaves is not None else cast(LeaveRepository, store)
+        self.dorms: DormDirectory = dorms if dorms is not None else cast(DormDirectory, dorm_access)
+        self.clock: Clock = clock if clock is not None else SystemClock()
 
     # ---------------------------------------------------------------- who sees a leave
     def can_see(self, principal: Principal, item: LeaveItem) -> bool:

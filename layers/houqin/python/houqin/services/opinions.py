@@ -61,9 +61,9 @@ class Opinions:
 
     def __init__(self, *, opinions: OpinionRepository | None = None, rates: RateSlots | None = None,
                  clock: Clock | None = None) -> None:
-        self.opinions: OpinionRepository = opinions or cast(OpinionRepository, store)
-        self.rates: RateSlots = rates or cast(RateSlots, store)
-        self.clock: Clock = clock or SystemClock()
+        self.opinions: OpinionRepository = opinions if opinions is not None else cast(OpinionRepository, store)
+        self.rates: RateSlots = rates if rates is not None else cast(RateSlots, store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
 
     # ------------------------------------------------------------ public: post, board, one opinion
     def post(self, body: Body, source_ip: str | None) -> dict[str, Any]:

@@ -70,11 +70,11 @@ class Rolls:
     def __init__(self, *, rolls: RollRepository | None = None, dorms: PresenceDirectory | None = None,
                  leaves: LeaveCalendar | None = None, swipes: ReaderWatermarks | None = None,
                  clock: Clock | None = None) -> None:
-        self.rolls: RollRepository = rolls or cast(RollRepository, store)
-        self.dorms: PresenceDirectory = dorms or cast(PresenceDirectory, dorms_store)
-        self.leaves: LeaveCalendar = leaves or cast(LeaveCalendar, leave_store)
-        self.swipes: ReaderWatermarks = swipes or cast(ReaderWatermarks, swipes_store)
-        self.clock: Clock = clock or SystemClock()
+        self.rolls: RollRepository = rolls if rolls is not None else cast(RollRepository, store)
+        self.dorms: PresenceDirectory = dorms if dorms is not None else cast(PresenceDirectory, dorms_store)
+        self.leaves: LeaveCalendar = leaves if leaves is not None else cast(LeaveCalendar, leave_store)
+        self.swipes: ReaderWatermarks = swipes if swipes is not None else cast(ReaderWatermarks, swipes_store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.access = DormAccess(self.dorms)
 
     # ------------------------------------------------------------ taking a roll

@@ -122,9 +122,9 @@ class Swipes:
 
     def __init__(self, *, swipes: SwipeRepository | None = None, dorms: GateDirectory | None = None,
                  clock: Clock | None = None) -> None:
-        self.swipes: SwipeRepository = swipes or cast(SwipeRepository, swipes_store)
-        self.dorms: GateDirectory = dorms or cast(GateDirectory, dorms_store)
-        self.clock: Clock = clock or SystemClock()
+        self.swipes: SwipeRepository = swipes if swipes is not None else cast(SwipeRepository, swipes_store)
+        self.dorms: GateDirectory = dorms if dorms is not None else cast(GateDirectory, dorms_store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.access = DormAccess(self.dorms)
 
     def directory(self) -> Directory:

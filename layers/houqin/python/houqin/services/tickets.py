@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
+from houqin.aws import S3FileStore
 from houqin.clock import Clock, at_local, to_iso
 from houqin.domain import tickets as rules
 from houqin.domain.actors import SYSTEM, Actor, Role
@@ -31,6 +32,7 @@ from houqin.store import staff as staff_store
 from houqin.store import tickets as tickets_store
 from houqin.store.paging import Page
 from houqin.store.staff import RepairTeam
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 MAX_DESCRIPTION = 1000
@@ -149,27 +151,11 @@ class Tickets:
 
     def __init__(self, *, tickets: TicketRepository | None = None, staff: RepairPoints | None = None,
                  places: Places | None = None, clock: Clock | None = None, files: FileStore | None = None) -> None:
-        self.tickets: TicketRepository = tickets or cast(TicketRepository, tickets_store)
-        self.staff: RepairPoints = staff or cast(RepairPoints, staff_store)
-        self.places: Places = places or cast(Places, places_store)
-        self._clock = clock
-        self._files = files
-
-    @property
-    def clock(self) -> Clock:
-        if self._clock is None:
-            from houqin.system_clock import SystemClock
-
-            self._clock = SystemClock()
-        return self._clock
-
-    @property
-    def files(self) -> FileStore:
-        if self._files is None:
-            from houqin.aws import S3FileStore
-
-            self._files = S3FileStore()
-        return self._files
+        self.tickets: TicketRepository = tickets if tickets is not None else cast(TicketRepository, tickets_store)
+        self.staff: RepairPoints = staff if staff is not None else cast(RepairPoints, staff_store)
+        self.places: Places = places if places is not None else cast(Places, places_store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.files: FileStore = files if files is not None else S3FileStore()  # no client until it is used
 
     # ------------------------------------------------------------ who is asking
     def actor(self, principal: Principal) -> Actor:
