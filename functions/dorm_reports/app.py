@@ -17,10 +17,12 @@ from chalice import CORSConfig
 
 from houqin.api import create_app, json_response, principal
 from houqin.export import XLSX_TYPE, attachment, require_accept
-from houqin.services import dorm_reports as service
+from houqin.services import dorm_reports
+from houqin.services.dorm_reports import DormReports
 from houqin.settings import settings
 
 app = create_app("houqin-dorm-reports")
+service = DormReports()  # production reads, connected on first use
 app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type
 # Browsers may read the download's file name only when it is exposed (set before the route is declared).
 app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
@@ -30,10 +32,10 @@ app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Id
 @app.route("/dorm-reports/{report}", methods=["GET"])
 def dorm_report(report: str):
     caller = principal(app)
-    request = service.parse(caller, report, app.params())
+    request = dorm_reports.parse(caller, report, app.params())
     require_accept(app.current_request.headers, request.fmt)  # before the table is built
     table = service.build(caller, request)
     if request.fmt in ("csv", "xlsx"):
         name = f"{request.report}_{request.scope_label}_{request.start}_{request.end}"
         return attachment(table, request.fmt, name, request.spec.title.split(" ")[0])  # its Chinese title
-    return json_response(service.body(request, table))
+    return json_response(dorm_reports.body(request, table))

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from houqin.auth import Principal
@@ -39,20 +39,12 @@ from houqin.domain.actors import Role
 from houqin.domain.dorm_reports import Hours, Person, ReportSpec, Row, SwipeRecord
 from houqin.errors import Forbidden, NotFound, ValidationError
 from houqin.export import Column, Table
-from houqin.services.dorm_access import counsellor_scope, managed_buildings
+from houqin.services.dorm_access import DormAccess
 from houqin.settings import settings
+from houqin.store import dorms as dorms_store
 from houqin.store import swipes as swipe_store
-from houqin.store.base import find, key
-from houqin.store.dorms import (
-    BedEvent,
-    Building,
-    Campus,
-    CounsellorScope,
-    Resident,
-    building_presence,
-    readers_of_building,
-    residents_of_building,
-)
+from houqin.store.dorms import BedEvent, Building, Campus, CounsellorScope, Presence, Reader, Resident
+from houqin.store.swipes import SwipeItem
 from houqin.validation import date_range, query_choice, query_date
 
 MAX_DAYS = 31  # the longest range one request may ask for (a month of gate days per building)
@@ -146,42 +138,6 @@ class Audience:
         return self.students is None or self.students.covers(resident)
 
 
-def audience(principal: Principal, request: ReportRequest) -> Audience:
-    if principal.has_role(*SEE_ALL):
-        return Audience()
-    if principal.has_role(Role.DORM_MANAGER):
-        return Audience(buildings=managed_buildings(principal))
-    students = counsellor_scope(principal)
-    if students is None:
-        raise Forbidden("no students are assigned to you yet")
-    if request.spec.about_gates:
-        raise Forbidden(f"the {request.report} report is about gates: for dorm managers and leaders")
-    if request.department and request.department != students.department:
-        raise Forbidden(f"you look after {students.department} only", field="department")
-    return Audience(students=students)
-
-
-def buildings_in_scope(request: ReportRequest, seen: Audience) -> list[Building]:
-    if request.building_id:
-        found = find(Building, key("BLDG", request.building_id), "META")
-        if found is None or (seen.buildings is not None and found.building_id not in seen.buildings):
-            raise NotFound(f"no building {request.building_id}", field="building_id")
-        return [found]
-    if request.campus_id:
-        if find(Campus, "CAMPUS", key("CAMPUS", request.campus_id)) is None:
-            raise NotFound(f"no campus {request.campus_id}", field="campus_id")
-        campuses = [request.campus_id]
-    else:
-        campuses = [c.campus_id for c in Campus.query("CAMPUS", Campus.sk.startswith("CAMPUS#"))]
-    found = [b for campus_id in campuses
-             for b in Building.by_campus.query(key("CAMPUS", campus_id), Building.gsi1sk.startswith("BLDG#"))]
-    if seen.buildings is not None:
-        found = [b for b in found if b.building_id in seen.buildings]
-        if not found:
-            raise Forbidden("you run no building in this scope")
-    return sorted(found, key=lambda b: b.building_id)
-
-
 def hours_of(building: Building) -> Hours:
     return Hours(building.building_id, building.name, opens=rules.clock_time(building.opens, time(6)),
                  closes=rules.clock_time(building.closes, time(23)),
@@ -191,6 +147,7 @@ def hours_of(building: Building) -> Hours:
 def person(resident: Resident) -> Person:
     return Person(resident.resident_id, resident.name, resident.department, resident.grade, resident.class_name,
                   resident.building_id, resident.room_no, None if resident.bed_no is None else int(resident.bed_no))
+
 
 
 # ---------------------------------------------------------------- reading
@@ -208,37 +165,6 @@ def _each(fetch: Callable[[Any], list[Any]], args: Iterable[Any]) -> list[Any]:
         return first + [item for found in pool.map(fetch, todo[1:]) for item in found]
 
 
-def gate_swipes(building_ids: Iterable[str], report_days: Iterable[date]) -> list[SwipeRecord]:
-    def one_day(slot: tuple[str, date]) -> list[SwipeRecord]:
-        return [SwipeRecord(parse_iso(s.ts), s.reader_id, s.building_id, s.direction, s.card_id, s.resident_id)
-                for s in swipe_store.gate_day(*slot)]
-
-    return _each(one_day, [(b, d) for b in building_ids for d in report_days])
-
-
-def residents_of(building_ids: Iterable[str]) -> list[Resident]:
-    return _each(residents_of_building, building_ids)
-
-
-def profiles(resident_ids: Iterable[str]) -> list[Resident]:
-    wanted = sorted(set(resident_ids))
-    return list(Resident.batch_get([(key("RES", r), "PROFILE") for r in wanted])) if wanted else []
-
-
-def readers_of(building_ids: Iterable[str]) -> list[tuple[str, str]]:
-    return [(r.reader_id, r.building_id) for r in _each(readers_of_building, building_ids)]
-
-
-def check_out_events(building_ids: Iterable[str], start: date, end: date, tz: ZoneInfo) -> list[rules.CheckOut]:
-    low, high = to_iso(at_local(start, time(0), tz)), to_iso(at_local(end + timedelta(days=1), time(0), tz))
-
-    def one(building_id: str) -> list[BedEvent]:
-        return list(BedEvent.by_building.query(key("BEDLOG", building_id), BedEvent.gsi1sk.between(low, high)))
-
-    return [rules.CheckOut(e.resident_id, parse_iso(e.at), e.building_id, e.room_no, int(e.bed_no), e.by, e.reason)
-            for e in _each(one, building_ids) if e.action == CHECK_OUT and low <= e.at < high]
-
-
 # ---------------------------------------------------------------- gathering and computing
 @dataclass
 class Facts:
@@ -251,6 +177,7 @@ class Facts:
     people: dict[str, Person] = field(default_factory=dict)  # residents plus anyone else who swiped
     swipes: list[SwipeRecord] = field(default_factory=list)  # every day read (look-back included)
     prior: dict[str, str] = field(default_factory=dict)  # state before the look-back window
+    readers: Callable[[Iterable[str]], list[tuple[str, str]]] = lambda _: []  # (reader, building) of buildings
 
     @property
     def report_days(self) -> list[date]:
@@ -271,37 +198,6 @@ def _wanted(request: ReportRequest, seen: Audience) -> Callable[[Resident], bool
     return lambda r: (request.department is None or r.department == request.department) and seen.covers(r)
 
 
-def gather(request: ReportRequest, seen: Audience, buildings: list[Building]) -> Facts:
-    tz = settings().tz
-    facts = Facts(request, tz, {b.building_id: hours_of(b) for b in buildings})
-    wanted = _wanted(request, seen)
-    facts.residents = {r.resident_id: person(r) for r in residents_of(facts.hours) if wanted(r)}
-    first, last = request.start, request.end
-    if request.spec.needs_history:
-        first, last = first - timedelta(days=LOOKBACK_DAYS), last + timedelta(days=1)
-    swipes = gate_swipes(facts.hours, days(first, last))
-    others = {s.resident_id for s in swipes if s.resident_id and s.resident_id not in facts.residents}
-    facts.people = {**{r.resident_id: person(r) for r in profiles(others) if wanted(r)}, **facts.residents}
-    narrowed = request.department is not None or seen.students is not None
-    facts.swipes = [s for s in swipes if not narrowed or s.resident_id in facts.people]
-    if request.spec.needs_history:
-        window_start = at_local(first, time(0), tz)
-        for building_id in facts.hours:
-            for resident_id, p in building_presence(building_id).items():
-                facts.prior[resident_id] = rules.prior_state(p.state, parse_iso(p.last_ts), window_start)
-    return facts
-
-
-def _check_outs(request: ReportRequest, seen: Audience, buildings: list[Building]) -> list[Row]:
-    tz = settings().tz
-    events = check_out_events([b.building_id for b in buildings], request.start, request.end, tz)
-    found = {r.resident_id: r for r in profiles(e.resident_id for e in events)}
-    wanted = _wanted(request, seen)
-    narrowed = request.department is not None or seen.students is not None
-    kept = [e for e in events if not narrowed or (e.resident_id in found and wanted(found[e.resident_id]))]
-    return rules.check_outs(kept, {r: person(p) for r, p in found.items()}, tz)
-
-
 def _individuals(f: Facts) -> list[Row]:
     return rules.individuals(f.in_range, f.residents, f.nights_out(), f.early_late(), f.tz)
 
@@ -313,20 +209,135 @@ REPORT_ROWS: dict[str, Callable[[Facts], list[Row]]] = {
     "early-late": Facts.early_late,
     "visitors": lambda f: rules.visitors(f.in_range, f.people, f.tz),
     "violations": lambda f: rules.violations(f.residents.values(), f.nights_out(), f.early_late()),
-    "gate-duty": lambda f: rules.gate_duty(f.in_range, readers_of(f.hours), f.report_days, f.tz),
+    "gate-duty": lambda f: rules.gate_duty(f.in_range, f.readers(f.hours), f.report_days, f.tz),
 }
 
 
-def build(principal: Principal, request: ReportRequest) -> Table:
-    """The report's table for this caller (permission checked first; see the module docstring)."""
-    seen = audience(principal, request)
-    buildings = buildings_in_scope(request, seen)
-    if request.report == "check-outs":
-        rows = _check_outs(request, seen, buildings)
-    else:
-        rows = REPORT_ROWS[request.report](gather(request, seen, buildings))
-    spec = request.spec
-    return Table(spec.title, [Column(*c) for c in spec.columns], rows)
+class DormReads(Protocol):
+    """What the reports read (houqin.store.dorms and houqin.store.swipes in production)."""
+
+    def building(self, building_id: str) -> Building | None: ...
+    def campus(self, campus_id: str) -> Campus | None: ...
+    def campuses(self) -> list[Campus]: ...
+    def buildings_of_campus(self, campus_id: str) -> list[Building]: ...
+    def residents_of_building(self, building_id: str) -> list[Resident]: ...
+    def readers_of_building(self, building_id: str) -> list[Reader]: ...
+    def residents(self, resident_ids: Iterable[str]) -> dict[str, Resident]: ...
+    def building_presence(self, building_id: str) -> dict[str, Presence]: ...
+    def bed_events_between(self, building_id: str, low: str, high: str) -> list[BedEvent]: ...
+
+
+class GateDays(Protocol):
+    def gate_day(self, building_id: str, day: date) -> Iterable[SwipeItem]: ...
+
+
+class DormReports:
+    """The dorm reports' use case. Ports: the dorms and gate-day reads and who may see what, each defaulting to
+    production's (the store modules, houqin.services.dorm_access's rules) when left out."""
+
+    def __init__(self, *, dorms: DormReads | None = None, gates: GateDays | None = None,
+                 access: DormAccess | None = None) -> None:
+        self.dorms: DormReads = dorms if dorms is not None else cast(DormReads, dorms_store)
+        self.gates: GateDays = gates if gates is not None else cast(GateDays, swipe_store)
+        self.access = access if access is not None else DormAccess(self.dorms)
+
+    def build(self, principal: Principal, request: ReportRequest) -> Table:
+        """The report's table for this caller (permission checked first; see the module docstring)."""
+        seen = self.audience(principal, request)
+        buildings = self.buildings_in_scope(request, seen)
+        if request.report == "check-outs":
+            rows = self._check_outs(request, seen, buildings)
+        else:
+            rows = REPORT_ROWS[request.report](self.gather(request, seen, buildings))
+        spec = request.spec
+        return Table(spec.title, [Column(*c) for c in spec.columns], rows)
+
+    def audience(self, principal: Principal, request: ReportRequest) -> Audience:
+        if principal.has_role(*SEE_ALL):
+            return Audience()
+        if principal.has_role(Role.DORM_MANAGER):
+            return Audience(buildings=self.access.managed_buildings(principal))
+        students = self.access.counsellor_scope(principal)
+        if students is None:
+            raise Forbidden("no students are assigned to you yet")
+        if request.spec.about_gates:
+            raise Forbidden(f"the {request.report} report is about gates: for dorm managers and leaders")
+        if request.department and request.department != students.department:
+            raise Forbidden(f"you look after {students.department} only", field="department")
+        return Audience(students=students)
+
+    def buildings_in_scope(self, request: ReportRequest, seen: Audience) -> list[Building]:
+        if request.building_id:
+            found = self.dorms.building(request.building_id)
+            if found is None or (seen.buildings is not None and found.building_id not in seen.buildings):
+                raise NotFound(f"no building {request.building_id}", field="building_id")
+            return [found]
+        if request.campus_id:
+            if self.dorms.campus(request.campus_id) is None:
+                raise NotFound(f"no campus {request.campus_id}", field="campus_id")
+            campuses = [request.campus_id]
+        else:
+            campuses = [c.campus_id for c in self.dorms.campuses()]
+        found = [b for campus_id in campuses for b in self.dorms.buildings_of_campus(campus_id)]
+        if seen.buildings is not None:
+            found = [b for b in found if b.building_id in seen.buildings]
+            if not found:
+                raise Forbidden("you run no building in this scope")
+        return sorted(found, key=lambda b: b.building_id)
+
+    # ------------------------------------------------------------ reading
+    def gate_swipes(self, building_ids: Iterable[str], report_days: Iterable[date]) -> list[SwipeRecord]:
+        def one_day(slot: tuple[str, date]) -> list[SwipeRecord]:
+            return [SwipeRecord(parse_iso(s.ts), s.reader_id, s.building_id, s.direction, s.card_id, s.resident_id)
+                    for s in self.gates.gate_day(*slot)]
+
+        return _each(one_day, [(b, d) for b in building_ids for d in report_days])
+
+    def residents_of(self, building_ids: Iterable[str]) -> list[Resident]:
+        return _each(self.dorms.residents_of_building, building_ids)
+
+    def profiles(self, resident_ids: Iterable[str]) -> list[Resident]:
+        return list(self.dorms.residents(resident_ids).values())
+
+    def readers_of(self, building_ids: Iterable[str]) -> list[tuple[str, str]]:
+        return [(r.reader_id, r.building_id) for r in _each(self.dorms.readers_of_building, building_ids)]
+
+    def check_out_events(self, building_ids: Iterable[str], start: date, end: date,
+                         tz: ZoneInfo) -> list[rules.CheckOut]:
+        low, high = to_iso(at_local(start, time(0), tz)), to_iso(at_local(end + timedelta(days=1), time(0), tz))
+        found = _each(lambda b: self.dorms.bed_events_between(b, low, high), building_ids)
+        return [rules.CheckOut(e.resident_id, parse_iso(e.at), e.building_id, e.room_no, int(e.bed_no), e.by,
+                               e.reason) for e in found if e.action == CHECK_OUT and low <= e.at < high]
+
+    # ------------------------------------------------------------ gathering
+    def gather(self, request: ReportRequest, seen: Audience, buildings: list[Building]) -> Facts:
+        tz = settings().tz
+        facts = Facts(request, tz, {b.building_id: hours_of(b) for b in buildings}, readers=self.readers_of)
+        wanted = _wanted(request, seen)
+        facts.residents = {r.resident_id: person(r) for r in self.residents_of(facts.hours) if wanted(r)}
+        first, last = request.start, request.end
+        if request.spec.needs_history:
+            first, last = first - timedelta(days=LOOKBACK_DAYS), last + timedelta(days=1)
+        swipes = self.gate_swipes(facts.hours, days(first, last))
+        others = {s.resident_id for s in swipes if s.resident_id and s.resident_id not in facts.residents}
+        facts.people = {**{r.resident_id: person(r) for r in self.profiles(others) if wanted(r)}, **facts.residents}
+        narrowed = request.department is not None or seen.students is not None
+        facts.swipes = [s for s in swipes if not narrowed or s.resident_id in facts.people]
+        if request.spec.needs_history:
+            window_start = at_local(first, time(0), tz)
+            for building_id in facts.hours:
+                for resident_id, p in self.dorms.building_presence(building_id).items():
+                    facts.prior[resident_id] = rules.prior_state(p.state, parse_iso(p.last_ts), window_start)
+        return facts
+
+    def _check_outs(self, request: ReportRequest, seen: Audience, buildings: list[Building]) -> list[Row]:
+        tz = settings().tz
+        events = self.check_out_events([b.building_id for b in buildings], request.start, request.end, tz)
+        found = {r.resident_id: r for r in self.profiles(e.resident_id for e in events)}
+        wanted = _wanted(request, seen)
+        narrowed = request.department is not None or seen.students is not None
+        kept = [e for e in events if not narrowed or (e.resident_id in found and wanted(found[e.resident_id]))]
+        return rules.check_outs(kept, {r: person(p) for r, p in found.items()}, tz)
 
 
 def body(request: ReportRequest, table: Table) -> dict[str, Any]:

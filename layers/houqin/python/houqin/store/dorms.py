@@ -467,6 +467,11 @@ def notifies_parent(building_id: str | None) -> bool:
     return bool(found and found.notify_parent)
 
 
+def bed_events_between(building_id: str, low: str, high: str) -> list[BedEvent]:
+    """A building's check-ins, moves and check-outs with ``low <= at <= high`` (GSI1, time order)."""
+    return list(BedEvent.by_building.query(key("BEDLOG", building_id), BedEvent.gsi1sk.between(low, high)))
+
+
 def residents(resident_ids: Iterable[str]) -> dict[str, Resident]:
     """Residents by id, read consistently in batches of 100 (BatchGetItem); unknown ids are absent."""
     keys = [(key("RES", r), "PROFILE") for r in set(resident_ids)]
