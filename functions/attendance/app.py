@@ -21,34 +21,21 @@ lost a race, a graded log or a passed deadline is a 409.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
-
 from houqin.api import create_app, json_response, principal
-from houqin.clock import Clock
-from houqin.services import attendance as service
-from houqin.settings import settings
-from houqin.system_clock import SystemClock
+from houqin.services import attendance
+from houqin.services.attendance import Attendance
 
 app = create_app("houqin-attendance")
-clock: Clock = SystemClock()  # tests pin it
+service = Attendance()  # production ports, connected on first use; tests give it theirs
 
 
 def _month() -> str | None:
     return app.params().get("month")
 
 
-def _deadline() -> time:
-    return settings().worklog_deadline
-
-
-def _max_age() -> timedelta:
-    return settings().punch_max_age
-
-
 @app.route("/attendance/punches", methods=["POST"])
 def post_punches():
-    who = principal(app)
-    return json_response(service.record_punches(who, app.current_request.raw_body, clock.now(), _max_age()))
+    return json_response(service.record_punches(principal(app), app.current_request.raw_body))
 
 
 @app.route("/attendance/terminals", methods=["GET"])
@@ -59,49 +46,47 @@ def list_terminals():
 @app.route("/attendance/terminals/{device_id}", methods=["PUT"])
 def register_terminal(device_id: str):
     who = principal(app)
-    return json_response(service.register_terminal(who, device_id, app.body(service.TERMINAL_FIELDS), clock.now()))
+    return json_response(service.register_terminal(who, device_id, app.body(attendance.TERMINAL_FIELDS)))
 
 
 @app.route("/attendance/rejected", methods=["GET"])
 def rejected_punches():
-    return json_response(service.rejected_punches(principal(app), app.params(), clock.now()))
+    return json_response(service.rejected_punches(principal(app), app.params()))
 
 
 @app.route("/managers/{manager_id}/team", methods=["GET"])
 def team_month(manager_id: str):
-    return json_response(service.team_month(principal(app), manager_id, _month(), clock.now()))
+    return json_response(service.team_month(principal(app), manager_id, _month()))
 
 
 @app.route("/managers/{manager_id}/worklogs/waiting", methods=["GET"])
 def waiting_logs(manager_id: str):
-    return json_response(service.waiting_logs(principal(app), manager_id, app.params(), clock.now(), _deadline()))
+    return json_response(service.waiting_logs(principal(app), manager_id, app.params()))
 
 
 @app.route("/staff/{staff_id}/attendance", methods=["GET"])
 def get_attendance(staff_id: str):
-    return json_response(service.attendance(principal(app), staff_id, _month(), clock.now()))
+    return json_response(service.staff_month(principal(app), staff_id, _month()))
 
 
 @app.route("/staff/{staff_id}/attendance/{day}/correction", methods=["POST"])
 def correct_attendance(staff_id: str, day: str):
     who = principal(app)
-    return json_response(service.correct(who, staff_id, day, app.body(service.CORRECTION_FIELDS), clock.now()))
+    return json_response(service.correct(who, staff_id, day, app.body(attendance.CORRECTION_FIELDS)))
 
 
 @app.route("/staff/{staff_id}/worklogs", methods=["GET"])
 def list_work_logs(staff_id: str):
-    return json_response(service.work_logs(principal(app), staff_id, _month(), clock.now(), _deadline()))
+    return json_response(service.work_logs(principal(app), staff_id, _month()))
 
 
 @app.route("/staff/{staff_id}/worklogs/{day}", methods=["PUT"])
 def write_work_log(staff_id: str, day: str):
     who = principal(app)
-    body = app.body(service.WORKLOG_FIELDS)
-    return json_response(service.write_log(who, staff_id, day, body, clock.now(), _deadline()))
+    return json_response(service.write_log(who, staff_id, day, app.body(attendance.WORKLOG_FIELDS)))
 
 
 @app.route("/staff/{staff_id}/worklogs/{day}/grade", methods=["POST"])
 def grade_work_log(staff_id: str, day: str):
     who = principal(app)
-    body = app.body(service.GRADE_FIELDS)
-    return json_response(service.grade(who, staff_id, day, body, clock.now(), _deadline()))
+    return json_response(service.grade(who, staff_id, day, app.body(attendance.GRADE_FIELDS)))

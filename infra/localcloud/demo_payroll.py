@@ -229,8 +229,8 @@ def terminals(data: Any, now: datetime, by: str) -> int:
 def refused_this_morning(data: Any, now: datetime) -> int:
     """Two punches FP-HY sends this morning that the attendance service refuses (and keeps, with the reasons)."""
     from houqin.auth import Principal, Role
-    from houqin.clock import to_iso
-    from houqin.services import attendance
+    from houqin.clock import FixedClock, to_iso
+    from houqin.services.attendance import Attendance
 
     wy_member = next(s["staff_id"] for s in data.staff if s["department_id"] == "WY")
     hy_member = next(s["staff_id"] for s in data.staff if s["department_id"] == "HY")
@@ -238,7 +238,7 @@ def refused_this_morning(data: Any, now: datetime) -> int:
     body = {"punches": [{"staff_id": wy_member, "seq": 1, "at": to_iso(morning - timedelta(minutes=5))},
                         {"staff_id": hy_member, "seq": 2, "at": to_iso(morning - timedelta(days=9))}]}
     device = Principal(subject="FP-HY", person_id="FP-HY", roles=frozenset({Role.DEVICE}))
-    answer = attendance.record_punches(device, json.dumps(body), morning, timedelta(days=7))
+    answer = Attendance(clock=FixedClock(morning)).record_punches(device, json.dumps(body))
     return len(answer["rejected"])
 
 

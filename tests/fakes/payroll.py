@@ -1,22 +1,18 @@
 """In-memory ports of the payroll use cases (houqin.services.payroll): the payroll repository, the staff
-directory, the attendance reads and the ticket reads. Items are the store's own classes, kept serialized
-as DynamoDB would keep them (a write on a stale copy is refused, as the store's conditions refuse it)."""
+directory and the ticket reads (the attendance reads are tests/fakes/attendance.py's InMemoryAttendance). Items
+are the store's own classes, kept serialized as DynamoDB would keep them (a write on a stale copy is refused, as
+the store's conditions refuse it)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date
 from typing import Any
 
-from houqin.clock import local_day
-from houqin.domain.attendance import Punch
 from houqin.domain.audit import Event
 from houqin.domain.payroll.rules import PayRules
 from houqin.domain.tickets import Ticket
-from houqin.settings import settings
 from houqin.store import payroll as store
-from houqin.store.attendance import CorrectionItem, WorkLogItem
 from houqin.store.paging import Page
 from houqin.store.payroll import BonusItem, IncomeItem, LockItem, PayslipItem, Refused, RulesItem, RunItem
 from houqin.store.staff import Department, Post, StaffMember
@@ -198,30 +194,14 @@ class InMemoryStaff:
     def member(self, staff_id: str) -> StaffMember | None:
         return self.member_items.get(staff_id)
 
+    def members(self, staff_ids: Iterable[str]) -> dict[str, StaffMember]:
+        return {s: self.member_items[s] for s in sorted(set(staff_ids)) if s in self.member_items}
+
+    def team(self, manager_id: str) -> list[StaffMember]:
+        return [m for _, m in sorted(self.member_items.items()) if m.manager_id == manager_id]
+
     def members_of(self, department_id: str) -> list[StaffMember]:
         return [m for _, m in sorted(self.member_items.items()) if m.department_id == department_id]
-
-
-class InMemoryAttendance:
-    """houqin.store.attendance's reads: punches, corrections and work logs, as the attendance function stores
-    them (the fake is filled through ``punch``, ``correct`` and ``grade``)."""
-
-    def __init__(self) -> None:
-        self.punch_items: list[Punch] = []
-        self.correction_items: dict[tuple[str, date], CorrectionItem] = {}
-        self.log_items: dict[tuple[str, date], WorkLogItem] = {}
-
-    def punches_of_month(self, staff_id: str, month: str) -> list[Punch]:
-        tz = settings().tz
-        return sorted((p for p in self.punch_items if p.staff_id == staff_id
-                       and f"{local_day(p.at, tz):%Y-%m}" == month), key=lambda p: p.at)
-
-    def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]:
-        return {day: item for (s, day), item in self.correction_items.items()
-                if s == staff_id and f"{day:%Y-%m}" == month}
-
-    def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]:
-        return [item for (s, day), item in sorted(self.log_items.items()) if s == staff_id and f"{day:%Y-%m}" == month]
 
 
 class InMemoryTickets:

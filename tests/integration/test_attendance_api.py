@@ -17,7 +17,7 @@ import pytest
 from houqin.clock import FixedClock
 from houqin.domain.attendance import DayStatus, Shift
 from houqin.errors import Conflict
-from houqin.services import attendance as service
+from houqin.services.attendance import Attendance, month_grades, month_records, shift_of
 from houqin.settings import Settings, SettingsError, settings
 from houqin.store import attendance as store
 from houqin.store import staff
@@ -72,7 +72,7 @@ def build_world() -> None:
 def api(aws, template):
     build_world()
     module = load_function_module(template, "AttendanceFunction")
-    module.clock = FixedClock(NOW)
+    module.service = Attendance(clock=FixedClock(NOW))  # the production repositories (moto), a pinned clock
     return module
 
 
@@ -120,7 +120,7 @@ def logs(app, user, staff_id="E1", **query):
 
 def at_local(api, day: str, hh_mm: str) -> None:
     """Move the pinned clock to a local time of a local day."""
-    api.clock.current = datetime.fromisoformat(f"{day}T{hh_mm}:00+08:00").astimezone(UTC)
+    api.service.clock.current = datetime.fromisoformat(f"{day}T{hh_mm}:00+08:00").astimezone(UTC)
 
 
 def by_day(reply):
@@ -379,7 +379,7 @@ def test_the_manager_corrects_a_day_which_keeps_its_measured_status_and_history(
     assert by_day(reply)["2026-11-06"]["status"] == "on_leave"
     assert reply.body["summary"]["absent_days"] == 0 and reply.body["summary"]["leave_days"] == 1
 
-    api.clock.advance(minutes=5)
+    api.service.clock.advance(minutes=5)
     again = correct(app, M1, "2026-11-06", status="present", reason="came in by the side door")
     assert [(h["status"], h["measured_status"], h["by"]) for h in again.body["correction_history"]] == [
         ("on_leave", "absent", "M1"), ("present", "absent", "M1")]
@@ -468,7 +468,7 @@ def test_plan_then_completion_then_grade_gives_the_monthly_score(api, app):
     assert reply.body["recent_scores"] == [{"month": "2026-09", "score": None}, {"month": "2026-10", "score": None},
                                            {"month": "2026-11", "score": "85.00"}]
     assert logs(app, M1).body == reply.body and logs(app, FINANCE).status == 200
-    assert service.month_grades("E1", "2026-11") == ["A", "C", "B"]
+    assert month_grades("E1", "2026-11") == ["A", "C", "B"]
 
     regraded = grade(app, M1, "2026-11-03", "B")
     assert [(g["grade"], g["by"]) for g in regraded.body["grade_history"]] == [("C", "M1"), ("B", "M1")]
@@ -605,15 +605,15 @@ def test_logs_waiting_for_a_grade_oldest_first_and_a_grade_with_a_comment_takes_
 def test_the_payroll_contract(app):
     week(app)
     correct(app, M1, "2026-11-06", status="on_leave", reason="出差")
-    shift = service.shift_of(staff.Department.get("DEPT", "DEPT#D1"))
+    shift = shift_of(staff.Department.get("DEPT", "DEPT#D1"))
     assert shift == Shift(time(8, 0), time(17, 0), 5)
-    records = service.month_records("E1", "2026-11", shift)
+    records = month_records("E1", "2026-11", shift)
     assert len(records) == 30 and records[-1].status == DayStatus.ABSENT
-    upto = service.month_records("E1", "2026-11", shift, until=date(2026, 11, 6))
+    upto = month_records("E1", "2026-11", shift, until=date(2026, 11, 6))
     assert [r.status.value for r in upto] == [*(s for s, *_ in EXPECTED_WEEK.values())][:-1] + ["on_leave"]
     assert upto[-1].measured_status == DayStatus.ABSENT and upto[-1].corrected_by == "M1"
-    assert service.month_records("E1", "2026-11", shift, until=date(2026, 10, 31)) == []
-    assert service.month_grades("E1", "2026-11") == []
+    assert month_records("E1", "2026-11", shift, until=date(2026, 10, 31)) == []
+    assert month_grades("E1", "2026-11") == []
 
 
 def test_routes_equal_the_template(app, template):

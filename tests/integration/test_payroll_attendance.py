@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 
 from houqin.clock import FixedClock, at_local, to_iso
+from houqin.services.attendance import Attendance
 from houqin.services.payroll import Payroll
 from houqin.services.payroll.inputs import RULES_FIELDS, parse_rules
 from houqin.settings import settings
@@ -91,7 +92,7 @@ def world(aws, template, monkeypatch):
     attendance_app = load_function_module(template, "AttendanceFunction")
     payroll_app = load_function_module(template, "PayrollFunction")
     worker = load_function_module(template, "PayrollWorkerFunction")
-    attendance_app.clock = FixedClock(NOW)
+    attendance_app.service = Attendance(clock=FixedClock(NOW))
     invocations = FakeInvoker()  # the asynchronous invocations: run by hand below
     payroll_app.service = worker.service = Payroll(clock=FixedClock(NOW), invoker=invocations,
                                                    worker_function=WorkerContext.function_name)

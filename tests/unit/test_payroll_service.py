@@ -29,7 +29,8 @@ from houqin.services.payroll.runs import ACTION_FIELDS, RUN_FIELDS
 from houqin.store.attendance import CorrectionItem, WorkLogItem
 from houqin.store.staff import Department, Post, StaffMember
 from houqin.validation import Body
-from tests.fakes.payroll import InMemoryAttendance, InMemoryPayroll, InMemoryStaff, InMemoryTickets
+from tests.fakes.attendance import InMemoryAttendance
+from tests.fakes.payroll import InMemoryPayroll, InMemoryStaff, InMemoryTickets
 from tests.fakes.ports import FakeInvoker
 
 NOW = datetime(2026, 2, 5, 2, 0, tzinfo=UTC)

@@ -30,6 +30,10 @@ Decisions:
 - the monthly score is the mean of the month's grades, scored by the department's pay rules in force that
   month (houqin.domain.payroll.rules.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
   the month asked for and the two before it (a month without any grade breaks the run).
+
+The use cases are methods of ``Attendance``, whose ports (houqin.ports) are the attendance repository, the
+staff archive, the pay rules and month locks it reads, and a clock; what payroll reads of a month
+(``shift_of``, ``month_records``, ``month_grades``) stays a module function with its own ``reads`` port.
 """
 
 from __future__ import annotations
@@ -39,16 +43,16 @@ import dataclasses
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
-from houqin.clock import at_local, days, local_day, parse_iso, to_iso
+from houqin.clock import Clock, at_local, days, local_day, parse_iso, to_iso
 from houqin.domain.actors import Role
 from houqin.domain.attendance import (
     MAX_REASON,
@@ -63,15 +67,18 @@ from houqin.domain.attendance import (
     month_summary,
 )
 from houqin.domain.payroll.lines import validate_month
-from houqin.domain.payroll.rules import grade_scores_in
+from houqin.domain.payroll.rules import PayRules, grade_scores_in
 from houqin.domain.worklogs import GRADES, monthly_score, needs_talk
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.settings import settings
 from houqin.store import attendance as store
-from houqin.store import payroll as pay_rules
-from houqin.store import staff
-from houqin.store.attendance import CorrectionItem, PunchItem, WorkLogItem
-from houqin.store.paging import page_limit
+from houqin.store import payroll as payroll_store
+from houqin.store import staff as staff_store
+from houqin.store.attendance import CorrectionItem, PunchItem, RejectedPunchItem, TerminalItem, WorkLogItem
+from houqin.store.paging import Page, page_limit
+from houqin.store.payroll import LockItem
+from houqin.store.staff import Department, StaffMember
+from houqin.system_clock import SystemClock
 from houqin.validation import Body
 
 log = logging.getLogger(__name__)
@@ -84,6 +91,8 @@ PUNCH_FIELDS = ("staff_id", "seq", "at")
 CORRECTION_FIELDS = ("status", "reason")
 WORKLOG_FIELDS = ("plan", "completion")
 GRADE_FIELDS = ("grade", "comment")
+TERMINAL_FIELDS = ("name", "departments")
+MAX_TERMINAL_DEPARTMENTS = 20
 MAX_COMMENT = 500
 MAX_PUNCHES = 500
 CLOCK_SKEW = timedelta(minutes=5)  # a terminal's clock may run this far ahead
@@ -97,8 +106,52 @@ STATUSES = tuple(s.value for s in DayStatus)
 _threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="attendance")
 
 
+# ---------------------------------------------------------------- ports
+class AttendanceReads(Protocol):
+    """A person's month as the attendance function stored it: punches, corrections, work logs
+    (houqin.store.attendance): what ``month_records`` and ``month_grades`` read, for payroll too."""
+
+    def punches_of_month(self, staff_id: str, month: str) -> list[Punch]: ...
+    def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]: ...
+    def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]: ...
+
+
+class AttendanceRepository(AttendanceReads, Protocol):
+    """What the attendance use cases need of storage (houqin.store.attendance in production)."""
+
+    def put_punch(self, item: PunchItem) -> bool: ...
+    def stored_punch(self, device_id: str, seq: int) -> PunchItem | None: ...
+    def punches_of_day(self, staff_id: str, day: date) -> list[Punch]: ...
+    def correction(self, staff_id: str, day: date) -> CorrectionItem | None: ...
+    def save_correction(self, item: CorrectionItem) -> CorrectionItem: ...
+    def work_log(self, staff_id: str, day: date) -> WorkLogItem | None: ...
+    def save_work_log(self, item: WorkLogItem) -> WorkLogItem: ...
+    def terminal(self, device_id: str, consistent: bool = False) -> TerminalItem | None: ...
+    def terminals(self) -> list[TerminalItem]: ...
+    def save_terminal(self, item: TerminalItem) -> TerminalItem: ...
+    def keep_rejected(self, items: list[RejectedPunchItem]) -> int: ...
+    def rejected(self, day: date, device_id: str | None, *, limit: int, cursor: str | None) -> Page: ...
+
+
+class StaffArchive(Protocol):
+    """Departments (their working hours), staff members and a manager's team (houqin.store.staff)."""
+
+    def departments(self) -> list[Department]: ...
+    def department(self, department_id: str) -> Department | None: ...
+    def member(self, staff_id: str) -> StaffMember | None: ...
+    def members(self, staff_ids: Iterable[str]) -> dict[str, StaffMember]: ...
+    def team(self, manager_id: str) -> list[StaffMember]: ...
+
+
+class PayRuleReads(Protocol):
+    """A department's pay rules (how grades score) and the months payroll has locked (houqin.store.payroll)."""
+
+    def rule_versions(self, department_id: str) -> list[PayRules]: ...
+    def locks_of_month(self, month: str) -> dict[str, LockItem]: ...
+
+
 # ---------------------------------------------------------------- the contract payroll reads
-def shift_of(department: staff.Department) -> Shift:
+def shift_of(department: Department) -> Shift:
     """The department's working hours as a Shift; unreadable stored hours are a 409 naming the department."""
     try:
         return Shift(start=time.fromisoformat(department.shift_start), end=time.fromisoformat(department.shift_end),
@@ -190,36 +243,18 @@ def past_or_today(text: str, today: date) -> date:
 
 
 # ---------------------------------------------------------------- who
-def is_manager_of(principal: Principal, member: staff.StaffMember) -> bool:
+def is_manager_of(principal: Principal, member: StaffMember) -> bool:
     return principal.has_role(Role.MANAGER) and bool(member.manager_id) and principal.is_person(member.manager_id)
 
 
-def can_see(principal: Principal, member: staff.StaffMember) -> bool:
+def can_see(principal: Principal, member: StaffMember) -> bool:
     return principal.is_person(member.staff_id) or is_manager_of(principal, member) or principal.has_role(*SEE_ALL)
 
 
-def visible_member(principal: Principal, staff_id: str) -> staff.StaffMember:
-    """The staff member, if the caller may see their attendance and logs; else 404."""
-    member = store.staff_member(staff_id) if re.fullmatch(ID, staff_id or "") else None
-    if member is None or not can_see(principal, member):
-        raise NotFound(f"no staff member {staff_id}")
-    return member
-
-
-def managed_member(principal: Principal, staff_id: str, doing: str) -> staff.StaffMember:
-    """The staff member, if the caller is their manager: 404 if they may not see them, else 403."""
-    member = visible_member(principal, staff_id)
-    if not is_manager_of(principal, member):
-        raise Forbidden(f"only the manager of {staff_id} {doing}")
-    return member
-
-
-def member_shift(member: staff.StaffMember) -> Shift:
-    department = staff.department(member.department_id)
-    if department is None:
-        raise Conflict(f"department {member.department_id} of {member.staff_id} has no record: its working hours "
-                       "are unknown", code="no_department")
-    return shift_of(department)
+def may_see_team(principal: Principal, manager_id: str) -> bool:
+    """The manager themselves, finance, leaders and admins see a team."""
+    own = principal.has_role(Role.MANAGER) and principal.is_person(manager_id)
+    return bool(re.fullmatch(ID, manager_id or "")) and (own or principal.has_role(*SEE_ALL))
 
 
 # ---------------------------------------------------------------- punches from terminals
@@ -240,83 +275,14 @@ class Rejection:
         return dataclasses.asdict(self)
 
 
-def record_punches(principal: Principal, raw_body: Any, now: datetime, max_age: timedelta) -> dict[str, Any]:
-    """Store a registered terminal's punches, each on its own: {"stored", "duplicates", "rejected": [{index,
-    field, reason, code}]}. A punch whose device seq is stored already is a duplicate when it is the same punch
-    (a retry) and rejected (code ``conflict``) when it is another one; nothing is ever overwritten. A punch
-    is refused for staff outside the terminal's departments, older than ``max_age`` or in a month approved
-    (locked) by payroll for the member's department; every refused punch is kept with its reason
-    (GET /attendance/rejected)."""
-    principal.require_role(Role.DEVICE)
-    device_id = principal.person_id
-    if not re.fullmatch(ID, device_id):
-        raise Forbidden("this terminal's id cannot name punches (letters, digits, _ and -, up to 40)")
-    raw = Body.parse(raw_body, PUNCHES_FIELDS).data.get("punches")
-    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PUNCHES:
-        raise ValidationError(f"punches must be a list of 1 to {MAX_PUNCHES} punches", field="punches")
-    terminal = store.terminal(device_id)
-    if terminal is None:  # refused whole: the terminal keeps its punches and sends them again once registered
-        raise Forbidden(f"terminal {device_id} is not registered: an administrator registers it to its departments "
-                        f"(PUT /attendance/terminals/{device_id}), then send these punches again",
-                        code="terminal_not_registered")
-
-    rejected: list[Rejection] = []
-    valid: list[tuple[int, Punch]] = []
-    for index, data in enumerate(raw):
-        punch = _punch(index, data, device_id, now)
-        if isinstance(punch, Rejection):
-            rejected.append(punch)
-        else:
-            valid.append((index, punch))
-
-    members = store.staff_members({p.staff_id for _, p in valid})
-    policy = _PunchPolicy(terminal, members, now, max_age)
-    firsts: dict[str, tuple[int, PunchItem]] = {}  # dedupe key -> the first punch of the batch with it
-    repeats: list[tuple[int, str, PunchItem]] = []  # the same device seq again later in the batch
-    duplicates = 0
-    for index, punch in valid:
-        refusal = policy.refusal(index, punch)
-        item, seen = PunchItem.make(punch, now), dedupe_key(punch)
-        if refusal is not None:
-            if refusal.code != "unknown_staff" and _stored_already(item):  # a retry of a punch stored before
-                duplicates += 1
-            else:
-                rejected.append(refusal)
-        elif seen in firsts:
-            repeats.append((index, seen, item))
-        else:
-            firsts[seen] = (index, item)
-
-    # Each punch is its own conditional put, independent of the others: send them side by side.
-    results = _threads.map(lambda entry: _store_punch(entry[1]), list(firsts.values()))
-    outcomes = dict(zip(firsts, results, strict=True))  # dedupe key -> (outcome, the punch stored under it)
-    for seen, (index, item) in firsts.items():
-        outcome, kept = outcomes[seen]
-        duplicates += outcome is Outcome.DUPLICATE
-        if outcome is Outcome.CONFLICT:
-            rejected.append(_conflict(index, item, kept))
-    for index, seen, item in repeats:  # judged against what is stored, like any repeat
-        _, kept = outcomes[seen]
-        if kept.same_punch(item):
-            duplicates += 1
-        else:
-            rejected.append(_conflict(index, item, kept))
-    stored = sum(1 for outcome, _ in outcomes.values() if outcome is Outcome.STORED)
-    rejected.sort(key=lambda r: r.index)
-    if rejected:
-        log.warning("device %s: %d of %d punches rejected, first: %s", device_id, len(rejected), len(raw),
-                    rejected[0].reason)
-        _keep(device_id, raw, rejected, now)
-    return {"stored": stored, "duplicates": duplicates, "rejected": [r.view() for r in rejected]}
-
-
 class _PunchPolicy:
     """What a registered terminal may post: punches of its departments' staff, not older than the setting,
     never into a month payroll has approved (locked) for the member's department."""
 
-    def __init__(self, terminal: store.TerminalItem, members: Mapping[str, staff.StaffMember], now: datetime,
-                 max_age: timedelta) -> None:
+    def __init__(self, terminal: TerminalItem, members: Mapping[str, StaffMember], now: datetime,
+                 max_age: timedelta, locks_of_month: Callable[[str], Mapping[str, Any]]) -> None:
         self.terminal, self.members, self.now, self.max_age = terminal, members, now, max_age
+        self.locks_of_month = locks_of_month
         self._locks: dict[str, Mapping[str, Any]] = {}
 
     def refusal(self, index: int, punch: Punch) -> Rejection | None:
@@ -334,33 +300,377 @@ class _PunchPolicy:
                                                 f"{', '.join(self.terminal.departments)}", "wrong_department")
         month = f"{punch.at.astimezone(settings().tz):%Y-%m}"
         if month not in self._locks:
-            self._locks[month] = pay_rules.locks_of_month(month)
+            self._locks[month] = self.locks_of_month(month)
         if member.department_id in self._locks[month]:
             return Rejection(index, "at", f"{month} is approved (locked) for {member.department_id}: its pay is "
                                           "settled, no punch can change it", "month_locked")
         return None
 
 
-def _stored_already(item: PunchItem) -> bool:
-    earlier = store.stored_punch(item.device_id, int(item.seq))
-    return earlier is not None and earlier.same_punch(item)
+class Attendance:
+    """The attendance and work-log use cases. Ports (houqin.ports): the attendance repository, the staff
+    archive, the pay rules and month locks (``payroll``) and a clock, each defaulting to production's when
+    left out (nothing is connected until it is used). The settings (WORKLOG_DEADLINE, PUNCH_MAX_AGE_DAYS)
+    are read on each call."""
+
+    def __init__(self, *, attendance: AttendanceRepository | None = None, staff: StaffArchive | None = None,
+                 payroll: PayRuleReads | None = None, clock: Clock | None = None) -> None:
+        self.attendance: AttendanceRepository = (attendance if attendance is not None
+                                                 else cast(AttendanceRepository, store))
+        self.staff: StaffArchive = staff if staff is not None else cast(StaffArchive, staff_store)
+        self.payroll: PayRuleReads = payroll if payroll is not None else cast(PayRuleReads, payroll_store)
+        self.clock: Clock = clock if clock is not None else SystemClock()
+
+    # ---------------------------------------------------------------- who
+    def visible_member(self, principal: Principal, staff_id: str) -> StaffMember:
+        """The staff member, if the caller may see their attendance and logs; else 404."""
+        member = self.staff.member(staff_id) if re.fullmatch(ID, staff_id or "") else None
+        if member is None or not can_see(principal, member):
+            raise NotFound(f"no staff member {staff_id}")
+        return member
+
+    def managed_member(self, principal: Principal, staff_id: str, doing: str) -> StaffMember:
+        """The staff member, if the caller is their manager: 404 if they may not see them, else 403."""
+        member = self.visible_member(principal, staff_id)
+        if not is_manager_of(principal, member):
+            raise Forbidden(f"only the manager of {staff_id} {doing}")
+        return member
+
+    def member_shift(self, member: StaffMember) -> Shift:
+        department = self.staff.department(member.department_id)
+        if department is None:
+            raise Conflict(f"department {member.department_id} of {member.staff_id} has no record: its working "
+                           "hours are unknown", code="no_department")
+        return shift_of(department)
+
+    def departments_by_id(self) -> dict[str, Department]:
+        return {d.department_id: d for d in self.staff.departments()}
+
+    def team(self, principal: Principal, manager_id: str) -> list[StaffMember]:
+        """The manager's team, for the manager themselves, finance, leaders and admins; anyone else gets a 404."""
+        if not may_see_team(principal, manager_id):
+            raise NotFound(f"no team of {manager_id}")
+        return self.staff.team(manager_id)
+
+    # ---------------------------------------------------------------- punches from terminals
+    def record_punches(self, principal: Principal, raw_body: Any) -> dict[str, Any]:
+        """Store a registered terminal's punches, each on its own: {"stored", "duplicates", "rejected": [{index,
+        field, reason, code}]}. A punch whose device seq is stored already is a duplicate when it is the same
+        punch (a retry) and rejected (code ``conflict``) when it is another one; nothing is ever overwritten. A
+        punch is refused for staff outside the terminal's departments, older than PUNCH_MAX_AGE_DAYS or in a
+        month approved (locked) by payroll for the member's department; every refused punch is kept with its
+        reason (GET /attendance/rejected)."""
+        principal.require_role(Role.DEVICE)
+        device_id = principal.person_id
+        if not re.fullmatch(ID, device_id):
+            raise Forbidden("this terminal's id cannot name punches (letters, digits, _ and -, up to 40)")
+        raw = Body.parse(raw_body, PUNCHES_FIELDS).data.get("punches")
+        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PUNCHES:
+            raise ValidationError(f"punches must be a list of 1 to {MAX_PUNCHES} punches", field="punches")
+        terminal = self.attendance.terminal(device_id)
+        if terminal is None:  # refused whole: the terminal keeps its punches and sends them again once registered
+            raise Forbidden(f"terminal {device_id} is not registered: an administrator registers it to its "
+                            f"departments (PUT /attendance/terminals/{device_id}), then send these punches again",
+                            code="terminal_not_registered")
+        now = self.clock.now()
+
+        rejected: list[Rejection] = []
+        valid: list[tuple[int, Punch]] = []
+        for index, data in enumerate(raw):
+            punch = _punch(index, data, device_id, now)
+            if isinstance(punch, Rejection):
+                rejected.append(punch)
+            else:
+                valid.append((index, punch))
+
+        members = self.staff.members({p.staff_id for _, p in valid})
+        policy = _PunchPolicy(terminal, members, now, settings().punch_max_age, self.payroll.locks_of_month)
+        firsts: dict[str, tuple[int, PunchItem]] = {}  # dedupe key -> the first punch of the batch with it
+        repeats: list[tuple[int, str, PunchItem]] = []  # the same device seq again later in the batch
+        duplicates = 0
+        for index, punch in valid:
+            refusal = policy.refusal(index, punch)
+            item, seen = PunchItem.make(punch, now), dedupe_key(punch)
+            if refusal is not None:
+                if refusal.code != "unknown_staff" and self._stored_already(item):  # a retry of a punch stored before
+                    duplicates += 1
+                else:
+                    rejected.append(refusal)
+            elif seen in firsts:
+                repeats.append((index, seen, item))
+            else:
+                firsts[seen] = (index, item)
+
+        # Each punch is its own conditional put, independent of the others: send them side by side.
+        results = _threads.map(lambda entry: self._store_punch(entry[1]), list(firsts.values()))
+        outcomes = dict(zip(firsts, results, strict=True))  # dedupe key -> (outcome, the punch stored under it)
+        for seen, (index, item) in firsts.items():
+            outcome, kept = outcomes[seen]
+            duplicates += outcome is Outcome.DUPLICATE
+            if outcome is Outcome.CONFLICT:
+                rejected.append(_conflict(index, item, kept))
+        for index, seen, item in repeats:  # judged against what is stored, like any repeat
+            _, kept = outcomes[seen]
+            if kept.same_punch(item):
+                duplicates += 1
+            else:
+                rejected.append(_conflict(index, item, kept))
+        stored = sum(1 for outcome, _ in outcomes.values() if outcome is Outcome.STORED)
+        rejected.sort(key=lambda r: r.index)
+        if rejected:
+            log.warning("device %s: %d of %d punches rejected, first: %s", device_id, len(rejected), len(raw),
+                        rejected[0].reason)
+            self._keep(device_id, raw, rejected, now)
+        return {"stored": stored, "duplicates": duplicates, "rejected": [r.view() for r in rejected]}
+
+    def _stored_already(self, item: PunchItem) -> bool:
+        earlier = self.attendance.stored_punch(item.device_id, int(item.seq))
+        return earlier is not None and earlier.same_punch(item)
+
+    def _store_punch(self, item: PunchItem) -> tuple[Outcome, PunchItem]:
+        """Store the punch; a refused put is a duplicate (the same punch) or a conflict (another one)."""
+        if self.attendance.put_punch(item):
+            return Outcome.STORED, item
+        earlier = self.attendance.stored_punch(item.device_id, int(item.seq))
+        if earlier is None:  # a refused put means the item exists; punches are never deleted
+            raise RuntimeError(f"punch {item.device_id}#{item.seq} refused but not found")
+        return (Outcome.DUPLICATE if earlier.same_punch(item) else Outcome.CONFLICT), earlier
+
+    def _keep(self, device_id: str, raw: list[Any], rejected: list[Rejection], now: datetime) -> None:
+        """Keep every refused punch for the administrator; a retry of the same refused punch replaces its item."""
+        items = {}
+        for refusal in rejected:
+            item = _rejected_item(device_id, now, raw[refusal.index], refusal)
+            items[(item.pk, item.sk)] = item  # one item per key in a batch write
+        self.attendance.keep_rejected(list(items.values()))
+
+    # ---------------------------------------------------------------- terminals (administrators)
+    def terminals(self, principal: Principal) -> dict[str, Any]:
+        principal.require_role(Role.ADMIN)
+        names = {d.department_id: d.name for d in self.staff.departments()}
+        return {"items": [terminal_view(item, names) for item in self.attendance.terminals()]}
+
+    def register_terminal(self, principal: Principal, device_id: str, body: Body) -> dict[str, Any]:
+        """Register a terminal to the departments whose staff punch on it, or bind it anew (re-sending the same
+        binding changes nothing)."""
+        principal.require_role(Role.ADMIN)
+        if not re.fullmatch(ID, device_id or ""):
+            raise ValidationError("device_id: letters, digits, _ and -, up to 40", field="device_id")
+        name = body.text("name", max_length=100)
+        wanted = body.data.get("departments")
+        if (not isinstance(wanted, list) or not 1 <= len(wanted) <= MAX_TERMINAL_DEPARTMENTS
+                or not all(isinstance(d, str) for d in wanted)):
+            raise ValidationError(f"departments must be a list of 1 to {MAX_TERMINAL_DEPARTMENTS} department ids",
+                                  field="departments")
+        known = self.departments_by_id()
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            raise ValidationError(f"no department {unknown[0]!r}", field="departments")
+        departments = sorted(set(wanted))
+        item = self.attendance.terminal(device_id, consistent=True) or TerminalItem.new(device_id)
+        if (item.version is None or item.name != name or list(item.departments) != departments):
+            item.name, item.departments = name, departments
+            item.registered_by, item.registered_at = principal.person_id, to_iso(self.clock.now())
+            self.attendance.save_terminal(item)
+            log.info("terminal %s bound to %s by %s", device_id, departments, principal.person_id)
+        return terminal_view(item, {d: known[d].name for d in known})
+
+    def rejected_punches(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
+        """A day's refused punches (the local day the terminal sent them, default today), one device's or all."""
+        principal.require_role(Role.ADMIN)
+        day = parse_day(params["date"], "date") if params.get("date") else local_day(self.clock.now(), settings().tz)
+        device_id = params.get("device") or None
+        if device_id is not None and not re.fullmatch(ID, device_id):
+            raise ValidationError("device: letters, digits, _ and -, up to 40", field="device")
+        page = self.attendance.rejected(day, device_id, limit=page_limit(params), cursor=params.get("cursor"))
+        return page.body(rejected_view)
+
+    # ---------------------------------------------------------------- attendance
+    def staff_month(self, principal: Principal, staff_id: str, month: str | None) -> dict[str, Any]:
+        """A month of a staff member's attendance, day by day up to today, and its summary."""
+        now = self.clock.now()
+        member = self.visible_member(principal, staff_id)
+        month = requested_month(month, now)
+        shift = self.member_shift(member)
+        today = local_day(now, settings().tz)
+        month_read = _month(staff_id, month, shift, today, now, self.attendance)
+        return {"staff_id": staff_id, "name": member.name, "department_id": member.department_id, "month": month,
+                "shift": shift_view(shift), "days": [day_view(record, fix, today) for record, fix in month_read],
+                "summary": dataclasses.asdict(month_summary(record for record, _ in month_read))}
+
+    def correct(self, principal: Principal, staff_id: str, day_text: str, body: Body) -> dict[str, Any]:
+        """The manager sets a day's status with a reason; the day keeps its punches and measured status, and
+        every correction made to it stays in its history."""
+        now = self.clock.now()
+        member = self.managed_member(principal, staff_id, "corrects their attendance")
+        today = local_day(now, settings().tz)
+        day = past_or_today(day_text, today)
+        status = body.text("status", choices=STATUSES)
+        reason = body.text("reason", max_length=MAX_REASON)
+        correction = Correction(DayStatus(status), reason, by=principal.person_id)
+        shift = self.member_shift(member)
+        measured = daily_attendance(day, shift, self.attendance.punches_of_day(staff_id, day), on_leave=False,
+                                    tz=settings().tz, now=now)
+        item = self.attendance.correction(staff_id, day) or CorrectionItem.new(staff_id, day)
+        in_force = item.version is not None and (item.status, item.reason, item.by) == (status, correction.reason,
+                                                                                          correction.by)
+        if not in_force:  # the same correction sent again (a retry) changes nothing
+            item.record(status, correction.reason, correction.by, now, measured.status.value)
+            self.attendance.save_correction(item)
+        return {"staff_id": staff_id, **day_view(apply_correction(measured, correction), item, today)}
+
+    # ---------------------------------------------------------------- work logs
+    def write_log(self, principal: Principal, staff_id: str, day_text: str, body: Body) -> dict[str, Any]:
+        """The staff member writes the day's plan and, before the deadline, its completion."""
+        now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
+        member = self.visible_member(principal, staff_id)
+        if not principal.is_person(staff_id):
+            raise Forbidden(f"only {staff_id} writes their own work log")
+        _require_support_staff(member)
+        today = local_day(now, tz)
+        day = parse_day(day_text)
+        plan = body.text("plan", required=False, max_length=MAX_TEXT)
+        completion = body.text("completion", required=False, max_length=MAX_TEXT)
+        if plan is None and completion is None:
+            raise ValidationError("give the plan, the completion or both", field="plan")
+        due = at_local(day, deadline, tz)
+        item = self.attendance.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
+        if item.grade:
+            raise Conflict(f"the work log of {day.isoformat()} is graded: it can no longer change", code="graded")
+        if plan is not None:
+            if day > today + timedelta(days=PLAN_AHEAD_DAYS):
+                raise ValidationError(f"a plan is written at most {PLAN_AHEAD_DAYS} days ahead", field="day")
+            if item.completion is not None:
+                raise Conflict(f"the completion of {day.isoformat()} is recorded: the plan can no longer change",
+                               code="completed", field="plan")
+            if now >= due:
+                raise Conflict(f"{day.isoformat()} is over (its log was due by {_due_text(day, deadline)}): "
+                               "the plan can no longer change", code="deadline_passed", field="plan")
+        if completion is not None:
+            if day > today:
+                raise ValidationError("the completion of a day is recorded on that day, not ahead", field="day")
+            if now >= due:
+                raise Conflict(f"the completion was due by {_due_text(day, deadline)}: it can no longer be recorded",
+                               code="deadline_passed", field="completion")
+        changed = False
+        if plan is not None and plan != item.plan:
+            item.plan, item.planned_at, changed = plan, to_iso(now), True
+        if completion is not None and completion != item.completion:
+            item.completion, item.completed_at, changed = completion, to_iso(now), True
+        if changed:  # the same text sent again (a retry) writes nothing
+            self.attendance.save_work_log(item)
+        return {"staff_id": staff_id, **log_view(item, deadline, self.grade_scores(member, item))}
+
+    def grade(self, principal: Principal, staff_id: str, day_text: str, body: Body) -> dict[str, Any]:
+        """The manager grades a day A/B/C/D (with an optional comment) once its completion is recorded, or once
+        its deadline passed without one; a regrade replaces the grade and keeps the earlier ones in
+        ``grade_history``."""
+        now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
+        member = self.managed_member(principal, staff_id, "grades their work log")
+        _require_support_staff(member)
+        day = past_or_today(day_text, local_day(now, tz))
+        given = body.text("grade", choices=GRADES)
+        comment = body.text("comment", required=False, max_length=MAX_COMMENT)
+        item = self.attendance.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
+        if item.completion is None and now < at_local(day, deadline, tz):
+            raise Conflict(f"{staff_id} has not recorded the completion of {day.isoformat()} yet: grade it once "
+                           f"they have, or after {_due_text(day, deadline)}", code="not_completed")
+        if (item.grade, item.graded_by, item.grade_comment) != (given, principal.person_id, comment):
+            item.set_grade(given, principal.person_id, now, comment)  # the same grade again changes nothing
+            self.attendance.save_work_log(item)
+        return {"staff_id": staff_id, **log_view(item, deadline, self.grade_scores(member, item))}
+
+    def work_logs(self, principal: Principal, staff_id: str, month: str | None) -> dict[str, Any]:
+        """A month of logs, its score and whether the last three months' scores call for a talk."""
+        now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
+        member = self.visible_member(principal, staff_id)
+        month = requested_month(month, now)
+        logs = self.attendance.work_logs(staff_id, month)
+        grades = {month: [item.grade for item in logs if item.grade]}
+        for earlier in months_before(month, TALK_MONTHS)[:-1]:
+            grades[earlier] = month_grades(staff_id, earlier, reads=self.attendance)
+        versions = self.payroll.rule_versions(member.department_id)
+        scores = {m: monthly_score(g, grade_scores_in(m, versions)) for m, g in sorted(grades.items())}
+        score = scores[month]
+        today = local_day(now, tz)
+        return {"staff_id": staff_id, "name": member.name, "support_staff": bool(member.support_staff),
+                "month": month, "today": today.isoformat(), "today_due_at": to_iso(at_local(today, deadline, tz)),
+                "logs": [log_view(item, deadline, grade_scores_in(month, versions)) for item in logs],
+                "graded_days": len(grades[month]), "score": _decimal(score),
+                "recent_scores": [{"month": m, "score": _decimal(s)} for m, s in scores.items()],
+                "needs_talk": needs_talk(list(scores.values()), months=TALK_MONTHS)}
+
+    def grade_scores(self, member: StaffMember, item: WorkLogItem) -> Mapping[str, Any]:
+        """The scores a log's grade is shown with; none needed (and no read of the rules) while it is ungraded."""
+        return grade_scores_in(item.day[:7], self.payroll.rule_versions(member.department_id)) if item.grade else {}
+
+    # ---------------------------------------------------------------- a manager's team
+    def team_month(self, principal: Principal, manager_id: str, month: str | None) -> dict[str, Any]:
+        """The team's month at a glance: each member's attendance summary and, for support staff, the month's
+        work-log score (each member read on its own thread: a team is a few dozen people)."""
+        now = self.clock.now()
+        members = self.team(principal, manager_id)
+        month = requested_month(month, now)
+        today = local_day(now, settings().tz)
+        departments = self.departments_by_id()
+        versions = {d: self.payroll.rule_versions(d) for d in {m.department_id for m in members if m.support_staff}}
+
+        def row(member: StaffMember) -> dict[str, Any]:
+            department = departments.get(member.department_id)
+            summary = None
+            if department is not None:
+                records = month_records(member.staff_id, month, shift_of(department), today, now,
+                                        reads=self.attendance)
+                summary = dataclasses.asdict(month_summary(records))
+            grades = month_grades(member.staff_id, month, reads=self.attendance) if member.support_staff else []
+            score = (monthly_score(grades, grade_scores_in(month, versions[member.department_id])) if grades
+                     else None)
+            return {"staff_id": member.staff_id, "name": member.name, "department_id": member.department_id,
+                    "post": member.post, "support_staff": bool(member.support_staff), "summary": summary,
+                    "score": _decimal(score), "graded_days": len(grades)}
+
+        return {"manager_id": manager_id, "month": month, "members": list(_threads.map(row, members))}
+
+    def waiting_logs(self, principal: Principal, manager_id: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """The team's work logs waiting for a grade, oldest first, from the first day of last month to today:
+        a completion recorded and not graded, or a workday whose deadline passed without a completion
+        (``overdue``: the manager grades that too). Paged by day and staff id."""
+        now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
+        members = [m for m in self.team(principal, manager_id) if m.support_staff]
+        limit, after = page_limit(params), _waiting_cursor(params.get("cursor"))
+        today = local_day(now, tz)
+        months = months_before(f"{today:%Y-%m}", 2)
+        first = month_bounds(months[0])[0]
+        departments = self.departments_by_id()
+
+        def waiting_of(member: StaffMember) -> list[dict[str, Any]]:
+            logs = {item.day: item for month in months for item in self.attendance.work_logs(member.staff_id, month)}
+            department = departments.get(member.department_id)
+            workday = shift_of(department).is_workday if department is not None else (lambda _: False)
+            out = []
+            for day in days(first, today):
+                item = logs.get(day.isoformat())
+                completed = item is not None and item.completion is not None
+                if (item is not None and item.grade) or not (completed or (workday(day)
+                                                                           and now >= at_local(day, deadline, tz))):
+                    continue
+                out.append({"staff_id": member.staff_id, "name": member.name, "day": day.isoformat(),
+                            "plan": item.plan if item else None, "completion": item.completion if item else None,
+                            "completed_at": item.completed_at if item else None,
+                            "due_at": to_iso(at_local(day, deadline, tz)), "overdue": not completed,
+                            "version": int(item.version or 0) if item else 0})
+            return out
+
+        found = sorted((entry for entries in _threads.map(waiting_of, members) for entry in entries),
+                       key=lambda e: (e["day"], e["staff_id"]))
+        if after is not None:
+            found = [e for e in found if (e["day"], e["staff_id"]) > after]
+        page = found[:limit]
+        more = len(found) > limit
+        return {"items": page, "cursor": f"{page[-1]['day']}.{page[-1]['staff_id']}" if more else None}
 
 
-def _keep(device_id: str, raw: list[Any], rejected: list[Rejection], now: datetime) -> None:
-    """Keep every refused punch for the administrator; a retry of the same refused punch replaces its item."""
-    items = {}
-    for refusal in rejected:
-        data = raw[refusal.index] if isinstance(raw[refusal.index], Mapping) else {}
-        seq, staff_id, at = data.get("seq"), data.get("staff_id"), data.get("at")
-        usable_seq = isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= store.MAX_SEQ
-        item = store.RejectedPunchItem.make(
-            device_id, now, refusal.index, seq if usable_seq else None,
-            staff_id[:40] if isinstance(staff_id, str) else None, at[:40] if isinstance(at, str) else None,
-            refusal.field[:100], refusal.reason[:500], refusal.code)
-        items[(item.pk, item.sk)] = item  # one item per key in a batch write
-    store.keep_rejected(list(items.values()))
-
-
+# ---------------------------------------------------------------- pure helpers
 def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Rejection:
     """One punch of the batch read and checked, or why it cannot be stored (the first field at fault)."""
     if not isinstance(data, Mapping):
@@ -384,14 +694,15 @@ def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Reje
     return Punch(staff_id=staff_id, device_id=device_id, seq=seq, at=at)
 
 
-def _store_punch(item: PunchItem) -> tuple[Outcome, PunchItem]:
-    """Store the punch; a refused put is a duplicate (the same punch) or a conflict (another one)."""
-    if store.put_punch(item):
-        return Outcome.STORED, item
-    earlier = store.stored_punch(item.device_id, int(item.seq))
-    if earlier is None:  # a refused put means the item exists; punches are never deleted
-        raise RuntimeError(f"punch {item.device_id}#{item.seq} refused but not found")
-    return (Outcome.DUPLICATE if earlier.same_punch(item) else Outcome.CONFLICT), earlier
+def _rejected_item(device_id: str, now: datetime, sent: Any, refusal: Rejection) -> RejectedPunchItem:
+    """The refused punch as kept: what was sent (cut to size, a seq only if usable) and why it was refused."""
+    data = sent if isinstance(sent, Mapping) else {}
+    seq, staff_id, at = data.get("seq"), data.get("staff_id"), data.get("at")
+    usable_seq = isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= store.MAX_SEQ
+    return RejectedPunchItem.make(
+        device_id, now, refusal.index, seq if usable_seq else None,
+        staff_id[:40] if isinstance(staff_id, str) else None, at[:40] if isinstance(at, str) else None,
+        refusal.field[:100], refusal.reason[:500], refusal.code)
 
 
 def _conflict(index: int, item: PunchItem, kept: PunchItem) -> Rejection:
@@ -401,98 +712,16 @@ def _conflict(index: int, item: PunchItem, kept: PunchItem) -> Rejection:
                                    f"({kept.staff_id} at {kept.at}): a seq names one punch for good", "conflict")
 
 
-# ---------------------------------------------------------------- terminals (administrators)
-TERMINAL_FIELDS = ("name", "departments")
-MAX_TERMINAL_DEPARTMENTS = 20
-
-
-def terminals(principal: Principal) -> dict[str, Any]:
-    principal.require_role(Role.ADMIN)
-    names = {d.department_id: d.name for d in store.departments_by_id().values()}
-    return {"items": [terminal_view(item, names) for item in store.terminals()]}
-
-
-def register_terminal(principal: Principal, device_id: str, body: Body, now: datetime) -> dict[str, Any]:
-    """Register a terminal to the departments whose staff punch on it, or bind it anew (re-sending the same
-    binding changes nothing)."""
-    principal.require_role(Role.ADMIN)
-    if not re.fullmatch(ID, device_id or ""):
-        raise ValidationError("device_id: letters, digits, _ and -, up to 40", field="device_id")
-    name = body.text("name", max_length=100)
-    wanted = body.data.get("departments")
-    if (not isinstance(wanted, list) or not 1 <= len(wanted) <= MAX_TERMINAL_DEPARTMENTS
-            or not all(isinstance(d, str) for d in wanted)):
-        raise ValidationError(f"departments must be a list of 1 to {MAX_TERMINAL_DEPARTMENTS} department ids",
-                              field="departments")
-    known = store.departments_by_id()
-    unknown = sorted(set(wanted) - set(known))
-    if unknown:
-        raise ValidationError(f"no department {unknown[0]!r}", field="departments")
-    departments = sorted(set(wanted))
-    item = store.terminal(device_id, consistent=True) or store.TerminalItem.new(device_id)
-    if (item.version is None or item.name != name or list(item.departments) != departments):
-        item.name, item.departments = name, departments
-        item.registered_by, item.registered_at = principal.person_id, to_iso(now)
-        store.save_terminal(item)
-        log.info("terminal %s bound to %s by %s", device_id, departments, principal.person_id)
-    return terminal_view(item, {d: known[d].name for d in known})
-
-
-def terminal_view(item: store.TerminalItem, names: Mapping[str, str]) -> dict[str, Any]:
+def terminal_view(item: TerminalItem, names: Mapping[str, str]) -> dict[str, Any]:
     return {"device_id": item.device_id, "name": item.name,
             "departments": [{"department_id": d, "name": names.get(d)} for d in item.departments],
             "registered_by": item.registered_by, "registered_at": item.registered_at}
 
 
-def rejected_punches(principal: Principal, params: Mapping[str, str], now: datetime) -> dict[str, Any]:
-    """A day's refused punches (the local day the terminal sent them, default today), one device's or all."""
-    principal.require_role(Role.ADMIN)
-    day = parse_day(params["date"], "date") if params.get("date") else local_day(now, settings().tz)
-    device_id = params.get("device") or None
-    if device_id is not None and not re.fullmatch(ID, device_id):
-        raise ValidationError("device: letters, digits, _ and -, up to 40", field="device")
-    page = store.rejected(day, device_id, limit=page_limit(params), cursor=params.get("cursor"))
-    return page.body(rejected_view)
-
-
-def rejected_view(item: store.RejectedPunchItem) -> dict[str, Any]:
+def rejected_view(item: RejectedPunchItem) -> dict[str, Any]:
     return {"device_id": item.device_id, "date": item.day, "received_at": item.received_at, "index": int(item.index),
             "seq": None if item.seq is None else int(item.seq), "staff_id": item.staff_id, "at": item.at,
             "field": item.field, "reason": item.reason, "code": item.code}
-
-
-# ---------------------------------------------------------------- attendance
-def attendance(principal: Principal, staff_id: str, month: str | None, now: datetime) -> dict[str, Any]:
-    """A month of a staff member's attendance, day by day up to today, and its summary."""
-    member = visible_member(principal, staff_id)
-    month = requested_month(month, now)
-    shift = member_shift(member)
-    today = local_day(now, settings().tz)
-    month_read = _month(staff_id, month, shift, today, now)
-    return {"staff_id": staff_id, "name": member.name, "department_id": member.department_id, "month": month,
-            "shift": shift_view(shift), "days": [day_view(record, fix, today) for record, fix in month_read],
-            "summary": dataclasses.asdict(month_summary(record for record, _ in month_read))}
-
-
-def correct(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime) -> dict[str, Any]:
-    """The manager sets a day's status with a reason; the day keeps its punches and measured status, and
-    every correction made to it stays in its history."""
-    member = managed_member(principal, staff_id, "corrects their attendance")
-    today = local_day(now, settings().tz)
-    day = past_or_today(day_text, today)
-    status = body.text("status", choices=STATUSES)
-    reason = body.text("reason", max_length=MAX_REASON)
-    correction = Correction(DayStatus(status), reason, by=principal.person_id)
-    shift = member_shift(member)
-    measured = daily_attendance(day, shift, store.punches_of_day(staff_id, day), on_leave=False, tz=settings().tz,
-                                now=now)
-    item = store.correction(staff_id, day) or CorrectionItem.new(staff_id, day)
-    in_force = item.version is not None and (item.status, item.reason, item.by) == (status, correction.reason,
-                                                                                      correction.by)
-    if not in_force:  # the same correction sent again (a retry) changes nothing
-        item.record(status, correction.reason, correction.by, now, measured.status.value)
-        store.save_correction(item)
-    return {"staff_id": staff_id, **day_view(apply_correction(measured, correction), item, today)}
 
 
 def shift_view(shift: Shift) -> dict[str, Any]:
@@ -513,96 +742,6 @@ def day_view(record: DayRecord, fix: CorrectionItem | None, today: date) -> dict
             "in_progress": record.day == today}
 
 
-# ---------------------------------------------------------------- work logs
-def write_log(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
-              deadline: time) -> dict[str, Any]:
-    """The staff member writes the day's plan and, before the deadline, its completion."""
-    member = visible_member(principal, staff_id)
-    if not principal.is_person(staff_id):
-        raise Forbidden(f"only {staff_id} writes their own work log")
-    _require_support_staff(member)
-    tz = settings().tz
-    today = local_day(now, tz)
-    day = parse_day(day_text)
-    plan = body.text("plan", required=False, max_length=MAX_TEXT)
-    completion = body.text("completion", required=False, max_length=MAX_TEXT)
-    if plan is None and completion is None:
-        raise ValidationError("give the plan, the completion or both", field="plan")
-    due = at_local(day, deadline, tz)
-    item = store.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
-    if item.grade:
-        raise Conflict(f"the work log of {day.isoformat()} is graded: it can no longer change", code="graded")
-    if plan is not None:
-        if day > today + timedelta(days=PLAN_AHEAD_DAYS):
-            raise ValidationError(f"a plan is written at most {PLAN_AHEAD_DAYS} days ahead", field="day")
-        if item.completion is not None:
-            raise Conflict(f"the completion of {day.isoformat()} is recorded: the plan can no longer change",
-                           code="completed", field="plan")
-        if now >= due:
-            raise Conflict(f"{day.isoformat()} is over (its log was due by {_due_text(day, deadline)}): "
-                           "the plan can no longer change", code="deadline_passed", field="plan")
-    if completion is not None:
-        if day > today:
-            raise ValidationError("the completion of a day is recorded on that day, not ahead", field="day")
-        if now >= due:
-            raise Conflict(f"the completion was due by {_due_text(day, deadline)}: it can no longer be recorded",
-                           code="deadline_passed", field="completion")
-    changed = False
-    if plan is not None and plan != item.plan:
-        item.plan, item.planned_at, changed = plan, to_iso(now), True
-    if completion is not None and completion != item.completion:
-        item.completion, item.completed_at, changed = completion, to_iso(now), True
-    if changed:  # the same text sent again (a retry) writes nothing
-        store.save_work_log(item)
-    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item))}
-
-
-def grade(principal: Principal, staff_id: str, day_text: str, body: Body, now: datetime,
-          deadline: time) -> dict[str, Any]:
-    """The manager grades a day A/B/C/D (with an optional comment) once its completion is recorded, or once its
-    deadline passed without one; a regrade replaces the grade and keeps the earlier ones in ``grade_history``."""
-    member = managed_member(principal, staff_id, "grades their work log")
-    _require_support_staff(member)
-    tz = settings().tz
-    day = past_or_today(day_text, local_day(now, tz))
-    given = body.text("grade", choices=GRADES)
-    comment = body.text("comment", required=False, max_length=MAX_COMMENT)
-    item = store.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
-    if item.completion is None and now < at_local(day, deadline, tz):
-        raise Conflict(f"{staff_id} has not recorded the completion of {day.isoformat()} yet: grade it once they "
-                       f"have, or after {_due_text(day, deadline)}", code="not_completed")
-    if (item.grade, item.graded_by, item.grade_comment) != (given, principal.person_id, comment):
-        item.set_grade(given, principal.person_id, now, comment)  # the same grade again changes nothing
-        store.save_work_log(item)
-    return {"staff_id": staff_id, **log_view(item, deadline, grade_scores(member, item))}
-
-
-def work_logs(principal: Principal, staff_id: str, month: str | None, now: datetime,
-              deadline: time) -> dict[str, Any]:
-    """A month of logs, its score and whether the last three months' scores call for a talk."""
-    member = visible_member(principal, staff_id)
-    month = requested_month(month, now)
-    logs = store.work_logs(staff_id, month)
-    grades = {month: [item.grade for item in logs if item.grade]}
-    for earlier in months_before(month, TALK_MONTHS)[:-1]:
-        grades[earlier] = month_grades(staff_id, earlier)
-    versions = pay_rules.rule_versions(member.department_id)
-    scores = {m: monthly_score(g, grade_scores_in(m, versions)) for m, g in sorted(grades.items())}
-    score = scores[month]
-    today = local_day(now, settings().tz)
-    return {"staff_id": staff_id, "name": member.name, "support_staff": bool(member.support_staff), "month": month,
-            "today": today.isoformat(), "today_due_at": to_iso(at_local(today, deadline, settings().tz)),
-            "logs": [log_view(item, deadline, grade_scores_in(month, versions)) for item in logs],
-            "graded_days": len(grades[month]), "score": _decimal(score),
-            "recent_scores": [{"month": m, "score": _decimal(s)} for m, s in scores.items()],
-            "needs_talk": needs_talk(list(scores.values()), months=TALK_MONTHS)}
-
-
-def grade_scores(member: staff.StaffMember, item: WorkLogItem) -> Mapping[str, Any]:
-    """The scores a log's grade is shown with; none needed (and no read of the rules) while it is ungraded."""
-    return grade_scores_in(item.day[:7], pay_rules.rule_versions(member.department_id)) if item.grade else {}
-
-
 def log_view(item: WorkLogItem, deadline: time, scores: Mapping[str, Any]) -> dict[str, Any]:
     day = date.fromisoformat(item.day)
     return {"day": item.day, "plan": item.plan, "planned_at": item.planned_at, "completion": item.completion,
@@ -610,79 +749,6 @@ def log_view(item: WorkLogItem, deadline: time, scores: Mapping[str, Any]) -> di
             "grade": item.grade, "grade_score": _number(scores[item.grade]) if item.grade else None,
             "grade_comment": item.grade_comment, "graded_by": item.graded_by, "graded_at": item.graded_at,
             "grade_history": list(item.grade_history or []), "version": int(item.version or 0)}
-
-
-# ---------------------------------------------------------------- a manager's team
-def team_month(principal: Principal, manager_id: str, month: str | None, now: datetime) -> dict[str, Any]:
-    """The team's month at a glance: each member's attendance summary and, for support staff, the month's
-    work-log score (each member read on its own thread: a team is a few dozen people)."""
-    members = _team(principal, manager_id)
-    month = requested_month(month, now)
-    today = local_day(now, settings().tz)
-    departments = store.departments_by_id()
-    versions = {d: pay_rules.rule_versions(d) for d in {m.department_id for m in members if m.support_staff}}
-
-    def row(member: staff.StaffMember) -> dict[str, Any]:
-        department = departments.get(member.department_id)
-        summary = None
-        if department is not None:
-            records = month_records(member.staff_id, month, shift_of(department), today, now)
-            summary = dataclasses.asdict(month_summary(records))
-        grades = month_grades(member.staff_id, month) if member.support_staff else []
-        score = monthly_score(grades, grade_scores_in(month, versions[member.department_id])) if grades else None
-        return {"staff_id": member.staff_id, "name": member.name, "department_id": member.department_id,
-                "post": member.post, "support_staff": bool(member.support_staff), "summary": summary,
-                "score": _decimal(score), "graded_days": len(grades)}
-
-    return {"manager_id": manager_id, "month": month, "members": list(_threads.map(row, members))}
-
-
-def waiting_logs(principal: Principal, manager_id: str, params: Mapping[str, str], now: datetime,
-                 deadline: time) -> dict[str, Any]:
-    """The team's work logs waiting for a grade, oldest first, from the first day of last month to today:
-    a completion recorded and not graded, or a workday whose deadline passed without a completion
-    (``overdue``: the manager grades that too). Paged by day and staff id."""
-    members = [m for m in _team(principal, manager_id) if m.support_staff]
-    limit, after = page_limit(params), _waiting_cursor(params.get("cursor"))
-    tz = settings().tz
-    today = local_day(now, tz)
-    months = months_before(f"{today:%Y-%m}", 2)
-    first = month_bounds(months[0])[0]
-    departments = store.departments_by_id()
-
-    def waiting_of(member: staff.StaffMember) -> list[dict[str, Any]]:
-        logs = {item.day: item for month in months for item in store.work_logs(member.staff_id, month)}
-        department = departments.get(member.department_id)
-        workday = shift_of(department).is_workday if department is not None else (lambda _: False)
-        out = []
-        for day in days(first, today):
-            item = logs.get(day.isoformat())
-            completed = item is not None and item.completion is not None
-            if (item is not None and item.grade) or not (completed or (workday(day) and now >= at_local(day, deadline,
-                                                                                                       tz))):
-                continue
-            out.append({"staff_id": member.staff_id, "name": member.name, "day": day.isoformat(),
-                        "plan": item.plan if item else None, "completion": item.completion if item else None,
-                        "completed_at": item.completed_at if item else None,
-                        "due_at": to_iso(at_local(day, deadline, tz)), "overdue": not completed,
-                        "version": int(item.version or 0) if item else 0})
-        return out
-
-    found = sorted((entry for entries in _threads.map(waiting_of, members) for entry in entries),
-                   key=lambda e: (e["day"], e["staff_id"]))
-    if after is not None:
-        found = [e for e in found if (e["day"], e["staff_id"]) > after]
-    page = found[:limit]
-    more = len(found) > limit
-    return {"items": page, "cursor": f"{page[-1]['day']}.{page[-1]['staff_id']}" if more else None}
-
-
-def _team(principal: Principal, manager_id: str) -> list[staff.StaffMember]:
-    """The manager's team, for the manager themselves, finance, leaders and admins; anyone else gets a 404."""
-    own = principal.has_role(Role.MANAGER) and principal.is_person(manager_id)
-    if not re.fullmatch(ID, manager_id or "") or not (own or principal.has_role(*SEE_ALL)):
-        raise NotFound(f"no team of {manager_id}")
-    return store.team(manager_id)
 
 
 def _waiting_cursor(cursor: str | None) -> tuple[str, str] | None:
@@ -694,7 +760,7 @@ def _waiting_cursor(cursor: str | None) -> tuple[str, str] | None:
     return match.group(1), match.group(2)
 
 
-def _require_support_staff(member: staff.StaffMember) -> None:
+def _require_support_staff(member: StaffMember) -> None:
     if not member.support_staff:
         raise Forbidden(f"{member.staff_id} is not support staff (二线员工): no daily work log is kept or graded",
                         code="not_support_staff")

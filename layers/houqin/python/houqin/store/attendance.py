@@ -16,8 +16,7 @@ Access patterns (Queries and GetItems only; the keys are listed in houqin/store/
 - punches a terminal had refused ...... pk = "REJECTED#<local day received>", sk = "<device>#SEQ#<seq>" (a
                                         retry of the same refused punch replaces it), or
                                         "<device>#AT#<received at>#<index>" when the seq itself was unusable
-- staff members, their department ..... the staff table (houqin/store/staff.py): GetItem, BatchGetItem
-- a manager's team .................... the staff table's GSI3 (houqin/store/staff.py)
+Staff members, their departments and a manager's team are read from the staff table (houqin/store/staff.py).
 
 Corrections and work logs carry a ``version``: every change is a PutItem conditional on the version
 read, so of two writes made on the same copy one is stored and the other is a 409.
@@ -29,7 +28,6 @@ person is one Query of GSI1 (a few KB) plus one Query of the corrections partiti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -45,11 +43,9 @@ from houqin.clock import local, parse_iso, to_iso
 from houqin.domain.attendance import Punch
 from houqin.errors import Conflict
 from houqin.settings import settings
-from houqin.store import staff
 from houqin.store.base import Gsi1, condition_held, find, key, save_all
 from houqin.store.paging import Page, query_page
 from houqin.store.payroll import PayrollTable
-from houqin.store.staff import Department, StaffMember
 
 SEQ_DIGITS = 10
 MAX_SEQ = 10**SEQ_DIGITS - 1
@@ -295,23 +291,3 @@ def rejected(day: date, device_id: str | None, *, limit: int, cursor: str | None
     condition = RejectedPunchItem.sk.startswith(key(device_id, "")) if device_id else None
     return query_page(RejectedPunchItem.query, "pk", key("REJECTED", day.isoformat()), limit=limit, cursor=cursor,
                       range_key_condition=condition)
-
-
-# ---------------------------------------------------------------- staff (read from the staff table)
-def staff_member(staff_id: str) -> StaffMember | None:
-    return find(StaffMember, key("STAFF", staff_id), "PROFILE")
-
-
-def staff_members(staff_ids: Iterable[str]) -> dict[str, StaffMember]:
-    """Staff members by id (BatchGetItem, 100 keys a request); unknown ids are absent."""
-    keys = [(key("STAFF", s), "PROFILE") for s in sorted(set(staff_ids))]
-    return {member.staff_id: member for member in StaffMember.batch_get(keys)} if keys else {}
-
-
-def departments_by_id() -> dict[str, Department]:
-    return {d.department_id: d for d in staff.departments()}
-
-
-def team(manager_id: str) -> list[StaffMember]:
-    """The staff a manager manages (corrects their attendance, grades their logs), by staff id."""
-    return list(StaffMember.by_manager.query(key("MGR", manager_id)))

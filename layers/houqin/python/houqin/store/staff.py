@@ -19,6 +19,8 @@ and the archive fields a post's requirements are matched against (education, yea
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from houqin.store.base import Gsi1, Gsi2, Gsi3, find, key, table_base
@@ -121,6 +123,17 @@ def post(post_id: str) -> Post | None:
 
 def member(staff_id: str) -> StaffMember | None:
     return find(StaffMember, key("STAFF", staff_id), "PROFILE")
+
+
+def members(staff_ids: Iterable[str]) -> dict[str, StaffMember]:
+    """Staff members by id (BatchGetItem, 100 keys a request); unknown ids are absent."""
+    keys = [(key("STAFF", s), "PROFILE") for s in sorted(set(staff_ids))]
+    return {member.staff_id: member for member in StaffMember.batch_get(keys)} if keys else {}
+
+
+def team(manager_id: str) -> list[StaffMember]:
+    """The staff a manager manages (corrects their attendance, grades their logs), by staff id (GSI3)."""
+    return list(StaffMember.by_manager.query(key("MGR", manager_id)))
 
 
 def members_of(department_id: str) -> list[StaffMember]:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.aws import LambdaInvoker
 from houqin.clock import Clock, local
 from houqin.domain.actors import Role
-from houqin.domain.attendance import Punch
 from houqin.domain.audit import Event
 from houqin.domain.payroll.lines import validate_month
 from houqin.domain.payroll.rules import PayRules
@@ -22,12 +21,12 @@ from houqin.domain.payroll.run_state import RunState
 from houqin.domain.tickets import Ticket
 from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.ports import Invoker
+from houqin.services.attendance import AttendanceReads  # the month payroll reads, as attendance reads it
 from houqin.settings import SettingsError, settings
 from houqin.store import attendance as attendance_store
 from houqin.store import payroll as payroll_store
 from houqin.store import staff as staff_store
 from houqin.store import tickets as tickets_store
-from houqin.store.attendance import CorrectionItem, WorkLogItem
 from houqin.store.paging import Page
 from houqin.store.payroll import BonusItem, IncomeItem, LockItem, PayslipItem, RulesItem, RunItem
 from houqin.store.staff import Department, Post, StaffMember
@@ -85,15 +84,6 @@ class StaffDirectory(Protocol):
     def post(self, post_id: str) -> Post | None: ...
     def member(self, staff_id: str) -> StaffMember | None: ...
     def members_of(self, department_id: str) -> list[StaffMember]: ...
-
-
-class AttendanceReads(Protocol):
-    """A person's month as the attendance function stored it: punches, corrections, work logs
-    (houqin.store.attendance; houqin.services.attendance reads the month from them)."""
-
-    def punches_of_month(self, staff_id: str, month: str) -> list[Punch]: ...
-    def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]: ...
-    def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]: ...
 
 
 class TicketReads(Protocol):

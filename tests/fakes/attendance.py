@@ -1,0 +1,113 @@
+"""In-memory ports of the attendance use cases (houqin.services.attendance): the attendance repository
+(houqin.store.attendance). Payroll's use cases read a month through the same fake (its read side); the staff
+archive is tests/fakes/payroll.py's InMemoryStaff."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+from houqin.clock import local_day
+from houqin.domain.attendance import Punch
+from houqin.errors import Conflict
+from houqin.settings import settings
+from houqin.store.attendance import CorrectionItem, PunchItem, RejectedPunchItem, TerminalItem, WorkLogItem
+from houqin.store.paging import Page
+
+Item = TypeVar("Item", CorrectionItem, WorkLogItem, TerminalItem)
+
+
+def _copy(item: Item) -> Item:
+    return type(item).from_raw_data(item.serialize())
+
+
+class InMemoryAttendance:
+    """houqin.store.attendance kept in dicts. Punches are stored once per (device, seq) (a put on a taken seq
+    is refused, as the store's condition refuses it) and read back as ``punch_items``; corrections, work logs
+    and terminals are versioned (a save on a stale copy is a 409); lists in the store's order, in one page.
+    A test may also fill ``punch_items``, ``correction_items`` and ``log_items`` directly (payroll's do)."""
+
+    def __init__(self) -> None:
+        self.punch_items: list[Punch] = []
+        self.stored: dict[tuple[str, int], PunchItem] = {}  # (device, seq) -> the punch stored under it
+        self.correction_items: dict[tuple[str, date], CorrectionItem] = {}
+        self.log_items: dict[tuple[str, date], WorkLogItem] = {}
+        self.terminal_items: dict[str, TerminalItem] = {}
+        self.rejected_items: dict[tuple[str, str], RejectedPunchItem] = {}
+
+    # ---------------------------------------------------------------- punches
+    def put_punch(self, item: PunchItem) -> bool:
+        seq = (item.device_id, int(item.seq))
+        if seq in self.stored:
+            return False
+        self.stored[seq] = item
+        self.punch_items.append(item.to_domain())
+        return True
+
+    def stored_punch(self, device_id: str, seq: int) -> PunchItem | None:
+        return self.stored.get((device_id, seq))
+
+    def punches_of_month(self, staff_id: str, month: str) -> list[Punch]:
+        tz = settings().tz
+        return sorted((p for p in self.punch_items if p.staff_id == staff_id
+                       and f"{local_day(p.at, tz):%Y-%m}" == month), key=lambda p: p.at)
+
+    def punches_of_day(self, staff_id: str, day: date) -> list[Punch]:
+        tz = settings().tz
+        return sorted((p for p in self.punch_items if p.staff_id == staff_id and local_day(p.at, tz) == day),
+                      key=lambda p: p.at)
+
+    # ---------------------------------------------------------------- corrections and work logs
+    def correction(self, staff_id: str, day: date) -> CorrectionItem | None:
+        found = self.correction_items.get((staff_id, day))
+        return _copy(found) if found else None
+
+    def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]:
+        return {day: item for (s, day), item in self.correction_items.items()
+                if s == staff_id and f"{day:%Y-%m}" == month}
+
+    def save_correction(self, item: CorrectionItem) -> CorrectionItem:
+        return _save(self.correction_items, (item.staff_id, date.fromisoformat(item.day)), item)
+
+    def work_log(self, staff_id: str, day: date) -> WorkLogItem | None:
+        found = self.log_items.get((staff_id, day))
+        return _copy(found) if found else None
+
+    def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]:
+        return [item for (s, day), item in sorted(self.log_items.items()) if s == staff_id and f"{day:%Y-%m}" == month]
+
+    def save_work_log(self, item: WorkLogItem) -> WorkLogItem:
+        return _save(self.log_items, (item.staff_id, date.fromisoformat(item.day)), item)
+
+    # ---------------------------------------------------------------- terminals and refused punches
+    def terminal(self, device_id: str, consistent: bool = False) -> TerminalItem | None:
+        found = self.terminal_items.get(device_id)
+        return _copy(found) if found else None
+
+    def terminals(self) -> list[TerminalItem]:
+        return [self.terminal_items[d] for d in sorted(self.terminal_items)]
+
+    def save_terminal(self, item: TerminalItem) -> TerminalItem:
+        return _save(self.terminal_items, item.device_id, item)
+
+    def keep_rejected(self, items: list[RejectedPunchItem]) -> int:
+        for item in items:
+            self.rejected_items[(item.pk, item.sk)] = item
+        return len(items)
+
+    def rejected(self, day: date, device_id: str | None, *, limit: int, cursor: str | None) -> Page:
+        found = [item for (pk, sk), item in sorted(self.rejected_items.items())
+                 if item.day == day.isoformat() and (device_id is None or item.device_id == device_id)]
+        return Page(found[:limit], None)
+
+
+def _save(items: dict[Any, Item], key: Any, item: Item) -> Item:
+    """Store ``item`` if it is a change of the version stored (none yet for a new one), as the store's
+    conditional put does: else a 409."""
+    stored = items.get(key)
+    if (None if stored is None else int(stored.version)) != (None if item.version is None else int(item.version)):
+        raise Conflict(f"{type(item).__name__} {key} was changed meanwhile: reload it and try again",
+                       code="version_conflict")
+    item.version = (int(item.version) if item.version is not None else 0) + 1
+    items[key] = _copy(item)
+    return item
