@@ -12,8 +12,7 @@ from houqin.clock import local_day
 from houqin.services import rolls
 from houqin.services.alarms import Alarms, parse_state
 from houqin.settings import settings
-from houqin.store.paging import page_limit
-from houqin.validation import query_date, query_text
+from houqin.validation import page_limit, query_date, query_text
 
 app = create_app("houqin-alarms")
 service = Alarms()  # tests swap this one instance (a pinned clock); it makes no client until used

@@ -12,7 +12,7 @@ from typing import Any
 from houqin.api import create_app, json_response, principal
 from houqin.services import dorms as views
 from houqin.services.dorms import Dorms
-from houqin.store.paging import page_limit
+from houqin.validation import page_limit
 
 app = create_app("houqin-dorms")
 service = Dorms()  # tests swap it (a pinned clock)

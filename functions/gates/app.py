@@ -9,8 +9,7 @@ from datetime import date
 
 from houqin.api import create_app, json_response, principal
 from houqin.services.swipes import Swipes
-from houqin.store.paging import page_limit
-from houqin.validation import query_date, query_text
+from houqin.validation import page_limit, query_date, query_text
 
 app = create_app("houqin-gates")
 service = Swipes()  # tests swap it (a pinned clock)

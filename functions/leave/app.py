@@ -18,7 +18,7 @@ from __future__ import annotations
 from houqin.api import create_app, json_response, principal
 from houqin.services import leave
 from houqin.services.leave import Leaves
-from houqin.store.paging import page_limit
+from houqin.validation import page_limit
 
 app = create_app("houqin-leave")
 service = Leaves()  # production ports, connected on first use; tests give it theirs

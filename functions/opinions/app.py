@@ -13,7 +13,7 @@ from __future__ import annotations
 from houqin.api import create_app, if_match, json_response, principal
 from houqin.domain.opinions import RateLimited
 from houqin.services.opinions import POST_FIELDS, REPLY_FIELDS, TRANSITION_FIELDS, Opinions
-from houqin.store.paging import page_limit
+from houqin.validation import page_limit
 
 app = create_app("houqin-opinions")
 service = Opinions()  # tests swap it (a pinned clock)

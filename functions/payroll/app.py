@@ -25,7 +25,7 @@ from houqin.api import create_app, json_response, principal
 from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services.payroll import Payroll, archive, inputs, runs
 from houqin.settings import settings
-from houqin.store.paging import page_limit
+from houqin.validation import page_limit
 
 app = create_app("houqin-payroll")
 app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type

@@ -14,8 +14,7 @@ from houqin.domain.tickets import QUEUE_STATES
 from houqin.observability import logger, tracer
 from houqin.services.tickets import INTAKE_FIELDS, Tickets
 from houqin.settings import settings
-from houqin.store.paging import page_limit
-from houqin.validation import query_choice, query_date
+from houqin.validation import page_limit, query_choice, query_date
 
 app = create_app("houqin-tickets")
 service = Tickets()  # tests swap this one instance (a pinned clock, fakes); it makes no client until used

@@ -98,3 +98,19 @@ def test_every_houqin_package_is_packaged():
     declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {"houqin"} | {f"houqin.{m.name}" for m in pkgutil.iter_modules(houqin.__path__) if m.ispkg}
     assert found <= declared
+
+
+def test_handlers_are_glue_over_the_services_never_the_store():
+    """functions/ -> services -> store -> domain (import-linter checks the package; the handlers are not a
+    package, so this checks them): a handler parses, calls a service and answers."""
+    import ast
+
+    reaching = {}
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        for node in ast.walk(ast.parse(app.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name == "houqin.store" or name.startswith(("houqin.store.", "boto3", "pynamodb")):
+                    reaching.setdefault(app.parent.name, []).append(name)
+    assert reaching == {}

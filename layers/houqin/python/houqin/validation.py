@@ -119,6 +119,20 @@ class Body:
         return items
 
 
+DEFAULT_LIMIT = 20  # a list's page when the request names no limit
+MAX_LIMIT = 100
+
+
+def page_limit(params: Mapping[str, str] | None) -> int:
+    """The ``limit`` query parameter of a paged list (1 to MAX_LIMIT, default DEFAULT_LIMIT)."""
+    raw = (params or {}).get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationError(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+    return int(raw)
+
+
 def query_date(params: Mapping[str, str] | None, field: str) -> date:
     """A required ``YYYY-MM-DD`` query parameter."""
     raw = (params or {}).get(field)

@@ -75,11 +75,11 @@ from houqin.store import attendance as store
 from houqin.store import payroll as payroll_store
 from houqin.store import staff as staff_store
 from houqin.store.attendance import CorrectionItem, PunchItem, RejectedPunchItem, TerminalItem, WorkLogItem
-from houqin.store.paging import Page, page_limit
+from houqin.store.paging import Page
 from houqin.store.payroll import LockItem
 from houqin.store.staff import Department, StaffMember
 from houqin.system_clock import SystemClock
-from houqin.validation import Body
+from houqin.validation import Body, page_limit
 
 log = logging.getLogger(__name__)
 

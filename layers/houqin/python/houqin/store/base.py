@@ -146,3 +146,16 @@ def versioned_transaction(model: type[Model], conflict: str, field: str | None =
         if condition_failed(exc):
             raise Conflict(conflict, code=code, field=field) from None
         raise
+
+
+def table_status(table_name: str) -> dict[str, object]:
+    """Whether a table answers DescribeTable as ACTIVE (the health check; no item is read)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from houqin.aws import client
+
+    try:
+        status = client("dynamodb").describe_table(TableName=table_name)["Table"]["TableStatus"]
+    except (ClientError, BotoCoreError) as exc:
+        return {"reachable": False, "error": type(exc).__name__}
+    return {"reachable": status == "ACTIVE", "status": status}

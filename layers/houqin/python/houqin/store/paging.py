@@ -17,9 +17,6 @@ from typing import Any
 
 from houqin.errors import ValidationError
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-
 
 @dataclass(frozen=True)
 class Page:
@@ -28,15 +25,6 @@ class Page:
 
     def body(self, render: Callable[[Any], Any]) -> dict[str, Any]:
         return {"items": [render(item) for item in self.items], "cursor": self.cursor}
-
-
-def page_limit(params: Mapping[str, str] | None) -> int:
-    raw = (params or {}).get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationError(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
-    return int(raw)
 
 
 def encode_cursor(last_key: Mapping[str, Any] | None) -> str | None:
