@@ -11,11 +11,13 @@ from houqin.api import create_app, json_response, principal
 from houqin.clock import local_day
 from houqin.services import rolls
 from houqin.services.alarms import Alarms, parse_state
+from houqin.services.rolls import Rolls
 from houqin.settings import settings
 from houqin.validation import page_limit, query_date, query_text
 
 app = create_app("houqin-alarms")
 service = Alarms()  # tests swap this one instance (a pinned clock); it makes no client until used
+roll_service = Rolls()  # rolls and zero reports (its "today" and "now" come from service's clock)
 
 
 def _today() -> date:
@@ -61,17 +63,17 @@ def notifications():
 @app.route("/buildings/{building_id}/rolls/{night}", methods=["GET"])
 def night_roll(building_id: str, night: str):
     night_of = rolls.night_date(night, _today())
-    return json_response(rolls.night(principal(app), building_id, night_of))
+    return json_response(roll_service.night(principal(app), building_id, night_of))
 
 
 @app.route("/zero-reports", methods=["GET"])
 def zero_reports():
     params = app.params()
-    page = rolls.reports(principal(app), _optional("building_id"), page_limit(params), params.get("cursor"))
+    page = roll_service.reports(principal(app), _optional("building_id"), page_limit(params), params.get("cursor"))
     return json_response(page.body(lambda item: item.view()))
 
 
 @app.route("/buildings/{building_id}/zero-reports/{night}/sign", methods=["POST"])
 def sign_zero_report(building_id: str, night: str):
     night_of = rolls.night_date(night, _today())
-    return json_response(rolls.sign(principal(app), building_id, night_of, service.clock.now()))
+    return json_response(roll_service.sign(principal(app), building_id, night_of, service.clock.now()))

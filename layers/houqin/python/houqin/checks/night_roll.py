@@ -29,8 +29,8 @@ from houqin.domain import roll as rules
 from houqin.domain.alarms import Scope, Severity, alarm_key
 from houqin.domain.dorm_reports import Hours, clock_time
 from houqin.domain.roll import RollKind, RollResult
-from houqin.services import rolls
 from houqin.services.alarms import Alarms
+from houqin.services.rolls import Rolls
 from houqin.settings import settings
 from houqin.store import alarms as store
 from houqin.store import dorms
@@ -68,8 +68,10 @@ def hours(building: dorms.Building) -> Hours:
                  morning_roll=clock_time(building.morning_roll, time(6)))
 
 
-def roll_building(alarms: Alarms, building: dorms.Building, now: datetime) -> Counter[str]:
-    """Tonight's and last night's rolls of one building (one Query reads what is stored of both)."""
+def roll_building(alarms: Alarms, building: dorms.Building, now: datetime, rolls: Rolls | None = None) -> Counter[str]:
+    """Tonight's and last night's rolls of one building (one Query reads what is stored of both), taken by
+    ``rolls`` (default: the production reads, on the alarms' clock)."""
+    rolls = rolls if rolls is not None else Rolls(clock=alarms.clock)
     summary: Counter[str] = Counter()
     today = local_day(now, settings().tz)
     # Eventually consistent (half the RCU): the check's own writes are 10 minutes old by its next run, and
@@ -90,14 +92,14 @@ def roll_building(alarms: Alarms, building: dorms.Building, now: datetime) -> Co
                 results[kind] = earlier.result()
                 continue
             previous = stored.get(((night - timedelta(days=1)).isoformat(), kind.value))
-            results[kind] = evaluate(alarms, building, night, kind, at, now, earlier, previous, summary)
+            results[kind] = evaluate(alarms, rolls, building, night, kind, at, now, earlier, previous, summary)
         if len(results) == 2:
             summary["zero_reports"] += write_zero_report(results, zero, now)
     return summary
 
 
-def evaluate(alarms: Alarms, building: dorms.Building, night: date, kind: RollKind, at: datetime, now: datetime,
-             earlier_item: store.RollItem | None, previous_item: store.RollItem | None,
+def evaluate(alarms: Alarms, rolls: Rolls, building: dorms.Building, night: date, kind: RollKind, at: datetime,
+             now: datetime, earlier_item: store.RollItem | None, previous_item: store.RollItem | None,
              summary: Counter[str]) -> RollResult:
     earlier = earlier_item.result() if earlier_item else None
     result, candidates = rolls.take(building, kind, at, earlier, previous_item.result() if previous_item else None)

@@ -31,7 +31,7 @@ from houqin.domain.actors import Role
 from houqin.domain.alarms import Alarm, AlarmState, EscalationPolicy, Notification, Recipient, Scope, Severity
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.ports import Notifier
-from houqin.services import dorm_access
+from houqin.services.dorm_access import DormAccess
 from houqin.settings import settings
 from houqin.store import alarms as alarms_store
 from houqin.store import dorms as people_store
@@ -60,13 +60,6 @@ def message(notification: Notification, to: list[str]) -> tuple[dict[str, Any], 
     if notification.building_id:
         attributes["building_id"] = notification.building_id
     return body, attributes
-
-
-def check_building(principal: Principal, building_id: str) -> None:
-    """The duty desk, leaders and admins see every building's alarms and rolls; a dorm manager their own;
-    anyone else is answered 404."""
-    if not principal.has_role(*SEE_ALL):
-        dorm_access.building(principal, building_id)
 
 
 def parse_state(value: str | None) -> str | None:
@@ -115,12 +108,14 @@ class Alarms:
     tests/fakes/alarms.py); the clock and the notifier default to the real ones, made on first use."""
 
     def __init__(self, *, alarms: AlarmRepository | None = None, people: People | None = None,
-                 staff: Teams | None = None, clock: Clock | None = None, notifier: Notifier | None = None) -> None:
+                 staff: Teams | None = None, clock: Clock | None = None, notifier: Notifier | None = None,
+                 access: DormAccess | None = None) -> None:
         self.alarms: AlarmRepository = alarms if alarms is not None else cast(AlarmRepository, alarms_store)
         self.people: People = people if people is not None else cast(People, people_store)
         self.staff: Teams = staff if staff is not None else cast(Teams, staff_store)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.notifier: Notifier = notifier if notifier is not None else SnsNotifier()  # no client until it is used
+        self.access = access if access is not None else DormAccess()  # who may see which building and resident
 
     # ------------------------------------------------------------ raised and resolved by the checks
     def raise_alarm(self, *, check: str, subject: str, period: str, severity: Severity, scope: Scope,
@@ -219,9 +214,9 @@ class Alarms:
     def can_see(self, principal: Principal, item: Any) -> bool:
         if principal.has_role(*SEE_ALL):
             return True
-        if item.building_id and item.building_id in dorm_access.managed_buildings(principal):
+        if item.building_id and item.building_id in self.access.managed_buildings(principal):
             return True
-        scope = dorm_access.counsellor_scope(principal)
+        scope = self.access.counsellor_scope(principal)
         if scope is not None and item.department == scope.department and (
                 not scope.grades or item.details.get("grade") in scope.grades):
             return True
@@ -243,14 +238,15 @@ class Alarms:
         """Newest first. The duty desk sees every alarm in a state (default open); others their own places."""
         store = self.alarms
         if building_id:
-            check_building(principal, building_id)
+            if not principal.has_role(*SEE_ALL):  # the desk, leaders and admins see every building
+                self.access.building(principal, building_id)
             return _only(store.at_place(key("BLDG", building_id), state, limit=limit, cursor=cursor), check)
         if principal.has_role(*SEE_ALL):
             return store.in_state(state or AlarmState.OPEN.value, check, limit=limit, cursor=cursor)
-        mine = dorm_access.only_building(principal)
+        mine = self.access.only_building(principal)
         if mine:
             return _only(store.at_place(key("BLDG", mine), state, limit=limit, cursor=cursor), check)
-        scope = dorm_access.counsellor_scope(principal)
+        scope = self.access.counsellor_scope(principal)
         if scope is not None:
             page = store.of_department(scope.department, state, limit=limit, cursor=cursor)
             return _only(Page([i for i in page.items if not scope.grades or i.details.get("grade") in scope.grades],

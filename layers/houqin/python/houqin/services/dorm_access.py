@@ -75,13 +75,3 @@ class DormAccess:
             raise NotFound(f"no resident {resident_id}")
         return found
 
-
-# The production rules, for the use cases still written as module functions (leave, alarms, rolls, reports).
-_production = DormAccess()
-managed_buildings = _production.managed_buildings
-counsellor_scope = _production.counsellor_scope
-can_see_building = _production.can_see_building
-only_building = _production.only_building
-building = _production.building
-can_see_resident = _production.can_see_resident
-resident = _production.resident

@@ -25,7 +25,7 @@ from houqin.domain import leave as rules
 from houqin.domain.actors import Role
 from houqin.domain.leave import LeaveRequest, LeaveState
 from houqin.errors import Forbidden, NotFound, ValidationError
-from houqin.services import dorm_access
+from houqin.services.dorm_access import DormAccess
 from houqin.settings import settings
 from houqin.store import leave as store
 from houqin.store.dorms import Building, CounsellorScope, Resident
@@ -61,7 +61,7 @@ class LeaveRepository(Protocol):
 
 class DormDirectory(Protocol):
     """Who may see which resident and building, and whom a caller manages or counsels
-    (houqin.services.dorm_access in production)."""
+    (houqin.services.dorm_access.DormAccess in production)."""
 
     def resident(self, principal: Principal, resident_id: str) -> Resident: ...
     def building(self, principal: Principal, building_id: str) -> Building: ...
@@ -76,7 +76,7 @@ class Leaves:
     def __init__(self, *, leaves: LeaveRepository | None = None, dorms: DormDirectory | None = None,
                  clock: Clock | None = None) -> None:
         self.leaves: LeaveRepository = leaves if leaves is not None else cast(LeaveRepository, store)
-        self.dorms: DormDirectory = dorms if dorms is not None else cast(DormDirectory, dorm_access)
+        self.dorms: DormDirectory = dorms if dorms is not None else DormAccess()
         self.clock: Clock = clock if clock is not None else SystemClock()
 
     # ---------------------------------------------------------------- who sees a leave

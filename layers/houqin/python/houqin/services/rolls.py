@@ -149,11 +149,3 @@ def night_date(text: str, today: date) -> date:
         raise ValidationError("night must be within the last 400 days", field="night")
     return value
 
-
-# The production service, for the callers still written against module functions: the alarms API
-# (functions/alarms_api) and the night roll check (houqin.checks.night_roll) belong to the alarms work.
-_production = Rolls()
-take = _production.take
-night = _production.night
-reports = _production.reports
-sign = _production.sign
