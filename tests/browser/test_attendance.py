@@ -76,6 +76,7 @@ def test_a_manager_grades_a_waiting_log_with_a_comment_and_the_member_reads_it(p
     waiting = page.locator(".waiting-item[data-staff=E0102]").first
     expect(waiting).to_be_visible(timeout=FIRST_LOAD)
     day = waiting.get_attribute("data-day")
+    expect(waiting.get_by_label("等级").locator("option[value=A]")).to_have_text("A（100 分）")  # WY's scores
     waiting.get_by_label("等级").select_option("A")
     waiting.get_by_label("评语").fill("台账整理得很清楚")
 

@@ -585,6 +585,7 @@ def test_logs_waiting_for_a_grade_oldest_first_and_a_grade_with_a_comment_takes_
         ("2026-11-02", True), ("2026-11-03", True), ("2026-11-04", True), ("2026-11-05", False)]
     assert all(i["staff_id"] == "E1" and i["name"] == "王芳" for i in reply.body["items"])  # E3 is not support staff
     thursday = waiting(app, M1, limit="100").body["items"][-1]
+    assert thursday["grade_scores"] == {"A": 100, "B": 85, "C": 70, "D": 50}  # D1 has no pay rules: the defaults
     assert (thursday["plan"], thursday["completion"], thursday["due_at"]) == ("维修 3 号楼门锁", "已修好",
                                                                               "2026-11-05T15:59:00.000Z")
 

@@ -25,6 +25,7 @@ export const strings = {
     "grade.B": "B",
     "grade.C": "C",
     "grade.D": "D",
+    "grade.scored": "{grade}（{score} 分）",
     "comment": "评语",
     "grade.submit": "评定",
     "grade.done": "已将 {name} {day} 的日志评为 {grade}。",
@@ -68,6 +69,7 @@ export const strings = {
     "grade.B": "B",
     "grade.C": "C",
     "grade.D": "D",
+    "grade.scored": "{grade} ({score} points)",
     "comment": "Comment",
     "grade.submit": "Grade",
     "grade.done": "{name}'s log of {day} is graded {grade}.",
@@ -185,7 +187,9 @@ function waitingSection(ctx, graded) {
   function item(log) {
     const day = t("waiting.day", { day: fmt.date(log.day), weekday: weekday(log.day) });
     const gradeField = field({ name: "grade", label: t("grade"), kind: "select",
-      options: [{ value: "", label: t("grade.choose") }, ...GRADES.map((g) => ({ value: g, label: t(`grade.${g}`) }))] });
+      options: [{ value: "", label: t("grade.choose") }, ...GRADES.map((g) => ({ value: g,
+        label: log.grade_scores?.[g] !== undefined ? t("grade.scored", { grade: g, score: log.grade_scores[g] })
+          : t(`grade.${g}`) }))] });
     const button = h("button", { type: "submit", class: "btn" }, t("grade.submit"));
     const form = h("form", { class: "payroll-form grade-form", novalidate: true,
       "aria-label": t("waiting.form", { name: log.name, day }) },

@@ -642,6 +642,7 @@ class Attendance:
         months = months_before(f"{today:%Y-%m}", 2)
         first = month_bounds(months[0])[0]
         departments = self.departments_by_id()
+        versions = {d: self.payroll.rule_versions(d) for d in {m.department_id for m in members}}
 
         def waiting_of(member: StaffMember) -> list[dict[str, Any]]:
             logs = {item.day: item for month in months for item in self.attendance.work_logs(member.staff_id, month)}
@@ -658,7 +659,9 @@ class Attendance:
                             "plan": item.plan if item else None, "completion": item.completion if item else None,
                             "completed_at": item.completed_at if item else None,
                             "due_at": to_iso(at_local(day, deadline, tz)), "overdue": not completed,
-                            "version": int(item.version or 0) if item else 0})
+                            "version": int(item.version or 0) if item else 0,
+                            "grade_scores": {grade: _number(score) for grade, score in  # what A-D are worth
+                                             grade_scores_in(f"{day:%Y-%m}", versions[member.department_id]).items()}})
             return out
 
         found = sorted((entry for entries in _threads.map(waiting_of, members) for entry in entries),
