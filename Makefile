@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.swipes
 	$(BIN)/python -m bench.roll
 	$(BIN)/python -m bench.payroll
+	$(BIN)/python -m bench.day
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .houqin test-artifacts
