@@ -109,6 +109,17 @@ def test_re_running_a_check_never_duplicates_alarms(night):
     assert [e["action"] for e in events] == ["raise"]
 
 
+def test_a_provisional_roll_with_nothing_new_is_not_written_again(night):
+    """SB01-B is behind, so the curfew roll is watched every 10 minutes; until a backlog arrives or someone
+    flagged comes back, a run reads a few items and writes nothing (an 8 KB roll rewritten 50 times a night
+    was most of the rolls' cost)."""
+    run("night_roll", at(23, 23, 5))
+    first = roll("SB01", "curfew").view()
+    again = run("night_roll", at(23, 23, 15))
+    assert again.get("rolls_unchanged") == 1 and again.get("rolls", 0) == 0  # SB01 (SB02 is final: not read)
+    assert roll("SB01", "curfew").view() == first  # same evaluation, same evaluated_at
+
+
 def test_a_roll_taken_stays_at_its_moment_when_the_buildings_hours_change_that_night(night, monkeypatch):
     run("night_roll", at(23, 23, 5))  # SB01's curfew roll taken at 23:00: S1 and S2 flagged, SB01-B behind
     building = dorms.Building.get("BLDG#SB01", "META")

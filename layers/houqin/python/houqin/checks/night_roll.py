@@ -9,7 +9,9 @@ Every run (every 10 minutes) looks at tonight's and last night's rolls of every 
 - a roll taken before is evaluated again while it can still change: while it is provisional (a reader's
   watermark is before the roll) or someone flagged is not back. Only the residents it flagged are read
   again; a flag that disappears (a late backlog showed they came in before the roll) or a resident who
-  came back resolves their alarm by itself. Once final, a roll is not read again;
+  came back resolves their alarm by itself. An evaluation that finds nothing new (no backlog arrived,
+  nobody flagged came back) writes nothing: ``evaluated_at`` is the last evaluation that changed the roll.
+  Once final, a roll is not read again;
 - once the morning roll is taken, the night's zero report is written, even with nothing to report, and
   rewritten while the rolls change until the dorm manager signs it off.
 
@@ -103,6 +105,9 @@ def evaluate(alarms: Alarms, rolls: Rolls, building: dorms.Building, night: date
              summary: Counter[str]) -> RollResult:
     earlier = earlier_item.result() if earlier_item else None
     result, candidates = rolls.take(building, kind, at, earlier, previous_item.result() if previous_item else None)
+    if result == earlier:  # nothing new (no backlog arrived, nobody flagged came back): no alarm, no write
+        summary["rolls_unchanged"] += 1
+        return result
     _alarms(alarms, building, night, kind, earlier, result, candidates, summary)
     store.save_roll(store.RollItem.make(result, night, now, int(earlier_item.evaluations) + 1 if earlier_item else 1))
     summary["rolls"] += 1
