@@ -326,7 +326,7 @@ def events_of(messages: list[Message]) -> list[list[Message]]:
 # ---------------------------------------------------------------------------------------------- the world
 def load_world(campus: Any, data: Any) -> Counter[str]:
     """bench.roll's buildings, everyone in, reader progress to 06:50, a manager per building, a repair point."""
-    from bench.roll import CAMPUS, CAMPUS_NAME, FLOORS, READERS, ROOMS_PER_FLOOR, presence_item, write
+    from bench.roll import READERS, write, write_buildings
     from houqin.clock import to_iso
     from houqin.domain.swipes import ReaderProgress
     from houqin.store import dorms, staff, swipes
@@ -338,28 +338,7 @@ def load_world(campus: Any, data: Any) -> Counter[str]:
         campus.presence[person["resident_id"]] = {"state": "in", "ts": evening,
                                                   "reader_id": f"{person['building_id']}-A",
                                                   "building_id": person["building_id"]}
-    written: Counter[str] = Counter()
-    written["campus"] = write([dorms.Campus.make(CAMPUS, CAMPUS_NAME)])
-    written["buildings"] = write(dorms.Building.make(b, CAMPUS, f"{CAMPUS_NAME}{k}号公寓", FLOORS,
-                                                     occupied=PER_BUILDING, readers=[f"{b}-{r}" for r in READERS])
-                                 for k, b in enumerate(campus.buildings, start=1))
-    written["readers"] = write(dorms.Reader.make(f"{b}-{r}", b, r) for b in campus.buildings for r in READERS)
-    written["rooms"] = write(dorms.Room.make(b, f"{floor}{index:02d}", floor, "M" if floor <= FLOORS // 2 else "F",
-                                             4)
-                             for b in campus.buildings for floor in range(1, FLOORS + 1)
-                             for index in range(1, ROOMS_PER_FLOOR + 1))
-    written["beds"] = write(dorms.Bed.make(p["building_id"], p["room_no"], p["bed_no"], p["resident_id"])
-                            for p in campus.people)
-
-    def resident(person: Mapping[str, Any]) -> Any:
-        placement = ("building_id", "room_no", "bed_no")
-        fields = {k: v for k, v in person.items() if k not in ("resident_id", "card_id", *placement)}
-        item = dorms.Resident.make(person["resident_id"], person["card_id"], **fields)
-        item.place(*(person[k] for k in placement))
-        return item
-
-    written["residents"] = write(resident(p) for p in campus.people)
-    written["presence"] = write(presence_item(campus, p) for p in campus.people)
+    written = write_buildings(campus)
     sent = to_iso(at(DAY, clock_time(6, 50)))
     progress = []
     for b in campus.buildings:

@@ -215,16 +215,11 @@ def write(items: Iterable[Any], chunk: int = 500) -> int:
     return count
 
 
-def load(campus: Campus) -> Counter[str]:
-    """Everything the roll and the Scan read, with batch writes."""
-    from houqin.auth import Role
-    from houqin.clock import to_iso
-    from houqin.domain import leave as leave_rules
-    from houqin.domain.swipes import ReaderProgress
-    from houqin.domain.tickets import Actor
-    from houqin.store import dorms, swipes
-    from houqin.store import leave as leave_store
-    from houqin.store.base import key
+def write_buildings(campus: Campus) -> Counter[str]:
+    """The campus, its buildings, readers, rooms, beds, residents (placed) and their presence, with batch
+    writes (bench.day builds its world on these too)."""
+    from houqin.store import dorms
+    from localcloud.demo import resident_item
 
     written: Counter[str] = Counter()
     written["campus"] = write([dorms.Campus.make(CAMPUS, CAMPUS_NAME)])
@@ -239,15 +234,23 @@ def load(campus: Campus) -> Counter[str]:
     written["beds"] = write(dorms.Bed.make(p["building_id"], p["room_no"], p["bed_no"], p["resident_id"])
                             for p in campus.people)
 
-    def resident(person: Mapping[str, Any]) -> Any:
-        placement = ("building_id", "room_no", "bed_no")
-        fields = {k: v for k, v in person.items() if k not in ("resident_id", "card_id", *placement)}
-        item = dorms.Resident.make(person["resident_id"], person["card_id"], **fields)
-        item.place(*(person[k] for k in placement))
-        return item
-
-    written["residents"] = write(resident(p) for p in campus.people)
+    written["residents"] = write(resident_item(p) for p in campus.people)
     written["presence"] = write(presence_item(campus, p) for p in campus.people)
+    return written
+
+
+def load(campus: Campus) -> Counter[str]:
+    """Everything the roll and the Scan read, with batch writes."""
+    from houqin.auth import Role
+    from houqin.clock import to_iso
+    from houqin.domain import leave as leave_rules
+    from houqin.domain.swipes import ReaderProgress
+    from houqin.domain.tickets import Actor
+    from houqin.store import leave as leave_store
+    from houqin.store import swipes
+    from houqin.store.base import key
+
+    written = write_buildings(campus)
 
     sent = to_iso(local_at(NIGHT, WATERMARK))
     progress = []

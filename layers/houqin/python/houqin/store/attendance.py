@@ -41,9 +41,8 @@ from pynamodb.attributes import (
 
 from houqin.clock import local, parse_iso, to_iso
 from houqin.domain.attendance import Punch
-from houqin.errors import Conflict
 from houqin.settings import settings
-from houqin.store.base import Gsi1, condition_held, find, key, save_all
+from houqin.store.base import Gsi1, condition_held, find, key, save_all, save_versioned
 from houqin.store.paging import Page, query_page
 from houqin.store.payroll import PayrollTable
 
@@ -164,10 +163,8 @@ def corrections_of_month(staff_id: str, month: str) -> dict[date, CorrectionItem
 
 def save_correction(item: CorrectionItem) -> CorrectionItem:
     """Store the correction on the item as read; 409 if the day was corrected by someone else meanwhile."""
-    if not condition_held(item.save):  # conditional on the version read ("none yet" for a first one)
-        raise Conflict(f"the attendance of {item.staff_id} on {item.day} was corrected by someone else: "
-                       "reload it and try again", code="version_conflict")
-    return item
+    return save_versioned(item, f"the attendance of {item.staff_id} on {item.day} was corrected by someone else: "
+                                "reload it and try again")
 
 
 # ---------------------------------------------------------------- work logs
@@ -214,10 +211,8 @@ def work_logs(staff_id: str, month: str) -> list[WorkLogItem]:
 
 def save_work_log(item: WorkLogItem) -> WorkLogItem:
     """Store the log as changed; 409 if it changed since it was read (of two writes on one copy, one wins)."""
-    if not condition_held(item.save):
-        raise Conflict(f"the work log of {item.staff_id} on {item.day} was changed meanwhile: reload it and try "
-                       "again", code="version_conflict")
-    return item
+    return save_versioned(item, f"the work log of {item.staff_id} on {item.day} was changed meanwhile: reload it "
+                                "and try again")
 
 
 # ---------------------------------------------------------------- terminals and what they had refused
@@ -251,10 +246,7 @@ def terminals() -> list[TerminalItem]:
 
 def save_terminal(item: TerminalItem) -> TerminalItem:
     """Store the terminal as changed; 409 if it changed since it was read."""
-    if not condition_held(item.save):
-        raise Conflict(f"terminal {item.device_id} was changed meanwhile: reload it and try again",
-                       code="version_conflict")
-    return item
+    return save_versioned(item, f"terminal {item.device_id} was changed meanwhile: reload it and try again")
 
 
 class RejectedPunchItem(PayrollTable):

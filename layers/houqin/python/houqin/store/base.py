@@ -130,6 +130,15 @@ def condition_held(write: Callable[[], object]) -> bool:
     return True
 
 
+def save_versioned(item: _M, conflict: str, code: str = "version_conflict") -> _M:
+    """Save an item whose model has a VersionAttribute: the put is conditional on the version read (none yet
+    for a new item), so of two writes made on one copy one is stored and the other is a 409 saying
+    ``conflict``."""
+    if not condition_held(item.save):
+        raise Conflict(conflict, code=code)
+    return item
+
+
 def condition_failed(exc: TransactWriteError) -> bool:
     """The transaction was refused because one of its conditions did not hold (not an outage)."""
     return any(reason and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or ())

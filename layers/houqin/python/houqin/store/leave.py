@@ -26,9 +26,8 @@ from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 
 from houqin.clock import local, parse_iso, to_iso
 from houqin.domain.leave import LeaveRequest, LeaveState
-from houqin.errors import Conflict
 from houqin.settings import settings
-from houqin.store.base import Gsi1, Gsi2, Gsi3, condition_held, find, key
+from houqin.store.base import Gsi1, Gsi2, Gsi3, find, key, save_versioned
 from houqin.store.dorms import DormsTable
 from houqin.store.paging import Page, query_page
 
@@ -125,18 +124,13 @@ def get(leave_id: str) -> LeaveItem | None:
 
 def create(item: LeaveItem) -> None:
     """Store a new leave (version 1); a leave id taken already is a 409."""
-    if not condition_held(item.save):  # a new item's save is conditional on "no version yet"
-        raise Conflict(f"leave {item.leave_id} exists already", code="exists")
+    save_versioned(item, f"leave {item.leave_id} exists already", code="exists")  # a new item: "no version yet"
 
 
 def save_change(item: LeaveItem, leave: LeaveRequest) -> LeaveItem:
     """Store ``leave``'s new state on the item as read; 409 if the leave changed since it was read."""
     item.set_state(leave)
-    # save() adds "version is what we read" and bumps it: of two decisions on one copy, one wins.
-    if not condition_held(item.save):
-        raise Conflict(f"leave {item.leave_id} was changed by someone else: reload it and try again",
-                       code="version_conflict")
-    return item
+    return save_versioned(item, f"leave {item.leave_id} was changed by someone else: reload it and try again")
 
 
 def batch_put(items: Iterable[LeaveItem]) -> int:
