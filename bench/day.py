@@ -405,10 +405,10 @@ def swipes_function() -> ModuleType:
             super().__init__()
             self.results: list[Ingested] = []
 
-        def ingest(self, *args: Any, **kwargs: Any) -> Ingested:
-            result = super().ingest(*args, **kwargs)
-            self.results.append(result)
-            return result
+        def ingest(self, *args: Any, **kwargs: Any) -> list[Ingested]:
+            results = super().ingest(*args, **kwargs)
+            self.results += results
+            return results
 
     module.service = Recording()
     from houqin.observability import logger
@@ -734,8 +734,7 @@ def sizes(template: Any, campus: Any, maps: list[dict[str, Any]], reports: Mappi
 def gate_day_items(client: Any, table: str, building_id: str, day: date) -> list[dict[str, Any]]:
     from houqin.store import swipes as store
 
-    return query_all(client, TableName=table, IndexName=store.SwipeItem.by_gate_day.Meta.index_name,
-                     KeyConditionExpression="gsi1pk = :pk",
+    return query_all(client, TableName=table, KeyConditionExpression="pk = :pk",
                      ExpressionAttributeValues={":pk": {"S": store.gate_day_key(building_id, day)}})
 
 

@@ -5,14 +5,12 @@ the record succeeds; an infrastructure error fails only its record (``batchItemF
 SQS delivers it again later (after 5 receives, to the dead-letter queue). The time a message
 reached us is SQS's SentTimestamp, the same on every retry.
 
-A swipe is stored before the presence it moves (two writes, not one transaction: the swipe is history
-whatever presence says). Each is a conditional write that DynamoDB applies atomically, so two swipes of one
-resident written side by side leave the newer on presence. A presence write that still fails after
-PynamoDB's own retries (three, with backoff) fails the record: the swipe stays stored and its presence
-follows when SQS delivers that same message again, after the visibility timeout (360 s), which finishes what
-the first attempt started (same SentTimestamp). Another message replaying the swipe is a repeat and changes
-nothing: only the first message's redelivery repairs it, and only a store failing for all those retries
-makes presence wait for it.
+The batch is ingested together (houqin.services.swipes: batched reads and writes, one progress save per
+reader). A swipe is stored before the presence it moves (two writes, not one transaction: the swipe is history
+whatever presence says); presence is a conditional write that DynamoDB applies atomically, so two batches
+moving one resident leave the newer swipe on it. A presence write that still fails after PynamoDB's own
+retries fails the record: the swipe stays stored and its presence follows when SQS delivers that same message
+again, after the visibility timeout (360 s), which finishes what the first attempt started.
 """
 
 from __future__ import annotations
@@ -21,22 +19,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from houqin.observability import logger, metrics, tracer
-from houqin.services.swipes import Ingested, Swipes
+from houqin.services.swipes import Delivery, Ingested, Swipes
 
-# Every record is reported on its own: one bad record never fails the batch.
 service = Swipes()  # tests swap it (in-memory ports, a pinned clock)
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-# Stop taking records this long before the function's timeout: the rest fail and SQS brings them back,
-# instead of the whole batch timing out and coming back (stored swipes included) as repeats.
+# A batch left this close to the function's timeout is handed back whole: SQS brings it again, instead of the
+# invocation timing out half-way (what it stored is stored; the retry finishes it).
 TIME_MARGIN_MS = 10_000
-
-
-class OutOfTime(RuntimeError):
-    pass
 
 
 def received_at(record: SQSRecord) -> datetime:
@@ -47,21 +38,14 @@ def received_at(record: SQSRecord) -> datetime:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    directory, results = service.directory(), []
-
-    def ingest(record: SQSRecord) -> None:
-        if context.get_remaining_time_in_millis() < TIME_MARGIN_MS:
-            raise OutOfTime("left for the next delivery: the function is near its timeout")
-        results.append(service.ingest(record.body, record.message_id, received_at(record), directory))
-
-    with processor(records=event["Records"], handler=ingest, lambda_context=context):
-        processor.process()
-    response = processor.response()
-    failed_progress = service.record_progress(results)
-    response["batchItemFailures"] += [{"itemIdentifier": m} for m in failed_progress
-                                      if {"itemIdentifier": m} not in response["batchItemFailures"]]
-    _report(results, len(response["batchItemFailures"]))
-    return response
+    records = [SQSRecord(r) for r in event["Records"]]
+    if context.get_remaining_time_in_millis() < TIME_MARGIN_MS:
+        logger.warning("left for the next delivery: the function is near its timeout")
+        return {"batchItemFailures": [{"itemIdentifier": r.message_id} for r in records]}
+    results = service.ingest([Delivery(r.message_id, r.body, received_at(r)) for r in records])
+    failed = [{"itemIdentifier": r.message_id} for r in results if r.failed]
+    _report(results, len(failed))
+    return {"batchItemFailures": failed}
 
 
 def _report(results: list[Ingested], failed: int) -> None:

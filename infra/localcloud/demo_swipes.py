@@ -114,13 +114,11 @@ def load(data: Any, now: datetime) -> dict[str, int]:
             item = swipes.reader_progress(reader_id, building_of[reader_id])
             item.set(progress)
             progress_writer.save(item)
-    people = {r["resident_id"]: r for r in data.residents}
     with dorms.Presence.batch_write() as writer:
         for resident_id, swipe in latest.items():
-            profile = {name: people[resident_id].get(name) for name in dorms.PROFILE}
             writer.save(dorms.Presence.make(swipe.home_building or building_of[swipe.reader_id], resident_id,
                                             swipe.direction, to_iso(swipe.ts), swipe.reader_id,
-                                            building_of[swipe.reader_id], profile))
+                                            building_of[swipe.reader_id]))
     assignments = list(_assignments(data))
     with dorms.ManagerBuilding.batch_write() as writer:
         for assignment in assignments:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,6 +93,9 @@ class FakeDorms:
     def reader(self, reader_id: str) -> Reader | None:
         return copy.deepcopy(self.readers.get(reader_id))
 
+    def readers_by_id(self, reader_ids: Iterable[str]) -> dict[str, Reader]:
+        return {r: copy.deepcopy(self.readers[r]) for r in set(reader_ids) if r in self.readers}
+
     def managed_by(self, staff_id: str) -> frozenset[str]:
         return frozenset(self.managers.get(staff_id, ()))
 
@@ -145,21 +148,20 @@ class FakeDorms:
         return copy.deepcopy(self.presence_items.get((home_building_id, resident_id)))
 
     def set_presence(self, home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
-                     building_id: str, profile: Mapping[str, str | None] | None = None) -> bool:
+                     building_id: str) -> bool:
         with self._lock:
             current = self.presence_items.get((home_building_id, resident_id))
             if current is not None and current.last_ts >= ts:
                 return False  # the store's condition: only a newer swipe moves presence
             self.presence_items[home_building_id, resident_id] = Presence.make(
-                home_building_id, resident_id, state, ts, reader_id, building_id, profile)
+                home_building_id, resident_id, state, ts, reader_id, building_id)
             return True
 
-    def who_is_out(self, building_id: str) -> dict[str, Presence]:
-        return {r: copy.deepcopy(p) for (b, r), p in self.presence_items.items() if b == building_id and p.gsi3pk}
+    def presence_of(self, residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]:
+        return {who: copy.deepcopy(self.presence_items[who]) for who in set(residents) if who in self.presence_items}
 
-    def presences(self, home_building_id: str, resident_ids: Iterable[str]) -> dict[str, Presence]:
-        return {r: copy.deepcopy(self.presence_items[home_building_id, r]) for r in set(resident_ids)
-                if (home_building_id, r) in self.presence_items}
+    def building_presence(self, building_id: str) -> dict[str, Presence]:
+        return {r: copy.deepcopy(p) for (b, r), p in self.presence_items.items() if b == building_id}
 
     # ------------------------------------------------------------ bed changes (all or nothing)
     def save_settings(self, building_id: str, times: dict[str, Any]) -> Building:

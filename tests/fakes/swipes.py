@@ -1,38 +1,46 @@
-"""An in-memory fake of the swipes table (houqin.store.swipes): swipes once per (reader, seq), the quarantine,
-and each reader's progress saved only over the version read (as the store's VersionAttribute does)."""
+"""An in-memory fake of the swipes table (houqin.store.swipes): swipes by key (storing one again overwrites it
+with itself), the quarantine, and each reader's progress saved only over the version read (as the store's
+VersionAttribute does)."""
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from houqin.store.base import key
 from houqin.store.paging import Page
-from houqin.store.swipes import QuarantineItem, ReaderProgressItem, SwipeItem, gate_day_key, progress_key
+from houqin.store.swipes import QuarantineItem, ReaderProgressItem, SwipeItem, gate_day_key, reader_progress_item
 
 
 @dataclass
 class FakeSwipes:
-    items: dict[tuple[str, int], SwipeItem] = field(default_factory=dict)
+    items: dict[tuple[str, str], SwipeItem] = field(default_factory=dict)
     quarantine_items: list[QuarantineItem] = field(default_factory=list)
     progress: dict[tuple[str, str], ReaderProgressItem] = field(default_factory=dict)
-    puts: int = 0  # every put asked for, repeats included
+    puts: int = 0  # every swipe written, rewrites included
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def put_new(self, item: SwipeItem) -> bool:
-        with self._lock:
-            self.puts += 1
-            identity = (item.reader_id, int(item.seq))
-            if identity in self.items:
-                return False
-            self.items[identity] = copy.deepcopy(item)
-            return True
+    def existing(self, items: Iterable[SwipeItem]) -> dict[tuple[str, str], SwipeItem]:
+        return {(i.pk, i.sk): copy.deepcopy(self.items[i.pk, i.sk]) for i in items if (i.pk, i.sk) in self.items}
 
-    def stored(self, reader_id: str, seq: int) -> SwipeItem | None:
-        return copy.deepcopy(self.items.get((reader_id, seq)))
+    def put_all(self, items: Iterable[SwipeItem]) -> int:
+        with self._lock:
+            written = [copy.deepcopy(item) for item in items]
+            self.items.update({(item.pk, item.sk): item for item in written})
+            self.puts += len(written)
+            return len(written)
+
+    def by_identity(self) -> dict[tuple[str, int], SwipeItem]:
+        """The stored swipes by (reader, seq): a test's view of "stored once"."""
+        found: dict[tuple[str, int], SwipeItem] = {}
+        for item in self.items.values():
+            identity = (item.reader_id, int(item.seq))
+            assert identity not in found, f"swipe {identity} stored twice"
+            found[identity] = item
+        return found
 
     def quarantine(self, items: list[QuarantineItem]) -> None:
         self.quarantine_items += items
@@ -42,10 +50,12 @@ class FakeSwipes:
         return Page(sorted((q for q in self.quarantine_items if q.pk == wanted), key=lambda q: q.sk,
                            reverse=True)[:limit], None)
 
+    def progress_of(self, readers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReaderProgressItem]:
+        return {(r, b): self.reader_progress(r, b, consistent=True) for r, b in set(readers)}
+
     def reader_progress(self, reader_id: str, building_id: str, consistent: bool = False) -> ReaderProgressItem:
         found = self.progress.get((building_id, reader_id))
-        return copy.deepcopy(found) if found else ReaderProgressItem(
-            pk=progress_key(building_id), sk=key("READER", reader_id), reader_id=reader_id, building_id=building_id)
+        return copy.deepcopy(found) if found else reader_progress_item(reader_id, building_id)
 
     def save_progress(self, item: ReaderProgressItem) -> bool:
         with self._lock:
@@ -61,8 +71,8 @@ class FakeSwipes:
 
     def gate_day(self, building_id: str, day: date, prefix: str = "") -> Iterator[SwipeItem]:
         gate = gate_day_key(building_id, day)
-        return iter(sorted((s for s in self.items.values() if s.gsi1pk == gate and s.gsi1sk.startswith(prefix)),
-                           key=lambda s: s.gsi1sk))
+        return iter(sorted((s for s in self.items.values() if s.pk == gate and s.sk.startswith(prefix)),
+                           key=lambda s: s.sk))
 
     def resident_day(self, building_id: str, day: date, resident_id: str) -> Iterator[SwipeItem]:
         return self.gate_day(building_id, day, key("RES", resident_id) + "#")

@@ -64,22 +64,20 @@ def build() -> None:
 
 @dataclass
 class Gate:
-    """Writes swipes the way the swipes function stores them (dedupe guard, then presence)."""
+    """Writes swipes the way the swipes function stores them (the swipe, then presence if it is newer)."""
 
     seqs: dict[str, count] = field(default_factory=dict)
 
-    def swipe(self, who: str, direction: str, at: datetime, reader_id: str = "SB01-A") -> bool:
+    def swipe(self, who: str, direction: str, at: datetime, reader_id: str = "SB01-A") -> None:
         """``who`` is a resident id from RESIDENTS or, for a visitor, any card id."""
         resident = next((r for r in RESIDENTS if r[0] == who), None)
         card = resident[1] if resident else who
         seq = next(self.seqs.setdefault(reader_id, count(1)))
         building_id = reader_id.split("-")[0]
         swipe = Swipe(reader_id, seq, card, Direction(direction), at)
-        stored = swipes.put_new(swipes.SwipeItem.make(swipe, building_id, resident and resident[0], at))
-        if stored and resident and resident[7]:
-            profile = {"name": resident[2], "department": resident[4], "grade": resident[5], "room_no": resident[7][1]}
-            dorms.set_presence(resident[7][0], resident[0], direction, to_iso(at), reader_id, building_id, profile)
-        return stored
+        swipes.put_all([swipes.SwipeItem.make(swipe, building_id, resident and resident[0], at)])
+        if resident and resident[7]:
+            dorms.set_presence(resident[7][0], resident[0], direction, to_iso(at), reader_id, building_id)
 
 
 # ---------------------------------------------------------------- newcomers (for the tests that call add_newcomers)

@@ -45,8 +45,9 @@ def test_a_message_is_stored_with_presence_and_reader_progress(fn):
     presence = dorms.building_presence("SB01")
     assert (presence["S1"].state, presence["S1"].last_ts) == ("out", "2026-11-19T23:58:00.000Z")
     assert presence["S2"].state == "in" and presence["S2"].reader_id == "SB01-A"
-    # who they are travels with the presence, so the night roll names them without reading profiles
-    assert presence["S1"].profile() == {"name": "王伟", "department": "计算机学院", "grade": "2025", "room_no": "101"}
+    # every swipe writes presence: it stays one write unit (under 1 KB, in no index)
+    stored = presence["S1"].serialize()
+    assert len(json.dumps(stored)) < 400 and not any(name.startswith("gsi") for name in stored)
     progress = swipes.reader_progress("SB01-A", "SB01").progress()
     assert (progress.max_seq, progress.gaps, progress.watermark) == (2, (), "2026-11-20T00:00:00.000Z")
     assert (progress.messages, progress.swipes, progress.duplicates) == (1, 2, 0)
@@ -130,21 +131,25 @@ def test_bad_swipes_are_quarantined_one_by_one_and_the_rest_of_the_batch_is_kept
 def test_an_infrastructure_error_fails_only_its_record_and_the_retry_stores_it_once(fn, monkeypatch):
     first = message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0 - timedelta(minutes=3))])
     second = message("SB01-B", T0, [swipe(1, S2_CARD, "out", T0 - timedelta(minutes=2))])
-    real_put = swipes.put_new
+    real_put = swipes.put_all
 
-    def throttled(item):
-        if item.reader_id == "SB01-B":
+    def throttled(items):
+        items = list(items)
+        if any(item.reader_id == "SB01-B" for item in items):
             raise RuntimeError("ProvisionedThroughputExceededException (simulated)")
-        return real_put(item)
+        return real_put(items)
 
-    monkeypatch.setattr(swipes, "put_new", throttled)
+    monkeypatch.setattr(swipes, "put_all", throttled)
     response = run(fn, record(first, T0, "ok"), record(second, T0, "throttled"))
+    # the batch's write failed: each record's swipes are written on their own, so only the failing one fails
     assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
     assert [s.reader_id for s in stored_day()] == ["SB01-A"]
-    monkeypatch.setattr(swipes, "put_new", real_put)
+    assert "S2" not in dorms.building_presence("SB01")
+    monkeypatch.setattr(swipes, "put_all", real_put)
     assert run(fn, record(second, T0, "throttled")) == {"batchItemFailures": []}  # SQS delivers it again
     assert sorted(s.reader_id for s in stored_day()) == ["SB01-A", "SB01-B"]
     assert dorms.building_presence("SB01")["S2"].state == "out"
+    assert swipes.reader_progress("SB01-B", "SB01").progress().swipes == 1
 
 
 def test_a_retry_finishes_presence_when_the_first_attempt_failed_after_storing_the_swipe(fn, monkeypatch):
@@ -261,9 +266,16 @@ def test_two_swipes_of_one_resident_written_side_by_side_leave_the_newest_presen
 
     monkeypatch.setattr(models, "UpdateExpressionValidator", OlderWaits)
     monkeypatch.setattr(models.DynamoDBBackend, "update_item", update_item)
-    body = message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0 - timedelta(minutes=2)),
-                                  swipe(2, S1_CARD, "out", T0 - timedelta(minutes=1))])
-    assert run(fn, record(body, T0)) == {"batchItemFailures": []}
+    older = message("SB01-A", T0, [swipe(1, S1_CARD, "in", T0 - timedelta(minutes=2))])
+    newer = message("SB01-B", T0, [swipe(1, S1_CARD, "out", T0 - timedelta(minutes=1))])
+    answers = []
+    batches = [threading.Thread(target=lambda body=body, n=n: answers.append(run(fn, record(body, T0, f"m{n}"))))
+               for n, body in enumerate((older, newer))]  # two invocations side by side, one swipe each
+    for batch_ in batches:
+        batch_.start()
+    for batch_ in batches:
+        batch_.join()
+    assert answers == [{"batchItemFailures": []}] * 2
     presence = dorms.building_presence("SB01")["S1"]
     if moto_as_is:  # the reproduction: the older swipe rolled presence back
         assert (presence.state, presence.last_ts) == ("in", "2026-11-19T23:58:00.000Z")

@@ -39,7 +39,7 @@ def test_models_match_their_tables_in_the_template(template):
         keys = {k["KeyType"]: k["AttributeName"] for k in props["KeySchema"]}
         assert (base._hash_keyname, base._range_keyname) == (keys["HASH"], keys["RANGE"])
         declared = {i["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in i["KeySchema"]}
-                    for i in props["GlobalSecondaryIndexes"]}
+                    for i in props.get("GlobalSecondaryIndexes", [])}
         for model in base.__subclasses__():
             for index in model._indexes.values():
                 name = index.Meta.index_name

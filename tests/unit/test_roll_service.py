@@ -2,7 +2,7 @@
 
 GIVEN SB01 with six residents in their beds, their newest swipes, a leave and the reader's watermark WHEN the
 curfew roll of 2026-11-23 (23:00 campus time) is taken THEN who is in, out, on leave and flagged is right,
-only who may be out was read, and a later evaluation keeps those it flagged."""
+the building's presence was read in one Query, and a later evaluation keeps those it flagged."""
 
 from __future__ import annotations
 
@@ -29,14 +29,13 @@ CURFEW = at(23)
 
 
 class Counting(FakeDorms):
-    """Records whose presence the roll read one by one (it must never read the whole building)."""
+    """Records the buildings whose presence the roll read (one Query of the building's partition each)."""
 
     read: list[str]
 
-    def presences(self, home_building_id, resident_ids):
-        ids = sorted(resident_ids)
-        self.read = [*getattr(self, "read", []), *ids]
-        return super().presences(home_building_id, ids)
+    def building_presence(self, building_id):
+        self.read = [*getattr(self, "read", []), building_id]
+        return super().building_presence(building_id)
 
 
 @pytest.fixture
@@ -72,8 +71,8 @@ def test_the_roll_says_who_is_in_out_on_leave_and_flagged(world):
     assert result.not_returned == (NotReturned("S2", at(22, 10), 1), NotReturned("S4", None, 1))
     assert result.present == 3  # S1, S5 (left after the roll), S6
     assert not result.provisional and result.readers_behind == ()
-    assert set(looked_at) == {"S2", "S3", "S4", "S5"}  # only who the "out" index lists
-    assert getattr(dorms, "read", []) == []  # nobody flagged before: no presence read one by one
+    assert set(looked_at) == {"S2", "S3", "S4", "S5"}  # who is out by their newest swipe
+    assert dorms.read == ["SB01"]  # one Query of the building's presence
 
 
 def test_a_reader_behind_the_roll_makes_it_provisional(world):
@@ -91,8 +90,8 @@ def test_a_later_evaluation_rereads_those_flagged_keeps_them_and_sees_them_back(
 
     again, looked_at = rolls.take(dorms.building("SB01"), RollKind.CURFEW, CURFEW, earlier=first)
 
-    assert dorms.read == ["S2", "S4"]  # the flagged, read again though no longer out
-    assert {"S2", "S4"} <= set(looked_at)
+    assert dorms.read == ["SB01", "SB01"]  # one Query of the building's presence per evaluation
+    assert {"S2", "S4"} <= set(looked_at)  # the flagged, looked at again though no longer out
     assert again.not_returned == (NotReturned("S2", at(22, 10), 1, at(23, 45), "SB01-A"),
                                   NotReturned("S4", None, 1, at(23, 50), "SB01-A"))
     assert [r.resident_id for r in again.late_returns] == ["S2", "S4"]

@@ -104,30 +104,28 @@ def evaluate(alarms: Alarms, rolls: Rolls, building: dorms.Building, night: date
              now: datetime, earlier_item: store.RollItem | None, previous_item: store.RollItem | None,
              summary: Counter[str]) -> RollResult:
     earlier = earlier_item.result() if earlier_item else None
-    result, candidates = rolls.take(building, kind, at, earlier, previous_item.result() if previous_item else None)
+    result, _ = rolls.take(building, kind, at, earlier, previous_item.result() if previous_item else None)
     if result == earlier:  # nothing new (no backlog arrived, nobody flagged came back): no alarm, no write
         summary["rolls_unchanged"] += 1
         return result
-    _alarms(alarms, building, night, kind, earlier, result, candidates, summary)
+    _alarms(alarms, building, night, kind, earlier, result, summary)
     store.save_roll(store.RollItem.make(result, night, now, int(earlier_item.evaluations) + 1 if earlier_item else 1))
     summary["rolls"] += 1
     return result
 
 
 def _alarms(alarms: Alarms, building: dorms.Building, night: date, kind: RollKind, earlier: RollResult | None,
-            result: RollResult, presence: dict[str, dorms.Presence], summary: Counter[str]) -> None:
+            result: RollResult, summary: Counter[str]) -> None:
     """Raise for who is newly out, resolve for who came back or was never out: only those residents.
 
-    An alarm names the resident from their presence item (it carries who they are); only an item written
-    before presence carried that makes the roll read the profile.
+    An alarm names the resident: the profiles of those newly out are read in one BatchGetItem (presence items
+    stay small, since every swipe writes one).
     """
     check, period = CHECKS[kind], night.isoformat()
     out_before = _still_out(earlier) if earlier else {}
     out_now = _still_out(result)
     newly_out = sorted(out_now.keys() - out_before.keys())
-    people = {r: presence[r].profile() for r in newly_out if r in presence}
-    unnamed = [r for r in newly_out if not people.get(r)]
-    people.update({r: dorms.profile_of(person) for r, person in dorms.residents(unnamed).items()} if unnamed else {})
+    people = {r: dorms.profile_of(person) for r, person in dorms.residents(newly_out).items()} if newly_out else {}
     for resident_id in newly_out:
         flag, person = out_now[resident_id], people.get(resident_id)
         scope = Scope.resident(building.building_id, building.campus_id, (person or {}).get("department"),

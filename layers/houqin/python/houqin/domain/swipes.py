@@ -156,7 +156,10 @@ def _time(doc: dict[str, Any], name: str) -> datetime:
 
 
 # ---------------------------------------------------------------- what a reader's data says
-MAX_GAPS = 50  # beyond this, the two oldest neighbouring gaps merge (their counts stay exact)
+# Beyond this, the two oldest neighbouring gaps merge (their counts stay exact; the seqs that did arrive between
+# them are then looked up by key if sent again). Few gaps keep the progress item, written once per reader and
+# batch, within one write unit.
+MAX_GAPS = 10
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ class Gap:
 
     A gap counts what is missing instead of listing it, so a shuffled backlog never makes the reader's
     progress item grow: an arriving seq only lowers the count, and the gap closes at zero. This is exact
-    because only *new* swipes (the dedupe guard's answer) are counted, never repeats.
+    because only *new* swipes are counted, never repeats (a seq inside a gap is looked up before it counts).
     """
 
     first: int
@@ -189,6 +192,7 @@ class ReaderProgress:
 
     max_seq: int | None = None
     max_seq_ts: str | None = None
+    first_seq: int | None = None  # the lowest seq of the first message stored: what came before is not known
     gaps: tuple[Gap, ...] = ()
     last_sent_at: str | None = None
     last_message_at: str | None = None
@@ -206,6 +210,16 @@ class ReaderProgress:
     def missing(self) -> int:
         return sum(gap.missing for gap in self.gaps)
 
+    def has(self, seq: int) -> bool:
+        """Whether ``seq`` is surely stored: between the first and the highest seq, and in no gap."""
+        return self.max_seq is not None and seq <= self.max_seq and not self.may_have(seq)
+
+    def may_have(self, seq: int) -> bool:
+        """Whether ``seq`` may have arrived without this progress knowing which: it lies in a gap (a gap's holes
+        are counted, not listed) or below the first seq stored (or before any was)."""
+        return (self.first_seq is None or seq < self.first_seq
+                or any(gap.first <= seq <= gap.last for gap in self.gaps))
+
     def advance(self, new: Iterable[tuple[int, datetime]], sent_at: datetime, received_at: datetime,
                 *, duplicates: int = 0) -> ReaderProgress:
         """After a message: the (seq, ts) of the swipes it stored for the first time, its times, its repeats."""
@@ -218,8 +232,9 @@ class ReaderProgress:
             if max_seq is not None and seq > max_seq + 1:
                 gaps.append(Gap(max_seq + 1, seq - 1, seq - 1 - max_seq, max_seq_ts or to_iso(ts)))
             max_seq, max_seq_ts = seq, to_iso(ts)
+        first_seq = self.first_seq if self.first_seq is not None or not stored else stored[0][0]
         return replace(
-            self, max_seq=max_seq, max_seq_ts=max_seq_ts, gaps=_bounded(gaps),
+            self, max_seq=max_seq, max_seq_ts=max_seq_ts, first_seq=first_seq, gaps=_bounded(gaps),
             last_sent_at=max(filter(None, (self.last_sent_at, to_iso(sent_at)))),
             last_message_at=max(filter(None, (self.last_message_at, to_iso(received_at)))),
             messages=self.messages + 1, swipes=self.swipes + len(stored), duplicates=self.duplicates + duplicates)

@@ -11,7 +11,6 @@ leaves and its readers' watermarks, and applies houqin.domain.roll; the night ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -49,8 +48,7 @@ class RollRepository(Protocol):
 class PresenceDirectory(Protocol):
     """Who may be out, and the buildings and residents access is decided on (houqin.store.dorms)."""
 
-    def who_is_out(self, building_id: str) -> dict[str, Presence]: ...
-    def presences(self, home_building_id: str, resident_ids: Iterable[str]) -> dict[str, Presence]: ...
+    def building_presence(self, building_id: str) -> dict[str, Presence]: ...
     def building(self, building_id: str) -> Building | None: ...
     def managed_by(self, staff_id: str) -> frozenset[str]: ...
 
@@ -82,12 +80,13 @@ class Rolls:
              previous: RollResult | None = None) -> tuple[RollResult, dict[str, Presence]]:
         """The roll of ``building`` at ``at`` as known now, and the presence of the residents it looked at.
 
-        Candidates are who the "who is out" index lists plus who ``earlier`` (this roll's last evaluation)
-        flagged; ``previous`` (the night before's same roll) carries the streaks of nights out."""
+        Candidates are who is out by their newest swipe (an exit, or an entry at another building) plus who
+        ``earlier`` (this roll's last evaluation) flagged, from one Query of the building's presence items;
+        ``previous`` (the night before's same roll) carries the streaks of nights out."""
         building_id = building.building_id
-        candidates = self.dorms.who_is_out(building_id)
         flagged_before = earlier.flagged if earlier else frozenset()
-        candidates.update(self.dorms.presences(building_id, flagged_before - candidates.keys()))
+        candidates = {r: p for r, p in self.dorms.building_presence(building_id).items()
+                      if p.state == "out" or p.building_id != building_id or r in flagged_before}
         progress = self.swipes.building_progress(building_id)
         watermarks = {r: progress[r].watermark if r in progress else None for r in building.readers}
         result = rules.take_roll(building_id, kind, at, int(building.occupied or 0),

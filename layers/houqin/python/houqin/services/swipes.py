@@ -1,20 +1,31 @@
 """Ingesting gate swipes (functions/swipes/app.py is the SQS glue) and reading them back by permission.
 
-One SQS record is one reader message. ``ingest`` stores what can be stored and quarantines the
-rest with its reason; it raises only for infrastructure errors, so SQS retries just that record.
-Retrying is safe: every swipe write is conditional (dedupe guard, then presence only if newer).
+A batch of SQS records (reader messages) is ingested together, so the store is called per batch, not per swipe:
+
+1. parse each message; whatever cannot be stored is quarantined with its reason (a record fails only when its
+   quarantine cannot be written); the readers are read in one BatchGetItem;
+2. each reader's progress is read (one consistent BatchGetItem): a seq it already has is a repeat and writes
+   nothing; a seq inside one of its gaps may have arrived, so those few are looked up by key;
+3. cards are resolved (cached per batch), the new swipes stored with BatchWriteItem (a swipe is keyed by what
+   it is, so storing it again is harmless: a retry or a concurrent replay cannot make a second copy);
+4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
+   (read in one BatchGetItem); then one conditional UpdateItem, which a newer swipe written meanwhile refuses;
+5. each reader's progress is advanced once, over the version read (a concurrent batch's save makes it read
+   again, and a seq that batch stored counts as a repeat here).
+
+A record fails (SQS delivers it again) only when something it needed failed: its swipes' write, its presence
+update, its quarantine, its reader's progress. Whatever it stored stays; the retry stores the same items and
+finishes the rest. Progress only counts records that succeeded, so a retried record's swipes are still new.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import Enum
-from typing import Protocol, cast
+from typing import Protocol, TypeVar, cast
 
 from houqin.auth import Principal
 from houqin.clock import Clock, local_day
@@ -33,8 +44,20 @@ from houqin.validation import date_range
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
-# Threads per container for the swipes of a message (boto3 clients are thread-safe); kept across invocations.
-_writers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="swipe-writer")
+# Threads per container for the calls that cannot be batched (card lookups, conditional presence updates);
+# boto3 clients are thread-safe; kept across invocations.
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="swipes")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One SQS record: a reader message, its SQS id and when it reached us (SentTimestamp, the same on a retry)."""
+
+    message_id: str
+    body: str
+    received_at: datetime
 
 
 @dataclass
@@ -50,19 +73,32 @@ class Ingested:
     late: int = 0
     unknown_cards: int = 0
     quarantined: int = 0
+    failed: bool = False  # something it needed could not be written: SQS delivers it again
 
     @property
     def stored(self) -> int:
         return len(self.new)
 
 
+@dataclass
+class Pending:
+    """A swipe not known to be stored yet: its message's result, its item, and (once known) its resident."""
+
+    swipe: Swipe
+    result: Ingested
+    item: SwipeItem | None = None
+    resident: Resident | None = None
+    maybe_stored: bool = False  # inside a gap of its reader's progress: looked up by key before it counts
+
+
 class SwipeRepository(Protocol):
     """What ingestion and the gate lists need of the swipes table (houqin.store.swipes in production)."""
 
-    def put_new(self, item: SwipeItem) -> bool: ...
-    def stored(self, reader_id: str, seq: int) -> SwipeItem | None: ...
+    def existing(self, items: Iterable[SwipeItem]) -> dict[tuple[str, str], SwipeItem]: ...
+    def put_all(self, items: Iterable[SwipeItem]) -> int: ...
     def quarantine(self, items: list[QuarantineItem]) -> None: ...
     def quarantined(self, day: date, *, limit: int, cursor: str | None) -> Page: ...
+    def progress_of(self, readers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReaderProgressItem]: ...
     def reader_progress(self, reader_id: str, building_id: str,
                         consistent: bool = False) -> ReaderProgressItem: ...
     def save_progress(self, item: ReaderProgressItem) -> bool: ...
@@ -74,40 +110,14 @@ class SwipeRepository(Protocol):
 class GateDirectory(Protocol):
     """What they need of the dorms table: readers, cards, presence (houqin.store.dorms in production)."""
 
-    def reader(self, reader_id: str) -> Reader | None: ...
+    def readers_by_id(self, reader_ids: Iterable[str]) -> dict[str, Reader]: ...
     def resident_by_card(self, card_id: str) -> Resident | None: ...
-    def presence(self, home_building_id: str, resident_id: str, consistent: bool = False) -> Presence | None: ...
+    def presence_of(self, residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]: ...
     def set_presence(self, home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
-                     building_id: str, profile: Mapping[str, str | None] | None = None) -> bool: ...
+                     building_id: str) -> bool: ...
     def bed_events_since(self, resident_id: str, since: str) -> Iterable[BedEvent]: ...
     def buildings_of_campus(self, campus_id: str) -> list[Building]: ...
     def readers_of_building(self, building_id: str) -> list[Reader]: ...
-
-
-@dataclass
-class Directory:
-    """Readers and cards looked up once per batch (a batch often repeats both)."""
-
-    dorms: GateDirectory
-    readers: dict[str, Reader | None] = field(default_factory=dict)
-    cards: dict[str, Resident | None] = field(default_factory=dict)
-
-    def reader(self, reader_id: str) -> Reader | None:
-        if reader_id not in self.readers:
-            self.readers[reader_id] = self.dorms.reader(reader_id)
-        return self.readers[reader_id]
-
-    def resident(self, card_id: str) -> Resident | None:
-        if card_id not in self.cards:
-            self.cards[card_id] = self.dorms.resident_by_card(card_id)
-        return self.cards[card_id]
-
-
-class Stored(Enum):
-    NEW = "new"
-    LATE = "late"  # new, but older than the resident's presence: history only
-    UNKNOWN_CARD = "unknown_card"
-    REPEAT = "repeat"
 
 
 DEFAULT_DAYS = 7
@@ -127,103 +137,201 @@ class Swipes:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.access = DormAccess(self.dorms)
 
-    def directory(self) -> Directory:
-        """A fresh lookup cache for one batch of messages."""
-        return Directory(self.dorms)
-
     def today(self) -> date:
         return local_day(self.clock.now(), settings().tz)
 
     # ------------------------------------------------------------ ingesting
-    def ingest(self, body: str, message_id: str, received_at: datetime, directory: Directory) -> Ingested:
-        result = Ingested(message_id, received_at)
-        try:
-            message = parse_message(body, received_at)
-        except MessageRejected as exc:
-            self._quarantine(result, [Rejected(exc.reason, exc.field, body)])
-            return result
-        reader = directory.reader(message.reader_id)
-        if reader is None:
-            self._quarantine(result, [Rejected(f"unknown reader {message.reader_id!r}: register it first",
-                                               "reader_id", body)], message.reader_id)
-            return result
-        result.message, result.building_id = message, reader.building_id
-        if message.rejected:
-            self._quarantine(result, list(message.rejected), message.reader_id)
-        firsts = list({swipe.seq: swipe for swipe in reversed(message.swipes)}.values())  # a seq twice: the first
-        result.duplicates += len(message.swipes) - len(firsts)
-        # Each swipe is its own conditional writes, independent of the others: send them side by side.
-        outcomes = _writers.map(lambda s: self._store(s, reader.building_id, directory, received_at), firsts)
-        for swipe, outcome in zip(firsts, outcomes, strict=True):
-            if outcome is Stored.REPEAT:
-                result.duplicates += 1
-                continue
-            result.new.append((swipe.seq, swipe.ts))
-            result.unknown_cards += outcome is Stored.UNKNOWN_CARD
-            result.late += outcome is Stored.LATE
-        return result
+    def ingest(self, deliveries: Sequence[Delivery]) -> list[Ingested]:
+        """Ingest a batch of reader messages; one result per delivery, in order (``failed`` ones to retry)."""
+        results = [Ingested(d.message_id, d.received_at) for d in deliveries]
+        messages = self._read(deliveries, results)
+        pending, progress = self._not_yet_stored(messages)
+        self._resolve(pending)
+        new = self._store(pending)
+        self._move_presence(new)
+        self._advance(progress, [r for r in results if r.message and not r.failed])
+        return results
 
-    def _store(self, swipe: Swipe, building_id: str, directory: Directory, received_at: datetime) -> Stored:
-        resident = directory.resident(swipe.card_id)
-        item = SwipeItem.make(swipe, building_id, resident.resident_id if resident else None,
-                                           received_at)
-        first_time = self.swipes.put_new(item)
-        # A repeat is either someone else's (a replay: nothing to do) or this very SQS message's earlier
-        # attempt that failed after storing the swipe (same SentTimestamp): then finish what it started.
-        resumed = not first_time and self._stored_by_this_message(item)
-        if not (first_time or resumed):
-            return Stored.REPEAT
-        if resident is None:
-            return Stored.UNKNOWN_CARD
-        home = resident.building_id or building_id
-        if resumed:
-            current = self.dorms.presence(home, resident.resident_id, consistent=True)
-            if current is not None and current.last_ts >= item.ts:
-                return Stored.NEW
-        if self.dorms.set_presence(home, resident.resident_id, swipe.direction.value, item.ts, swipe.reader_id,
-                                   building_id, dorms_store.profile_of(resident)):
-            return Stored.NEW
-        log.info("late swipe %s at %s: presence is newer, kept as history only", swipe.swipe_id, item.ts)
-        return Stored.LATE
-
-    def _stored_by_this_message(self, item: SwipeItem) -> bool:
-        earlier = self.swipes.stored(item.reader_id, int(item.seq))
-        return earlier is not None and earlier.received_at == item.received_at
-
-    def _quarantine(self, result: Ingested, rejected: list[Rejected], reader_id: str | None = None) -> None:
-        self.swipes.quarantine([QuarantineItem.make(r, result.message_id, i, result.received_at,
-                                                                 reader_id)
-                                for i, r in enumerate(rejected)])
-        result.quarantined += len(rejected)
-        log.warning("quarantined %d from message %s: %s", len(rejected), result.message_id, rejected[0].reason)
-
-    def record_progress(self, results: Iterable[Ingested]) -> list[str]:
-        """Advance each reader's progress once for the batch; the message ids whose reader could not be saved."""
-        by_reader: dict[tuple[str, str], list[tuple[Message, Ingested]]] = defaultdict(list)
-        for result in results:
-            if result.message and result.building_id:
-                by_reader[result.message.reader_id, result.building_id].append((result.message, result))
-        failed: list[str] = []
-        for (reader_id, building_id), done in by_reader.items():
+    def _read(self, deliveries: Sequence[Delivery], results: list[Ingested]) -> list[tuple[Message, Ingested]]:
+        """Parse each message and find its reader; quarantine what cannot be stored. The readable ones."""
+        parsed: list[tuple[Message, Ingested]] = []
+        quarantine: list[tuple[Ingested, list[Rejected], str | None]] = []
+        for delivery, result in zip(deliveries, results, strict=True):
             try:
-                saved = self._advance(reader_id, building_id, done)
+                parsed.append((parse_message(delivery.body, delivery.received_at), result))
+            except MessageRejected as exc:
+                quarantine.append((result, [Rejected(exc.reason, exc.field, delivery.body)], None))
+            except Exception:  # a bug on one odd message must not hold up the batch: it is retried alone
+                log.exception("reading message %s failed", delivery.message_id)
+                result.failed = True
+        readers = self.dorms.readers_by_id({message.reader_id for message, _ in parsed})
+        readable = []
+        for message, result in parsed:
+            reader = readers.get(message.reader_id)
+            if reader is None:
+                body = next(d.body for d in deliveries if d.message_id == result.message_id)
+                quarantine.append((result, [Rejected(f"unknown reader {message.reader_id!r}: register it first",
+                                                     "reader_id", body)], message.reader_id))
+                continue
+            result.message, result.building_id = message, reader.building_id
+            if message.rejected:
+                quarantine.append((result, list(message.rejected), message.reader_id))
+            readable.append((message, result))
+        self._quarantine(quarantine)
+        return readable
+
+    def _quarantine(self, rejected: list[tuple[Ingested, list[Rejected], str | None]]) -> None:
+        items = [QuarantineItem.make(r, result.message_id, i, result.received_at, reader_id)
+                 for result, reasons, reader_id in rejected for i, r in enumerate(reasons)]
+        if not items:
+            return
+        try:
+            self.swipes.quarantine(items)
+        except Exception:
+            log.exception("quarantining %d items failed", len(items))
+            for result, _, _ in rejected:
+                result.failed = True
+            return
+        for result, reasons, _ in rejected:
+            result.quarantined += len(reasons)
+            log.warning("quarantined %d from message %s: %s", len(reasons), result.message_id, reasons[0].reason)
+
+    def _not_yet_stored(self, messages: list[tuple[Message, Ingested]]
+                        ) -> tuple[list[Pending], dict[tuple[str, str], ReaderProgressItem]]:
+        """The swipes the readers' progress does not have yet (a seq twice in the batch: the first), and that
+        progress as read (its version guards the save)."""
+        readers = {(message.reader_id, cast(str, result.building_id)) for message, result in messages}
+        progress = self.swipes.progress_of(readers) if readers else {}
+        known = {reader: item.progress() for reader, item in progress.items()}
+        seen: set[tuple[str, int]] = set()
+        pending = []
+        for message, result in messages:
+            done = known[message.reader_id, cast(str, result.building_id)]
+            for swipe in message.swipes:
+                if (swipe.reader_id, swipe.seq) in seen or done.has(swipe.seq):
+                    result.duplicates += 1
+                    continue
+                seen.add((swipe.reader_id, swipe.seq))
+                pending.append(Pending(swipe, result, maybe_stored=done.may_have(swipe.seq)))
+        return pending, progress
+
+    def _resolve(self, pending: list[Pending]) -> None:
+        """Each swipe's resident (a card no resident holds: None) and its item."""
+        cards = _each(self.dorms.resident_by_card, {p.swipe.card_id for p in pending})
+        for p in pending:
+            p.resident = cards[p.swipe.card_id]
+            p.item = SwipeItem.make(p.swipe, cast(str, p.result.building_id),
+                                    p.resident.resident_id if p.resident else None, p.result.received_at)
+
+    def _store(self, pending: list[Pending]) -> list[Pending]:
+        """Write the new swipes; those new (stored now, or by this very message's earlier attempt)."""
+        maybe = [cast(SwipeItem, p.item) for p in pending if p.maybe_stored]
+        try:
+            stored = self.swipes.existing(maybe) if maybe else {}
+        except Exception:
+            log.exception("looking up %d swipes failed", len(maybe))
+            _fail(p.result for p in pending if p.maybe_stored)
+            pending = [p for p in pending if not p.maybe_stored]
+            stored = {}
+        new = []
+        for p in pending:
+            item = cast(SwipeItem, p.item)
+            earlier = stored.get((item.pk, item.sk))
+            # Stored before: a repeat, unless it was this very message's earlier attempt (same SentTimestamp),
+            # which failed after storing it: then this attempt finishes what that one started.
+            if earlier is not None and earlier.received_at != item.received_at:
+                p.result.duplicates += 1
+            else:
+                new.append(p)
+        to_write = [p for p in new if (cast(SwipeItem, p.item).pk, cast(SwipeItem, p.item).sk) not in stored]
+        if not self._put(to_write):  # then each message's swipes on their own: only a failing one is retried
+            by_message: dict[str, list[Pending]] = {}
+            for p in to_write:
+                by_message.setdefault(p.result.message_id, []).append(p)
+            for group in by_message.values():
+                if not self._put(group):
+                    _fail([group[0].result])
+            new = [p for p in new if not p.result.failed]
+        for p in new:
+            p.result.new.append((p.swipe.seq, p.swipe.ts))
+        return new
+
+    def _put(self, pending: list[Pending]) -> bool:
+        try:
+            self.swipes.put_all(cast(SwipeItem, p.item) for p in pending)
+            return True
+        except Exception:
+            log.exception("storing %d swipes failed", len(pending))
+            return False
+
+    def _move_presence(self, new: list[Pending]) -> None:
+        """Presence follows each resident's newest new swipe, if it is newer than what presence holds."""
+        newest: dict[tuple[str, str], Pending] = {}
+        for p in new:
+            if p.resident is None:
+                p.result.unknown_cards += 1
+                continue
+            who = (p.resident.building_id or cast(str, p.result.building_id), p.resident.resident_id)
+            if who not in newest or cast(SwipeItem, p.item).ts > cast(SwipeItem, newest[who].item).ts:
+                newest[who] = p
+        try:
+            current = self.dorms.presence_of(newest) if newest else {}
+        except Exception:
+            log.exception("reading presence failed")
+            _fail(p.result for p in newest.values())
+            return
+        moves = {who: p for who, p in newest.items() if _newer(p, current.get(who))}
+        written = _each(lambda who: self._set_presence(who, moves[who]), moves)
+        for p in new:
+            if p.resident is None:
+                continue
+            who = (p.resident.building_id or cast(str, p.result.building_id), p.resident.resident_id)
+            item, stored = cast(SwipeItem, p.item), current.get(who)
+            if stored is not None and not _newer(p, stored) and not _on(p, stored):
+                p.result.late += 1  # older than presence: history only
+                log.info("late swipe %s at %s: presence is newer, kept as history only", p.swipe.swipe_id, item.ts)
+            elif who in written and written[who] is False:
+                p.result.late += 1  # a newer swipe reached presence meanwhile
+            elif who in written and written[who] is None and newest[who] is p:
+                p.result.failed = True  # its retry moves presence
+
+    def _set_presence(self, who: tuple[str, str], p: Pending) -> bool | None:
+        """One conditional update; None when it failed (the swipe's record is retried)."""
+        item = cast(SwipeItem, p.item)
+        try:
+            return self.dorms.set_presence(who[0], who[1], item.direction, item.ts, item.reader_id, item.building_id)
+        except Exception:
+            log.exception("moving presence of %s failed", who[1])
+            return None
+
+    def _advance(self, progress: dict[tuple[str, str], ReaderProgressItem], done: list[Ingested]) -> None:
+        """Advance each reader's progress once for the batch; a reader whose save fails fails its records."""
+        by_reader: dict[tuple[str, str], list[Ingested]] = {}
+        for result in done:
+            message = cast(Message, result.message)
+            by_reader.setdefault((message.reader_id, cast(str, result.building_id)), []).append(result)
+        for reader, results in by_reader.items():
+            try:
+                saved = self._save_progress(progress[reader], results)
             except Exception:
-                log.exception("saving progress of reader %s failed", reader_id)
+                log.exception("saving progress of reader %s failed", reader[0])
                 saved = False
             if not saved:
-                failed += [result.message_id for _, result in done]
-        return failed
+                _fail(results)
 
-    def _advance(self, reader_id: str, building_id: str, done: list[tuple[Message, Ingested]]) -> bool:
-        for _ in range(PROGRESS_ATTEMPTS):  # another batch of this reader may be saving at the same moment
-            item = self.swipes.reader_progress(reader_id, building_id, consistent=True)
-            progress: ReaderProgress = item.progress()
-            for message, result in sorted(done, key=lambda pair: pair[0].sent_at):
-                progress = progress.advance(result.new, message.sent_at, result.received_at,
-                                            duplicates=result.duplicates)
-            item.set(progress)
+    def _save_progress(self, item: ReaderProgressItem, results: list[Ingested]) -> bool:
+        for _ in range(PROGRESS_ATTEMPTS):
+            before = item.progress()
+            after = before
+            for result in sorted(results, key=lambda r: cast(Message, r.message).sent_at):
+                # Another batch may have stored some of these meanwhile (a concurrent replay): repeats here.
+                new = [(seq, ts) for seq, ts in result.new if not before.has(seq)]
+                after = after.advance(new, cast(Message, result.message).sent_at, result.received_at,
+                                      duplicates=result.duplicates + len(result.new) - len(new))
+            item.set(after)
             if self.swipes.save_progress(item):
                 return True
+            item = self.swipes.reader_progress(item.reader_id, item.building_id, consistent=True)
         return False
 
     # ------------------------------------------------------------ reading, by permission
@@ -286,3 +394,25 @@ class Swipes:
 def day_range(start: date | None, end: date | None, today: date, max_days: int) -> list[date]:
     end = end or today
     return date_range(start or end - timedelta(days=DEFAULT_DAYS - 1), end, max_days, field="from")
+
+
+def _newer(p: Pending, stored: Presence | None) -> bool:
+    """Whether the swipe moves presence: it is newer than what presence holds."""
+    return stored is None or cast(SwipeItem, p.item).ts > stored.last_ts
+
+
+def _on(p: Pending, stored: Presence) -> bool:
+    """Whether presence already holds this very swipe (its message's earlier attempt moved it)."""
+    item = cast(SwipeItem, p.item)
+    return (item.ts, item.reader_id) == (stored.last_ts, stored.reader_id)
+
+
+def _each(call: Callable[[_K], _V], keys: Iterable[_K]) -> dict[_K, _V]:
+    """``call`` for each key, side by side (the calls DynamoDB cannot batch)."""
+    keys = list(keys)
+    return dict(zip(keys, _pool.map(call, keys), strict=True))
+
+
+def _fail(results: Iterable[Ingested]) -> None:
+    for result in results:
+        result.failed = True

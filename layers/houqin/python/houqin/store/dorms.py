@@ -10,9 +10,8 @@ Access patterns (Queries and GetItems only):
 - resident by campus card ............. GSI2 gsi2pk = "CARD#<card>"
 - readers of a building ............... GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "READER#"
 - reader .............................. pk = "READER#<reader>", sk = "META"
-- presence of a building's residents .. pk = "BLDG#<home building>", sk begins_with "PRES#" (the map: one Query)
-- who is out (the night roll) ......... GSI3 gsi3pk = "OUT#<home building>#<shard>", gsi3sk = "<resident>": sparse,
-                                        only while the newest swipe is an exit or at another building's gate
+- presence of a building's residents .. pk = "BLDG#<home building>", sk begins_with "PRES#" (the map and the
+                                        night roll: one Query)
 - buildings a dorm manager runs ....... pk = "MANAGER#<staff>", sk begins_with "BLDG#"
 - managers of a building .............. GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "MANAGER#"
 - a counsellor's students (scope) ..... pk = "COUNSELLOR#<person>", sk = "SCOPE"
@@ -27,7 +26,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +40,6 @@ from pynamodb.transactions import TransactWrite
 from houqin.store.base import (
     Gsi1,
     Gsi2,
-    Gsi3,
     condition_failed,
     condition_held,
     find,
@@ -166,16 +164,12 @@ class Reader(DormsTable):
                    entrance=entrance, gsi1pk=key("BLDG", building_id), gsi1sk=key("READER", reader_id))
 
 
-OUT_SHARDS = 2  # "who is out" keys per building: a burst of returns at curfew spreads over them
-
-
 class Presence(DormsTable):
     """A resident's newest swipe: in or out, when, where. Changed only by a newer swipe (see set_presence).
 
-    While they are out (their newest swipe an exit, or an entry at another building) the item carries the
-    sparse "who is out" index keys, so the night roll reads the few who are out, never the whole building.
-    It also carries who the resident is (``PROFILE``, copied from the resident at each swipe), so an alarm for
-    someone out names them without reading their profile: the item stays well under 1 KB (same WCU).
+    Kept small (~0.2 KB, 1 WCU a change) and in no index: every swipe of a day writes it, while who the
+    resident is (name, department, room) is read where it is shown, from the resident's items. The night roll
+    and the map read a building's presence items in one Query of its partition.
     """
 
     resident_id = UnicodeAttribute()
@@ -183,48 +177,24 @@ class Presence(DormsTable):
     last_ts = UnicodeAttribute()
     reader_id = UnicodeAttribute()
     building_id = UnicodeAttribute()  # the gate's building (usually the home building)
-    name = UnicodeAttribute(null=True)
-    department = UnicodeAttribute(null=True)
-    grade = UnicodeAttribute(null=True)
-    room_no = UnicodeAttribute(null=True)  # as at the newest swipe (a room change within the building: the next)
-    gsi3pk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
-    out_index = Gsi3()
 
     @staticmethod
     def keys(home_building_id: str, resident_id: str) -> tuple[str, str]:
         return key("BLDG", home_building_id), key("PRES", resident_id)
 
-    @staticmethod
-    def out_keys(home_building_id: str, resident_id: str, state: str, building_id: str) -> tuple[str, str] | None:
-        """The "who is out" index keys, or None while the resident is at home."""
-        if state == "in" and building_id == home_building_id:
-            return None
-        return out_partition(home_building_id, zlib.crc32(resident_id.encode()) % OUT_SHARDS), resident_id
-
     @classmethod
     def make(cls, home_building_id: str, resident_id: str, state: str, last_ts: str, reader_id: str,
-             building_id: str, profile: Mapping[str, str | None] | None = None) -> Presence:
-        out = cls.out_keys(home_building_id, resident_id, state, building_id) or (None, None)
+             building_id: str) -> Presence:
         return cls(*cls.keys(home_building_id, resident_id), resident_id=resident_id, state=state, last_ts=last_ts,
-                   reader_id=reader_id, building_id=building_id, gsi3pk=out[0], gsi3sk=out[1], **(profile or {}))
-
-    def profile(self) -> dict[str, str] | None:
-        """Who the resident is, as copied at their newest swipe; None on an item written without it."""
-        found = {name: getattr(self, name) for name in PROFILE if getattr(self, name) is not None}
-        return found or None
+                   reader_id=reader_id, building_id=building_id)
 
 
-PROFILE = ("name", "department", "grade", "room_no")  # what a presence carries of its resident
+PROFILE = ("name", "department", "grade", "room_no")  # who a resident is, as an alarm names them
 
 
-def profile_of(resident: Resident, **changes: str) -> dict[str, str | None]:
-    """The resident's fields a presence carries (``changes`` override, e.g. the room after a move)."""
-    return {name: changes.get(name, getattr(resident, name)) for name in PROFILE}
-
-
-def out_partition(building_id: str, shard: int) -> str:
-    return key("OUT", building_id, shard)
+def profile_of(resident: Resident) -> dict[str, str | None]:
+    """The resident's fields an alarm names them by."""
+    return {name: getattr(resident, name) for name in PROFILE}
 
 
 class ManagerBuilding(DormsTable):
@@ -305,6 +275,12 @@ def reader(reader_id: str) -> Reader | None:
     return find(Reader, key("READER", reader_id), "META")
 
 
+def readers_by_id(reader_ids: Iterable[str]) -> dict[str, Reader]:
+    """Readers by id (BatchGetItem); unknown ids are absent."""
+    keys = [(key("READER", r), "META") for r in set(reader_ids)]
+    return {r.reader_id: r for r in Reader.batch_get(keys)} if keys else {}
+
+
 def managed_by(staff_id: str) -> frozenset[str]:
     """The buildings a dorm manager runs."""
     return frozenset(m.building_id for m in ManagerBuilding.query(key("MANAGER", staff_id),
@@ -322,22 +298,16 @@ def bed_events_since(resident_id: str, since: str) -> Iterator[BedEvent]:
 
 # ---------------------------------------------------------------- presence
 def set_presence(home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
-                 building_id: str, profile: Mapping[str, str | None] | None = None) -> bool:
+                 building_id: str) -> bool:
     """Record a swipe on the resident's presence if it is newer than the stored one; False for a late swipe.
 
-    One conditional UpdateItem: ``attribute_not_exists(last_ts) OR last_ts < :ts``, so a late or
-    replayed swipe can never roll the state back, whatever order the messages arrive in. 1 WCU, plus
-    1 for the "who is out" index when the resident goes out or comes home (the entry is added or removed).
-    ``profile`` (profile_of) refreshes who the resident is on the item.
+    One conditional UpdateItem (1 WCU): ``attribute_not_exists(last_ts) OR last_ts < :ts``, so a late or
+    replayed swipe can never roll the state back, whatever order the messages arrive in.
     """
     pk, sk = Presence.keys(home_building_id, resident_id)
-    out = Presence.out_keys(home_building_id, resident_id, state, building_id)
-    index = ([Presence.gsi3pk.set(out[0]), Presence.gsi3sk.set(out[1])] if out
-             else [Presence.gsi3pk.remove(), Presence.gsi3sk.remove()])
     return condition_held(lambda: Presence(pk, sk).update(
         actions=[Presence.resident_id.set(resident_id), Presence.state.set(state), Presence.last_ts.set(ts),
-                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id), *index,
-                 *(getattr(Presence, name).set(value) for name, value in (profile or {}).items() if value)],
+                 Presence.reader_id.set(reader_id), Presence.building_id.set(building_id)],
         condition=Presence.last_ts.does_not_exist() | (Presence.last_ts < ts)))
 
 
@@ -345,17 +315,11 @@ def presence(home_building_id: str, resident_id: str, consistent: bool = False) 
     return find(Presence, *Presence.keys(home_building_id, resident_id), consistent_read=consistent)
 
 
-def who_is_out(building_id: str) -> dict[str, Presence]:
-    """The residents of a building who are out now, by id: one Query per shard of the sparse index, so the
-    cost follows the number out, not the number of residents."""
-    return {p.resident_id: p for shard in range(OUT_SHARDS)
-            for p in Presence.out_index.query(out_partition(building_id, shard))}
-
-
-def presences(home_building_id: str, resident_ids: Iterable[str]) -> dict[str, Presence]:
-    """Some residents' presence (BatchGetItem): the roll re-reads only those an earlier evaluation flagged."""
-    keys = [Presence.keys(home_building_id, r) for r in set(resident_ids)]
-    return {p.resident_id: p for p in Presence.batch_get(keys)} if keys else {}
+def presence_of(residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]:
+    """The presence of some (home building, resident)s that have one (BatchGetItem, eventually consistent: a
+    presence only moves forward, so a stale read is older, never newer, than the truth)."""
+    keys = list({Presence.keys(home, resident_id) for home, resident_id in residents})
+    return {(p.pk.removeprefix("BLDG#"), p.resident_id): p for p in Presence.batch_get(keys)} if keys else {}
 
 
 def building_presence(building_id: str) -> dict[str, Presence]:
@@ -593,7 +557,7 @@ def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current:
             # Only the swipe we read moves: a newer one meanwhile makes this a 409 instead of being lost.
             transaction.delete(current, condition=Presence.last_ts == current.last_ts)
             transaction.save(Presence.make(to[0], resident.resident_id, current.state, current.last_ts,
-                                           current.reader_id, current.building_id, profile_of(resident, room_no=to[1])))
+                                           current.reader_id, current.building_id))
         if to[0] != building_id:
             _count(transaction, {building_id: -1, to[0]: 1})
         _log(transaction, event)
