@@ -127,6 +127,25 @@ def test_a_notification_sent_while_the_alarm_was_acknowledged_is_recorded_and_th
     assert service.escalate_open() == 0
 
 
+def test_an_alarms_life_keeps_every_line_and_its_item_under_one_kilobyte(meter, service):
+    alarm, _ = out_at_curfew(service)
+    for minutes in (0, 31, 61):  # dorm manager, counsellor, parent
+        service.clock.current = T0 + timedelta(minutes=minutes)
+        assert service.escalate_open() == 1
+    service.clock.current = T0 + timedelta(minutes=65)
+    ack = billed(meter, lambda: service.acknowledge(DESK, alarm.alarm_id))
+    service.clock.current = T0 + timedelta(minutes=70)
+    done = billed(meter, lambda: service.resolve(DESK, alarm.alarm_id, "电话联系，在同学家，明早回"))
+    # A change of state and its line in one transaction (twice): the item, its line, three entries moved.
+    assert ack == done == (16, {"TransactWriteItems": 16})
+    assert stored_size(alarm.alarm_id) < 1024
+    lines, sent = store.history(alarm.alarm_id)
+    assert [line["action"] for line in lines] == ["raise", "escalate", "escalate", "escalate", "acknowledge",
+                                                  "resolve"]
+    assert [line["at"] for line in lines] == sorted(line["at"] for line in lines)
+    assert [n["recipient"] for n in sent] == ["dorm_manager", "counsellor", "parent"]
+
+
 def test_a_reopened_alarm_keeps_its_first_opening_in_its_history(aws, service):
     alarm, _ = out_at_curfew(service)
     service.clock.current = T0 + timedelta(minutes=40)
