@@ -1,7 +1,9 @@
 """In-memory repositories of the alarms context: what houqin.services.alarms.Alarms reads and writes through
 houqin.store.alarms (alarms, their audit events and notifications) and houqin.store.dorms / houqin.store.staff
 (whom an alarm reaches). Alarms are kept as the store's own items (built in memory, never sent anywhere), so the
-service sees what it sees in production; a stale version is a Conflict, as in DynamoDB."""
+service sees what it sees in production; a stale version is a Conflict, as in DynamoDB, and the history is put
+together as the store does (houqin.store.alarms.trail: the opening line folded into the alarm, escalation lines in
+the notification records)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 from houqin.domain.alarms import Alarm, Notification
 from houqin.domain.audit import Event
 from houqin.errors import Conflict
-from houqin.store.alarms import AlarmItem, NotificationItem
+from houqin.store.alarms import AlarmItem, NotificationItem, trail
 from houqin.store.paging import Page
 
 
@@ -26,28 +28,36 @@ class FakeAlarmStore:
     def get(self, alarm_id: str, consistent: bool = False) -> AlarmItem | None:
         return self.items.get(alarm_id)
 
-    def save(self, alarm: Alarm, version: int | None, events: Iterable[Event],
-             notifications: Iterable[NotificationItem] = ()) -> AlarmItem:
+    def create(self, alarm: Alarm) -> AlarmItem:
+        return self._put(alarm, None)
+
+    def save(self, alarm: Alarm, version: int, events: Iterable[Event]) -> AlarmItem:
+        item = self._put(alarm, version)
+        self.events.setdefault(alarm.alarm_id, []).extend(events)
+        return item
+
+    def escalated(self, alarm: Alarm, version: int, records: Iterable[NotificationItem]) -> AlarmItem:
+        self.sent.setdefault(alarm.alarm_id, []).extend(records)  # kept even when the save below is refused
+        return self._put(alarm, version)
+
+    def _put(self, alarm: Alarm, version: int | None) -> AlarmItem:
         current = self.items.get(alarm.alarm_id)
         if (int(current.version) if current else None) != version:
             raise Conflict(f"alarm {alarm.alarm_id} changed meanwhile", code="changed_meanwhile")
         item = AlarmItem.from_alarm(alarm, None)
         item.version = (version or 0) + 1
         self.items[alarm.alarm_id] = item
-        self.events.setdefault(alarm.alarm_id, []).extend(events)
-        self.sent.setdefault(alarm.alarm_id, []).extend(notifications)
         return item
 
     def notification_record(self, notification: Notification, to: list[str], at: datetime, day: date,
-                            message_id: str | None) -> NotificationItem:
-        return NotificationItem.make(notification, to, at, day, message_id)
+                            message_id: str | None, line: Event) -> NotificationItem:
+        return NotificationItem.make(notification, to, at, day, message_id, line)
 
     def all_in_state(self, state: str, check: str | None = None) -> Iterator[AlarmItem]:
         return iter([i for i in self.items.values() if i.state == state and (check is None or i.check == check)])
 
     def history(self, alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return ([e.as_dict() for e in self.events.get(alarm_id, [])],
-                [n.view() for n in self.sent.get(alarm_id, [])])
+        return trail(self.items.get(alarm_id), self.events.get(alarm_id, []), self.sent.get(alarm_id, []))
 
     def in_state(self, state: str, check: str | None = None, *, limit: int, cursor: str | None) -> Page:
         return Page(list(self.all_in_state(state, check))[:limit], None)

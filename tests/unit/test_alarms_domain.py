@@ -111,6 +111,21 @@ def test_an_alarm_resolved_automatically_is_reopened_when_the_cause_returns_in_t
     assert rules.due_escalations(reopened, WITH_PARENT, minutes(70)) == [Step(Recipient.DORM_MANAGER, 0)]
 
 
+
+def test_the_opening_line_is_rebuilt_from_the_alarm_at_its_first_opening_even_after_reopens():
+    """The store folds a new alarm's line into the alarm; ``opening`` gives back the very line ``raise_alarm``
+    answered, also once reopens have moved ``opened_at`` (the first reopen's line holds the first opening)."""
+    alarm, raised = new()
+    assert rules.opening(alarm) == raised
+    later = []
+    for at in (40, 70):
+        alarm, resolved = rules.auto_resolve(alarm, minutes(at), "swiped in")
+        alarm, reopened = new(alarm, at=minutes(at + 20))
+        later += [resolved, reopened]
+    assert alarm.reopen_count == 2 and alarm.opened_at == "2026-11-23T16:30:00.000Z" != raised.at
+    assert rules.opening(alarm, later) == raised
+
+
 def test_an_existing_alarm_under_another_key_is_refused():
     with pytest.raises(ValidationError):
         new(new()[0], subject="S00002")

@@ -28,7 +28,7 @@ notified once; acknowledging or resolving the alarm stops the climb.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -193,7 +193,7 @@ def raise_alarm(existing: Alarm | None, *, check: str, subject: str, period: str
         alarm = Alarm(alarm_id=key, check=check, subject=subject, period=period, severity=Severity(severity),
                       opened_at=now, campus_id=campus_id, building_id=building_id, details=dict(details or {}),
                       scope=kind)
-        return alarm, Event(at=now, by=SYSTEM, action="raise", from_state=None, to_state=alarm.state.value)
+        return alarm, opening(alarm)
     if existing.alarm_id != key:
         raise ValidationError(f"alarm {existing.alarm_id!r} is not {key!r}", field="alarm_id")
     if existing.state in ACTIVE_STATES or existing.resolution == Resolution.PERSON:
@@ -203,6 +203,15 @@ def raise_alarm(existing: Alarm | None, *, check: str, subject: str, period: str
                "resolved_at": None, "resolved_by": None, "resolution": None, "note": None,
                "escalation_level": 0, "escalated_at": (), "reopen_count": existing.reopen_count + 1}
     return changed(existing, "reopen", SYSTEM, now, changes, "the cause came back in the same period")
+
+
+def opening(alarm: Alarm, later: Iterable[Event] = ()) -> Event:
+    """The line that opened ``alarm`` (what ``raise_alarm`` answers for a new one), given its ``later`` lines. The
+    store folds it into the alarm (a raise is one write) and rebuilds it here: it is at the first opening, which
+    a reopen moved from ``opened_at`` into its own line's changes."""
+    reopened = [e for e in later if e.action == "reopen" and "opened_at" in e.changes]
+    at = reopened[0].changes["opened_at"][0] if reopened else alarm.opened_at
+    return Event(at=at, by=SYSTEM, action="raise", from_state=None, to_state=AlarmState.OPEN.value)
 
 
 def acknowledge(alarm: Alarm, who: str, at: datetime) -> tuple[Alarm, Event]:

@@ -3,8 +3,11 @@
 ``Alarms`` holds the use cases with their ports (houqin.ports): the alarms repository (houqin.store.alarms), the
 people an alarm reaches (houqin.store.dorms: dorm managers, counsellors, parents; houqin.store.staff: a worker's
 repair point), a Clock and a Notifier (the "notifications" topic). The checks call ``raise_alarm`` /
-``auto_resolve``; the escalation check calls ``escalate_open``; the API calls the rest. Every change is one
-transaction: the alarm (versioned), its audit events and the notifications sent for it.
+``auto_resolve``; the escalation check calls ``escalate_open``; the API calls the rest. What each writes (and
+bills) is the store's to say (houqin.store.alarms): a raise is one conditional put of the alarm, its opening line
+folded into it; an escalation step records the notification once sent, with the step's audit line, then saves
+the alarm; a change of state saves the alarm and its audit line in one transaction. The alarm is versioned:
+a concurrent change is a 409.
 
 An alarm is addressed to a scope (houqin.domain.alarms.Scope): the scope gives its ladder (``policy``) and whom
 each step reaches (``recipients``), so a check names a scope and never a ladder or a recipient of its own.
@@ -19,6 +22,7 @@ Leaders only look: acknowledging and resolving is for those on duty.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol, cast
@@ -76,10 +80,11 @@ class AlarmRepository(Protocol):
     """What the alarms use cases need of storage (houqin.store.alarms in production)."""
 
     def get(self, alarm_id: str, consistent: bool = False) -> Any: ...
-    def save(self, alarm: Alarm, version: int | None, events: Iterable[Any],
-             notifications: Iterable[Any] = ()) -> Any: ...
+    def create(self, alarm: Alarm) -> Any: ...
+    def save(self, alarm: Alarm, version: int, events: Iterable[Any]) -> Any: ...
+    def escalated(self, alarm: Alarm, version: int, records: Iterable[Any]) -> Any: ...
     def notification_record(self, notification: Notification, to: list[str], at: datetime, day: date,
-                            message_id: str | None) -> Any: ...
+                            message_id: str | None, line: Any) -> Any: ...
     def all_in_state(self, state: str, check: str | None = None) -> Iterator[Any]: ...
     def history(self, alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]: ...
     def in_state(self, state: str, check: str | None = None, *, limit: int, cursor: str | None) -> Page: ...
@@ -132,7 +137,10 @@ class Alarms:
             if event is None:
                 return alarm, False
             try:
-                self.alarms.save(alarm, item.version if item else None, [event])
+                if item is None:
+                    self.alarms.create(alarm)  # its opening line (``event``) is folded into it
+                else:
+                    self.alarms.save(alarm, item.version, [event])
             except Conflict:
                 item = self.alarms.get(alarm_id, consistent=True)
                 continue
@@ -164,7 +172,9 @@ class Alarms:
         return self.escalate(self.alarms.all_in_state(AlarmState.OPEN.value))
 
     def escalate(self, items: Iterable[Any]) -> int:
-        """Take the due steps of these stored alarms (a check may notify its own at once)."""
+        """Take the due steps of these stored alarms (a check may notify its own at once): publish each step's
+        notification, then store the records of those sent, each with its step's line, and the alarm at its new
+        level. Returns how many were sent."""
         now, sent = self.clock.now(), 0
         for item in items:
             current = item.to_alarm()
@@ -172,17 +182,15 @@ class Alarms:
             if not events:
                 continue
             records = []
-            for notification in notifications:
+            for notification, line in zip(notifications, events, strict=True):  # one notification per step
                 to = self.recipients(notification.recipient, alarm)
                 body, attributes = message(notification, to)
                 message_id = self.notifier.publish(TOPIC, "Houqin alarm", body, attributes)
                 records.append(self.alarms.notification_record(notification, to, now, local_day(now, settings().tz),
-                                                               message_id))
-            try:
-                self.alarms.save(alarm, item.version, events, records)
-            except Conflict:
-                continue  # acknowledged meanwhile: the next run decides again
+                                                               message_id, line))
             sent += len(records)
+            with contextlib.suppress(Conflict):  # acknowledged meanwhile: what was sent is recorded, the climb stops
+                self.alarms.escalated(alarm, item.version, records)
         return sent
 
     def escalate_now(self, alarm_id: str) -> int:

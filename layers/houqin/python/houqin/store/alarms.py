@@ -3,7 +3,8 @@
 Access patterns (Queries and GetItems only):
 - an alarm ............................ pk = "ALARM#<check>#<subject>#<period>", sk = "ALARM"
   (the id is the alarm's identity: a conditional put makes a re-run check harmless)
-- its history and notifications ....... same pk, sk begins_with "EVENT#" / "NOTIFY#" (time order)
+- its history and notifications ....... same pk, sk begins_with "EVENT#" / "NOTIFY#" (one Query of the partition,
+                                        the alarm included: see ``history``)
 - alarms of a place, by state ......... GSI1 gsi1pk = "BLDG#<building>" or "POINT#<repair point>",
                                         gsi1sk = "<state>#<opened_at>#<id>"
 - alarms in a state, by check ......... GSI2 gsi2pk = "STATE#<state>", gsi2sk = "<check>#<opened_at>#<id>"
@@ -14,6 +15,20 @@ Access patterns (Queries and GetItems only):
                                         "<night>#zero" (a night, and the night before, in one Query)
 - zero reports not signed off ......... GSI1 gsi1pk = "ZERO#UNSIGNED", gsi1sk = "<night>#<building>" (sparse)
 - a building's zero reports ........... GSI2 gsi2pk = "ZERO#<building>", gsi2sk = "<night>"
+
+What an alarm's writes bill (on-demand: 1 WCU per started KB of the item, and as much again for each index entry
+written; a transaction twice): the item stays under 1 KB through a resident's alarm's life (three steps climbed,
+acknowledged, resolved with a note of a dozen characters; its JSON is stored compact), and every index it is in
+is a list somebody reads (a resident's alarm is in three: its building's, the desk's, its
+department's; a building's or a repair point's in two). An index entry of an item under 1 KB bills 1 WCU whatever
+its projection, and the lists show what every change touches (state, escalation level), so the indexes project
+ALL: a narrower projection would save no write. So:
+- a raise is one conditional put of the alarm, 1 WCU plus 1 per list (4 for a resident); its opening line is
+  folded into the item and rebuilt by ``history``; a re-run is the refused put (1 WCU) and a read;
+- an escalation step writes the record of the notification sent, carrying the step's audit line (2 WCU with its
+  entry in the day's list), then the alarm at its new level (1 WCU plus 1 per list), without a transaction;
+- a change of state (acknowledge, resolve, auto-resolve, reopen) is a transaction of the alarm and its line, so
+  the two never part; moving between states moves each index entry (a delete and a put): 16 WCU for a resident's.
 """
 
 from __future__ import annotations
@@ -25,10 +40,11 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 
 from houqin.clock import parse_iso, to_iso
-from houqin.domain.alarms import Alarm, AlarmState, Notification, Resolution, ScopeKind, Severity
+from houqin.domain.alarms import Alarm, AlarmState, Notification, Resolution, ScopeKind, Severity, opening
 from houqin.domain.audit import Event, plain
 from houqin.domain.roll import Behind, LateReturn, NotReturned, RollKind, RollResult, ZeroReport
 from houqin.store.base import (
+    CompactJSONAttribute,
     Gsi1,
     Gsi2,
     Gsi3,
@@ -37,6 +53,8 @@ from houqin.store.base import (
     find,
     key,
     mixed_query,
+    save_all,
+    save_versioned,
     table_base,
     versioned_transaction,
 )
@@ -59,8 +77,6 @@ class AlarmItem(AlarmsTable):
     state = UnicodeAttribute()
     campus_id = UnicodeAttribute(null=True)
     building_id = UnicodeAttribute(null=True)
-    repair_point = UnicodeAttribute(null=True)  # overdue repairs: the team the ticket is with
-    department = UnicodeAttribute(null=True)  # a resident's department: their counsellor's list
     acknowledged_at = UnicodeAttribute(null=True)
     acknowledged_by = UnicodeAttribute(null=True)
     resolved_at = UnicodeAttribute(null=True)
@@ -68,9 +84,9 @@ class AlarmItem(AlarmsTable):
     resolution = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
     escalation_level = NumberAttribute(default=0)
-    escalated_at = JSONAttribute(default=list)
+    escalated_at = CompactJSONAttribute(default=list)
     reopen_count = NumberAttribute(default=0)
-    details = JSONAttribute(default=dict)
+    details = CompactJSONAttribute(default=dict)  # what the check saw, and the scope's ids (department, repair point)
     scope = UnicodeAttribute(null=True)  # whom it is addressed to (houqin.domain.alarms.ScopeKind)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
@@ -92,8 +108,8 @@ class AlarmItem(AlarmsTable):
         ordered = key(alarm.state.value, alarm.opened_at, alarm.alarm_id)
         item = cls(pk=key("ALARM", alarm.alarm_id), sk="ALARM", alarm_id=alarm.alarm_id,
                    **{name: plain(getattr(alarm, name)) for name in ALARM_FIELDS},
-                   repair_point=repair_point, department=department, escalated_at=list(alarm.escalated_at),
-                   details=dict(alarm.details), gsi1pk=place, gsi1sk=ordered if place else None,
+                   escalated_at=list(alarm.escalated_at), details=dict(alarm.details),
+                   gsi1pk=place, gsi1sk=ordered if place else None,
                    gsi2pk=key("STATE", alarm.state.value), gsi2sk=key(alarm.check, alarm.opened_at, alarm.alarm_id),
                    gsi3pk=key("DEPT", department) if department else None, gsi3sk=ordered if department else None)
         if version is not None:
@@ -108,6 +124,16 @@ class AlarmItem(AlarmsTable):
                       scope=self.scope_kind())
         return Alarm(alarm_id=self.alarm_id, escalated_at=tuple(self.escalated_at or ()),
                      details=dict(self.details or {}), **values)
+
+    @property
+    def department(self) -> str | None:
+        """A resident's or a department's alarm: whose counsellors see it (kept in ``details`` only)."""
+        return (self.details or {}).get("department")
+
+    @property
+    def repair_point(self) -> str | None:
+        """A repair's alarm: the team the ticket is with (kept in ``details`` only)."""
+        return (self.details or {}).get("repair_point")
 
     def scope_kind(self) -> ScopeKind:
         """Its scope; an alarm stored before alarms had one is read by what it carries."""
@@ -131,29 +157,32 @@ AlarmEvent = audit_event_model(AlarmsTable, "ALARM")  # the same audit lines as 
 
 class NotificationItem(AlarmsTable):
     """What was sent to the notifications topic for an alarm's escalation step (the local cloud keeps these
-    too: with no phone network, this is where a notification can be read)."""
+    too: with no phone network, this is where a notification can be read). Written once the topic took it, with
+    the step's audit line (``line``; a record written before records carried it has its line as an EVENT item)."""
 
     alarm_id = UnicodeAttribute()
     recipient = UnicodeAttribute()
-    to = JSONAttribute(default=list)  # the people the step reaches (dorm managers, counsellors, a parent's phone)
+    to = CompactJSONAttribute(default=list)  # whom the step reaches (dorm managers, counsellors, a parent's phone)
     subject = UnicodeAttribute()
     building_id = UnicodeAttribute(null=True)
     text_zh = UnicodeAttribute()
     text_en = UnicodeAttribute()
     at = UnicodeAttribute()
     message_id = UnicodeAttribute(null=True)  # the topic's MessageId
+    line = CompactJSONAttribute(null=True)  # the escalation step's audit line (houqin.domain.audit.Event)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     by_day = Gsi1()
 
     @classmethod
-    def make(cls, notification: Notification, to: list[str], at: datetime, day: date,
-             message_id: str | None) -> NotificationItem:
+    def make(cls, notification: Notification, to: list[str], at: datetime, day: date, message_id: str | None,
+             line: Event | None = None) -> NotificationItem:
         stamp = to_iso(at)
         return cls(key("ALARM", notification.alarm_id), key("NOTIFY", stamp, notification.recipient.value),
                    alarm_id=notification.alarm_id, recipient=notification.recipient.value, to=to,
                    subject=notification.subject, building_id=notification.building_id, text_zh=notification.text_zh,
                    text_en=notification.text_en, at=stamp, message_id=message_id,
+                   line=line.as_dict() if line else None,
                    gsi1pk=key("NOTIFY", day.isoformat()),
                    gsi1sk=key(stamp, notification.alarm_id, notification.recipient.value))
 
@@ -251,34 +280,62 @@ def get(alarm_id: str, consistent: bool = False) -> AlarmItem | None:
     return find(AlarmItem, key("ALARM", alarm_id), "ALARM", consistent_read=consistent)
 
 
-def save(alarm: Alarm, version: int | None, events: Iterable[Event],
-         notifications: Iterable[NotificationItem] = ()) -> AlarmItem:
-    """The alarm, its audit events and notifications in one transaction; a 409 if someone changed it first
-    (``version`` None: only if no alarm has this id yet)."""
+def create(alarm: Alarm) -> AlarmItem:
+    """A new alarm: one conditional put, a Conflict if an alarm has its id. Its opening line is the item itself
+    (``history`` rebuilds it), so a raise writes nothing else."""
+    return save_versioned(AlarmItem.from_alarm(alarm, None), f"alarm {alarm.alarm_id} exists: read it",
+                          code="changed_meanwhile")
+
+
+def save(alarm: Alarm, version: int, events: Iterable[Event]) -> AlarmItem:
+    """A change of the alarm's state and its audit lines in one transaction, so they never part; a 409 if someone
+    changed it first."""
     item = AlarmItem.from_alarm(alarm, version)
     with versioned_transaction(AlarmItem, f"alarm {alarm.alarm_id} changed meanwhile: reload and try again",
                                code="changed_meanwhile") as transaction:
         transaction.save(item)
-        new_version = (version or 0) + 1
         for sequence, event in enumerate(events):
-            transaction.save(AlarmEvent.from_event(alarm.alarm_id, event, new_version, sequence))
-        for notification in notifications:
-            transaction.save(notification)
+            transaction.save(AlarmEvent.from_event(alarm.alarm_id, event, version + 1, sequence))
     return item  # its version is the one written
 
 
+def escalated(alarm: Alarm, version: int, records: Iterable[NotificationItem]) -> AlarmItem:
+    """The escalation steps taken: the records of the notifications sent, each carrying its step's line, then the
+    alarm at its new level (a 409 if it changed meanwhile, e.g. acknowledged). Not a transaction: a record is
+    written only for a notification the topic took, so one kept before a failed save is still true, and a failure
+    before the save leaves the step due, sent and recorded again by the next run."""
+    save_all(NotificationItem, records)
+    return save_versioned(AlarmItem.from_alarm(alarm, version),
+                          f"alarm {alarm.alarm_id} changed meanwhile: reload and try again", code="changed_meanwhile")
+
+
 def notification_record(notification: Notification, to: list[str], at: datetime, day: date,
-                        message_id: str | None) -> NotificationItem:
-    """What is kept of a notification sent (saved with the alarm's escalation)."""
-    return NotificationItem.make(notification, to, at, day, message_id)
+                        message_id: str | None, line: Event) -> NotificationItem:
+    """What is kept of a notification sent, with the line of the escalation step that sent it."""
+    return NotificationItem.make(notification, to, at, day, message_id, line)
 
 
 def history(alarm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """An alarm's audit events and its notifications, oldest first (one Query)."""
-    models = {"EVENT": AlarmEvent, "NOTIFY": NotificationItem}
+    """An alarm's audit lines and its notifications, oldest first (one Query of its partition)."""
+    models = {"ALARM": AlarmItem, "EVENT": AlarmEvent, "NOTIFY": NotificationItem}
     items = list(mixed_query(AlarmEvent, key("ALARM", alarm_id), lambda sk: models.get(sk.split("#", 1)[0])))
-    return ([i.as_dict() for i in items if isinstance(i, AlarmEvent)],
-            [i.view() for i in items if isinstance(i, NotificationItem)])
+    alarm = next((i for i in items if isinstance(i, AlarmItem)), None)
+    stored = [i for i in items if isinstance(i, AlarmEvent)]
+    records = [i for i in items if isinstance(i, NotificationItem)]
+    opened = any(e.sk.startswith(key("EVENT", f"{1:08d}", "")) for e in stored)  # stored before lines were folded
+    return trail(alarm, [Event(**e.as_dict()) for e in stored], records, opening_stored=opened)
+
+
+def trail(alarm: AlarmItem | None, stored: list[Event], records: list[NotificationItem],
+          opening_stored: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The audit trail from where its lines are kept: the stored lines (changes of state), the lines of the
+    escalation steps (in their notification records) and the opening line (folded into the alarm, unless
+    ``opening_stored``), in time order; and the notifications sent."""
+    lines = [*stored, *(Event(**r.line) for r in records if r.line)]
+    if alarm is not None and not opening_stored:
+        lines.insert(0, opening(alarm.to_alarm(), stored))
+    lines.sort(key=lambda e: e.at)  # stable: at the same moment, the opening, then changes, then escalation
+    return [e.as_dict() for e in lines], [r.view() for r in records]
 
 
 def in_state(state: str, check: str | None = None, *, limit: int, cursor: str | None) -> Page:

@@ -8,6 +8,7 @@ it. tests/unit/test_store_schema.py checks the models against the tables in temp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -54,6 +55,14 @@ def _global_index(number: int) -> type[GlobalSecondaryIndex]:
 
 
 Gsi1, Gsi2, Gsi3, Gsi4, Gsi5, Gsi6 = (_global_index(n) for n in range(1, 7))
+
+
+class CompactJSONAttribute(JSONAttribute):
+    """JSON stored as written: UTF-8 rather than \\u escapes, no spaces. An item bills by the KB, and ``json.dumps``'s
+    defaults spend 6 bytes on a Chinese character (3 in UTF-8) and one after every comma and colon. Reads either."""
+
+    def serialize(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def table_base(class_name: str, table: str) -> type[Model]:
