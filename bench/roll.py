@@ -223,18 +223,18 @@ def write_buildings(campus: Campus) -> Counter[str]:
     from houqin.store import dorms
     from localcloud.demo import resident_item
 
+    rooms = [dorms.Room.make(b, f"{floor}{index:02d}", floor, "M" if floor <= FLOORS // 2 else "F", BEDS_PER_ROOM)
+             for b in campus.buildings for floor in range(1, FLOORS + 1) for index in range(1, ROOMS_PER_FLOOR + 1)]
+    beds = [dorms.Bed.make(p["building_id"], p["room_no"], p["bed_no"], p["resident_id"]) for p in campus.people]
+    counts = dorms.counts_by_building(rooms, beds)  # each building's bed counts (GET /buildings), as recount finds
     written: Counter[str] = Counter()
     written["campus"] = write([dorms.Campus.make(CAMPUS, CAMPUS_NAME)])
-    written["buildings"] = write(dorms.Building.make(b, CAMPUS, f"{CAMPUS_NAME}{k}号公寓", FLOORS,
-                                                     occupied=PER_BUILDING, readers=[f"{b}-{r}" for r in READERS])
+    written["buildings"] = write(dorms.Building.make(b, CAMPUS, f"{CAMPUS_NAME}{k}号公寓", FLOORS, counts=counts[b],
+                                                     readers=[f"{b}-{r}" for r in READERS])
                                  for k, b in enumerate(campus.buildings, start=1))
     written["readers"] = write(dorms.Reader.make(f"{b}-{r}", b, r) for b in campus.buildings for r in READERS)
-    written["rooms"] = write(dorms.Room.make(b, f"{floor}{index:02d}", floor, "M" if floor <= FLOORS // 2 else "F",
-                                             BEDS_PER_ROOM)
-                             for b in campus.buildings for floor in range(1, FLOORS + 1)
-                             for index in range(1, ROOMS_PER_FLOOR + 1))
-    written["beds"] = write(dorms.Bed.make(p["building_id"], p["room_no"], p["bed_no"], p["resident_id"])
-                            for p in campus.people)
+    written["rooms"] = write(rooms)
+    written["beds"] = write(beds)
 
     written["residents"] = write(resident_item(p) for p in campus.people)
     written["cards"] = write(resident_item(p).card() for p in campus.people)

@@ -2,18 +2,21 @@
 
 They hold the store's own item classes (PynamoDB models are plain objects until saved), hand out copies (as a
 read from DynamoDB would) and keep the store's conditions: a bed is taken only while empty, a resident placed
-only while unplaced, presence moved only by a newer swipe, an assignment run claimed once.
+only while unplaced, presence moved only by a newer swipe, an assignment run claimed once, at most 100 items a
+transaction. The buildings' bed counts change only by the ``counts`` a bed change is given (as in the store), so a
+test can compare them with a recount from the beds (``recount``, the store's ``recount``).
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from houqin.domain.beds import BedCounts
 from houqin.domain.leave import LeaveRequest
 from houqin.errors import Conflict
 from houqin.store.dorms import (
@@ -62,6 +65,7 @@ class FakeDorms:
             self.rooms[building_id, room_no] = Room.make(building_id, room_no, int(room_no[0]), gender, beds)
             for bed_no in range(1, beds + 1):
                 self.bed_items[building_id, room_no, bed_no] = Bed.make(building_id, room_no, bed_no, None)
+        self.recount(building_id)
         return building
 
     def add_resident(self, resident_id: str, gender: str = "M", class_name: str = "计科1班",
@@ -72,6 +76,7 @@ class FakeDorms:
         self.people[resident_id] = person
         if bed is not None:
             self._place(resident_id, *bed)
+            self.recount(bed[0])
         return person
 
     def add_manager(self, staff_id: str, *building_ids: str) -> None:
@@ -79,6 +84,13 @@ class FakeDorms:
 
     def occupant(self, building_id: str, room_no: str, bed_no: int) -> str | None:
         return self.bed_items[building_id, room_no, bed_no].resident_id
+
+    def recount(self, building_id: str) -> BedCounts:
+        """The store's recount: the building's counts from its rooms and beds, stored on it."""
+        counts = self.building_partition(building_id, rooms_only=True).counts()
+        for name, value in counts.items():
+            setattr(self.buildings[building_id], name, value)
+        return counts
 
     # ------------------------------------------------------------ reads
     def building(self, building_id: str) -> Building | None:
@@ -125,6 +137,9 @@ class FakeDorms:
             partition.presence = {r: copy.deepcopy(p) for (b, r), p in self.presence_items.items() if b == building_id}
         return partition
 
+    def room(self, building_id: str, room_no: str) -> Room | None:
+        return copy.deepcopy(self.rooms.get((building_id, room_no)))
+
     def room_with_beds(self, building_id: str, room_no: str) -> tuple[Room | None, list[Bed]]:
         room = self.rooms.get((building_id, room_no))
         beds = [copy.deepcopy(b) for (bid, rno, _), b in sorted(self.bed_items.items())
@@ -170,21 +185,25 @@ class FakeDorms:
             setattr(self.buildings[building_id], name, value)
         return self.building(building_id)
 
-    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent) -> None:
+    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent,
+                 counts: Mapping[str, BedCounts]) -> None:
         if not self._placeable(resident_id, (building_id, room_no, bed_no)):
             raise Conflict("the bed or the resident changed meanwhile", code="changed_meanwhile")
         self._place(resident_id, building_id, room_no, bed_no)
+        self._count(counts)
         self.events.append(event)
 
-    def check_out(self, resident: Resident, event: BedEvent) -> None:
+    def check_out(self, resident: Resident, event: BedEvent, counts: Mapping[str, BedCounts]) -> None:
         ref = (resident.building_id, resident.room_no, int(resident.bed_no))
         if self.bed_items[ref].resident_id != resident.resident_id:
             raise Conflict("the bed or the resident changed meanwhile", code="changed_meanwhile")
         self._unplace(resident.resident_id, ref)
         self.presence_items.pop((ref[0], resident.resident_id), None)
+        self._count(counts)
         self.events.append(event)
 
-    def move(self, resident: Resident, to: BedRef, event: BedEvent, current: Presence | None) -> None:
+    def move(self, resident: Resident, to: BedRef, event: BedEvent, current: Presence | None,
+             counts: Mapping[str, BedCounts]) -> None:
         ref = (resident.building_id, resident.room_no, int(resident.bed_no))
         if self.bed_items[ref].resident_id != resident.resident_id or self.bed_items[to].resident_id:
             raise Conflict("the bed or the resident changed meanwhile", code="changed_meanwhile")
@@ -193,15 +212,28 @@ class FakeDorms:
         if current is not None and to[0] != ref[0]:
             self.presence_items.pop((ref[0], resident.resident_id), None)
             self.presence_items[to[0], resident.resident_id] = current
+        self._count(counts)
         self.events.append(event)
 
-    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent]) -> bool:
+    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent],
+                    counts: Mapping[str, BedCounts]) -> bool:
+        items = 3 * len(placements) + len(counts)  # bed, resident, history line each; a count update a building
+        if items > 100:
+            raise ValueError(f"a transaction of {items} items: DynamoDB takes at most 100")
         if not all(self._placeable(rid, (b, r, n)) for rid, b, r, n in placements):
             return False
         for (resident_id, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
             self._place(resident_id, building_id, room_no, bed_no)
             self.events.append(event)
+        self._count(counts)
         return True
+
+    def _count(self, counts: Mapping[str, BedCounts]) -> None:
+        """The store's _count: each building's counts change by what it is given (ADD)."""
+        for building_id, change in counts.items():
+            building = self.buildings[building_id]
+            for name, value in (building.counts() + change).items():
+                setattr(building, name, value)
 
     def _placeable(self, resident_id: str, ref: BedRef) -> bool:
         bed, person = self.bed_items.get(ref), self.people.get(resident_id)
@@ -210,13 +242,11 @@ class FakeDorms:
     def _place(self, resident_id: str, building_id: str, room_no: str, bed_no: int) -> None:
         self.bed_items[building_id, room_no, bed_no].resident_id = resident_id
         self.people[resident_id].place(building_id, room_no, bed_no)
-        self.buildings[building_id].occupied = int(self.buildings[building_id].occupied or 0) + 1
 
     def _unplace(self, resident_id: str, ref: BedRef) -> None:
         self.bed_items[ref].resident_id = None
         person = self.people[resident_id]
         person.building_id = person.room_no = person.bed_no = person.gsi1pk = person.gsi1sk = None
-        self.buildings[ref[0]].occupied = int(self.buildings[ref[0]].occupied) - 1
 
     # ------------------------------------------------------------ assignment runs (idempotency)
     def assignment_run(self, request_id: str) -> AssignmentRun | None:

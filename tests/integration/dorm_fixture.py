@@ -7,7 +7,6 @@ Readers SB01-A, SB01-B, SB02-A. Managers M1 runs SB01, M2 runs SB02. Counsellor 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
@@ -37,9 +36,8 @@ LEADER, ADMIN, DISPATCHER = User("L1", "leader"), User("A1", "admin"), User("D1"
 def build() -> None:
     items: list = [dorms.Campus.make("SB", "松北")]
     placed = {r[7]: r[0] for r in RESIDENTS if r[7]}
-    occupied = Counter(building_id for building_id, _, _ in placed)
-    items += [dorms.Building.make("SB01", "SB", "松北一公寓", 6, occupied["SB01"], readers=["SB01-A", "SB01-B"]),
-              dorms.Building.make("SB02", "SB", "松北二公寓", 6, occupied["SB02"], readers=["SB02-A"])]
+    items += [dorms.Building.make("SB01", "SB", "松北一公寓", 6, readers=["SB01-A", "SB01-B"]),
+              dorms.Building.make("SB02", "SB", "松北二公寓", 6, readers=["SB02-A"])]
     rooms = [("SB01", "101", 1, "M"), ("SB01", "102", 1, "M"), ("SB01", "201", 2, "F"), ("SB02", "101", 1, "M")]
     for building_id, room_no, floor, gender in rooms:
         items.append(dorms.Room.make(building_id, room_no, floor, gender, 2))
@@ -60,6 +58,7 @@ def build() -> None:
               dorms.CounsellorScope.make("T2", "机械工程学院", ["2025"])]
     for item in items:
         item.save()
+    dorms.recount_buildings()  # rooms and beds were written directly: the buildings' counts from them
 
 
 @dataclass
@@ -109,3 +108,4 @@ def add_newcomers() -> None:
         items += [resident, resident.card()]
     for item in items:
         item.save()
+    dorms.recount("SB01")

@@ -162,6 +162,81 @@ def test_buildings_list_free_beds_per_building_and_campus_by_role(api):
     assert get(api, COUNSELLOR_1, "/buildings").status == 403
 
 
+def listed_counts(api) -> dict[str, dict]:
+    """GET /buildings's counts by building (as a leader: every building)."""
+    reply = get(api, LEADER, "/buildings")
+    assert reply.status == 200, reply.body
+    return {b["building_id"]: {k: b[k] for k in ("rooms", "beds", "occupied", "free", "free_by_gender")}
+            for b in reply.body["items"]}
+
+
+def test_every_bed_change_keeps_the_listed_counts_equal_to_a_recount_from_the_beds(api):
+    """Check-in, check-out, moves (between buildings, within one, from a women's room to a men's) and an assignment
+    over two buildings change the counts kept on the building items, which the list shows without reading a room or
+    bed: they stay what the beds say (the map's counts, from the building's partition, and the store's recount)."""
+    from houqin.store import dorms
+
+    world.add_newcomers()  # SB01's empty rooms 301, 302 (men) and 401 (women)
+    planned = intake_building("SB03", "M" * 10) + intake_building("SB04", "M" * 5)
+    students = first_years(50)
+    # S4 sleeps in women's room 201; her record, fixed by hand, now says M: moving her out frees a women's bed.
+    dorms.resident("S4").update(actions=[dorms.Resident.gender.set("M")])
+
+    assert check_in(api, MANAGER_1, "S6", "SB01", "102", 2).status == 200
+    assert check_out(api, MANAGER_1, "S1").status == 200
+    assert room_change(api, ADMIN, "S5", "SB01", "101", 1).status == 200  # from SB02 into S1's bed
+    assert room_change(api, MANAGER_1, "S4", "SB01", "301", 1).status == 200  # women's room 201 -> men's 301
+    assert room_change(api, MANAGER_1, "S3", "SB01", "302", 1).status == 200  # men's to men's, one building
+    # Classes fill SB03 (40 beds), the rest goes to SB04: by resident id the students of both buildings mix.
+    reply = assign(api, body={"request_id": "bulk-0002", "residents": students, "rooms": planned})
+    assert reply.status == 200, reply.body
+    assert reply.body["placed_count"] == 50
+
+    listed = listed_counts(api)
+    assert listed["SB01"] == {"rooms": 6, "beds": 18, "occupied": 5, "free": 13, "free_by_gender": {"M": 7, "F": 6}}
+    assert listed["SB02"] == {"rooms": 1, "beds": 2, "occupied": 0, "free": 2, "free_by_gender": {"M": 2, "F": 0}}
+    assert (listed["SB03"]["occupied"], listed["SB04"]["occupied"], listed["SB04"]["free_by_gender"]["M"]) == \
+        (40, 10, 10)
+    for building_id, counts in listed.items():
+        assert building_map(api, building_id, ADMIN)["counts"] == counts, building_id
+        assert dorms_service.counts_view(dorms.recount(building_id)) == counts, building_id
+
+
+def test_the_demo_loaders_counts_are_those_recount_finds(api):
+    """The demo loader (and bench.roll) set the counts from the rooms and beds it writes, without reading them back."""
+    from houqin.store import dorms
+    from houqin.store.base import save_all
+    from localcloud import demo
+
+    data = demo.generate()
+    wanted = {"JN05", "JN06"}  # the JN campus's last two buildings: one partly filled, one empty
+    rooms = [dorms.Room.make(**r) for r in data.rooms if r["building_id"] in wanted]
+    beds = [dorms.Bed.make(**b) for b in data.beds if b["building_id"] in wanted]
+    counts = dorms.counts_by_building(rooms, beds)
+    save_all(dorms.Campus, [dorms.Campus.make("JN", "江南")])
+    save_all(dorms.Building, [dorms.Building.make(**b, counts=counts[b["building_id"]]) for b in data.buildings
+                              if b["building_id"] in wanted])
+    save_all(dorms.Room, rooms)
+    save_all(dorms.Bed, beds)
+
+    listed = listed_counts(api)
+    assert {b: listed[b] for b in wanted} == {b: dorms_service.counts_view(dorms.recount(b)) for b in wanted}
+    assert 0 < listed["JN05"]["free"] < listed["JN06"]["free"]  # free beds (by gender) are compared too
+
+
+def test_the_list_of_buildings_reads_no_room_or_bed(api):
+    """One Query for the campuses and one for the campus's buildings, whose items carry the counts."""
+    from pynamodb.models import Model
+
+    from localcloud.costmeter import CostMeter
+    from tests.integration.conftest import _reset_connections
+
+    _reset_connections(Model)  # clients made inside the block are metered
+    with CostMeter.installed() as meter:
+        assert listed_counts(api)["SB01"]["beds"] == 6
+    assert meter.by_operation() == {"Query": {"rcu": 1.0, "wcu": 0, "calls": 2}}
+
+
 # ---------------------------------------------------------------- building settings
 def test_the_buildings_manager_sets_curfew_and_gate_hours(api):
     times = {"curfew": "22:30", "morning_roll": "06:30", "opens": "06:00", "closes": "23:30"}
@@ -486,28 +561,43 @@ def test_a_bad_assignment_is_400_naming_the_field_and_keeps_the_request_id_free(
     assert assign(api).body["placed_count"] == 7
 
 
-def test_a_large_intake_is_written_in_many_transactions(api):
-    """70 students over 3 transactions of at most 33 (DynamoDB allows 100 items: bed, resident, history)."""
+def intake_building(building_id: str, genders: str, manager: str = "M1") -> list[dict]:
+    """An empty building of 4-bed rooms, one a letter of ``genders`` (M/F), run by ``manager``: its rooms, planned."""
     from houqin.store import dorms
 
-    items: list = [dorms.Building.make("SB03", "SB", "松北三公寓", 6), dorms.ManagerBuilding.make("M1", "SB03")]
+    items: list = [dorms.Building.make(building_id, "SB", f"{building_id}公寓", 6),
+                   dorms.ManagerBuilding.make(manager, building_id)]
     rooms = []
-    for number in range(20):
+    for number, gender in enumerate(genders):
         room_no = f"{100 + number}"
-        items.append(dorms.Room.make("SB03", room_no, 1, "M" if number < 10 else "F", 4))
-        items += [dorms.Bed.make("SB03", room_no, b, None) for b in range(1, 5)]
-        rooms.append({"building_id": "SB03", "room_no": room_no})
-    ids = []
-    for number in range(70):
-        resident_id = f"N{number:03d}"
-        ids.append(resident_id)
-        items.append(dorms.Resident.make(resident_id, f"K{number:07d}", name=resident_id,
-                                         gender="M" if number % 2 else "F", birth_month="2007-01", category="本科",
-                                         campus_id="SB", department="计算机学院", grade="2026",
-                                         major="软件工程", class_name=f"软件工程26{number % 3:02d}", hometown="辽宁",
-                                         parent_phone="13700000000"))
+        items.append(dorms.Room.make(building_id, room_no, 1, gender, 4))
+        items += [dorms.Bed.make(building_id, room_no, b, None) for b in range(1, 5)]
+        rooms.append({"building_id": building_id, "room_no": room_no})
     for item in items:
         item.save()
+    dorms.recount(building_id)  # rooms and beds written directly: the building's counts from them
+    return rooms
+
+
+def first_years(count: int, gender_of=lambda n: "M", start: int = 0) -> list[str]:
+    """Unplaced first-years N000.. in three classes (by number), their gender ``gender_of(number)``: their ids."""
+    from houqin.store import dorms
+
+    ids = []
+    for number in range(start, start + count):
+        resident_id = f"N{number:03d}"
+        ids.append(resident_id)
+        dorms.Resident.make(resident_id, f"K{number:07d}", name=resident_id, gender=gender_of(number),
+                            birth_month="2007-01", category="本科", campus_id="SB", department="计算机学院",
+                            grade="2026", major="软件工程", class_name=f"软件工程26{number % 3:02d}", hometown="辽宁",
+                            parent_phone="13700000000").save()
+    return ids
+
+
+def test_a_large_intake_is_written_in_many_transactions(api):
+    """70 students over 3 transactions of at most 33 (DynamoDB allows 100 items: bed, resident, history)."""
+    rooms = intake_building("SB03", "M" * 10 + "F" * 10)
+    ids = first_years(70, lambda n: "M" if n % 2 else "F")
     result = assign(api, body={"request_id": "bulk-0001", "residents": ids, "rooms": rooms}).body
     assert result["placed_count"] == 70 and result["unplaced"] == []
     the_map = building_map(api, "SB03")

@@ -1,13 +1,16 @@
 """GIVEN students and planned rooms made by hand WHEN beds are assigned automatically (自动分房)
 THEN genders never mix, classes stay together, rooms fill before new ones open, everyone left
-out has a reason, and the plan does not depend on the order of the input."""
+out has a reason, and the plan does not depend on the order of the input.
+
+GIVEN a building's rooms and beds WHEN beds are taken and freed THEN the counts changed by bed_changes stay
+those tally finds in the beds."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
 
-from houqin.domain.beds import Occupant, PlannedRoom, Reason, Student, plan
+from houqin.domain.beds import BedCounts, Occupant, PlannedRoom, Reason, Student, bed_changes, plan, tally
 
 
 def room(room_no: str, gender: str = "M", beds: int = 4, occupants: tuple[Occupant, ...] = (),
@@ -138,3 +141,51 @@ def test_random_intakes_keep_every_invariant():
             used = Counter(p.room_no for p in result.placements if p.room_no in opened
                            and room_of[p.room_no].gender == gender)
             assert sum(1 for r, n in used.items() if n < len(room_of[r].free_beds)) <= 1
+
+
+# ---------------------------------------------------------------- a building's bed counts
+def test_tally_counts_free_beds_by_the_gender_of_their_room():
+    rooms = [("101", "M"), ("102", "F"), ("103", "M")]
+    beds = [("101", True), ("101", False), ("102", False), ("102", False), ("103", True), ("999", False)]
+    counts = tally(rooms, beds)
+    # the bed of a room not found counts as a free bed of no gender
+    assert counts == BedCounts(rooms=3, beds=6, occupied=2, free_m=1, free_f=2)
+    assert (counts.free, counts.free_by_gender) == (4, {"M": 1, "F": 2})
+    assert tally([], []) == BedCounts()
+
+
+def test_bed_changes_say_how_each_building_changes_and_leave_out_the_unchanged():
+    assert bed_changes([("SB01", "M", 1)]) == {"SB01": BedCounts(occupied=1, free_m=-1)}  # check-in
+    assert bed_changes([("SB01", "F", -1)]) == {"SB01": BedCounts(occupied=-1, free_f=1)}  # check-out
+    # a move between buildings changes both; from a women's room to a men's one both genders
+    assert bed_changes([("SB01", "F", -1), ("SB02", "M", 1)]) == {"SB01": BedCounts(occupied=-1, free_f=1),
+                                                                 "SB02": BedCounts(occupied=1, free_m=-1)}
+    assert bed_changes([("SB01", "F", -1), ("SB01", "M", 1)]) == {"SB01": BedCounts(free_m=-1, free_f=1)}
+    assert bed_changes([("SB01", "M", -1), ("SB01", "M", 1)]) == {}  # nothing to write
+    assert bed_changes([("SB01", "M", 1)] * 3 + [("SB01", "F", 1)]) == {"SB01": BedCounts(occupied=4, free_m=-3,
+                                                                                           free_f=-1)}
+    assert bed_changes([("SB01", None, -1)]) == {"SB01": BedCounts(occupied=-1)}  # a bed of a room not found
+
+
+def test_counts_kept_by_random_bed_changes_are_those_of_the_beds():
+    rng = random.Random(11)
+    rooms = [(f"{100 + n}", rng.choice("MF")) for n in range(12)] + [("999", "X")]  # and a room of no known gender
+    gender_of = dict(rooms)
+    taken = {(room_no, bed): rng.random() < 0.5 for room_no, _ in rooms for bed in range(1, 5)}
+
+    def counted() -> BedCounts:
+        return tally(rooms, ((room_no, occupied) for (room_no, _), occupied in taken.items()))
+
+    kept = counted()
+    for _ in range(300):
+        bed = rng.choice(sorted(taken))
+        changes = [("B", gender_of[bed[0]], -1 if taken[bed] else 1)]
+        if taken[bed] and rng.random() < 0.5:  # a move: the resident takes an empty bed elsewhere
+            empty = [b for b, occupied in taken.items() if not occupied]
+            if empty:
+                target = rng.choice(empty)
+                taken[target] = True
+                changes.append(("B", gender_of[target[0]], 1))
+        taken[bed] = not taken[bed]
+        kept = kept + bed_changes(changes).get("B", BedCounts())
+        assert kept == counted()

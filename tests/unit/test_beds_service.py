@@ -14,13 +14,14 @@ from houqin.auth import Principal
 from houqin.clock import FixedClock
 from houqin.domain.actors import Role
 from houqin.errors import Conflict, NotFound, ValidationError
-from houqin.services.dorms import Dorms
+from houqin.services.dorms import Dorms, counts_view
 from houqin.validation import Body
 from tests.fakes.dorms import FakeDorms
 
 NOW = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
 MANAGER = Principal("sub-M1", "M1", frozenset({Role.DORM_MANAGER}))
 OTHER_MANAGER = Principal("sub-M2", "M2", frozenset({Role.DORM_MANAGER}))
+ADMIN = Principal("sub-A1", "A1", frozenset({Role.ADMIN}))
 PLAN = {"request_id": "intake-2026-sb01", "residents": ["N1", "N2", "N3", "N4", "N5", "S1", "GHOST"],
         "rooms": [{"building_id": "SB01", "room_no": r} for r in ("101", "102", "201", "999")]}
 
@@ -83,10 +84,10 @@ def test_the_same_request_answers_the_stored_result_and_another_body_is_refused(
 def test_a_bed_taken_between_planning_and_writing_leaves_that_student_out_and_writes_the_rest(dorms):
     real = dorms.place_chunk
 
-    def rival_first(placements, events):
+    def rival_first(placements, events, counts):
         if not dorms.occupant("SB01", "102", 1):
             dorms.add_resident("R9", "F", "C", bed=("SB01", "102", 1))  # another desk was faster
-        return real(placements, events)
+        return real(placements, events, counts)
 
     dorms.place_chunk = rival_first
     result, _ = assign(Dorms(dorms=dorms, clock=FixedClock(NOW)))
@@ -120,3 +121,50 @@ def test_a_check_in_takes_an_empty_bed_of_the_residents_gender_only(dorms):
                              "building_id": "SB01", "room_no": "201", "bed_no": 2, "to_building_id": None,
                              "to_room_no": None, "to_bed_no": None, "reason": None}
     assert dorms.occupant("SB01", "201", 2) == "N1"
+
+
+def recounted(dorms: FakeDorms) -> dict[str, dict]:
+    """Every building's counts as its rooms and beds say (what the store's recount would store)."""
+    return {b: counts_view(dorms.building_partition(b, rooms_only=True).counts()) for b in sorted(dorms.buildings)}
+
+
+def listed(service: Dorms) -> dict[str, dict]:
+    fields = ("rooms", "beds", "occupied", "free", "free_by_gender")
+    return {b["building_id"]: {k: b[k] for k in fields} for b in service.list_buildings(ADMIN, None)["items"]}
+
+
+def test_bed_changes_keep_the_listed_counts_those_of_the_beds(dorms):
+    service = Dorms(dorms=dorms, clock=FixedClock(NOW))
+    dorms.add_resident("W1", "M", "A", bed=("SB01", "102", 1))  # a man recorded in the women's room 102
+    assert listed(service) == recounted(dorms)
+    assert listed(service)["SB01"]["free_by_gender"] == {"M": 3, "F": 1}
+
+    service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "101", "bed_no": 2}))
+    service.room_change(ADMIN, "W1", Body({"building_id": "SB02", "room_no": "101", "bed_no": 1, "reason": "调整"}))
+    service.check_out(MANAGER, "S1", Body({"reason": "退学"}))
+    result, _ = assign(service)  # three of S1, N2, N4, N5 into the men's beds left, N3 into 102
+
+    assert result["placed_count"] == 4
+    assert listed(service) == recounted(dorms)
+    assert listed(service)["SB01"] == {"rooms": 3, "beds": 6, "occupied": 5, "free": 1,
+                                       "free_by_gender": {"M": 0, "F": 1}}
+    assert listed(service)["SB02"]["free_by_gender"] == {"M": 1, "F": 0}  # W1 took a men's bed there
+    assert service.building_map(MANAGER, "SB01")["counts"] == listed(service)["SB01"]
+
+
+def test_an_intake_over_two_buildings_is_written_one_building_a_transaction(dorms):
+    """The students sorted by id mix both buildings: a transaction of 33 of them and two buildings' counts would be
+    101 items, more than DynamoDB takes (the fake refuses it too)."""
+    for building_id in ("SB03", "SB04"):
+        dorms.add_building(building_id, rooms=[(f"{100 + n}", "M", 4) for n in range(8)])
+        dorms.add_manager("M1", building_id)
+    ids = [dorms.add_resident(f"X{n:02d}", "M", f"class{n % 3}").resident_id for n in range(60)]
+    rooms = [{"building_id": b, "room_no": f"{100 + n}"} for b in ("SB03", "SB04") for n in range(8)]
+    service = Dorms(dorms=dorms, clock=FixedClock(NOW))
+
+    result, _ = assign(service, {"request_id": "intake-2026-x", "residents": ids, "rooms": rooms})
+
+    assert result["placed_count"] == 60
+    assert [p["resident_id"] for p in result["placed"]] == ids  # by resident id, as planned
+    assert listed(service) == recounted(dorms)
+    assert (listed(service)["SB03"]["occupied"], listed(service)["SB04"]["occupied"]) == (32, 28)

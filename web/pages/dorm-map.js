@@ -105,7 +105,7 @@ export async function render(container, ctx) {
   const dialog = residentDialog(ctx);
   container.append(h("p", { class: "lead" }, t("intro")), toolbar, body, dialog);
   body.append(ctx.progress());
-  // The list of buildings is slow (it counts every bed): a building named in the address is drawn meanwhile.
+  // The list of buildings is a request of its own: a building named in the address is drawn meanwhile.
   const listed = visibleBuildings(api, ctx.user);
   let current = params.building;
   if (!current) {

@@ -78,7 +78,7 @@ const CHUNK = 100; // rows put on the page at a time
 export async function render(container, ctx) {
   const { api, t, fmt, params, signal } = ctx;
   // Buildings the caller may see (a counsellor may see none: then campuses and departments only).
-  // The buildings the caller may see come slowly (every bed is counted): the form is usable meanwhile with the
+  // The buildings the caller may see come with a request of their own: the form is usable meanwhile with the
   // campuses, the buildings join the scope list when they arrive. A counsellor sees no buildings (403).
   const listed = visibleBuildings(api, ctx.user).catch((err) => {
     if (err?.status === 403) return [];

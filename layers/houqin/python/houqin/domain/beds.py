@@ -11,13 +11,16 @@ arrive in. The rules, in order of importance:
    its residents' classes, then classes fill rooms one after another, so a class shares a room
    with the next class only with its leftovers (at most one shared room per class boundary);
 4. everyone who cannot be placed is reported with a reason, never dropped.
+
+Also a building's bed counts (rooms, beds, taken, free by the gender of the room): ``tally`` counts them from
+the rooms and beds, ``bed_changes`` says how a check-in, check-out, move or placement changes them.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields, replace
 from enum import StrEnum
 
 
@@ -163,3 +166,65 @@ def _classes_by_size(occupants: Iterable[Occupant]) -> list[str]:
     for occupant in occupants:
         counts[occupant.class_name] = counts.get(occupant.class_name, 0) + 1
     return sorted(counts, key=lambda name: (-counts[name], name))
+
+
+# ---------------------------------------------------------------- a building's bed counts (GET /buildings)
+FREE = {"M": "free_m", "F": "free_f"}  # a room is for men or for women (Room.gender): its free beds count there
+
+
+@dataclass(frozen=True)
+class BedCounts:
+    """A building's rooms, beds, beds taken and empty beds by their room's gender; or a change of these."""
+
+    rooms: int = 0
+    beds: int = 0
+    occupied: int = 0
+    free_m: int = 0
+    free_f: int = 0
+
+    def __add__(self, other: BedCounts) -> BedCounts:
+        return BedCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    @property
+    def free(self) -> int:
+        return self.beds - self.occupied
+
+    @property
+    def free_by_gender(self) -> dict[str, int]:
+        return {gender: getattr(self, name) for gender, name in FREE.items()}
+
+    def items(self) -> list[tuple[str, int]]:
+        """(field, value) pairs: the store keeps each field as a number attribute of the same name."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+def tally(rooms: Iterable[tuple[str, str]], beds: Iterable[tuple[str, bool]]) -> BedCounts:
+    """Count a building from its rooms (room_no, gender) and beds (room_no, taken). An empty bed is free for its
+    room's gender (not for the gender of who slept there last); one of a room not found, or of another gender, for
+    none."""
+    gender_of = dict(rooms)
+    taken = free = 0
+    free_by: dict[str, int] = dict.fromkeys(FREE.values(), 0)
+    for room_no, occupied in beds:
+        if occupied:
+            taken += 1
+            continue
+        free += 1
+        name = FREE.get(gender_of.get(room_no, ""))
+        if name:
+            free_by[name] += 1
+    return BedCounts(rooms=len(gender_of), beds=taken + free, occupied=taken, **free_by)
+
+
+def bed_changes(changes: Iterable[tuple[str, str | None, int]]) -> dict[str, BedCounts]:
+    """How each building's counts change when beds are taken or freed: one (building, the bed's room's gender,
+    +1 taken / -1 freed) per bed. A building whose counts come out unchanged (a move between two rooms of one
+    gender in one building) is left out: nothing to write."""
+    total: dict[str, BedCounts] = {}
+    for building_id, gender, taken in changes:
+        change = BedCounts(occupied=taken)
+        name = FREE.get(gender or "")
+        if name:
+            change = replace(change, **{name: -taken})
+        total[building_id] = total.get(building_id, BedCounts()) + change
+    return {building_id: change for building_id, change in total.items() if change != BedCounts()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -19,6 +19,7 @@ from houqin.auth import Principal
 from houqin.clock import Clock, to_iso
 from houqin.domain import beds as rules
 from houqin.domain.actors import Role
+from houqin.domain.beds import BedCounts
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.services.dorm_access import DormAccess
 from houqin.store import dorms as store
@@ -49,7 +50,8 @@ REQUEST_ID = r"[A-Za-z0-9_.:-]{8,80}"
 MAX_REASON = 200
 MAX_ASSIGN = 2000
 MAX_PLANNED_ROOMS = 1000
-# 3 items per student (bed, resident, history line) within DynamoDB's 100 items per transaction.
+# 3 items per student (bed, resident, history line) and the building's counts: DynamoDB's 100 items per transaction
+# (a transaction places students of one building).
 STUDENTS_PER_TRANSACTION = 33
 CHUNK_RETRIES = 3
 # A run still "running" after this long died with its Lambda: the same request id may start it again.
@@ -72,6 +74,7 @@ class DormsRepository(Protocol):
     def campuses(self) -> list[Campus]: ...
     def buildings_of_campus(self, campus_id: str) -> list[Building]: ...
     def building_partition(self, building_id: str, rooms_only: bool = False) -> BuildingPartition: ...
+    def room(self, building_id: str, room_no: str) -> Room | None: ...
     def room_with_beds(self, building_id: str, room_no: str) -> tuple[Room | None, list[Bed]]: ...
     def residents_of_building(self, building_id: str) -> list[Resident]: ...
     def residents(self, resident_ids: Iterable[str]) -> dict[str, Resident]: ...
@@ -80,11 +83,14 @@ class DormsRepository(Protocol):
     def bed_history(self, resident_id: str, *, limit: int, cursor: str | None) -> Page: ...
     # changes (each all or nothing; a bed or resident changed meanwhile is a 409 or False)
     def save_settings(self, building_id: str, times: dict[str, Any]) -> Building: ...
-    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent) -> None: ...
-    def check_out(self, resident: Resident, event: BedEvent) -> None: ...
-    def move(self, resident: Resident, to: tuple[str, str, int], event: BedEvent,
-             current: Presence | None) -> None: ...
-    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent]) -> bool: ...
+    # (counts: how each building's bed counts change, houqin.domain.beds.bed_changes)
+    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent,
+                 counts: Mapping[str, BedCounts]) -> None: ...
+    def check_out(self, resident: Resident, event: BedEvent, counts: Mapping[str, BedCounts]) -> None: ...
+    def move(self, resident: Resident, to: tuple[str, str, int], event: BedEvent, current: Presence | None,
+             counts: Mapping[str, BedCounts]) -> None: ...
+    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent],
+                    counts: Mapping[str, BedCounts]) -> bool: ...
     # automatic assignment runs (idempotency)
     def assignment_run(self, request_id: str) -> AssignmentRun | None: ...
     def claim_assignment(self, request_id: str, fingerprint: str, by: str, at: str, stale_before: str) -> bool: ...
@@ -103,7 +109,8 @@ class Dorms:
 
     # ------------------------------------------------------------ buildings and free beds
     def list_buildings(self, principal: Principal, campus_id: str | None) -> dict[str, Any]:
-        """The buildings the caller may see with their bed counts, and the totals per campus."""
+        """The buildings the caller may see with their bed counts, and the totals per campus: the counts are kept
+        on the building items (one Query per campus, or a read per managed building), no room or bed is read."""
         principal.require_role(*LIST_ROLES)
         campuses = {c.campus_id: c for c in self.dorms.campuses()}
         if campus_id is not None and campus_id not in campuses:
@@ -114,7 +121,7 @@ class Dorms:
         else:
             managed = (self.dorms.building(b) for b in sorted(self.access.managed_buildings(principal)))
             buildings = [b for b in managed if b is not None and b.campus_id in wanted]
-        items = [{**building_view(b), **bed_counts(self.dorms.building_partition(b.building_id, rooms_only=True))}
+        items = [{**building_view(b), **counts_view(b.counts())}
                  for b in sorted(buildings, key=lambda b: b.building_id)]
         totals = [campus_totals(c, campuses[c].name, [i for i in items if i["campus_id"] == c]) for c in wanted]
         return {"items": items, "campuses": [t for t in totals if t["buildings"]]}
@@ -132,7 +139,7 @@ class Dorms:
         for bed in partition.beds:
             beds_of.setdefault(bed.room_no, []).append(bed)
         rooms = sorted(partition.rooms, key=lambda r: (int(r.floor), len(r.room_no), r.room_no))
-        return {"building": building_view(partition.building), "counts": bed_counts(partition),
+        return {"building": building_view(partition.building), "counts": counts_view(partition.counts()),
                 "rooms": [room_view(room, beds_of.get(room.room_no, []), people, partition.presence) for room in rooms]}
 
     # ------------------------------------------------------------ building settings
@@ -177,9 +184,9 @@ class Dorms:
         if found.building_id:
             raise Conflict(f"{resident_id} already has bed {where(found)}: use room-change to move them",
                            code="already_placed")
-        self.check_bed(found, *target)
+        room = self.check_bed(found, *target)
         event = BedEvent.make(resident_id, "check_in", to_iso(now), principal.person_id, *target)
-        self.dorms.check_in(resident_id, *target, event)
+        self.dorms.check_in(resident_id, *target, event, rules.bed_changes([(target[0], room.gender, 1)]))
         return self.changed(resident_id, principal, event)
 
     def check_out(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
@@ -192,7 +199,7 @@ class Dorms:
         self.writable_building(principal, found.building_id)
         event = BedEvent.make(resident_id, "check_out", to_iso(now), principal.person_id, found.building_id,
                               found.room_no, int(found.bed_no), reason=reason)
-        self.dorms.check_out(found, event)
+        self.dorms.check_out(found, event, rules.bed_changes([(found.building_id, self.gender_of_room(found), -1)]))
         return self.changed(resident_id, principal, event)
 
     def room_change(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
@@ -207,12 +214,13 @@ class Dorms:
         self.writable_building(principal, target[0])
         if (found.building_id, found.room_no, int(found.bed_no)) == target:
             raise ValidationError(f"{resident_id} already sleeps in {where(found)}", field="bed_no")
-        self.check_bed(found, *target)
+        room = self.check_bed(found, *target)
+        counts = rules.bed_changes([(found.building_id, self.gender_of_room(found), -1), (target[0], room.gender, 1)])
         current = self.dorms.presence(found.building_id, resident_id, consistent=True)
         event = BedEvent.make(resident_id, "room_change", to_iso(now), principal.person_id, found.building_id,
                               found.room_no, int(found.bed_no), to_building_id=target[0], to_room_no=target[1],
                               to_bed_no=target[2], reason=reason)
-        self.dorms.move(found, target, event, current)
+        self.dorms.move(found, target, event, current, counts)
         return self.changed(resident_id, principal, event)
 
     def writable_resident(self, principal: Principal, resident_id: str) -> Resident:
@@ -222,8 +230,13 @@ class Dorms:
             raise NotFound(f"no resident {resident_id}")
         return found
 
-    def check_bed(self, person: Resident, building_id: str, room_no: str, bed_no: int) -> None:
-        """The bed exists and is empty, and the room takes the resident's gender and nobody of the other."""
+    def gender_of_room(self, placed: Resident) -> str | None:
+        """The gender of the room a resident sleeps in: their bed counts as free for it once they leave."""
+        room = self.dorms.room(placed.building_id, placed.room_no)
+        return room.gender if room else None
+
+    def check_bed(self, person: Resident, building_id: str, room_no: str, bed_no: int) -> Room:
+        """The bed exists and is empty, and the room takes the resident's gender and nobody of the other: the room."""
         room, room_beds = self.dorms.room_with_beds(building_id, room_no)
         if room is None:
             raise ValidationError(f"no room {room_no} in {building_id}", field="room_no")
@@ -237,6 +250,7 @@ class Dorms:
             raise ValidationError(f"room {room_no} of {building_id} is for gender {room.gender}, "
                                   f"{person.resident_id} is {person.gender}: genders never share a room",
                                   field="room_no", code="gender_mismatch")
+        return room
 
     def changed(self, resident_id: str, principal: Principal, event: BedEvent) -> dict[str, Any]:
         found = self.dorms.resident(resident_id, consistent=True)
@@ -283,7 +297,8 @@ class Dorms:
                     for rid, r in known.items()}
         plan = rules.plan(wanted, students, planned)
         at = to_iso(now)
-        placed, lost = self.write_placements(plan.placements, principal.person_id, at, request_id)
+        genders = {(r.building_id, r.room_no): r.gender for r in planned}
+        placed, lost = self.write_placements(plan.placements, genders, principal.person_id, at, request_id)
         unplaced = sorted([*plan.unplaced, *lost], key=lambda u: u.resident_id)
         return {"request_id": request_id, "by": principal.person_id, "at": at,
                 "requested": len(wanted), "placed_count": len(placed), "unplaced_count": len(unplaced),
@@ -315,19 +330,23 @@ class Dorms:
                 occupants=tuple(rules.Occupant(p.resident_id, p.gender, p.class_name) for p in people)))
         return planned, missing
 
-    def write_placements(self, placements: Sequence[rules.Placement], by: str, at: str,
-                         request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
-        """Each chunk in one conditional transaction, one after another (2,000 students are ~61 transactions,
-        about two seconds; in parallel they would race in moto's transaction rollback copies locally). A chunk
-        that meets a bed taken meanwhile drops the students it cannot place (reported with why) and is tried again."""
-        chunks = [list(placements[i:i + STUDENTS_PER_TRANSACTION])
-                  for i in range(0, len(placements), STUDENTS_PER_TRANSACTION)]
-        outcomes = [self.write_chunk(chunk, by, at, request_id) for chunk in chunks]
-        placed = [p for done, _ in outcomes for p in done]
+    def write_placements(self, placements: Sequence[rules.Placement], genders: Mapping[tuple[str, str], str], by: str,
+                         at: str, request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+        """Each chunk (students of one building) in one conditional transaction, one after another (2,000 students
+        are ~61 transactions, about two seconds; in parallel they would race in moto's transaction rollback copies
+        locally). A chunk that meets a bed taken meanwhile drops the students it cannot place (reported with why) and
+        is tried again. ``genders``: each planned room's, for the buildings' free-bed counts."""
+        by_building: dict[str, list[rules.Placement]] = {}
+        for p in placements:
+            by_building.setdefault(p.building_id, []).append(p)
+        chunks = [group[i:i + STUDENTS_PER_TRANSACTION]
+                  for group in by_building.values() for i in range(0, len(group), STUDENTS_PER_TRANSACTION)]
+        outcomes = [self.write_chunk(chunk, genders, by, at, request_id) for chunk in chunks]
+        placed = sorted((p for done, _ in outcomes for p in done), key=lambda p: p.resident_id)
         lost = [u for _, missed in outcomes for u in missed]
         return placed, lost
 
-    def write_chunk(self, chunk: list[rules.Placement], by: str, at: str,
+    def write_chunk(self, chunk: list[rules.Placement], genders: Mapping[tuple[str, str], str], by: str, at: str,
                     request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
         lost: list[rules.Unplaced] = []
         for _ in range(CHUNK_RETRIES):
@@ -335,7 +354,9 @@ class Dorms:
                 break
             events = [BedEvent.make(p.resident_id, "check_in", at, by, p.building_id, p.room_no, p.bed_no,
                                     reason=f"automatic assignment {request_id}") for p in chunk]
-            if self.dorms.place_chunk([(p.resident_id, p.building_id, p.room_no, p.bed_no) for p in chunk], events):
+            counts = rules.bed_changes((p.building_id, genders.get((p.building_id, p.room_no)), 1) for p in chunk)
+            if self.dorms.place_chunk([(p.resident_id, p.building_id, p.room_no, p.bed_no) for p in chunk], events,
+                                      counts):
                 return chunk, lost
             chunk, dropped = self.still_placeable(chunk)
             lost += dropped
@@ -364,19 +385,9 @@ class Dorms:
 
 
 # ---------------------------------------------------------------- views and request parsing (pure)
-def bed_counts(partition: BuildingPartition) -> dict[str, Any]:
-    gender_of = {room.room_no: room.gender for room in partition.rooms}
-    free_by_gender = {"M": 0, "F": 0}
-    occupied = 0
-    for bed in partition.beds:
-        if bed.resident_id:
-            occupied += 1
-        else:
-            gender = gender_of.get(bed.room_no, "?")
-            free_by_gender[gender] = free_by_gender.get(gender, 0) + 1
-    total = len(partition.beds)
-    return {"rooms": len(partition.rooms), "beds": total, "occupied": occupied, "free": total - occupied,
-            "free_by_gender": free_by_gender}
+def counts_view(counts: BedCounts) -> dict[str, Any]:
+    return {"rooms": counts.rooms, "beds": counts.beds, "occupied": counts.occupied, "free": counts.free,
+            "free_by_gender": counts.free_by_gender}
 
 
 def campus_totals(campus_id: str, name: str, items: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Access patterns (Queries and GetItems only):
 - campuses ............................ pk = "CAMPUS"
-- buildings of a campus ............... GSI1 gsi1pk = "CAMPUS#<campus>"
+- buildings of a campus ............... GSI1 gsi1pk = "CAMPUS#<campus>" (with their bed counts: GET /buildings)
 - building ............................ pk = "BLDG#<building>", sk = "META"
 - rooms and beds of a building (map) .. pk = "BLDG#<building>", sk begins_with "ROOM#"
 - resident ............................ pk = "RES#<resident>", sk = "PROFILE"
@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from houqin.domain.beds import BedCounts, tally
 from houqin.store.base import (
     Gsi1,
     condition_failed,
@@ -67,7 +67,13 @@ class Building(DormsTable):
     campus_id = UnicodeAttribute()
     name = UnicodeAttribute()
     floors = NumberAttribute()
-    occupied = NumberAttribute(default=0)  # beds taken: the night roll's expected count (kept by the bed writes)
+    # Its bed counts (houqin.domain.beds.BedCounts, one attribute a field), kept by the bed transactions (_count) so
+    # the list of buildings reads no room or bed; recount() sets them from the rooms and beds.
+    occupied = NumberAttribute(default=0)  # beds taken: also the night roll's expected count
+    rooms = NumberAttribute(default=0)
+    beds = NumberAttribute(default=0)
+    free_m = NumberAttribute(default=0)  # empty beds in men's rooms
+    free_f = NumberAttribute(default=0)  # empty beds in women's rooms
     curfew = UnicodeAttribute(default="23:00")  # local time of the night roll
     morning_roll = UnicodeAttribute(default="06:00")
     # Gate hours: an entry after closes or an exit before opens is a late return / early out (早出晚归).
@@ -82,11 +88,14 @@ class Building(DormsTable):
     by_campus = Gsi1()
 
     @classmethod
-    def make(cls, building_id: str, campus_id: str, name: str, floors: int, occupied: int = 0,
+    def make(cls, building_id: str, campus_id: str, name: str, floors: int, counts: BedCounts | None = None,
              readers: Iterable[str] = ()) -> Building:
         return cls(pk=key("BLDG", building_id), sk="META", building_id=building_id, campus_id=campus_id,
-                   name=name, floors=floors, occupied=occupied, readers=sorted(readers),
-                   gsi1pk=key("CAMPUS", campus_id), gsi1sk=key("BLDG", building_id))
+                   name=name, floors=floors, readers=sorted(readers), gsi1pk=key("CAMPUS", campus_id),
+                   gsi1sk=key("BLDG", building_id), **dict((counts or BedCounts()).items()))
+
+    def counts(self) -> BedCounts:
+        return BedCounts(**{name: int(getattr(self, name) or 0) for name, _ in BedCounts().items()})
 
 
 class Room(DormsTable):
@@ -357,6 +366,10 @@ class BuildingPartition:
     beds: list[Bed] = field(default_factory=list)
     presence: dict[str, Presence] = field(default_factory=dict)
 
+    def counts(self) -> BedCounts:
+        """The building's counts from its rooms and beds (a partition read with them)."""
+        return tally(((r.room_no, r.gender) for r in self.rooms), ((b.room_no, bool(b.resident_id)) for b in self.beds))
+
 
 def _partition_model(sort_key: str) -> type[DormsTable] | None:
     """The model of an item of a building partition, told apart by its sort key."""
@@ -369,10 +382,10 @@ def _partition_model(sort_key: str) -> type[DormsTable] | None:
     return None  # an item type this module does not know (another feature's): not ours to show
 
 
-def building_partition(building_id: str, rooms_only: bool = False) -> BuildingPartition:
+def building_partition(building_id: str, rooms_only: bool = False, consistent: bool = False) -> BuildingPartition:
     """One Query of pk "BLDG#<building>" (paged by DynamoDB): everything, or only rooms and beds."""
     condition = Room.sk.startswith("ROOM#") if rooms_only else None
-    items = mixed_query(Room, key("BLDG", building_id), _partition_model, condition)
+    items = mixed_query(Room, key("BLDG", building_id), _partition_model, condition, consistent_read=consistent)
     partition = BuildingPartition()
     for item in items:
         if isinstance(item, Building):
@@ -513,21 +526,38 @@ def _free_bed(transaction: TransactWrite, resident_id: str, building_id: str, ro
                        condition=Bed.resident_id == resident_id)
 
 
-def _count(transaction: TransactWrite, changes: dict[str, int]) -> None:
-    """Keep each building's ``occupied`` in step with its beds (one update per building per transaction)."""
-    for building_id, delta in changes.items():
-        if delta:
-            transaction.update(Building(key("BLDG", building_id), "META"), actions=[Building.occupied.add(delta)],
+def _count(transaction: TransactWrite, counts: Mapping[str, BedCounts]) -> None:
+    """Keep each building's counts in step with its beds: ``counts`` is how they change, by building
+    (houqin.domain.beds.bed_changes); one update per building per transaction. ADD starts a missing count at 0."""
+    for building_id, change in counts.items():
+        actions = [getattr(Building, name).add(value) for name, value in change.items() if value]
+        if actions:
+            transaction.update(Building(key("BLDG", building_id), "META"), actions=actions,
                                condition=Building.pk.exists())
 
 
-def count_occupied(building_id: str) -> int:
-    """Recount a building's taken beds from its partition and store it: for loaders that write beds directly."""
-    taken = sum(1 for bed in Bed.query(key("BLDG", building_id), Bed.sk.startswith("ROOM#"))
-                if "#BED#" in bed.sk and bed.resident_id)
-    Building(key("BLDG", building_id), "META").update(actions=[Building.occupied.set(taken)],
-                                                     condition=Building.pk.exists())
-    return taken
+def recount(building_id: str) -> BedCounts:
+    """Count a building's rooms and beds (one consistent Query of them) and store its counts: for loaders that write
+    rooms and beds directly, and to set the counts of buildings stored before them (docs/dorms.md). A bed change
+    between the Query and the write would be lost: run it while no one checks residents in or out."""
+    counts = building_partition(building_id, rooms_only=True, consistent=True).counts()
+    Building(key("BLDG", building_id), "META").update(
+        actions=[getattr(Building, name).set(value) for name, value in counts.items()], condition=Building.pk.exists())
+    return counts
+
+
+def recount_buildings() -> dict[str, BedCounts]:
+    """``recount`` every building of every campus; their counts by building."""
+    return {b.building_id: recount(b.building_id) for b in all_buildings()}
+
+
+def counts_by_building(rooms: Iterable[Room], beds: Iterable[Bed]) -> dict[str, BedCounts]:
+    """The counts ``recount`` would find, from rooms and beds a loader is about to write (no read)."""
+    partitions: dict[str, BuildingPartition] = {}
+    for item in (*rooms, *beds):
+        partition = partitions.setdefault(item.building_id, BuildingPartition())
+        (partition.beds if isinstance(item, Bed) else partition.rooms).append(item)
+    return {building_id: partition.counts() for building_id, partition in partitions.items()}
 
 
 def _log(transaction: TransactWrite, event: BedEvent) -> None:
@@ -542,17 +572,19 @@ def bed_transaction(conflict: str) -> AbstractContextManager[TransactWrite]:
 CHANGED = "the bed or the resident changed meanwhile (someone else was faster): reload and try again"
 
 
-def check_in(resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent) -> None:
-    """Bed taken, resident placed, history written: all or nothing, only if the bed is still empty."""
+def check_in(resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent,
+             counts: Mapping[str, BedCounts]) -> None:
+    """Bed taken, resident placed, the building counted (``counts``), history written: all or nothing, only if
+    the bed is still empty."""
     with bed_transaction(CHANGED) as transaction:
         _take_bed(transaction, resident_id, building_id, room_no, bed_no)
         transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
                            condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
-        _count(transaction, {building_id: 1})
+        _count(transaction, counts)
         _log(transaction, event)
 
 
-def check_out(resident: Resident, event: BedEvent) -> None:
+def check_out(resident: Resident, event: BedEvent, counts: Mapping[str, BedCounts]) -> None:
     """Bed freed, placement and presence removed, history written, only if the resident is still in that bed."""
     building_id, room_no, bed_no = resident.building_id, resident.room_no, int(resident.bed_no)
     with bed_transaction(CHANGED) as transaction:
@@ -561,11 +593,12 @@ def check_out(resident: Resident, event: BedEvent) -> None:
                            condition=_placed_at(building_id, room_no, bed_no))
         # The home building's map no longer shows them: their last swipe stays in the swipes table.
         transaction.delete(Presence(*Presence.keys(building_id, resident.resident_id)))
-        _count(transaction, {building_id: -1})
+        _count(transaction, counts)
         _log(transaction, event)
 
 
-def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current: Presence | None) -> None:
+def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current: Presence | None,
+         counts: Mapping[str, BedCounts]) -> None:
     """Room change: old bed freed, new bed taken, placement moved, presence moved to the new home building."""
     building_id, room_no, bed_no = resident.building_id, resident.room_no, int(resident.bed_no)
     with bed_transaction(CHANGED) as transaction:
@@ -578,14 +611,15 @@ def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current:
             transaction.delete(current, condition=Presence.last_ts == current.last_ts)
             transaction.save(Presence.make(to[0], resident.resident_id, current.state, current.last_ts,
                                            current.reader_id, current.building_id))
-        if to[0] != building_id:
-            _count(transaction, {building_id: -1, to[0]: 1})
+        _count(transaction, counts)
         _log(transaction, event)
 
 
-def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent]) -> bool:
+def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent],
+                counts: Mapping[str, BedCounts]) -> bool:
     """Place several residents (resident, building, room, bed) in one transaction; False if any bed or
-    resident changed meanwhile (then nothing of the chunk is written)."""
+    resident changed meanwhile (then nothing of the chunk is written). 3 items a resident and one a building
+    counted: at most 100 in all."""
     try:
         with TransactWrite(connection=Bed._get_connection().connection) as transaction:  # noqa: SLF001
             for (resident_id, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
@@ -593,7 +627,7 @@ def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequenc
                 transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
                                    condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
                 _log(transaction, event)
-            _count(transaction, Counter(p[1] for p in placements))
+            _count(transaction, counts)
     except TransactWriteError as exc:
         if condition_failed(exc):
             return False
