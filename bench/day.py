@@ -17,8 +17,9 @@ The day (campus time, DAY; the check's clock and the services' clocks are pinned
    swipe); the SQS poller hands the function up to 10 messages per event (the template allows 100 gathered over
    1 s: at a day's pace a 1 s window rarely gathers even 10, and 10 keeps the figures comparable across runs).
    5% of the swipes are replayed (whole messages sent again a minute later, delivered in events of their own so
-   they are metered apart). 10% (none a resident's last of the day) are held back and arrive as a backlog of 100 per message at 06:20 the next
-   morning, after both rolls. Every event goes through the swipes function's handler (functions/swipes/app.py:
+   they are metered apart). 10% (none a resident's last of the day) are held back and arrive as a backlog of 100
+   per message at 06:20 the next morning, after both rolls. Every event goes through the swipes function's
+   handler (functions/swipes/app.py:
    the SQS message handling of houqin.services.swipes ``Swipes``), called in this process.
 2. rolls: the night roll check (houqin.checks.night_roll with the alarms service) every 10 minutes from 07:00 to
    06:50 the next morning, as its schedule runs it: the curfew roll at 23:00 and the morning roll at 06:00 of
