@@ -55,6 +55,10 @@ class FakeTicketStore:
             raise NotFound(f"no ticket {ticket_id}")
         return self.tickets[ticket_id]
 
+    def get_with_trail(self, ticket_id: str) -> tuple[Ticket, int, list[dict[str, Any]]]:
+        ticket, version = self.get(ticket_id)
+        return ticket, version, self.audit_trail(ticket_id)
+
     def save(self, ticket: Ticket, version: int | None, events: Iterable[Event]) -> int:
         current = self.tickets.get(ticket.ticket_id)
         if (current[1] if current else None) != version:
@@ -99,8 +103,8 @@ class FakeTicketStore:
         rest = found[start:start + limit]
         return Page(rest, str(start + limit) if start + limit < len(found) else None)
 
-    def completed_before(self, moment: str) -> Iterator[Ticket]:
-        return iter([t for t in self._all() if t.state == State.COMPLETED and t.completed_at < moment])
+    def completed_before(self, moment: str) -> Iterator[str]:
+        return iter([t.ticket_id for t in self._all() if t.state == State.COMPLETED and t.completed_at < moment])
 
     def board(self, month: str, *, limit: int, cursor: str | None) -> Page:
         return self._page([t for t in self._all() if t.created_at[:7] == month], limit)

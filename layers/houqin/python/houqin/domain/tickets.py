@@ -21,7 +21,10 @@ original deadline, so a job done twice is late unless both visits fit in it.
 
 First-contact responsibility (首问责任制): ``owner`` is whoever answers for the ticket now
 (the dispatcher who took a phone call, the repair point it was routed to, the worker who
-accepted it); every change of owner is a hand-over recorded with who, when and why.
+accepted it); every change of owner is a hand-over recorded with who, when and why. A hand-over
+is its event's owner change (from, to) with the event's time, actor and reason: the event does
+not repeat the hand-over list, and ``handovers_of`` rebuilds the list from the trail (as
+``lines_of`` does the fee lines, which their event records), so storage may keep both there.
 """
 
 from __future__ import annotations
@@ -252,7 +255,7 @@ def apply(ticket: Ticket, action: str, actor: Actor, at: datetime, *, reason: st
         changes.update(_hand_over(ticket, f"team:{team_id}", actor, now, reason))
     elif action == "accept":
         changes["worker_id"] = actor.person_id
-        changes.update(_hand_over(ticket, actor.person_id, actor, now, None))
+        changes.update(_hand_over(ticket, actor.person_id, actor, now, reason))
     elif action == "complete":
         if lines is not None:
             changes.update(fee_changes(lines))
@@ -325,7 +328,29 @@ def _hand_over(ticket: Ticket, to: str, actor: Actor, now: str, reason: str | No
 
 def _changed(ticket: Ticket, action: str, actor: Actor, now: str, changes: Mapping[str, Any],
              reason: str | None) -> tuple[Ticket, Event]:
-    return changed(ticket, action, actor.person_id, now, changes, reason)
+    """The changed ticket and its event; a hand-over is recorded by the owner change alone (see the module
+    docstring), so the event stays small."""
+    recorded = {name: value for name, value in changes.items() if name != "handovers"}
+    updated, event = changed(ticket, action, actor.person_id, now, recorded, reason)
+    if "handovers" in changes:
+        updated = updated.with_changes(handovers=changes["handovers"])
+    return updated, event
+
+
+# ---------------------------------------------------------------- what the trail holds
+def handovers_of(trail: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The hand-overs a trail (events as dicts, in order) records: one per owner change."""
+    return tuple({"from": e["changes"]["owner"][0], "to": e["changes"]["owner"][1], "at": e["at"], "by": e["by"],
+                  "reason": e.get("reason")} for e in trail if "owner" in (e.get("changes") or {}))
+
+
+def lines_of(trail: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The fee lines a trail (events as dicts, in order) leaves: those of the last event that set them."""
+    lines: tuple[dict[str, Any], ...] = ()
+    for event in trail:
+        if "lines" in (event.get("changes") or {}):
+            lines = tuple(event["changes"]["lines"][1] or ())
+    return lines
 
 
 # ---------------------------------------------------------------- what people see

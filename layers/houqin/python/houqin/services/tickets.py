@@ -110,6 +110,7 @@ class TicketRepository(Protocol):
 
     def new_ticket_id(self, at: datetime) -> str: ...
     def get(self, ticket_id: str) -> tuple[Ticket, int]: ...
+    def get_with_trail(self, ticket_id: str) -> tuple[Ticket, int, list[dict[str, Any]]]: ...
     def save(self, ticket: Ticket, version: int | None, events: Iterable[rules.Event]) -> int: ...
     def open_from_source(self, ticket: Ticket, events: Iterable[rules.Event]) -> int | None: ...
     def ticket_of_source(self, source: str) -> str | None: ...
@@ -118,7 +119,7 @@ class TicketRepository(Protocol):
     def by_worker(self, staff_id: str, *, limit: int, cursor: str | None) -> Page: ...
     def team_queue(self, team_id: str, state: str | None, *, limit: int, cursor: str | None) -> Page: ...
     def open_by_deadline(self, *, limit: int, cursor: str | None, before: str | None = None) -> Page: ...
-    def completed_before(self, moment: str) -> Iterator[Ticket]: ...
+    def completed_before(self, moment: str) -> Iterator[str]: ...
     def board(self, month: str, *, limit: int, cursor: str | None) -> Page: ...
     def reported_between(self, owner: str, owner_id: str, start: str, end: str) -> Iterator[Ticket]: ...
     def routing_rules(self) -> list[Any]: ...
@@ -165,9 +166,13 @@ class Tickets:
 
     def load(self, ticket_id: str, who: Actor) -> tuple[Ticket, int]:
         ticket, version = self.tickets.get(ticket_id)
-        if not can_view(ticket, who):
-            raise NotFound(f"no ticket {ticket_id}")  # do not reveal that it exists
+        self.check_view(ticket, who)
         return ticket, version
+
+    @staticmethod
+    def check_view(ticket: Ticket, who: Actor) -> None:
+        if not can_view(ticket, who):
+            raise NotFound(f"no ticket {ticket.ticket_id}")  # do not reveal that it exists
 
     # ------------------------------------------------------------ rules that admins edit
     def sla_rule(self, category: str) -> SlaRule:
@@ -429,8 +434,8 @@ class Tickets:
         """Confirm tickets completed more than ``after`` ago and still unrated."""
         now = self.clock.now()
         confirmed = skipped = 0
-        for ticket in self.tickets.completed_before(to_iso(now - after)):
-            current, version = self.tickets.get(ticket.ticket_id)  # the index is eventually consistent: re-read
+        for ticket_id in self.tickets.completed_before(to_iso(now - after)):
+            current, version = self.tickets.get(ticket_id)  # the index is eventually consistent: re-read
             if current.state != State.COMPLETED:
                 skipped += 1
                 continue
@@ -451,11 +456,11 @@ class Tickets:
         return view
 
     def detail(self, principal: Principal, ticket_id: str) -> tuple[dict[str, Any], int]:
-        """A ticket the caller may see with its audit trail and short-lived links to its photos."""
-        ticket, version = self.load(ticket_id, self.actor(principal))
+        """A ticket the caller may see with its audit trail (read with it) and short-lived links to its photos."""
+        ticket, version, trail = self.tickets.get_with_trail(ticket_id)
+        self.check_view(ticket, self.actor(principal))
         photo_urls = [self.files.download_url("attachments", k, UPLOAD_SECONDS) for k in ticket.photos]
-        return {**self.view(ticket, version), "photo_urls": photo_urls,
-                "audit_trail": list(self.tickets.audit_trail(ticket_id))}, version
+        return {**self.view(ticket, version), "photo_urls": photo_urls, "audit_trail": trail}, version
 
     def summaries(self, page: Page) -> dict[str, Any]:
         now = self.clock.now()

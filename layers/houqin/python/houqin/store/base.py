@@ -2,15 +2,19 @@
 
 Every table has the same key shape: ``pk``/``sk`` plus generic indexes ``GSI<n>``
 (``gsi<n>pk``/``gsi<n>sk``, as many as the table needs), projection ALL, so one table
-holds several item types of a bounded context. Each model writes its access patterns beside
-it. tests/unit/test_store_schema.py checks the models against the tables in template.yaml.
+holds several item types of a bounded context. The tickets table is the exception: its indexes
+are keyed on the ticket's own attributes and project only keys (and a field or two), because
+every ticket is written a handful of times and each index copy bills its own write (see
+houqin/store/tickets.py). Each model writes its access patterns beside it.
+tests/unit/test_project.py checks the models against the tables in template.yaml.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import botocore.loaders
@@ -63,6 +67,32 @@ class CompactJSONAttribute(JSONAttribute):
 
     def serialize(self, value: Any) -> str | None:
         return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+WRITE_UNIT = 1024  # bytes: a write bills 1 WCU per started KB of the item (and of each index copy)
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    """The bytes DynamoDB bills for an item in wire format (``Model.serialize()``): each attribute's UTF-8
+    name plus its value (the rules of localcloud.costmeter, which meters; this is for a store deciding what
+    goes in one write)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: Mapping[str, Any]) -> int:
+    kind, data = next(iter(value.items()))
+    if kind == "S":
+        return len(data.encode())
+    if kind == "N":
+        digits = "".join(map(str, Decimal(data).as_tuple().digits)).strip("0")
+        return (len(digits) + 1) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(_value_size(v) + 1 for v in data)
+    if kind == "M":
+        return 3 + item_size(data) + len(data)
+    raise ValueError(f"no size rule for {kind!r} values here")
 
 
 def table_base(class_name: str, table: str) -> type[Model]:

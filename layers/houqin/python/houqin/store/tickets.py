@@ -1,64 +1,142 @@
 """The tickets table: repair tickets, their audit trail, routing rules and SLA rules.
 
-Access patterns (Queries and GetItems only):
-- ticket .............................. pk = "TICKET#<id>", sk = "META"
-- its audit trail ..................... pk = "TICKET#<id>", sk = "EVENT#<version>#<n>" (in order)
-- my tickets (requester) .............. GSI1 gsi1pk = "REQ#<person>", gsi1sk = "<created>#<id>"
-- my jobs / a worker's KPIs ........... GSI2 gsi2pk = "WORKER#<staff>", gsi2sk = "<created>#<id>"
-- a repair point's queue by state ..... GSI3 gsi3pk = "QUEUE#<team>", gsi3sk = "<state>#<deadline>#<id>"
-                                        (sparse: only dispatched / accepted / in_progress / on_hold)
-- duty desk, overdue first ............ GSI4 gsi4pk = "OPEN", gsi4sk = "<deadline>#<id>" (sparse: open states)
-- completed, waiting for a rating ..... GSI4 gsi4pk = "AWAITING_RATING", gsi4sk = "<completed>#<id>"
-- a repair point's tickets / KPIs ..... GSI5 gsi5pk = "TEAM#<team>", gsi5sk = "<created>#<id>"
-- public board, newest first .......... GSI6 gsi6pk = "BOARD#<local yyyy-mm>", gsi6sk = "<created>#<id>"
-- routing rules ....................... pk = "ROUTING", sk = "<category>.<campus>[.<building>]"
-- SLA rules ........................... pk = "SLA", sk = "<category>"
-- the ticket a source has (system) .... pk = "SOURCE#<source>", sk = "SOURCE" (claimed with the new ticket)
+Access patterns (Queries, GetItems, and BatchGetItems of the tickets a Query named):
+- a ticket and its trail ............. pk = "TICKET#<id>": sk = "META" (the ticket) and its audit items, one Query
+- my tickets (requester) ............. index ByRequester: requester_id, created_at (newest first)
+- my jobs / a worker's KPIs .......... index ByWorker: worker_id, created_at (sparse: tickets with a worker)
+- public board / a repair point's KPIs index Board: month (local yyyy-mm reported), created_at; carries team_id
+- the work of a repair point ......... index Work: work = "<team>" ("-" until dispatched), deadline; carries
+                                       completed_at. Sparse: from intake until confirmed, closed or cancelled.
+    its queue by state ............... its partition without completed_at, the tickets read, kept by state
+    duty desk, overdue first ......... every repair point's partition (houqin.store.staff) without completed_at,
+                                       merged by deadline
+    completed, waiting for a rating .. every partition with completed_at before a moment (auto-confirm)
+- routing rules ...................... pk = "ROUTING", sk = "<category>.<campus>[.<building>]"
+- SLA rules .......................... pk = "SLA", sk = "<category>"
+- the ticket a source has (system) ... pk = "SOURCE#<source>", sk = "SOURCE" (claimed with the new ticket)
 
-"OPEN" is one partition: the desk's list is small (hundreds) and written a few times per
-ticket, far below a partition's 1,000 writes per second; shard it (OPEN#<n>) if that changes.
-A ticket and its audit event are written in one transaction, the ticket conditional on its
-version: a lost race is a 409, and a ticket never changes without its audit line.
+What it costs. A ticket is written at each step of its life, and each write bills the ticket's size in KB plus
+one write per index whose copy changes. So the indexes copy keys only (and a field that changes at most once:
+``team_id``, ``completed_at``) and lists read the tickets a page names with BatchGetItem (0.5 RCU each, at most
+100 a request): a state change then writes no index at all, while an index copying the ticket (projection ALL)
+would be rewritten at every step. Their keys are the ticket's own attributes, so they add ~20 bytes, not ~250.
+An index key changes only when a ticket joins or leaves a list (intake, accept, a re-dispatch, confirmation),
+or its deadline moves (resume after a hold). Lists show tickets without fee lines and hand-overs (``get`` reads
+them from the trail).
+
+The audit trail, without transactions. The ticket item keeps a journal: the events of its latest writes that
+are not yet an audit item of their own (each event tagged with the ticket version it produced). A change is one
+PutItem of the ticket, conditional on the version read (a lost race is a 409, nothing written), carrying its
+events in the journal: a ticket never changes without its audit line, with no second item to write. While the
+ticket with its journal fits in 1 KB the events ride along for free; when the next write would pass 1 KB, the
+journal as it was read is first put as one audit item, sk = "EVENT#<its first version>", then the ticket is
+written with a journal of the new events only. That audit item is made of stored (committed) events under a key
+they determine: a retry, or a rival who read the same version, puts the same item again, and a crash between the
+two puts loses nothing (the events are still in the ticket). The trail is every audit item (and the items of
+the layout before this one, "EVENT#<version>#<n>", one event each) merged by version with the journal, the
+journal winning where both hold a version. Fee lines and hand-overs live only there: the event that set the
+lines records them, a hand-over is its event's owner change (houqin.domain.tickets ``lines_of``,
+``handovers_of``). A system ticket and the claim of its source are still one transaction (two items that must
+be written together or not at all).
+
+``get`` remembers each ticket version's journal for the ``save`` that follows (a stored version never changes);
+a ``save`` of a version it has not read reads the ticket first.
+
+Items stored by the layout before this one (six indexes on gsi<n>pk/gsi<n>sk, fee lines and hand-overs in the
+ticket, one audit item per event written in a transaction) are read as they are; their next write stores them
+in this layout. ``migrate_index_keys()`` gives the ones that may never be written again the keys of Board and
+Work (ByRequester and ByWorker are keyed on attributes they have): see docs/repairs.md for the deploy steps.
+
+"OPEN" partitions are gone: the desk's hot list is spread over the repair points' partitions.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import (
-    BooleanAttribute,
-    JSONAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    VersionAttribute,
-)
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 
 from houqin.clock import local, parse_iso
-from houqin.domain.tickets import OPEN_STATES, QUEUE_STATES, Event, SlaRule, State, Ticket
-from houqin.errors import Conflict, NotFound
+from houqin.domain.tickets import (
+    OPEN_STATES,
+    QUEUE_STATES,
+    Event,
+    SlaRule,
+    State,
+    Ticket,
+    handovers_of,
+    lines_of,
+)
+from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.settings import settings
+from houqin.store import staff
 from houqin.store.base import (
-    Gsi1,
-    Gsi2,
-    Gsi3,
-    Gsi4,
-    Gsi5,
-    Gsi6,
+    WRITE_UNIT,
+    CompactJSONAttribute,
     audit_event_model,
+    condition_held,
     find,
+    item_size,
     key,
-    table_base,
+    mixed_query,
+    save_versioned,
     versioned_transaction,
 )
-from houqin.store.paging import Page, query_page
+from houqin.store.base import table_base as _table_base
+from houqin.store.paging import Page, decode_cursor, encode_cursor, query_page
 
 META = "META"
+UNROUTED = "-"  # the Work partition of tickets no repair point has yet (the desk dispatches them)
+ACTIVE_STATES = OPEN_STATES | {State.COMPLETED}  # in the Work index
+BATCH_GET = 100  # keys per BatchGetItem
+Entry = list[Any]  # one event in a journal or an audit item: see journal_entry
+
+TicketsTable = _table_base("TicketsTable", "tickets")
 
 
-TicketsTable = table_base("TicketsTable", "tickets")
+class ByRequester(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByRequester"
+        projection = KeysOnlyProjection()
+
+    requester_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByWorker(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByWorker"
+        projection = KeysOnlyProjection()
+
+    worker_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Board(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "Board"
+        projection = IncludeProjection(["team_id"])
+
+    month = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Work(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "Work"
+        projection = IncludeProjection(["completed_at"])
+
+    work = UnicodeAttribute(hash_key=True)
+    deadline = UnicodeAttribute(range_key=True)
+
+
+# Ticket fields stored as they are; lines and handovers are in the trail, zeros and empty lists are left out.
+STORED = tuple(name for name in Ticket.__dataclass_fields__ if name not in ("lines", "handovers"))
 
 
 class TicketItem(TicketsTable):
@@ -83,76 +161,49 @@ class TicketItem(TicketsTable):
     worker_id = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
     held_since = UnicodeAttribute(null=True)
-    held_seconds = NumberAttribute(default=0)
+    held_seconds = NumberAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
     sla_met = BooleanAttribute(null=True)
     confirmed_at = UnicodeAttribute(null=True)
     closed_at = UnicodeAttribute(null=True)
-    lines = JSONAttribute(default=list)
-    fee_fen = NumberAttribute(default=0)
-    rating = JSONAttribute(null=True)
-    rework_count = NumberAttribute(default=0)
-    photos = JSONAttribute(default=list)
-    handovers = JSONAttribute(default=list)
+    fee_fen = NumberAttribute(null=True)
+    rating = CompactJSONAttribute(null=True)
+    rework_count = NumberAttribute(null=True)
+    photos = CompactJSONAttribute(null=True)
     source = UnicodeAttribute(null=True)
     version = VersionAttribute()
-    gsi1pk = UnicodeAttribute()
-    gsi1sk = UnicodeAttribute()
-    gsi2pk = UnicodeAttribute(null=True)
-    gsi2sk = UnicodeAttribute(null=True)
-    gsi3pk = UnicodeAttribute(null=True)
-    gsi3sk = UnicodeAttribute(null=True)
-    gsi4pk = UnicodeAttribute(null=True)
-    gsi4sk = UnicodeAttribute(null=True)
-    gsi5pk = UnicodeAttribute(null=True)
-    gsi5sk = UnicodeAttribute(null=True)
-    gsi6pk = UnicodeAttribute()
-    gsi6sk = UnicodeAttribute()
-    by_requester = Gsi1()
-    by_worker = Gsi2()
-    team_queue = Gsi3()
-    desk = Gsi4()
-    by_team = Gsi5()
-    board = Gsi6()
+    journal = CompactJSONAttribute(null=True)  # events not yet in an audit item (``journal_entry``)
+    month = UnicodeAttribute(null=True)  # Board's key: the local month reported (null only on older items)
+    work = UnicodeAttribute(null=True)  # Work's key while the ticket is at work (see ACTIVE_STATES)
+    by_requester = ByRequester()
+    by_worker = ByWorker()
+    board = Board()
+    at_work = Work()
 
     @classmethod
-    def from_ticket(cls, ticket: Ticket, version: int | None) -> TicketItem:
-        fields = {name: getattr(ticket, name) for name in Ticket.__dataclass_fields__}
-        fields.update(state=ticket.state.value, lines=list(ticket.lines), photos=list(ticket.photos),
-                      handovers=list(ticket.handovers))
-        item = cls(pk=key("TICKET", ticket.ticket_id), sk=META, **fields, **index_keys(ticket))
+    def from_ticket(cls, ticket: Ticket, version: int | None, journal: list[Entry]) -> TicketItem:
+        fields = {name: getattr(ticket, name) or None for name in STORED if name not in ("state", "sla_met")}
+        fields.update(photos=list(ticket.photos) or None, sla_met=ticket.sla_met)
+        item = cls(pk=key("TICKET", ticket.ticket_id), sk=META, state=ticket.state.value, journal=journal or None,
+                   **fields, **index_keys(ticket))
         if version is not None:  # a new ticket has none: the save then requires that none exists
             item.version = version
         return item
 
-    def to_ticket(self) -> Ticket:
-        fields = {name: getattr(self, name) for name in Ticket.__dataclass_fields__}
-        fields.update(state=State(self.state), held_seconds=int(self.held_seconds), fee_fen=int(self.fee_fen),
-                      rework_count=int(self.rework_count), lines=tuple(self.lines or ()),
-                      photos=tuple(self.photos or ()), handovers=tuple(self.handovers or ()))
+    def to_ticket(self, trail: list[dict[str, Any]] | None = None) -> Ticket:
+        """The ticket; with its ``trail`` (events as dicts, in order) also its fee lines and hand-overs."""
+        fields = {name: getattr(self, name) for name in STORED}
+        fields.update(state=State(self.state), held_seconds=int(self.held_seconds or 0),
+                      fee_fen=int(self.fee_fen or 0), rework_count=int(self.rework_count or 0),
+                      photos=tuple(self.photos or ()), lines=lines_of(trail or ()),
+                      handovers=handovers_of(trail or ()))
         return Ticket(**fields)
 
 
 def index_keys(ticket: Ticket) -> dict[str, str | None]:
-    """Every index key of a ticket, from its state: sparse indexes get None (the item leaves them)."""
-    created = f"{ticket.created_at}#{ticket.ticket_id}"
-    keys: dict[str, str | None] = {
-        "gsi1pk": key("REQ", ticket.requester_id), "gsi1sk": created,
-        "gsi2pk": key("WORKER", ticket.worker_id) if ticket.worker_id else None,
-        "gsi2sk": created if ticket.worker_id else None,
-        "gsi3pk": None, "gsi3sk": None, "gsi4pk": None, "gsi4sk": None,
-        "gsi5pk": key("TEAM", ticket.team_id) if ticket.team_id else None,
-        "gsi5sk": created if ticket.team_id else None,
-        "gsi6pk": key("BOARD", board_month(ticket.created_at)), "gsi6sk": created,
-    }
-    if ticket.team_id and ticket.state in QUEUE_STATES:
-        keys.update(gsi3pk=key("QUEUE", ticket.team_id), gsi3sk=key(ticket.state.value, ticket.deadline,
-                                                                       ticket.ticket_id))
-    if ticket.state in OPEN_STATES:
-        keys.update(gsi4pk="OPEN", gsi4sk=f"{ticket.deadline}#{ticket.ticket_id}")
-    elif ticket.state == State.COMPLETED:
-        keys.update(gsi4pk="AWAITING_RATING", gsi4sk=f"{ticket.completed_at}#{ticket.ticket_id}")
-    return keys
+    """The index keys a ticket adds to its own attributes: Board's month, and Work's while at work."""
+    work = (ticket.team_id or UNROUTED) if ticket.state in ACTIVE_STATES else None
+    return {"month": board_month(ticket.created_at), "work": work}
 
 
 def board_month(created_at: str) -> str:
@@ -160,7 +211,17 @@ def board_month(created_at: str) -> str:
     return local(parse_iso(created_at), settings().tz).strftime("%Y-%m")
 
 
-# One audit line; ``sk`` is the ticket version it produced (then its place in that write): time order.
+class TrailItem(TicketsTable):
+    """Audit lines moved out of a ticket's journal: sk "EVENT#<first version>", events as in the journal."""
+
+    events = CompactJSONAttribute()
+
+    @classmethod
+    def make(cls, ticket_id: str, journal: list[Entry]) -> TrailItem:
+        return cls(key("TICKET", ticket_id), key("EVENT", f"{journal[0][0]:08d}"), events=journal)
+
+
+# An audit line of the layout before the journal: one event per item, sk "EVENT#<version>#<n>" (read only).
 TicketEvent = audit_event_model(TicketsTable, "TICKET")
 
 
@@ -201,6 +262,81 @@ class SourceItem(TicketsTable):
     ticket_id = UnicodeAttribute()
 
 
+# ---------------------------------------------------------------- the trail
+EVENT_FIELDS = tuple(Event.__dataclass_fields__)  # at, by, action, from_state, to_state, changes, reason
+
+
+def journal_entry(event: Event, version: int) -> Entry:
+    """An event as the journal and the audit items keep it: [version, at, by, action, from_state, to_state,
+    changes, reason] without the empty fields at the end (by position: the names would be a third of it)."""
+    entry = [version, *(getattr(event, name) for name in EVENT_FIELDS)]
+    while entry[-1] in (None, {}):
+        entry.pop()
+    return entry
+
+
+def event_dict(entry: Entry) -> dict[str, Any]:
+    """A journal entry as the trail shows an event (every field of ``Event``)."""
+    values = dict(zip(EVENT_FIELDS, entry[1:], strict=False))
+    return {name: values.get(name, {} if name == "changes" else None) for name in EVENT_FIELDS}
+
+
+def _model_of(sk: str) -> type[TicketsTable] | None:
+    if sk == META:
+        return TicketItem
+    if sk.startswith("EVENT#"):
+        return TrailItem if sk.count("#") == 1 else TicketEvent
+    return None
+
+
+def _read(ticket_id: str) -> tuple[TicketItem | None, list[dict[str, Any]]]:
+    """The ticket item and its trail (events as dicts, in order), with one consistent Query."""
+    ticket: TicketItem | None = None
+    by_version: dict[int, list[dict[str, Any]]] = {}
+    for item in mixed_query(TicketItem, key("TICKET", ticket_id), _model_of, consistent_read=True):
+        if isinstance(item, TicketItem):
+            ticket = item
+        elif isinstance(item, TrailItem):
+            for version, events in _by_version(item.events).items():
+                by_version[version] = events  # a later audit item holding a version again holds the same events
+        else:  # the layout before: one event per item, in order within its version
+            by_version.setdefault(int(item.sk.split("#")[1]), []).append(item.as_dict())
+    if ticket is not None:
+        by_version.update(_by_version(ticket.journal or ()))
+    return ticket, [event for version in sorted(by_version) for event in by_version[version]]
+
+
+def _by_version(entries: Iterable[Entry]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for entry in entries:
+        grouped.setdefault(int(entry[0]), []).append(event_dict(entry))
+    return grouped
+
+
+# What ``get`` read of each ticket version: the journal its ``save`` builds on (a stored version never changes).
+_journals: dict[tuple[str, int], list[Entry]] = {}
+_journals_lock = threading.Lock()
+
+
+def _remember(ticket_id: str, version: int, journal: list[Entry] | None) -> None:
+    with _journals_lock:
+        if len(_journals) >= 1000:
+            _journals.clear()
+        _journals[(ticket_id, version)] = list(journal or ())
+
+
+def _journal_of(ticket_id: str, version: int) -> list[Entry]:
+    with _journals_lock:
+        journal = _journals.get((ticket_id, version))
+    if journal is not None:
+        return journal
+    stored = find(TicketItem, key("TICKET", ticket_id), META, consistent_read=True)
+    if stored is None or int(stored.version) != version:  # the write could only fail: do not bill it
+        raise Conflict(f"ticket {ticket_id} was changed by someone else (version {version}): reload it and try "
+                       "again", code="version_conflict")
+    return list(stored.journal or ())
+
+
 # ---------------------------------------------------------------- repository
 def new_ticket_id(at: datetime) -> str:
     """R + local date + 8 random hex digits: readable over the phone, unguessable, sortable by day."""
@@ -208,30 +344,41 @@ def new_ticket_id(at: datetime) -> str:
 
 
 def get(ticket_id: str) -> tuple[Ticket, int]:
-    """The ticket and its version; NotFound when there is none."""
-    try:
-        item = TicketItem.get(key("TICKET", ticket_id), META, consistent_read=True)
-    except TicketItem.DoesNotExist:
-        raise NotFound(f"no ticket {ticket_id}") from None
-    return item.to_ticket(), int(item.version)
+    """The ticket (with its fee lines and hand-overs) and its version; NotFound when there is none."""
+    ticket, version, _ = get_with_trail(ticket_id)
+    return ticket, version
+
+
+def get_with_trail(ticket_id: str) -> tuple[Ticket, int, list[dict[str, Any]]]:
+    """``get`` and the audit trail (events as dicts, in order), read together."""
+    item, trail = _read(ticket_id)
+    if item is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    _remember(ticket_id, int(item.version), item.journal)
+    return item.to_ticket(trail), int(item.version), trail
 
 
 def audit_trail(ticket_id: str) -> list[dict[str, Any]]:
-    events = TicketEvent.query(key("TICKET", ticket_id), TicketEvent.sk.startswith("EVENT#"))
-    return [event.as_dict() for event in events]
+    return _read(ticket_id)[1]
 
 
-def save(ticket: Ticket, version: int | None, events: Iterable[Event], claim: SourceItem | None = None) -> int:
-    """Write the ticket and its audit lines atomically; 409 if someone else changed it first."""
-    item = TicketItem.from_ticket(ticket, version)
-    conflict = f"ticket {ticket.ticket_id} was changed by someone else (version {version}): reload it and try again"
-    with versioned_transaction(TicketItem, conflict) as transaction:
-        transaction.save(item)
-        for sequence, event in enumerate(events):
-            transaction.save(TicketEvent.from_event(ticket.ticket_id, event, (version or 0) + 1, sequence))
-        if claim is not None:  # a new system ticket claims its source: refused when another ticket has it
-            transaction.save(claim, condition=SourceItem.pk.does_not_exist())
-    return int(item.version)
+def save(ticket: Ticket, version: int | None, events: Iterable[Event]) -> int:
+    """Write the ticket with its events (see the module docstring); 409 if someone else changed it first."""
+    written = (version or 0) + 1
+    entries = [journal_entry(event, written) for event in events]
+    journal = [] if version is None else _journal_of(ticket.ticket_id, version)
+    item = TicketItem.from_ticket(ticket, version, journal + entries)
+    if journal and _billed_size(item, written) > WRITE_UNIT:
+        TrailItem.make(ticket.ticket_id, journal).save()  # committed events under their own key: repeatable
+        item = TicketItem.from_ticket(ticket, version, entries)
+    save_versioned(item, f"ticket {ticket.ticket_id} was changed by someone else (version {version}): reload it "
+                         "and try again")
+    _remember(ticket.ticket_id, written, item.journal)
+    return written
+
+
+def _billed_size(item: TicketItem, version: int) -> int:
+    return item_size({**item.serialize(), "version": {"N": str(version)}})
 
 
 def open_from_source(ticket: Ticket, events: Iterable[Event]) -> int | None:
@@ -239,11 +386,16 @@ def open_from_source(ticket: Ticket, events: Iterable[Event]) -> int | None:
     the source has a ticket already (``ticket_of_source`` names it)."""
     if not ticket.source:
         raise ValueError("a system ticket needs its source")
+    item = TicketItem.from_ticket(ticket, None, [journal_entry(event, 1) for event in events])
     claim = SourceItem(key("SOURCE", ticket.source), "SOURCE", source=ticket.source, ticket_id=ticket.ticket_id)
     try:
-        return save(ticket, None, events, claim)
+        with versioned_transaction(TicketItem, f"source {ticket.source} has a ticket") as transaction:
+            transaction.save(item)
+            transaction.save(claim, condition=SourceItem.pk.does_not_exist())
     except Conflict:
         return None
+    _remember(ticket.ticket_id, 1, item.journal)
+    return 1
 
 
 def ticket_of_source(source: str) -> str | None:
@@ -252,64 +404,132 @@ def ticket_of_source(source: str) -> str | None:
 
 
 def batch_put(tickets: Iterable[tuple[Ticket, list[Event]]]) -> int:
-    """Demo data: tickets and their trails with batch writes (no conditions: a fresh table)."""
+    """Demo data: tickets (version 1) and their trails in one audit item each, with batch writes (no conditions:
+    a fresh table)."""
     count = 0
     with TicketItem.batch_write() as writer:
         for ticket, events in tickets:
-            writer.save(TicketItem.from_ticket(ticket, 1))  # as if written once, trail and all
-            for sequence, event in enumerate(events):
-                writer.save(TicketEvent.from_event(ticket.ticket_id, event, 1, sequence))
+            item = TicketItem.from_ticket(ticket, None, [])
+            item.version = 1
+            writer.save(item)
+            if events:
+                writer.save(TrailItem.make(ticket.ticket_id, [journal_entry(event, 1) for event in events]))
             count += 1
     return count
 
 
+# ---------------------------------------------------------------- lists
+def tickets_of(keys: Iterable[str]) -> list[Ticket]:
+    """The tickets whose items have these ``pk`` values, in that order, by BatchGetItem (eventually consistent;
+    a ticket gone in between is left out). Without the trail: no fee lines or hand-overs."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, TicketItem] = {}
+    for start in range(0, len(wanted), BATCH_GET):
+        for item in TicketItem.batch_get([(pk, META) for pk in wanted[start:start + BATCH_GET]]):
+            found[item.pk] = item
+    return [found[pk].to_ticket() for pk in wanted if pk in found]
+
+
 def _tickets(page: Page) -> Page:
-    return Page([item.to_ticket() for item in page.items], page.cursor)
+    return Page(tickets_of(entry.pk for entry in page.items), page.cursor)
 
 
 def by_requester(person_id: str, *, limit: int, cursor: str | None) -> Page:
-    return _tickets(query_page(TicketItem.by_requester.query, "gsi1pk", key("REQ", person_id), limit=limit,
-                               cursor=cursor, scan_index_forward=False))
-
-
-def by_worker(staff_id: str, *, limit: int, cursor: str | None) -> Page:
-    return _tickets(query_page(TicketItem.by_worker.query, "gsi2pk", key("WORKER", staff_id), limit=limit,
-                               cursor=cursor, scan_index_forward=False))
-
-
-def team_queue(team_id: str, state: str | None, *, limit: int, cursor: str | None) -> Page:
-    condition = TicketItem.gsi3sk.startswith(f"{state}#") if state else None
-    return _tickets(query_page(TicketItem.team_queue.query, "gsi3pk", key("QUEUE", team_id), limit=limit,
-                               cursor=cursor, range_key_condition=condition))
-
-
-def open_by_deadline(*, limit: int, cursor: str | None, before: str | None = None) -> Page:
-    """The duty desk's list, earliest deadline (most overdue) first; ``before`` keeps only those due by then."""
-    condition = TicketItem.gsi4sk < f"{before}#" if before else None
-    return _tickets(query_page(TicketItem.desk.query, "gsi4pk", "OPEN", limit=limit, cursor=cursor,
-                               range_key_condition=condition))
-
-
-def completed_before(moment: str) -> Iterator[Ticket]:
-    """Completed tickets still waiting for a rating, completed before ``moment`` (auto-confirm)."""
-    for item in TicketItem.desk.query("AWAITING_RATING", TicketItem.gsi4sk < f"{moment}#"):
-        yield item.to_ticket()
-
-
-def board(month: str, *, limit: int, cursor: str | None) -> Page:
-    return _tickets(query_page(TicketItem.board.query, "gsi6pk", key("BOARD", month), limit=limit, cursor=cursor,
+    return _tickets(query_page(TicketItem.by_requester.query, "requester_id", person_id, limit=limit, cursor=cursor,
                                scan_index_forward=False))
 
 
+def by_worker(staff_id: str, *, limit: int, cursor: str | None) -> Page:
+    return _tickets(query_page(TicketItem.by_worker.query, "worker_id", staff_id, limit=limit, cursor=cursor,
+                               scan_index_forward=False))
+
+
+def board(month: str, *, limit: int, cursor: str | None) -> Page:
+    return _tickets(query_page(TicketItem.board.query, "month", month, limit=limit, cursor=cursor,
+                               scan_index_forward=False))
+
+
+def _at_work(team: str, before: str | None = None) -> Iterator[TicketItem]:
+    """The Work partition of ``team`` without the completed tickets (index entries)."""
+    condition = TicketItem.deadline < before if before else None
+    return TicketItem.at_work.query(team, range_key_condition=condition,
+                                    filter_condition=TicketItem.completed_at.does_not_exist())
+
+
+def _work_partitions() -> list[str]:
+    return [UNROUTED, *(team.team_id for team in staff.repair_teams())]
+
+
+def team_queue(team_id: str, state: str | None, *, limit: int, cursor: str | None) -> Page:
+    """A repair point's queue (or its tickets in one state), earliest deadline first."""
+    wanted = {State(state)} if state else QUEUE_STATES
+    return _page(_at_work(team_id), lambda ticket: ticket.state in wanted, limit, cursor, team_id)
+
+
+def open_by_deadline(*, limit: int, cursor: str | None, before: str | None = None) -> Page:
+    """The duty desk's list, earliest deadline (most overdue) first; ``before`` keeps only those due by then.
+    Every repair point's Work partition (and the unrouted one), merged."""
+    entries = (entry for team in _work_partitions() for entry in _at_work(team, before))
+    return _page(entries, lambda ticket: ticket.state in OPEN_STATES, limit, cursor, "*")
+
+
+def _page(entries: Iterable[TicketItem], keep: Callable[[Ticket], bool], limit: int, cursor: str | None,
+          partition: str) -> Page:
+    """A page of the tickets Work ``entries`` name, by deadline, that ``keep`` accepts as they are now: after
+    ``cursor`` (the deadline and pk of the last one shown), read ``limit`` at a time. The partitions are small
+    (the work at hand), so they are read whole and ordered here."""
+    after = decode_cursor(cursor, "work", partition)
+    if after is not None and not {"deadline", "pk"} <= set(after):
+        raise ValidationError("cursor is not valid for this list: use the cursor of the previous page",
+                              field="cursor")
+    position = (after["deadline"]["S"], after["pk"]["S"]) if after else ("", "")
+    pending = sorted((entry for entry in entries if (entry.deadline, entry.pk) > position),
+                     key=lambda entry: (entry.deadline, entry.pk))
+    shown: list[tuple[TicketItem, Ticket]] = []
+    for start in range(0, len(pending), limit):
+        chunk = pending[start:start + limit]
+        now = {key("TICKET", ticket.ticket_id): ticket for ticket in tickets_of(entry.pk for entry in chunk)}
+        shown += [(entry, now[entry.pk]) for entry in chunk if entry.pk in now and keep(now[entry.pk])]
+        if len(shown) >= limit:
+            break
+    shown = shown[:limit]
+    last = shown[-1][0] if len(shown) == limit and shown[-1][0] is not pending[-1] else None
+    return Page([ticket for _, ticket in shown], encode_cursor(
+        {"work": {"S": partition}, "deadline": {"S": last.deadline}, "pk": {"S": last.pk}}) if last else None)
+
+
+def completed_before(moment: str) -> Iterator[str]:
+    """Ids of the completed tickets still waiting for a rating, completed before ``moment`` (auto-confirm)."""
+    for team in _work_partitions():
+        for entry in TicketItem.at_work.query(team, filter_condition=TicketItem.completed_at < moment):
+            yield entry.pk.removeprefix("TICKET#")
+
+
 def reported_between(owner: str, owner_id: str, start: str, end: str) -> Iterator[Ticket]:
-    """Tickets of a repair point (``owner="team"``, GSI5) or a worker (GSI2) reported in [start, end)."""
-    index, sort_key, prefix = {"team": (TicketItem.by_team, TicketItem.gsi5sk, "TEAM"),
-                               "worker": (TicketItem.by_worker, TicketItem.gsi2sk, "WORKER")}[owner]
-    # Sort keys are "<created>#<id>": everything created at ``end`` or later sorts above ``end``.
-    for item in index.query(key(prefix, owner_id), sort_key.between(start, end)):
-        yield item.to_ticket()
+    """Tickets of a repair point (``owner="team"``: the Board months of the range, kept by team) or a worker
+    (ByWorker) reported in [start, end)."""
+    if owner == "worker":
+        entries: Iterable[TicketItem] = TicketItem.by_worker.query(owner_id, TicketItem.created_at.between(start, end))
+    elif owner == "team":
+        entries = (entry for month in _months(start, end) for entry in TicketItem.board.query(
+            month, TicketItem.created_at.between(start, end), filter_condition=TicketItem.team_id == owner_id))
+    else:
+        raise ValueError(f"owner is team or worker, not {owner!r}")
+    # created_at sorts as ISO-8601 text: between(start, end) holds end too, so it is left out here.
+    keys = [entry.pk for entry in entries if entry.created_at < end]
+    yield from tickets_of(keys)
 
 
+def _months(start: str, end: str) -> list[str]:
+    first, last = board_month(start), board_month(end)
+    months, (year, month) = [], (int(first[:4]), int(first[5:]))
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+# ---------------------------------------------------------------- rules
 def routing_rules() -> list[RoutingRule]:
     return list(RoutingRule.query("ROUTING"))
 
@@ -337,3 +557,22 @@ def put_sla_rule(rule: SlaRule, name: str, updated_by: str, updated_at: str) -> 
 
 def sla_rules() -> dict[str, SlaRuleItem]:
     return {item.category: item for item in SlaRuleItem.query("SLA")}
+
+
+# ---------------------------------------------------------------- the layout before this one
+def migrate_index_keys() -> int:
+    """Give tickets stored before the Board and Work indexes their keys (``month``; ``work`` while at work),
+    without a new version (the keys come from fields they have: no change an If-Match must see). A one-off
+    Scan of the table (the only one: it runs once per deploy, see docs/repairs.md); running it again changes
+    nothing. How many tickets got keys."""
+    changed = 0
+    connection = TicketItem._get_connection()  # noqa: SLF001 - updates that leave the version as it is
+    for item in TicketItem.scan(TicketItem.sk == META):
+        keys = index_keys(item.to_ticket())
+        actions = [getattr(TicketItem, name).set(value) for name, value in keys.items()
+                   if value is not None and getattr(item, name) != value]
+        # a ticket written meanwhile has its keys already: the version condition skips it
+        if actions and condition_held(lambda i=item, a=actions: connection.update_item(
+                i.pk, i.sk, actions=a, condition=TicketItem.version == i.version)):
+            changed += 1
+    return changed

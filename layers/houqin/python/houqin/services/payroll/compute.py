@@ -21,7 +21,7 @@ One invocation, step by step:
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
 3. read per person, a few people at a time (threads): the attendance month (houqin.services.attendance
    over the attendance repository),
-   the grades of support staff, the confirmed repair tickets of a worker (tickets table GSI2, created from
+   the grades of support staff, the confirmed repair tickets of a worker (tickets table index ByWorker, created from
    ``TICKET_LOOKBACK_DAYS`` before the month), the person's payslips of the year (one Query of the person
    index: the latest approved one carries the tax year so far; all of them name the tickets paid);
 4. per department: the bonus pool split by points (support staff: their monthly score, 0 without grades;
