@@ -28,6 +28,10 @@ def table_bases() -> dict[str, type[Model]]:
     return {base.Meta.table_name: base for base in Model.__subclasses__() if base.__module__.startswith("houqin.")}
 
 
+def projection_of(projection: dict) -> tuple[str, set[str]]:
+    return projection["ProjectionType"], set(projection.get("NonKeyAttributes", ()))
+
+
 def test_models_match_their_tables_in_the_template(template):
     bases = table_bases()
     tables = template.of_type("AWS::DynamoDB::Table")
@@ -40,12 +44,16 @@ def test_models_match_their_tables_in_the_template(template):
         assert (base._hash_keyname, base._range_keyname) == (keys["HASH"], keys["RANGE"])
         declared = {i["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in i["KeySchema"]}
                     for i in props.get("GlobalSecondaryIndexes", [])}
+        projected = {i["IndexName"]: projection_of(i["Projection"]) for i in props.get("GlobalSecondaryIndexes", [])}
         for model in base.__subclasses__():
             for index in model._indexes.values():
                 name = index.Meta.index_name
                 assert name in declared, f"{model.__name__} uses {name}, not in {table_logical}"
                 hash_key = next(a.attr_name for a in index.Meta.attributes.values() if a.is_hash_key)
                 assert hash_key == declared[name]["HASH"]
+                projection = index.Meta.projection  # what a Query of it may read: the template's, exactly
+                assert (projection.projection_type, set(projection.non_key_attributes or ())) == projected[name], \
+                    f"{model.__name__}'s {name} projects otherwise than template.yaml"
 
 
 def test_demo_data_follows_the_seed_numbers():

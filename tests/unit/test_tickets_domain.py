@@ -97,6 +97,27 @@ def test_fees_are_integer_fen_rounded_half_up():
     assert rules.fee_changes(lines)["fee_fen"] == 3000
 
 
+def test_the_trail_alone_rebuilds_the_hand_overs_and_the_fee_lines():
+    ticket, events = rules.open_ticket(ticket_id="R1", actor=DESK, at=T0, tz=CAMPUS_TZ, rule=SlaRule("water"),
+                                       team_id=None, channel="phone", requester_id="S00001", category="water",
+                                       severity="minor", description="漏水", campus_id="SB", building_id="SB01")
+    steps = [lambda t: rules.apply(t, "dispatch", DESK, T0, team_id="SB-WATER"),
+             lambda t: rules.apply(t, "accept", WORKER, T0 + timedelta(minutes=5), reason="马上到"),
+             lambda t: rules.apply(t, "start", WORKER, T0),
+             lambda t: rules.set_fee(t, WORKER, T0, [FeeLine("labour", "L", "人工", Decimal(1), 2000)]),
+             lambda t: rules.apply(t, "complete", WORKER, T0, lines=[FeeLine("material", "M", "胶", Decimal(2), 3)])]
+    for decide in steps:
+        ticket, event = decide(ticket)
+        events.append(event)
+        assert "handovers" not in event.changes  # the owner change is the hand-over
+    trail = [event.as_dict() for event in events]
+    assert rules.handovers_of(trail) == ticket.handovers and len(ticket.handovers) == 2
+    assert ticket.handovers[1] == {"from": "team:SB-WATER", "to": "E0001", "at": "2026-11-23T02:05:00.000Z",
+                                   "by": "E0001", "reason": "马上到"}
+    assert rules.lines_of(trail) == ticket.lines and [line["code"] for line in ticket.lines] == ["M"]
+    assert rules.lines_of(trail[:-1])[0]["code"] == "L" and rules.lines_of([]) == ()
+
+
 def test_a_low_score_on_any_dimension_means_rework_otherwise_confirmed():
     done = step(new(), "accept", "start", "complete")
     good = {"attitude": 5, "speed": 3, "quality": 4, "price": 3}
