@@ -56,6 +56,8 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from heapq import merge
+from itertools import groupby, islice
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
@@ -85,9 +87,9 @@ from houqin.store.base import (
     key,
     mixed_query,
     save_versioned,
+    table_base,
     versioned_transaction,
 )
-from houqin.store.base import table_base as _table_base
 from houqin.store.paging import Page, decode_cursor, encode_cursor, query_page
 
 META = "META"
@@ -96,7 +98,7 @@ ACTIVE_STATES = OPEN_STATES | {State.COMPLETED}  # in the Work index
 BATCH_GET = 100  # keys per BatchGetItem
 Entry = list[Any]  # one event in a journal or an audit item: see journal_entry
 
-TicketsTable = _table_base("TicketsTable", "tickets")
+TicketsTable = table_base("TicketsTable", "tickets")
 
 
 class ByRequester(GlobalSecondaryIndex):
@@ -449,11 +451,17 @@ def board(month: str, *, limit: int, cursor: str | None) -> Page:
                                scan_index_forward=False))
 
 
-def _at_work(team: str, before: str | None = None) -> Iterator[TicketItem]:
-    """The Work partition of ``team`` without the completed tickets (index entries)."""
-    condition = TicketItem.deadline < before if before else None
-    return TicketItem.at_work.query(team, range_key_condition=condition,
-                                    filter_condition=TicketItem.completed_at.does_not_exist())
+def _at_work(team: str, since: str | None, before: str | None, page_size: int) -> Iterator[TicketItem]:
+    """The Work partition of ``team`` without its completed tickets, by (deadline, pk), from the deadline
+    ``since`` on and due before ``before``: index entries, read ``page_size`` a Query as they are used."""
+    condition = TicketItem.deadline >= since if since else TicketItem.deadline < before if before else None
+    entries = TicketItem.at_work.query(team, range_key_condition=condition, page_size=page_size,
+                                       filter_condition=TicketItem.completed_at.does_not_exist())
+    for _, due_together in groupby(entries, key=lambda entry: entry.deadline):
+        for entry in sorted(due_together, key=lambda entry: entry.pk):  # one order for equal deadlines
+            if before and entry.deadline >= before:
+                return
+            yield entry
 
 
 def _work_partitions() -> list[str]:
@@ -463,39 +471,37 @@ def _work_partitions() -> list[str]:
 def team_queue(team_id: str, state: str | None, *, limit: int, cursor: str | None) -> Page:
     """A repair point's queue (or its tickets in one state), earliest deadline first."""
     wanted = {State(state)} if state else QUEUE_STATES
-    return _page(_at_work(team_id), lambda ticket: ticket.state in wanted, limit, cursor, team_id)
+    return _page(lambda since: [_at_work(team_id, since, None, limit)], lambda ticket: ticket.state in wanted,
+                 limit, cursor, team_id)
 
 
 def open_by_deadline(*, limit: int, cursor: str | None, before: str | None = None) -> Page:
     """The duty desk's list, earliest deadline (most overdue) first; ``before`` keeps only those due by then.
     Every repair point's Work partition (and the unrouted one), merged."""
-    entries = (entry for team in _work_partitions() for entry in _at_work(team, before))
-    return _page(entries, lambda ticket: ticket.state in OPEN_STATES, limit, cursor, "*")
+    return _page(lambda since: [_at_work(team, since, before, limit) for team in _work_partitions()],
+                 lambda ticket: ticket.state in OPEN_STATES, limit, cursor, "*")
 
 
-def _page(entries: Iterable[TicketItem], keep: Callable[[Ticket], bool], limit: int, cursor: str | None,
-          partition: str) -> Page:
-    """A page of the tickets Work ``entries`` name, by deadline, that ``keep`` accepts as they are now: after
-    ``cursor`` (the deadline and pk of the last one shown), read ``limit`` at a time. The partitions are small
-    (the work at hand), so they are read whole and ordered here."""
-    after = decode_cursor(cursor, "work", partition)
+def _page(partitions: Callable[[str | None], list[Iterator[TicketItem]]], keep: Callable[[Ticket], bool],
+          limit: int, cursor: str | None, name: str) -> Page:
+    """A page of the tickets that Work ``partitions`` (given the deadline to start from) name, merged by
+    deadline, that ``keep`` accepts as they are now (read ``limit`` at a time), after ``cursor``: the deadline
+    and pk of the last one shown."""
+    after = decode_cursor(cursor, "work", name)
     if after is not None and not {"deadline", "pk"} <= set(after):
         raise ValidationError("cursor is not valid for this list: use the cursor of the previous page",
                               field="cursor")
-    position = (after["deadline"]["S"], after["pk"]["S"]) if after else ("", "")
-    pending = sorted((entry for entry in entries if (entry.deadline, entry.pk) > position),
-                     key=lambda entry: (entry.deadline, entry.pk))
+    position = (after["deadline"]["S"], after["pk"]["S"]) if after else None
+    merged = merge(*partitions(position[0] if position else None), key=lambda entry: (entry.deadline, entry.pk))
+    entries = (entry for entry in merged if position is None or (entry.deadline, entry.pk) > position)
     shown: list[tuple[TicketItem, Ticket]] = []
-    for start in range(0, len(pending), limit):
-        chunk = pending[start:start + limit]
+    while len(shown) < limit and (chunk := list(islice(entries, limit))):
         now = {key("TICKET", ticket.ticket_id): ticket for ticket in tickets_of(entry.pk for entry in chunk)}
         shown += [(entry, now[entry.pk]) for entry in chunk if entry.pk in now and keep(now[entry.pk])]
-        if len(shown) >= limit:
-            break
     shown = shown[:limit]
-    last = shown[-1][0] if len(shown) == limit and shown[-1][0] is not pending[-1] else None
+    last = shown[-1][0] if len(shown) == limit else None
     return Page([ticket for _, ticket in shown], encode_cursor(
-        {"work": {"S": partition}, "deadline": {"S": last.deadline}, "pk": {"S": last.pk}}) if last else None)
+        {"work": {"S": name}, "deadline": {"S": last.deadline}, "pk": {"S": last.pk}}) if last else None)
 
 
 def completed_before(moment: str) -> Iterator[str]:
