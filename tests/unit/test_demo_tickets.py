@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from houqin.domain import tickets as rules
 from houqin.domain.tickets import OPEN_STATES, State
 from localcloud import demo, demo_tickets
 
@@ -32,6 +33,15 @@ def test_demo_tickets_are_the_same_on_every_start_and_trails_replay_the_life_cyc
     for ticket, events in first:
         assert events[0].action == "submit" and events[-1].to_state == ticket.state.value
         assert all(a.to_state == b.from_state for a, b in zip(events, events[1:], strict=False))
+
+
+def test_each_demo_trail_rebuilds_its_tickets_hand_overs_and_fee_lines():
+    """The store keeps both in the trail only (houqin/store/tickets.py): phone tickets, rework and fees too."""
+    tickets = list(demo_tickets.generate(demo.generate(), NOW))
+    for ticket, events in tickets:
+        trail = [event.as_dict() for event in events]
+        assert (rules.handovers_of(trail), rules.lines_of(trail)) == (ticket.handovers, ticket.lines)
+    assert any(len(t.handovers) >= 2 for t, _ in tickets) and any(t.lines for t, _ in tickets)
 
 
 def test_every_demo_team_has_a_routing_rule_for_its_trade_and_campus():
