@@ -445,15 +445,13 @@ def checks(cloud: LocalCloud, data: Any, plan: Plan, a: dict[str, Any], run_star
     results: dict[str, Any] = {}
 
     # lost: every unique swipe stored, as sent
-    keys = {s: swipe_item(s, run_started) for s in plan.unique}  # the key Houqin stores each swipe under
-    wanted = {(k["pk"]["S"], k["sk"]["S"]): s for s, k in keys.items()}
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    wanted = {f"SWIPE#{s.reader_id}#{s.seq}": s for s in plan.unique}
+    found: dict[str, dict[str, Any]] = {}
     for batch in chunks(list(wanted), 100):
-        pending: dict[str, Any] = {swipes_table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in batch]}}
+        pending: dict[str, Any] = {swipes_table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "SWIPE"}} for pk in batch]}}
         while pending:
             response = client.batch_get_item(RequestItems=pending)
-            found.update({(item["pk"]["S"], item["sk"]["S"]): item
-                          for item in response["Responses"].get(swipes_table, [])})
+            found.update({item["pk"]["S"]: item for item in response["Responses"].get(swipes_table, [])})
             pending = response.get("UnprocessedKeys") or {}
     wrong = []
     for pk, swipe in wanted.items():

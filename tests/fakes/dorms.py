@@ -99,9 +99,8 @@ class FakeDorms:
     def resident(self, resident_id: str, consistent: bool = False) -> Resident | None:
         return copy.deepcopy(self.people.get(resident_id))
 
-    def residents_by_card(self, card_ids: Iterable[str]) -> dict[str, Resident]:
-        wanted = set(card_ids)
-        return {r.card_id: copy.deepcopy(r) for r in self.people.values() if r.card_id in wanted}
+    def resident_by_card(self, card_id: str) -> Resident | None:
+        return copy.deepcopy(next((r for r in self.people.values() if r.card_id == card_id), None))
 
     def reader(self, reader_id: str) -> Reader | None:
         return copy.deepcopy(self.readers.get(reader_id))

@@ -6,9 +6,8 @@ A batch of SQS records (reader messages) is ingested together, so the store is c
    quarantine cannot be written); the readers are read in one BatchGetItem;
 2. each reader's progress is read (one consistent BatchGetItem): a seq it already has is a repeat and writes
    nothing; a seq inside one of its gaps may have arrived, so those few are looked up by key;
-3. the cards are resolved (two BatchGetItems: the cards, then their residents), the new swipes stored with
-   BatchWriteItem (a swipe is keyed by what it is, so storing it again is harmless: a retry or a concurrent
-   replay cannot make a second copy);
+3. cards are resolved (cached per batch), the new swipes stored with BatchWriteItem (a swipe is keyed by what
+   it is, so storing it again is harmless: a retry or a concurrent replay cannot make a second copy);
 4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
    (read in one BatchGetItem); then one conditional UpdateItem, which a newer swipe written meanwhile refuses;
 5. each reader's progress is advanced once, over the version read (a concurrent batch's save makes it read
@@ -45,7 +44,7 @@ from houqin.validation import date_range
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
-# Threads per container for the calls that cannot be batched (conditional presence updates);
+# Threads per container for the calls that cannot be batched (card lookups, conditional presence updates);
 # boto3 clients are thread-safe; kept across invocations.
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="swipes")
 _K = TypeVar("_K")
@@ -112,7 +111,7 @@ class GateDirectory(Protocol):
     """What they need of the dorms table: readers, cards, presence (houqin.store.dorms in production)."""
 
     def readers_by_id(self, reader_ids: Iterable[str]) -> dict[str, Reader]: ...
-    def residents_by_card(self, card_ids: Iterable[str]) -> dict[str, Resident]: ...
+    def resident_by_card(self, card_id: str) -> Resident | None: ...
     def presence_of(self, residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]: ...
     def set_presence(self, home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
                      building_id: str) -> bool: ...
@@ -218,9 +217,9 @@ class Swipes:
 
     def _resolve(self, pending: list[Pending]) -> None:
         """Each swipe's resident (a card no resident holds: None) and its item."""
-        cards = self.dorms.residents_by_card({p.swipe.card_id for p in pending}) if pending else {}
+        cards = _each(self.dorms.resident_by_card, {p.swipe.card_id for p in pending})
         for p in pending:
-            p.resident = cards.get(p.swipe.card_id)
+            p.resident = cards[p.swipe.card_id]
             p.item = SwipeItem.make(p.swipe, cast(str, p.result.building_id),
                                     p.resident.resident_id if p.resident else None, p.result.received_at)
 

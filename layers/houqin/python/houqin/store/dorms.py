@@ -7,8 +7,7 @@ Access patterns (Queries and GetItems only):
 - rooms and beds of a building (map) .. pk = "BLDG#<building>", sk begins_with "ROOM#"
 - resident ............................ pk = "RES#<resident>", sk = "PROFILE"
 - residents of a building by bed ...... GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "RES#"
-- whose campus card .................. pk = "CARD#<card>", sk = "CARD" (written with the resident: the swipes
-                                        resolve a batch's cards in one BatchGetItem)
+- resident by campus card ............. GSI2 gsi2pk = "CARD#<card>"
 - readers of a building ............... GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "READER#"
 - reader .............................. pk = "READER#<reader>", sk = "META"
 - presence of a building's residents .. pk = "BLDG#<home building>", sk begins_with "PRES#" (the map and the
@@ -40,6 +39,7 @@ from pynamodb.transactions import TransactWrite
 from houqin.domain.beds import BedCounts, tally
 from houqin.store.base import (
     Gsi1,
+    Gsi2,
     condition_failed,
     condition_held,
     find,
@@ -143,7 +143,10 @@ class Resident(DormsTable):
     bed_no = NumberAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
     by_building = Gsi1()
+    by_card = Gsi2()
 
     def place(self, building_id: str, room_no: str, bed_no: int) -> None:
         self.building_id, self.room_no, self.bed_no = building_id, room_no, bed_no
@@ -152,26 +155,8 @@ class Resident(DormsTable):
 
     @classmethod
     def make(cls, resident_id: str, card_id: str, **fields: object) -> Resident:
-        return cls(pk=key("RES", resident_id), sk="PROFILE", resident_id=resident_id, card_id=card_id, **fields)
-
-    def card(self) -> Card:
-        """The item saying the resident's card is theirs: written with the resident."""
-        return Card.make(self.card_id, self.resident_id)
-
-
-class Card(DormsTable):
-    """Whose campus card this is."""
-
-    card_id = UnicodeAttribute()
-    resident_id = UnicodeAttribute()
-
-    @staticmethod
-    def keys(card_id: str) -> tuple[str, str]:
-        return key("CARD", card_id), "CARD"
-
-    @classmethod
-    def make(cls, card_id: str, resident_id: str) -> Card:
-        return cls(*cls.keys(card_id), card_id=card_id, resident_id=resident_id)
+        return cls(pk=key("RES", resident_id), sk="PROFILE", resident_id=resident_id, card_id=card_id,
+                   gsi2pk=key("CARD", card_id), gsi2sk="RES", **fields)
 
 
 class Reader(DormsTable):
@@ -290,14 +275,9 @@ def resident(resident_id: str, consistent: bool = False) -> Resident | None:
     return find(Resident, key("RES", resident_id), "PROFILE", consistent_read=consistent)
 
 
-def residents_by_card(card_ids: Iterable[str]) -> dict[str, Resident]:
-    """The residents holding some campus cards, by card (two BatchGetItems: the cards, then their residents);
-    a card no resident holds is absent."""
-    keys = [Card.keys(c) for c in set(card_ids)]
-    holders = {c.card_id: c.resident_id for c in Card.batch_get(keys)} if keys else {}
-    people = {r.resident_id: r for r in Resident.batch_get([(key("RES", r), "PROFILE")
-                                                            for r in set(holders.values())])} if holders else {}
-    return {card: people[holder] for card, holder in holders.items() if holder in people}
+def resident_by_card(card_id: str) -> Resident | None:
+    """The resident holding a campus card (GSI2), None for a card no resident holds."""
+    return next(iter(Resident.by_card.query(key("CARD", card_id), limit=1)), None)
 
 
 def reader(reader_id: str) -> Reader | None:
