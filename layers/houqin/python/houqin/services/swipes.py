@@ -6,7 +6,8 @@ A batch of SQS records (reader messages) is ingested together, so the store is c
    quarantine cannot be written); the readers are read in one BatchGetItem;
 2. each reader's progress is read (one consistent BatchGetItem): a seq it already has is a repeat and writes
    nothing; a seq inside one of its gaps may have arrived, so those few are looked up by key;
-3. cards are resolved (cached per batch), the new swipes stored with BatchWriteItem (a swipe is keyed by what
+3. cards are resolved (a GSI2 Query each, side by side, cached per batch: 0.5 RCU, where a card item read by
+   BatchGetItem and then its resident cost 1), the new swipes stored with BatchWriteItem (a swipe is keyed by what
    it is, so storing it again is harmless: a retry or a concurrent replay cannot make a second copy);
 4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
    (read in one BatchGetItem); then one conditional UpdateItem, which a newer swipe written meanwhile refuses;
