@@ -154,3 +154,20 @@ def test_approval_takes_a_second_pair_of_eyes_then_locks_the_month_and_pays_the_
     assert (transfers["count"], transfers["total_fen"], transfers["not_paid"]) == (1, 602_820, [])
     assert service.run_payslip(E1, run_id, "E1")["net_fen"] == 602_820  # their own, once approved
     assert [p["net_fen"] for p in service.staff_payslips(E1, "E1", 10, None)["items"]] == [602_820]
+
+
+# ---------------------------------------------------------------- what the worker reads and writes
+def test_the_payslips_of_the_year_are_read_only_once_a_run_of_the_year_is_approved(service, monkeypatch):
+    read, real = [], service.payroll.year_of_person
+    monkeypatch.setattr(service.payroll, "year_of_person", lambda staff_id, month: read.append(staff_id)
+                        or real(staff_id, month))
+    run_id = computed_january(service)
+    assert read == []  # nothing approved in 2026 yet: no payslip of the year can count, none is read
+    none = body({}, ACTION_FIELDS)
+    service.act(F1, run_id, "submit", none)
+    service.act(L1, run_id, "approve", none)
+    service.enter_income(B1, "2026-02", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    february = service.start_run(F1, body({"month": "2026-02", "departments": ["HY"]}, RUN_FIELDS)).run["run_id"]
+    assert service.handle({"run_id": february, "generation": 1})["outcome"] == "draft"
+    assert read == ["E1"]  # January is approved: its payslip carries the tax year so far
+    assert service.run_payslip(F1, february, "E1")["months_in_year"] == 2

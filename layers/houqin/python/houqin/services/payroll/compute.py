@@ -19,11 +19,13 @@ One invocation, step by step:
 2. read once per run: the posts, each department, its staff (GSI1 Query per department), the rules in
    force in the month (``rules_for``: a past month is recomputed with the rules it had), the unit's
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
-3. read per person, a few people at a time (threads): the attendance month (houqin.services.attendance
-   over the attendance repository),
-   the grades of support staff, the confirmed repair tickets of a worker (tickets table GSI2, created from
-   ``TICKET_LOOKBACK_DAYS`` before the month), the person's payslips of the year (one Query of the person
-   index: the latest approved one carries the tax year so far; all of them name the tickets paid);
+3. read per person, ``PARALLEL`` people at a time (threads): the attendance month (houqin.services.attendance
+   over the attendance repository: the punches and the corrections, one Query each), the grades of support
+   staff, the confirmed repair tickets of a worker (tickets table GSI2, created from ``TICKET_LOOKBACK_DAYS``
+   before the month), and, once a run of the year up to the month is approved, the person's payslips of the
+   year (one Query of the person index: the latest approved one carries the tax year so far; all of them
+   name the tickets paid). Each read asks for the attributes it uses only: the time goes in items sent and
+   parsed (a month of punches is ~40 items a person), not in the number of requests;
 4. per department: the bonus pool split by points (support staff: their monthly score, 0 without grades;
    everyone else 100 points: the pool rewards the month's grade where there is one, and is shared
    equally otherwise), then each payslip (houqin.domain.payroll.payslip.compute_payslip);
@@ -232,7 +234,9 @@ class Compute(PayrollPorts):
 
     def history(self, staff_id: str, month: str, approved: Mapping[tuple[str, int], str]) -> History:
         """From the person's payslips of the year (one Query), those of approved runs (``approved`` maps
-        (run, generation) to the month it paid)."""
+        (run, generation) to the month it paid). No approved run up to the month: nothing to read."""
+        if not approved:
+            return History()
         earlier: list[PayslipItem] = []
         elsewhere = None
         for item in self.payroll.year_of_person(staff_id, month):
@@ -316,8 +320,9 @@ class Computation:
         self.total = sum(len(m) for m in members.values())  # reported by the first department's heartbeat
         posts = {post.post_id: post for post in self.ports.staff.posts()}
         awards = self.awards(members)
-        approved = {(lock.run_id, int(lock.generation)): lock.month
-                    for lock in self.payroll.locks_of_year(self.month[:4]) if lock.run_id != self.run_id}
+        approved = {(lock.run_id, int(lock.generation)): lock.month  # the months the history reads
+                    for lock in self.payroll.locks_of_year(self.month[:4])
+                    if lock.run_id != self.run_id and lock.month <= self.month}
         until = self.until()
         totals = {d.department_id: self.department(d, members[d.department_id], posts, awards, approved, until)
                   for d in departments}
