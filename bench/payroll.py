@@ -28,10 +28,10 @@ B. Billed capacity per payslip: finance recomputes the run through the payroll f
    the recompute gives the same totals.
 C. Baseline: the run's payslip items, read back as raw DynamoDB items, written with raw boto3 BatchWriteItem
    (25 a request, ``--threads`` threads: as many as the worker's writers, compute.WRITING) into a table with
-   the payroll table's schema: wall time (unmetered), then into a second such table under the cost meter: WCU
-   per payslip. Ratios Houqin / baseline: time (to draft, end to end polled, and the worker's own) and
-   capacity. The target of issue 19 is reported, never asserted: the run reaches draft in at most
-   ``TARGET`` times the baseline's time (met or not, with the ratio).
+   the payroll table's schema: wall time (unmetered; the best of ``BASELINE_RUNS``, each into a new table),
+   then into another such table under the cost meter: WCU per payslip. Ratios Houqin / baseline: time (to
+   draft, end to end polled, and the worker's own) and capacity. The target of issue 19 is reported, never
+   asserted: the run reaches draft in at most ``TARGET`` times the baseline's time (met or not, the ratio).
 
 moto is patched in the cloud's process by the local cloud (localcloud.motofixes; ``--moto-as-is``: unchanged).
 By default the run holds all 11 departments (1,700 staff: the size the target names); ``--departments`` runs
@@ -82,6 +82,7 @@ WORKER, API = "PayrollWorkerFunction", "PayrollFunction"
 MONEY = ("gross_fen", "deductions_fen", "tax_fen", "net_fen")
 LOAD_CHUNK = 500
 TARGET = 3.0  # issue 19: 1,700 payslips reach draft in at most 3 x the time of batch-writing them
+BASELINE_RUNS = 3  # timed baseline writes; the best counts
 
 log = logging.getLogger("bench.payroll")
 
@@ -422,26 +423,32 @@ def count_items(client: Any, table: str) -> int:
 
 
 def baseline(cloud: LocalCloud, items: list[dict[str, Any]], threads: int) -> dict[str, Any]:
-    """The same payslip items as raw BatchWriteItems into same-schema tables: timed, then metered."""
+    """The same payslip items as raw BatchWriteItems into same-schema tables: timed BASELINE_RUNS times, each
+    into a new table (the best time counts: a burst of ~2 s is at the mercy of whatever else the machine runs,
+    and the best is the strictest yardstick), then metered."""
     from localcloud.costmeter import CostMeter, item_size
 
     client = dynamodb(cloud, threads)
     source = cloud.template.physical_name("PayrollTable")
-    timed = create_shadow(client, source, "bench-payslips-baseline")
-    started = time.perf_counter()
-    write_items(client, timed, items, threads)
-    seconds = time.perf_counter() - started
+    tables, times = [], []
+    for run in range(BASELINE_RUNS):
+        tables.append(create_shadow(client, source, f"bench-payslips-baseline-{run + 1}"))
+        started = time.perf_counter()
+        write_items(client, tables[-1], items, threads)
+        times.append(time.perf_counter() - started)
+    seconds = min(times)
     metered = create_shadow(client, source, "bench-payslips-metered")
     with CostMeter.installed() as meter:
         write_items(dynamodb(cloud, threads), metered, items, threads)  # a client created in the block: metered
         cost = meter.snapshot()
-    stored = sum(count_items(client, table) for table in (timed, metered))
+    stored = sum(count_items(client, table) for table in (*tables, metered))
     sizes = [item_size(item) for item in items]
     n = len(items)
-    return {"payslips": n, "threads": threads, "seconds": seconds, "payslips_per_s": ratio(n, seconds),
+    return {"payslips": n, "threads": threads, "seconds": seconds, "runs_seconds": times,
+            "payslips_per_s": ratio(n, seconds),
             "batch_calls": -(-n // 25), "wcu": cost["wcu"], "rcu": cost["rcu"],
             "wcu_per_payslip": ratio(cost["wcu"], n),
-            "meter_errors": cost["errors"], "stored": stored, "ok": stored == 2 * n,
+            "meter_errors": cost["errors"], "stored": stored, "ok": stored == (len(tables) + 1) * n,
             "item_bytes": {"mean": ratio(sum(sizes), n), "max": max(sizes, default=0),
                            "min": min(sizes, default=0)}}
 
@@ -483,7 +490,8 @@ def report(result: dict[str, Any]) -> str:
     if base:
         threads = f"{base['threads']} thread{'s' if base['threads'] > 1 else ''}"
         out.append(f"  baseline raw boto3 BatchWriteItem of the same {base['payslips']} payslip items "
-                   f"({base['batch_calls']} calls, {threads}) into a same-schema table: {base['seconds']:.1f} s: "
+                   f"({base['batch_calls']} calls, {threads}) into a same-schema table: {base['seconds']:.1f} s "
+                   f"(best of {', '.join(f'{t:.1f}' for t in base['runs_seconds'])} s, each into a new table): "
                    f"{base['payslips_per_s']:.1f} payslips/s")
         r = result["ratios"]
         out.append(f"  time Houqin / baseline: to draft {fmt_ratio(r['time_to_draft'])} (polled end to end "
@@ -509,8 +517,8 @@ def report(result: dict[str, Any]) -> str:
             out.append(f"  {mark[result['recompute_same']]} recompute (phase B, generation {b.get('generation')}): "
                        f"the same totals as the run")
         if base:
-            out.append(f"  {mark[base['ok']]} baseline tables hold {base['stored']} items ({2 * base['payslips']} "
-                       f"expected)")
+            expected = (len(base["runs_seconds"]) + 1) * base["payslips"]
+            out.append(f"  {mark[base['ok']]} baseline tables hold {base['stored']} items ({expected} expected)")
         total = c["all"]
         if total:
             out.append(f"  run totals: gross {total['gross_fen'] / 100:,.2f} yuan, deductions "

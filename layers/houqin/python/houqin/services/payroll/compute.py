@@ -24,8 +24,8 @@ One invocation, step by step:
    staff, the confirmed repair tickets of a worker (tickets table GSI2, created from ``TICKET_LOOKBACK_DAYS``
    before the month), and, once a run of the year up to the month is approved, the person's payslips of the
    year (one Query of the person index: the latest approved one carries the tax year so far; all of them
-   name the tickets paid). Each read asks for the attributes it uses only: the time goes in items sent and
-   parsed (a month of punches is ~40 items a person), not in the number of requests;
+   name the tickets paid). Each read asks for the attributes it uses only (a month of punches is ~40 items
+   a person, most of what the worker reads);
 4. per department: the bonus pool split by points (support staff: their monthly score, 0 without grades;
    everyone else 100 points: the pool rewards the month's grade where there is one, and is shared
    equally otherwise), then each payslip (houqin.domain.payroll.payslip.compute_payslip);
@@ -323,14 +323,15 @@ class Computation:
     # -------------------------------------------------------- the whole run
     def execute(self) -> dict[str, Any]:
         try:
-            totals = self.compute()
+            totals = self.totals()
             self.settle(under_way=0)
         except BaseException:
             self.abandon()
             raise
         return self.finish(totals)
 
-    def compute(self) -> dict[str, dict[str, Any]]:
+    def totals(self) -> dict[str, dict[str, Any]]:
+        """Every department computed, its payslips handed to the writers: its totals, by department."""
         departments = self.departments()
         members = {d.department_id: self.members(d.department_id) for d in departments}
         self.total = sum(len(m) for m in members.values())  # reported by the first department's heartbeat
