@@ -8,32 +8,37 @@ nine with the same generators and batch writes (~59,000 punches and ~8,000 grade
 A. End to end over HTTP: finance (the demo's finance login) POSTs /payroll/runs {month: last month,
    departments: all 11} (202), then polls GET /payroll/runs/{id} every ``--poll`` s until the run is ``draft``
    (``failed``: the bench fails with the reason). The PayrollWorkerFunction computes it in a worker process
-   (Timeout 900 s in template.yaml), invoked asynchronously by the API as on Lambda. Wall time from the POST to
-   the first poll that sees ``draft``, payslips per second; the worker's own time (the run's started_at ->
-   finished_at, and the invocation's duration). Then checked: every staff member has a payslip in the run's
-   generation (progress staff_done == staff_total == head count), each payslip's lines add up to its net and
-   net = gross - deductions - tax, the run's totals per department are the sums of its payslips, and each
-   department's bonus pool is paid out exactly (parts + unpaid = pool).
+   (Timeout 900 s in template.yaml), invoked asynchronously by the API as on Lambda. The time to draft: from
+   the run's created_at (the POST) to its finished_at (the switch to draft), both on this machine's clock, so
+   the poll interval does not count; also the wall time from the POST to the first poll that sees ``draft``,
+   payslips per second, and the worker's own time (started_at -> finished_at, and the invocation's duration).
+   Then checked: every staff member has a payslip in the run's generation (progress staff_done == staff_total
+   == head count), each payslip's lines add up to its net and net = gross - deductions - tax, the run's totals
+   per department are the sums of its payslips, and each department's bonus pool is paid out exactly (parts +
+   unpaid = pool).
 B. Billed capacity per payslip: finance recomputes the run through the payroll function's app called in this
    process (its asynchronous worker invocation captured instead of sent), then ``Payroll.compute`` of the
    new generation runs in this process against the same moto server inside ``CostMeter.installed()``: the
    worker's work, metered. Each store call is metered apart (wrapped in its module for the block; the people
-   are read one at a time instead of 8, so a call's meter delta is its own: the totals are the same either
-   way): punches, corrections, work logs (grades), person history (the year's payslips), tickets (piece work),
+   are read one at a time instead of 8 and the payslips written in the worker's own thread, so a call's meter
+   delta is its own: the totals are the same either way): punches, corrections, work logs (grades), person
+   history (the year's payslips, read once a run of the year is approved), tickets (piece work),
    payslip writes, run (claim, finish) and progress writes, the previous generation deleted (a recompute's
    own cost), and the once-per-run reads (departments, staff, posts, rules, income, bonuses, locks). Checked:
    the recompute gives the same totals.
 C. Baseline: the run's payslip items, read back as raw DynamoDB items, written with raw boto3 BatchWriteItem
-   (25 a request, ``--threads`` threads: the worker writes from one) into a table with the payroll table's
-   schema: wall time (unmetered), then into a second such table under the cost meter: WCU per payslip. Ratios
-   Houqin / baseline: time (end to end and the worker's own) and capacity.
+   (25 a request, ``--threads`` threads: as many as the worker's writers, compute.WRITING) into a table with
+   the payroll table's schema: wall time (unmetered; the best of ``BASELINE_RUNS``, each into a new table),
+   then into another such table under the cost meter: WCU per payslip. Ratios Houqin / baseline: time (to
+   draft, end to end polled, and the worker's own) and capacity. The target of issue 19 is reported, never
+   asserted: the run reaches draft in at most ``TARGET`` times the baseline's time (met or not, the ratio).
 
 moto is patched in the cloud's process by the local cloud (localcloud.motofixes; ``--moto-as-is``: unchanged).
-``--departments`` runs fewer departments (~90 s of worker time for all 1,700 staff on 2 cores,
-well inside the 900 s Timeout); ``--worker-timeout`` gives the worker another Timeout. Nothing is asserted on
-time; a failed check exits non-zero. About 5 minutes on 2 cores.
+By default the run holds all 11 departments (1,700 staff: the size the target names); ``--departments`` runs
+fewer; ``--worker-timeout`` gives the worker another Timeout. Nothing is asserted on time; a failed check
+exits non-zero. About 5 minutes on 2 cores.
 
-    make bench            # or: .venv/bin/python -m bench.payroll --departments HY JT
+    make bench            # all 1,700 staff; or: .venv/bin/python -m bench.payroll --departments HY JT
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +81,8 @@ RESULTS = ROOT / "bench" / "results" / "payroll.json"
 WORKER, API = "PayrollWorkerFunction", "PayrollFunction"
 MONEY = ("gross_fen", "deductions_fen", "tax_fen", "net_fen")
 LOAD_CHUNK = 500
+TARGET = 3.0  # issue 19: 1,700 payslips reach draft in at most 3 x the time of batch-writing them
+BASELINE_RUNS = 3  # timed baseline writes; the best counts
 
 log = logging.getLogger("bench.payroll")
 
@@ -202,6 +209,7 @@ def phase_a(cloud: LocalCloud, http: Http, finance: tuple[str, str], month: str,
     reason = seen.get("failure_reason") or stuck or (None if draft else f"still {seen['state']} after {wait_s:g} s")
     return {"ok": draft, "run_id": run["run_id"], "state": seen["state"], "reason": reason,
             "run": seen, "seconds": done_s if draft else None, "payslips_per_s": staff / done_s if draft else None,
+            "draft_seconds": seconds_between(seen.get("created_at"), seen.get("finished_at")) if draft else None,
             "worker_seconds": seconds_between(seen.get("started_at"), seen.get("finished_at")),
             "queued_seconds": seconds_between(seen.get("created_at"), seen.get("started_at")),
             "invocations": invocations, "progress_samples": samples, "poll_s": poll_s}
@@ -278,7 +286,7 @@ def check_run(run: Mapping[str, Any], items: list[dict[str, Any]], head_count: M
 PER_PERSON = {
     ("houqin.store.attendance", "punches_of_month"): "punches",
     ("houqin.store.attendance", "corrections_of_month"): "corrections",
-    ("houqin.store.attendance", "work_logs"): "work logs (grades)",
+    ("houqin.store.attendance", "grades_of_month"): "work logs (grades)",
     ("houqin.store.payroll", "year_of_person"): "person history",
     ("houqin.store.tickets", "reported_between"): "tickets (piece work)",
 }
@@ -296,7 +304,8 @@ PARTS = [*dict.fromkeys(PER_PERSON.values()), *dict.fromkeys(WRITES.values()), O
 @contextlib.contextmanager
 def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
     """Meter deltas per store call of the worker (module attributes wrapped for the block), with the people read
-    one at a time (compute._readers: 1 thread instead of PARALLEL), so each delta is that call's alone."""
+    one at a time (compute._readers: 1 thread instead of PARALLEL) and the payslips written in the calling
+    thread (compute._writers: none), so each delta is that call's alone."""
     from houqin.services.payroll import compute
 
     parts: dict[str, Counter] = {}
@@ -324,13 +333,27 @@ def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
         setattr(module, name, wrap(original, label))
         patched.append((module, name, original))
     readers, compute._readers = compute._readers, ThreadPoolExecutor(max_workers=1)  # noqa: SLF001
+    writers, compute._writers = compute._writers, InlineWrites()  # noqa: SLF001
     try:
         yield parts
     finally:
         compute._readers.shutdown()  # noqa: SLF001
-        compute._readers = readers  # noqa: SLF001
+        compute._readers, compute._writers = readers, writers  # noqa: SLF001
         for module, name, original in patched:
             setattr(module, name, original)
+
+
+class InlineWrites:
+    """compute's writer pool as a plain call: each batch written before ``submit`` returns."""
+
+    @staticmethod
+    def submit(fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - the worker's settle() raises it, as from a writer thread
+            future.set_exception(exc)
+        return future
 
 
 def phase_b(cloud: LocalCloud, finance: tuple[str, str], run_id: str, departments: list[str]) -> dict[str, Any]:
@@ -400,26 +423,32 @@ def count_items(client: Any, table: str) -> int:
 
 
 def baseline(cloud: LocalCloud, items: list[dict[str, Any]], threads: int) -> dict[str, Any]:
-    """The same payslip items as raw BatchWriteItems into same-schema tables: timed, then metered."""
+    """The same payslip items as raw BatchWriteItems into same-schema tables: timed BASELINE_RUNS times, each
+    into a new table (the best time counts: a burst of ~2 s is at the mercy of whatever else the machine runs,
+    and the best is the strictest yardstick), then metered."""
     from localcloud.costmeter import CostMeter, item_size
 
     client = dynamodb(cloud, threads)
     source = cloud.template.physical_name("PayrollTable")
-    timed = create_shadow(client, source, "bench-payslips-baseline")
-    started = time.perf_counter()
-    write_items(client, timed, items, threads)
-    seconds = time.perf_counter() - started
+    tables, times = [], []
+    for run in range(BASELINE_RUNS):
+        tables.append(create_shadow(client, source, f"bench-payslips-baseline-{run + 1}"))
+        started = time.perf_counter()
+        write_items(client, tables[-1], items, threads)
+        times.append(time.perf_counter() - started)
+    seconds = min(times)
     metered = create_shadow(client, source, "bench-payslips-metered")
     with CostMeter.installed() as meter:
         write_items(dynamodb(cloud, threads), metered, items, threads)  # a client created in the block: metered
         cost = meter.snapshot()
-    stored = sum(count_items(client, table) for table in (timed, metered))
+    stored = sum(count_items(client, table) for table in (*tables, metered))
     sizes = [item_size(item) for item in items]
     n = len(items)
-    return {"payslips": n, "threads": threads, "seconds": seconds, "payslips_per_s": ratio(n, seconds),
+    return {"payslips": n, "threads": threads, "seconds": seconds, "runs_seconds": times,
+            "payslips_per_s": ratio(n, seconds),
             "batch_calls": -(-n // 25), "wcu": cost["wcu"], "rcu": cost["rcu"],
             "wcu_per_payslip": ratio(cost["wcu"], n),
-            "meter_errors": cost["errors"], "stored": stored, "ok": stored == 2 * n,
+            "meter_errors": cost["errors"], "stored": stored, "ok": stored == (len(tables) + 1) * n,
             "item_bytes": {"mean": ratio(sum(sizes), n), "max": max(sizes, default=0),
                            "min": min(sizes, default=0)}}
 
@@ -445,8 +474,9 @@ def report(result: dict[str, Any]) -> str:
                 f"{result['worker_timeout_s']} s{timeout_note(result)}) computes it asynchronously; GET polled every "
                 f"{a['poll_s']:g} s"]
     if a.get("seconds"):
-        out.append(f"  Houqin   {a['run']['progress']['staff_done']} payslips: draft {a['seconds']:.1f} s after the "
-                   f"POST: {a['payslips_per_s']:.1f} payslips/s end to end")
+        out.append(f"  Houqin   {a['run']['progress']['staff_done']} payslips: draft {a['draft_seconds']:.1f} s after "
+                   f"the POST (run created_at -> finished_at; first poll seeing it: {a['seconds']:.1f} s): "
+                   f"{a['payslips_per_s']:.1f} payslips/s end to end")
         inv = a["invocations"][0] if a["invocations"] else {}
         out.append(f"           the worker: {a['worker_seconds'] or 0:.1f} s from claim to draft (run started_at -> "
                    f"finished_at), invocation {inv.get('duration_s', 0):.1f} s, queued {a['queued_seconds'] or 0:.1f}"
@@ -460,10 +490,17 @@ def report(result: dict[str, Any]) -> str:
     if base:
         threads = f"{base['threads']} thread{'s' if base['threads'] > 1 else ''}"
         out.append(f"  baseline raw boto3 BatchWriteItem of the same {base['payslips']} payslip items "
-                   f"({base['batch_calls']} calls, {threads}) into a same-schema table: {base['seconds']:.1f} s: "
+                   f"({base['batch_calls']} calls, {threads}) into a same-schema table: {base['seconds']:.1f} s "
+                   f"(best of {', '.join(f'{t:.1f}' for t in base['runs_seconds'])} s, each into a new table): "
                    f"{base['payslips_per_s']:.1f} payslips/s")
-        out.append(f"  time Houqin / baseline: end to end {fmt_ratio(result['ratios']['time_end_to_end'])}, "
-                   f"the worker's own {fmt_ratio(result['ratios']['time_worker'])}")
+        r = result["ratios"]
+        out.append(f"  time Houqin / baseline: to draft {fmt_ratio(r['time_to_draft'])} (polled end to end "
+                   f"{fmt_ratio(r['time_end_to_end'])}), the worker's own {fmt_ratio(r['time_worker'])}")
+        target = result["target"]
+        out.append(f"  target (issue 19, reported, not asserted): {result['staff']} payslips reach draft in <= "
+                   f"{target['times']:g} x the batch write ({target['times'] * base['seconds']:.1f} s): "
+                   f"{'met' if target['met'] else 'NOT met'}, {fmt_ratio(target['ratio'])} x "
+                   f"({a['draft_seconds']:.1f} s / {base['seconds']:.1f} s)")
     if c:
         out += ["", "Checks"]
         out.append(f"  {mark[c['progress_ok']]} progress: staff_done {c['progress'].get('staff_done')} == staff_total "
@@ -480,8 +517,8 @@ def report(result: dict[str, Any]) -> str:
             out.append(f"  {mark[result['recompute_same']]} recompute (phase B, generation {b.get('generation')}): "
                        f"the same totals as the run")
         if base:
-            out.append(f"  {mark[base['ok']]} baseline tables hold {base['stored']} items ({2 * base['payslips']} "
-                       f"expected)")
+            expected = (len(base["runs_seconds"]) + 1) * base["payslips"]
+            out.append(f"  {mark[base['ok']]} baseline tables hold {base['stored']} items ({expected} expected)")
         total = c["all"]
         if total:
             out.append(f"  run totals: gross {total['gross_fen'] / 100:,.2f} yuan, deductions "
@@ -492,7 +529,8 @@ def report(result: dict[str, Any]) -> str:
         per = b["per_payslip"]
         n = b["payslips"]
         out += ["", f"B. Billed capacity (cost meter; Payroll.compute of a recompute in process, {n} payslips, "
-                    f"people read one at a time: {b['seconds']:.1f} s metered)",
+                    f"people read one at a time: {b['seconds']:.1f} s metered; ms includes the meter's own Query "
+                    f"again in full where a projection hid the items it bills)",
                 f"  {'per payslip':<74}{'RCU':>8}{'WCU':>8}{'calls':>8}{'ms':>8}"]
         for name in PARTS:
             part = b["split"].get(name)
@@ -526,10 +564,11 @@ def report(result: dict[str, Any]) -> str:
             "  server over HTTP) from finance's POST to a draft run; the baseline only puts the finished payslips,",
             "  so the time ratio is the price of computing them (reads per person, rules, progress) on this machine.",
             "  B is what DynamoDB would bill for the worker's calls: per person one GSI1 Query of the month's punches,",
-            "  one Query of corrections, work logs (support staff), tickets (repair workers) and the person's",
-            "  payslips of the year; each payslip put plus its GSI1 copy (1 WCU per started KB each), a progress",
-            "  UpdateItem every 100, the claim and finish transactions (x2), and a recompute deletes the previous",
-            "  generation (1 WCU per item and its copy). The WCU ratio is Houqin's writes over the bare puts."]
+            "  one Query of corrections, work logs (support staff), tickets (repair workers) and, once a run of the",
+            "  year is approved, the person's payslips of the year; each payslip put plus its GSI1 copy (1 WCU per",
+            "  started KB each), a progress UpdateItem every 100 payslips and before every 100 people are read, the",
+            "  claim and finish transactions (x2), and a recompute deletes the previous generation (1 WCU per item",
+            "  and its copy). The WCU ratio is Houqin's writes over the bare puts."]
     out.append("")
     out.append("Bench wall time: " + ", ".join(f"{name} {value:.0f} s" for name, value in
                                              {"start-up": result["startup_s"], **result["wall_seconds"]}.items()))
@@ -549,8 +588,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--departments", nargs="+", default=None,
                         help="departments in the run (default: all 11 of the demo)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="baseline threads (the worker writes its payslips from one)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="baseline threads (default: as many as the worker's payslip writers, compute.WRITING)")
     parser.add_argument("--load-threads", type=int, default=2, help="threads writing the month's punches and logs")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between GET /payroll/runs/{id}")
     parser.add_argument("--wait", type=float, default=1200, help="stop waiting for draft after this long (s)")
@@ -622,7 +661,9 @@ def main() -> None:
                                          == checks["staff"])
                 lap("checks")
                 log.info("baseline: raw BatchWriteItems of %d payslips ...", len(items))
-                base = baseline(cloud, items, args.threads)
+                from houqin.services.payroll import compute  # imported once the cloud's settings are in place
+
+                base = baseline(cloud, items, args.threads or compute.WRITING)
                 result["baseline"] = base
                 lap("baseline")
                 if not args.skip_metered:
@@ -637,6 +678,9 @@ def main() -> None:
                     lap("phase B")
                 result["checks"] = checks
                 result["ratios"] = ratios(a, base, result.get("phase_b"))
+                draft_ratio = result["ratios"]["time_to_draft"]
+                result["target"] = {"times": TARGET, "ratio": draft_ratio,
+                                    "met": draft_ratio is not None and draft_ratio <= TARGET}
             result["ok"] = bool(a["ok"] and checks.get("ok") and checks.get("progress_ok")
                                 and result.get("baseline", {}).get("ok")
                                 and (args.skip_metered or (result["phase_b"]["ok"] and result["recompute_same"])))
@@ -646,7 +690,8 @@ def main() -> None:
 
 
 def ratios(a: Mapping[str, Any], base: Mapping[str, Any], b: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = {"time_end_to_end": ratio(a["seconds"] or 0, base["seconds"]),
+    out = {"time_to_draft": ratio(a["draft_seconds"] or 0, base["seconds"]),
+           "time_end_to_end": ratio(a["seconds"] or 0, base["seconds"]),
            "time_worker": ratio(a["worker_seconds"] or 0, base["seconds"])}
     if b and b.get("ok"):
         n, wcu = b["payslips"], base["wcu_per_payslip"] or 0

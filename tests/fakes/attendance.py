@@ -76,6 +76,9 @@ class InMemoryAttendance:
     def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]:
         return [item for (s, day), item in sorted(self.log_items.items()) if s == staff_id and f"{day:%Y-%m}" == month]
 
+    def grades_of_month(self, staff_id: str, month: str) -> list[str]:
+        return [item.grade for item in self.work_logs(staff_id, month) if item.grade]
+
     def save_work_log(self, item: WorkLogItem) -> WorkLogItem:
         return _save(self.log_items, (item.staff_id, date.fromisoformat(item.day)), item)
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from houqin.clock import FixedClock
-from houqin.domain.attendance import DayStatus, Shift
+from houqin.domain.attendance import DayStatus, Punch, Shift
 from houqin.errors import Conflict
 from houqin.services.attendance import Attendance, month_grades, month_records, shift_of
 from houqin.settings import Settings, SettingsError, settings
@@ -131,6 +131,10 @@ def by_day(reply):
 def test_a_week_of_punches_reads_as_present_late_early_and_absent(app):
     assert week(app).body == {"stored": 9, "duplicates": 0, "rejected": []}
     assert (len(store.punches_of_month("E1", "2026-11")), store.punches_of_month("E1", "2026-10")) == (9, [])
+    # read back whole, in time order, from the few attributes the month's Query asks for
+    assert store.punches_of_month("E1", "2026-11")[:2] == [
+        Punch("E1", "FP-01", 1, datetime(2026, 10, 31, 16, 30, tzinfo=UTC)),
+        Punch("E1", "FP-01", 2, datetime(2026, 11, 2, 0, 4, tzinfo=UTC))]
     reply = attendance(app, E1, month="2026-11")
     assert reply.status == 200, reply.body
     days = by_day(reply)

@@ -14,7 +14,10 @@ A on the 5th, C on the 6th. HY's January income 10,000.00 (entered by B1, financ
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 
@@ -23,7 +26,7 @@ from houqin.clock import FixedClock, at_local
 from houqin.domain.actors import Role
 from houqin.domain.attendance import Punch
 from houqin.errors import Conflict
-from houqin.services.payroll import Payroll
+from houqin.services.payroll import Payroll, compute
 from houqin.services.payroll.inputs import BONUS_FIELDS, INCOME_FIELDS, RULES_FIELDS
 from houqin.services.payroll.runs import ACTION_FIELDS, RUN_FIELDS
 from houqin.store.attendance import CorrectionItem, WorkLogItem
@@ -154,3 +157,84 @@ def test_approval_takes_a_second_pair_of_eyes_then_locks_the_month_and_pays_the_
     assert (transfers["count"], transfers["total_fen"], transfers["not_paid"]) == (1, 602_820, [])
     assert service.run_payslip(E1, run_id, "E1")["net_fen"] == 602_820  # their own, once approved
     assert [p["net_fen"] for p in service.staff_payslips(E1, "E1", 10, None)["items"]] == [602_820]
+
+
+# ---------------------------------------------------------------- what the worker reads and writes
+def test_the_payslips_of_the_year_are_read_only_once_a_run_of_the_year_is_approved(service, monkeypatch):
+    read, real = [], service.payroll.year_of_person
+    monkeypatch.setattr(service.payroll, "year_of_person", lambda staff_id, month: read.append(staff_id)
+                        or real(staff_id, month))
+    run_id = computed_january(service)
+    assert read == []  # nothing approved in 2026 yet: no payslip of the year can count, none is read
+    none = body({}, ACTION_FIELDS)
+    service.act(F1, run_id, "submit", none)
+    service.act(L1, run_id, "approve", none)
+    service.enter_income(B1, "2026-02", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    february = service.start_run(F1, body({"month": "2026-02", "departments": ["HY"]}, RUN_FIELDS)).run["run_id"]
+    assert service.handle({"run_id": february, "generation": 1})["outcome"] == "draft"
+    assert read == ["E1"]  # January is approved: its payslip carries the tax year so far
+    assert service.run_payslip(F1, february, "E1")["months_in_year"] == 2
+
+
+class DeferredWrites:
+    """compute's writer pool, by hand: a write submitted runs when its result is asked for, or at
+    ``run_pending`` (what a writer thread still under way does after the worker moved on)."""
+
+    class Write(Future):
+        def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+            super().__init__()
+            self.call = (fn, args)
+
+        def result(self, timeout: float | None = None) -> Any:
+            if not self.done():
+                fn, args = self.call
+                try:
+                    self.set_result(fn(*args))
+                except Exception as exc:  # noqa: BLE001 - handed to whoever waits, as a thread's future does
+                    self.set_exception(exc)
+            return super().result(timeout)
+
+    def __init__(self) -> None:
+        self.submitted: list[DeferredWrites.Write] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        self.submitted.append(self.Write(fn, args))
+        return self.submitted[-1]
+
+    def run_pending(self) -> None:
+        for write in self.submitted:
+            write.result()
+
+
+def test_a_run_failing_after_its_first_department_deletes_its_payslips_once_the_writes_under_way_end(
+        service, monkeypatch):
+    writes = DeferredWrites()
+    monkeypatch.setattr(compute, "_writers", writes)
+    service.staff.department_items["YS"] = Department.make("YS", "印刷厂")
+    service.staff.member_items["Y1"] = StaffMember.make("Y1", "YS", name="周印", gender="M", post="印刷工",
+                                                        contract="regular", phone="13800000002")  # no post id
+    service.new_rules(F1, "HY", body(RULES, RULES_FIELDS))
+    service.new_rules(F1, "YS", body(RULES, RULES_FIELDS))
+    for department_id in ("HY", "YS"):
+        service.enter_income(B1, "2026-01", department_id, body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    run_id = service.start_run(F1, body({"month": "2026-01", "departments": ["HY", "YS"]}, RUN_FIELDS)).run["run_id"]
+    outcome = service.handle({"run_id": run_id, "generation": 1})
+    assert outcome["outcome"] == "failed" and "Y1 has no post" in outcome["reason"]
+    assert len(writes.submitted) == 1  # HY's payslip was handed to a writer before YS was read
+    writes.run_pending()  # a write still under way at the deletion would land now
+    assert not any(service.payroll.slips.values())
+
+
+def test_a_payslip_write_that_fails_fails_the_run_with_its_reason(service, monkeypatch):
+    def throttled(items):
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(service.payroll, "write_payslips", throttled)
+    service.new_rules(F1, "HY", body(RULES, RULES_FIELDS))
+    service.enter_income(B1, "2026-01", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    run_id = service.start_run(F1, body({"month": "2026-01", "departments": ["HY"]}, RUN_FIELDS)).run["run_id"]
+    outcome = service.handle({"run_id": run_id, "generation": 1})
+    assert outcome == {"run_id": run_id, "outcome": "failed",
+                       "reason": "RuntimeError: ProvisionedThroughputExceededException"}
+    run = service.get_run(F1, run_id)
+    assert (run["state"], run["progress"]["staff_done"]) == ("failed", 0)

@@ -114,6 +114,7 @@ class AttendanceReads(Protocol):
     def punches_of_month(self, staff_id: str, month: str) -> list[Punch]: ...
     def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]: ...
     def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]: ...
+    def grades_of_month(self, staff_id: str, month: str) -> list[str]: ...
 
 
 class AttendanceRepository(AttendanceReads, Protocol):
@@ -173,7 +174,7 @@ def month_records(staff_id: str, month: str, shift: Shift, until: date | None = 
 def month_grades(staff_id: str, month: str, *, reads: Any = store) -> list[str]:
     """The month's grades, in day order (ungraded days are left out)."""
     month_bounds(month)
-    return [item.grade for item in reads.work_logs(staff_id, month) if item.grade]
+    return reads.grades_of_month(staff_id, month)
 
 
 def _month(staff_id: str, month: str, shift: Shift, until: date | None,

@@ -34,16 +34,19 @@ items whose (run, generation) is the run's current one.
 Year to date (income tax, cumulative withholding): read, not kept. A payslip stores the tax year so far
 *including* its month (``ytd``), so the person's latest approved payslip earlier in the year is all the
 next month needs. The worker reads it with one Query of the person index per person (the year's months
-up to the run's month: a handful of small items) and keeps the items of approved runs: the year's lock
-items (one Query) name every approved run and its generation. The same read names the tickets already
+up to the run's month: a handful of items, read with HISTORY_FIELDS only, not their lines) and keeps the
+items of approved runs: the year's lock items (one Query) name every approved run and its generation (no
+lock up to the run's month: nothing to read, no Query). The same read names the tickets already
 paid on those payslips, and any approved payslip of the same month (the person is then not paid twice).
 Chosen over a per-person YTD item written at approval: approval stays one small transaction (the run and
 a lock per department) instead of 1,700 more writes inside a 29-second API call, and nothing can go out
 of step with the payslips it summarises.
 
 Cost of a run of N people: N payslip puts (BatchWriteItem, 25 a request, a payslip is 2-8 KB plus its
-copy in GSI1), a progress UpdateItem every 100 payslips, one person-index Query per person, one staff
-Query (GSI1 of the staff table) per department, and the few rule, income, bonus and lock Queries.
+copy in GSI1), a progress UpdateItem every 100 payslips (and before every 100 people are read), one
+person-index Query per person once a run of the year is approved, one staff Query (GSI1 of the staff
+table) per department, and the few rule, income, bonus and lock Queries; the person's month of attendance
+is houqin/store/attendance.py's.
 """
 
 from __future__ import annotations
@@ -440,11 +443,15 @@ def payslips_of_person(staff_id: str, *, limit: int, cursor: str | None) -> Page
                       scan_index_forward=False)
 
 
+HISTORY_FIELDS = ["run_id", "generation", "month", "ytd", "paid_tickets"]
+
+
 def year_of_person(staff_id: str, month: str) -> list[PayslipItem]:
-    """A person's payslip items of ``month``'s year up to and including that month (one Query)."""
+    """A person's payslip items of ``month``'s year up to and including that month (one Query), holding only
+    what the next month's payslip needs of them (HISTORY_FIELDS: not the lines, most of an item)."""
     upper = key(month, "~")  # after every "<month>#<run>..." key
-    return list(PayslipItem.by_staff.query(person_key(staff_id), PayslipItem.gsi1sk.between(f"{month[:4]}-01",
-                                                                                             upper)))
+    return list(PayslipItem.by_staff.query(person_key(staff_id), PayslipItem.gsi1sk.between(f"{month[:4]}-01", upper),
+                                           attributes_to_get=HISTORY_FIELDS))
 
 
 # ---------------------------------------------------------------- month locks

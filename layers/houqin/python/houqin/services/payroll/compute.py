@@ -19,18 +19,23 @@ One invocation, step by step:
 2. read once per run: the posts, each department, its staff (GSI1 Query per department), the rules in
    force in the month (``rules_for``: a past month is recomputed with the rules it had), the unit's
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
-3. read per person, a few people at a time (threads): the attendance month (houqin.services.attendance
-   over the attendance repository),
-   the grades of support staff, the confirmed repair tickets of a worker (tickets table index ByWorker, created from
-   ``TICKET_LOOKBACK_DAYS`` before the month), the person's payslips of the year (one Query of the person
-   index: the latest approved one carries the tax year so far; all of them name the tickets paid);
+3. read per person, ``PARALLEL`` people at a time (threads): the attendance month (houqin.services.attendance
+   over the attendance repository: the punches and the corrections, one Query each), the grades of support
+   staff, the confirmed repair tickets of a worker (tickets table index ByWorker, created from ``TICKET_LOOKBACK_DAYS``
+   before the month), and, once a run of the year up to the month is approved, the person's payslips of the
+   year (one Query of the person index: the latest approved one carries the tax year so far; all of them
+   name the tickets paid). Each read asks for the attributes it uses only (a month of punches is ~40 items
+   a person, most of what the worker reads);
 4. per department: the bonus pool split by points (support staff: their monthly score, 0 without grades;
    everyone else 100 points: the pool rewards the month's grade where there is one, and is shared
    equally otherwise), then each payslip (houqin.domain.payroll.payslip.compute_payslip);
-5. payslips are written with BatchWriteItem under the new generation, and the run's progress
-   (staff done / total, heartbeat) is updated every ``PROGRESS_EVERY`` payslips, and before each
+5. payslips are written with BatchWriteItem (25 a request; PynamoDB resends what DynamoDB leaves
+   unprocessed) under the new generation, ``PROGRESS_EVERY`` at a time by up to ``WRITING`` writer threads
+   while the next people are read; the run's progress (staff done / total, heartbeat) is updated after each
+   ``PROGRESS_EVERY`` payslips are handed over (``staff_done`` counts those stored), and before each
    ``PROGRESS_EVERY`` people are read (a department of hundreds reads for minutes before its first write);
-   the time left is checked at both, so a run about to be killed fails cleanly instead;
+   the time left is checked at both, so a run about to be killed fails cleanly instead. A failed write fails
+   the run; a failing run waits for the writes under way before its payslips are deleted;
 6. finish: one conditional put switches the run to ``draft`` and its ``payslip_version`` to the new
    generation, with the totals by department; then the previous generation's items are deleted.
 
@@ -44,12 +49,13 @@ still queued or computing in that generation: a second record changes nothing).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -78,6 +84,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 100  # payslips between progress reports (and BatchWriteItem flushes)
 STALE_AFTER = timedelta(minutes=3)  # a computing run without a heartbeat this long is taken over
 PARALLEL = 8  # people read at once
+WRITING = 2  # payslip batches written at once, while the next people are read
 TICKET_LOOKBACK_DAYS = 92  # a ticket completed in the month was created at most this long before it
 MAX_WARNINGS = 100  # warnings kept on the run item (all are counted)
 MAX_REASON = 1000
@@ -88,6 +95,7 @@ PAID_STATES = frozenset({State.CONFIRMED, State.CLOSED})
 # Readers kept across invocations: PynamoDB keeps a botocore session per thread, so long-lived threads
 # create their clients once per container, not once per run.
 _readers = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="payroll-reader")
+_writers = ThreadPoolExecutor(max_workers=WRITING, thread_name_prefix="payroll-writer")
 
 
 class Superseded(Exception):
@@ -232,7 +240,9 @@ class Compute(PayrollPorts):
 
     def history(self, staff_id: str, month: str, approved: Mapping[tuple[str, int], str]) -> History:
         """From the person's payslips of the year (one Query), those of approved runs (``approved`` maps
-        (run, generation) to the month it paid)."""
+        (run, generation) to the month it paid). No approved run up to the month: nothing to read."""
+        if not approved:
+            return History()
         earlier: list[PayslipItem] = []
         elsewhere = None
         for item in self.payroll.year_of_person(staff_id, month):
@@ -308,20 +318,31 @@ class Computation:
         self.done = 0
         self.total = 0
         self.warnings: list[dict[str, str]] = []
+        self.writing: deque[tuple[Future[int], int]] = deque()  # payslip batches under way, oldest first
 
     # -------------------------------------------------------- the whole run
     def execute(self) -> dict[str, Any]:
+        try:
+            totals = self.totals()
+            self.settle(under_way=0)
+        except BaseException:
+            self.abandon()
+            raise
+        return self.finish(totals)
+
+    def totals(self) -> dict[str, dict[str, Any]]:
+        """Every department computed, its payslips handed to the writers: its totals, by department."""
         departments = self.departments()
         members = {d.department_id: self.members(d.department_id) for d in departments}
         self.total = sum(len(m) for m in members.values())  # reported by the first department's heartbeat
         posts = {post.post_id: post for post in self.ports.staff.posts()}
         awards = self.awards(members)
-        approved = {(lock.run_id, int(lock.generation)): lock.month
-                    for lock in self.payroll.locks_of_year(self.month[:4]) if lock.run_id != self.run_id}
+        approved = {(lock.run_id, int(lock.generation)): lock.month  # the months the history reads
+                    for lock in self.payroll.locks_of_year(self.month[:4])
+                    if lock.run_id != self.run_id and lock.month <= self.month}
         until = self.until()
-        totals = {d.department_id: self.department(d, members[d.department_id], posts, awards, approved, until)
-                  for d in departments}
-        return self.finish(totals)
+        return {d.department_id: self.department(d, members[d.department_id], posts, awards, approved, until)
+                for d in departments}
 
     def departments(self) -> list[Department]:
         found = []
@@ -458,14 +479,34 @@ class Computation:
 
     # -------------------------------------------------------- writes
     def flush(self, batch: list[PayslipItem], people: int) -> None:
+        """Hand the batch to a writer (BatchWriteItem, 25 a request) and go on reading; a writer is waited for
+        when WRITING batches are under way already."""
         self.check_time()
-        self.payroll.write_payslips(batch)
-        self.done += people
+        self.writing.append((_writers.submit(self.payroll.write_payslips, batch), people))
+        self.settle(under_way=WRITING)
         self.progress()
+
+    def settle(self, under_way: int | None = None) -> None:
+        """Count the batches written, oldest first (``staff_done`` counts only payslips stored), waiting until
+        at most ``under_way`` are left when given. A failed write fails the run here."""
+        while self.writing and (self.writing[0][0].done() or (under_way is not None
+                                                               and len(self.writing) > under_way)):
+            future, people = self.writing.popleft()
+            future.result()
+            self.done += people
+
+    def abandon(self) -> None:
+        """The computation failed: let the writes under way end before the run is marked failed and its
+        payslips deleted, so none lands after the deletion."""
+        for future, _ in self.writing:
+            with contextlib.suppress(Exception):
+                future.result()
+        self.writing.clear()
 
     def beat(self) -> None:
         """Between reads: out of time fails the run now; otherwise the heartbeat says this attempt lives."""
         self.check_time()
+        self.settle()
         self.progress()
 
     def check_time(self) -> None:
