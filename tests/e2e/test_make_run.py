@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import boto3
 import paho.mqtt.client as paho
@@ -270,9 +271,13 @@ def test_a_record_that_fails_stays_on_the_queue_alone_while_its_batchmate_is_sto
         return int(item["messages"]["N"]), int(item["swipes"]["N"]), int(item["duplicates"]["N"])
 
     def stored(seq):
-        found = dynamodb.get_item(TableName="houqin-SwipesTable", Key={"pk": {"S": f"SWIPE#{reader}#{seq}"},
-                                                                       "sk": {"S": "SWIPE"}})
-        return "Item" in found
+        """The swipe under its gate and local day (houqin/store/swipes.py), looked up by its reader and seq."""
+        day = cloud_now(houqin).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        found = dynamodb.query(TableName="houqin-SwipesTable", KeyConditionExpression="pk = :pk",
+                               FilterExpression="reader_id = :reader AND seq = :seq", ConsistentRead=True,
+                               ExpressionAttributeValues={":pk": {"S": f"GATE#{building}#{day}"},
+                                                          ":reader": {"S": reader}, ":seq": {"N": str(seq)}})
+        return found["Count"] > 0
 
     def in_flight():
         attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]

@@ -281,3 +281,23 @@ def test_two_swipes_of_one_resident_written_side_by_side_leave_the_newest_presen
         assert (presence.state, presence.last_ts) == ("in", "2026-11-19T23:58:00.000Z")
     else:
         assert (presence.state, presence.last_ts) == ("out", "2026-11-19T23:59:00.000Z")
+
+
+def test_a_card_that_cannot_be_looked_up_fails_its_record_alone(fn, monkeypatch):
+    real = dorms.resident_by_card
+
+    def unreadable(card_id):
+        if card_id == S1_CARD:
+            raise ValueError("the resident item cannot be read (simulated)")
+        return real(card_id)
+
+    monkeypatch.setattr(dorms, "resident_by_card", unreadable)
+    response = run(fn, record(message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0)]), T0, "bad"),
+                   record(message("SB01-B", T0, [swipe(1, S2_CARD, "out", T0)]), T0, "good"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    assert [s.resident_id for s in stored_day()] == ["S2"]
+    assert set(swipes.building_progress("SB01")) == {"SB01-B"}  # the failed record is not counted
+    monkeypatch.undo()
+    assert run(fn, record(message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0)]), T0, "bad")) == {
+        "batchItemFailures": []}
+    assert dorms.building_presence("SB01")["S1"].state == "out"

@@ -147,7 +147,7 @@ class Swipes:
         results = [Ingested(d.message_id, d.received_at) for d in deliveries]
         messages = self._read(deliveries, results)
         pending, progress = self._not_yet_stored(messages)
-        self._resolve(pending)
+        pending = self._resolve(pending)
         new = self._store(pending)
         self._move_presence(new)
         self._advance(progress, [r for r in results if r.message and not r.failed])
@@ -216,13 +216,29 @@ class Swipes:
                 pending.append(Pending(swipe, result, maybe_stored=done.may_have(swipe.seq)))
         return pending, progress
 
-    def _resolve(self, pending: list[Pending]) -> None:
-        """Each swipe's resident (a card no resident holds: None) and its item."""
-        cards = _each(self.dorms.resident_by_card, {p.swipe.card_id for p in pending})
+    def _resolve(self, pending: list[Pending]) -> list[Pending]:
+        """Each swipe's resident (a card no resident holds: None) and its item; a swipe whose card cannot be
+        looked up fails its record (retried alone) and is left out."""
+        cards = _each(self._holder, {p.swipe.card_id for p in pending})
+        resolved = []
         for p in pending:
-            p.resident = cards[p.swipe.card_id]
+            found, resident = cards[p.swipe.card_id]
+            if not found:
+                p.result.failed = True
+                continue
+            p.resident = resident
             p.item = SwipeItem.make(p.swipe, cast(str, p.result.building_id),
-                                    p.resident.resident_id if p.resident else None, p.result.received_at)
+                                    resident.resident_id if resident else None, p.result.received_at)
+            resolved.append(p)
+        return [p for p in resolved if not p.result.failed]
+
+    def _holder(self, card_id: str) -> tuple[bool, Resident | None]:
+        """(looked up, the resident holding the card or None); (False, None) when the lookup failed."""
+        try:
+            return True, self.dorms.resident_by_card(card_id)
+        except Exception:
+            log.exception("looking up card %s failed", card_id)
+            return False, None
 
     def _store(self, pending: list[Pending]) -> list[Pending]:
         """Write the new swipes; those new (stored now, or by this very message's earlier attempt)."""
