@@ -108,7 +108,9 @@ async function route({ keepValues = false, focus = true } = {}) {
     shell.page.replaceChildren(err instanceof ApiError ? errorBox(err)
       : alertBox("error", t("view.load_failed")));
   }
-  if (focus) shell.title.focus();
+  // The title takes focus for a screen reader's "new page", unless the user already went into the page while it
+  // loaded (typing into a form while the list below it still loads must keep its place).
+  if (focus && !shell.page.contains(document.activeElement)) shell.title.focus();
 }
 
 function setTitle(text) {
