@@ -168,6 +168,12 @@ def resolved_since(old: RollResult, new: RollResult) -> tuple[str, ...]:
     return tuple(sorted(old.flagged - new.flagged))
 
 
+def out_now(seen: Presence, building_id: str) -> bool:
+    """Whether the resident is out by their newest swipe: an exit, or an entry at another building's gate (the
+    roll's candidates, with those an earlier evaluation flagged)."""
+    return seen.state == OUT or seen.building_id != building_id
+
+
 def _at_roll(seen: Presence, building_id: str, at: datetime) -> tuple[str, datetime | None]:
     """In or out at the roll, and the last exit from this building before it when known."""
     ts = parse_iso(seen.last_ts)

@@ -86,7 +86,7 @@ class Rolls:
         building_id = building.building_id
         flagged_before = earlier.flagged if earlier else frozenset()
         candidates = {r: p for r, p in self.dorms.building_presence(building_id).items()
-                      if p.state == "out" or p.building_id != building_id or r in flagged_before}
+                      if rules.out_now(p, building_id) or r in flagged_before}
         progress = self.swipes.building_progress(building_id)
         watermarks = {r: progress[r].watermark if r in progress else None for r in building.readers}
         result = rules.take_roll(building_id, kind, at, int(building.occupied or 0),

@@ -81,15 +81,36 @@ class Ingested:
         return len(self.new)
 
 
-@dataclass
-class Pending:
-    """A swipe not known to be stored yet: its message's result, its item, and (once known) its resident."""
+@dataclass(frozen=True)
+class Candidate:
+    """A swipe its reader's progress does not have: its message's result, and whether it may be stored already
+    (inside a gap of the progress, or below its first seq: looked up by key before it counts)."""
 
     swipe: Swipe
     result: Ingested
-    item: SwipeItem | None = None
-    resident: Resident | None = None
-    maybe_stored: bool = False  # inside a gap of its reader's progress: looked up by key before it counts
+    maybe_stored: bool
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A candidate with its card resolved: its item and its resident (None: a card no resident holds)."""
+
+    swipe: Swipe
+    result: Ingested
+    item: SwipeItem
+    resident: Resident | None
+    maybe_stored: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.item.pk, self.item.sk
+
+    @property
+    def who(self) -> tuple[str, str] | None:
+        """(home building, resident) of the presence it moves; None for an unknown card."""
+        if self.resident is None:
+            return None
+        return self.resident.building_id or cast(str, self.result.building_id), self.resident.resident_id
 
 
 class SwipeRepository(Protocol):
@@ -146,8 +167,8 @@ class Swipes:
         """Ingest a batch of reader messages; one result per delivery, in order (``failed`` ones to retry)."""
         results = [Ingested(d.message_id, d.received_at) for d in deliveries]
         messages = self._read(deliveries, results)
-        pending, progress = self._not_yet_stored(messages)
-        pending = self._resolve(pending)
+        candidates, progress = self._not_yet_stored(messages)
+        pending = self._resolve(candidates)
         new = self._store(pending)
         self._move_presence(new)
         self._advance(progress, [r for r in results if r.message and not r.failed])
@@ -155,22 +176,21 @@ class Swipes:
 
     def _read(self, deliveries: Sequence[Delivery], results: list[Ingested]) -> list[tuple[Message, Ingested]]:
         """Parse each message and find its reader; quarantine what cannot be stored. The readable ones."""
-        parsed: list[tuple[Message, Ingested]] = []
+        parsed: list[tuple[Message, Ingested, str]] = []
         quarantine: list[tuple[Ingested, list[Rejected], str | None]] = []
         for delivery, result in zip(deliveries, results, strict=True):
             try:
-                parsed.append((parse_message(delivery.body, delivery.received_at), result))
+                parsed.append((parse_message(delivery.body, delivery.received_at), result, delivery.body))
             except MessageRejected as exc:
                 quarantine.append((result, [Rejected(exc.reason, exc.field, delivery.body)], None))
             except Exception:  # a bug on one odd message must not hold up the batch: it is retried alone
                 log.exception("reading message %s failed", delivery.message_id)
                 result.failed = True
-        readers = self.dorms.readers_by_id({message.reader_id for message, _ in parsed})
+        readers = self.dorms.readers_by_id({message.reader_id for message, _, _ in parsed})
         readable = []
-        for message, result in parsed:
+        for message, result, body in parsed:
             reader = readers.get(message.reader_id)
             if reader is None:
-                body = next(d.body for d in deliveries if d.message_id == result.message_id)
                 quarantine.append((result, [Rejected(f"unknown reader {message.reader_id!r}: register it first",
                                                      "reader_id", body)], message.reader_id))
                 continue
@@ -198,14 +218,14 @@ class Swipes:
             log.warning("quarantined %d from message %s: %s", len(reasons), result.message_id, reasons[0].reason)
 
     def _not_yet_stored(self, messages: list[tuple[Message, Ingested]]
-                        ) -> tuple[list[Pending], dict[tuple[str, str], ReaderProgressItem]]:
+                        ) -> tuple[list[Candidate], dict[tuple[str, str], ReaderProgressItem]]:
         """The swipes the readers' progress does not have yet (a seq twice in the batch: the first), and that
         progress as read (its version guards the save)."""
         readers = {(message.reader_id, cast(str, result.building_id)) for message, result in messages}
         progress = self.swipes.progress_of(readers) if readers else {}
         known = {reader: item.progress() for reader, item in progress.items()}
         seen: set[tuple[str, int]] = set()
-        pending = []
+        candidates = []
         for message, result in messages:
             done = known[message.reader_id, cast(str, result.building_id)]
             for swipe in message.swipes:
@@ -213,23 +233,22 @@ class Swipes:
                     result.duplicates += 1
                     continue
                 seen.add((swipe.reader_id, swipe.seq))
-                pending.append(Pending(swipe, result, maybe_stored=done.may_have(swipe.seq)))
-        return pending, progress
+                candidates.append(Candidate(swipe, result, done.may_have(swipe.seq)))
+        return candidates, progress
 
-    def _resolve(self, pending: list[Pending]) -> list[Pending]:
+    def _resolve(self, candidates: list[Candidate]) -> list[Pending]:
         """Each swipe's resident (a card no resident holds: None) and its item; a swipe whose card cannot be
         looked up fails its record (retried alone) and is left out."""
-        cards = _each(self._holder, {p.swipe.card_id for p in pending})
+        cards = _each(self._holder, {c.swipe.card_id for c in candidates})
         resolved = []
-        for p in pending:
-            found, resident = cards[p.swipe.card_id]
+        for c in candidates:
+            found, resident = cards[c.swipe.card_id]
             if not found:
-                p.result.failed = True
+                c.result.failed = True
                 continue
-            p.resident = resident
-            p.item = SwipeItem.make(p.swipe, cast(str, p.result.building_id),
-                                    resident.resident_id if resident else None, p.result.received_at)
-            resolved.append(p)
+            item = SwipeItem.make(c.swipe, cast(str, c.result.building_id),
+                                  resident.resident_id if resident else None, c.result.received_at)
+            resolved.append(Pending(c.swipe, c.result, item, resident, c.maybe_stored))
         return [p for p in resolved if not p.result.failed]
 
     def _holder(self, card_id: str) -> tuple[bool, Resident | None]:
@@ -242,7 +261,7 @@ class Swipes:
 
     def _store(self, pending: list[Pending]) -> list[Pending]:
         """Write the new swipes; those new (stored now, or by this very message's earlier attempt)."""
-        maybe = [cast(SwipeItem, p.item) for p in pending if p.maybe_stored]
+        maybe = [p.item for p in pending if p.maybe_stored]
         try:
             stored = self.swipes.existing(maybe) if maybe else {}
         except Exception:
@@ -252,15 +271,14 @@ class Swipes:
             stored = {}
         new = []
         for p in pending:
-            item = cast(SwipeItem, p.item)
-            earlier = stored.get((item.pk, item.sk))
+            earlier = stored.get(p.key)
             # Stored before: a repeat, unless it was this very message's earlier attempt (same SentTimestamp),
             # which failed after storing it: then this attempt finishes what that one started.
-            if earlier is not None and earlier.received_at != item.received_at:
+            if earlier is not None and earlier.received_at != p.item.received_at:
                 p.result.duplicates += 1
             else:
                 new.append(p)
-        to_write = [p for p in new if (cast(SwipeItem, p.item).pk, cast(SwipeItem, p.item).sk) not in stored]
+        to_write = [p for p in new if p.key not in stored]
         if not self._put(to_write):  # then each message's swipes on their own: only a failing one is retried
             by_message: dict[str, list[Pending]] = {}
             for p in to_write:
@@ -275,7 +293,7 @@ class Swipes:
 
     def _put(self, pending: list[Pending]) -> bool:
         try:
-            self.swipes.put_all(cast(SwipeItem, p.item) for p in pending)
+            self.swipes.put_all(p.item for p in pending)
             return True
         except Exception:
             log.exception("storing %d swipes failed", len(pending))
@@ -285,11 +303,10 @@ class Swipes:
         """Presence follows each resident's newest new swipe, if it is newer than what presence holds."""
         newest: dict[tuple[str, str], Pending] = {}
         for p in new:
-            if p.resident is None:
+            who = p.who
+            if who is None:
                 p.result.unknown_cards += 1
-                continue
-            who = (p.resident.building_id or cast(str, p.result.building_id), p.resident.resident_id)
-            if who not in newest or cast(SwipeItem, p.item).ts > cast(SwipeItem, newest[who].item).ts:
+            elif who not in newest or p.item.ts > newest[who].item.ts:
                 newest[who] = p
         try:
             current = self.dorms.presence_of(newest) if newest else {}
@@ -300,13 +317,14 @@ class Swipes:
         moves = {who: p for who, p in newest.items() if _newer(p, current.get(who))}
         written = _each(lambda who: self._set_presence(who, moves[who]), moves)
         for p in new:
-            if p.resident is None:
+            who = p.who
+            if who is None:
                 continue
-            who = (p.resident.building_id or cast(str, p.result.building_id), p.resident.resident_id)
-            item, stored = cast(SwipeItem, p.item), current.get(who)
+            stored = current.get(who)
             if stored is not None and not _newer(p, stored) and not _on(p, stored):
                 p.result.late += 1  # older than presence: history only
-                log.info("late swipe %s at %s: presence is newer, kept as history only", p.swipe.swipe_id, item.ts)
+                log.info("late swipe %s at %s: presence is newer, kept as history only", p.swipe.swipe_id,
+                         p.item.ts)
             elif who in written and written[who] is False:
                 p.result.late += 1  # a newer swipe reached presence meanwhile
             elif who in written and written[who] is None and newest[who] is p:
@@ -314,7 +332,7 @@ class Swipes:
 
     def _set_presence(self, who: tuple[str, str], p: Pending) -> bool | None:
         """One conditional update; None when it failed (the swipe's record is retried)."""
-        item = cast(SwipeItem, p.item)
+        item = p.item
         try:
             return self.dorms.set_presence(who[0], who[1], item.direction, item.ts, item.reader_id, item.building_id)
         except Exception:
@@ -415,13 +433,12 @@ def day_range(start: date | None, end: date | None, today: date, max_days: int) 
 
 def _newer(p: Pending, stored: Presence | None) -> bool:
     """Whether the swipe moves presence: it is newer than what presence holds."""
-    return stored is None or cast(SwipeItem, p.item).ts > stored.last_ts
+    return stored is None or p.item.ts > stored.last_ts
 
 
 def _on(p: Pending, stored: Presence) -> bool:
     """Whether presence already holds this very swipe (its message's earlier attempt moved it)."""
-    item = cast(SwipeItem, p.item)
-    return (item.ts, item.reader_id) == (stored.last_ts, stored.reader_id)
+    return (p.item.ts, p.item.reader_id) == (stored.last_ts, stored.reader_id)
 
 
 def _each(call: Callable[[_K], _V], keys: Iterable[_K]) -> dict[_K, _V]:

@@ -169,10 +169,10 @@ def building_progress(building_id: str) -> dict[str, ReaderProgressItem]:
 def progress_of(readers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReaderProgressItem]:
     """The progress of some (reader, building)s, read consistently in one BatchGetItem; fresh items for readers
     with none yet."""
-    wanted = set(readers)
+    fresh = {(r, b): reader_progress_item(r, b) for r, b in set(readers)}
     found = {(item.reader_id, item.building_id): item for item in ReaderProgressItem.batch_get(
-        [(progress_key(b), key("READER", r)) for r, b in wanted], consistent_read=True)} if wanted else {}
-    return {(r, b): found.get((r, b)) or reader_progress_item(r, b) for r, b in wanted}
+        [(item.pk, item.sk) for item in fresh.values()], consistent_read=True)} if fresh else {}
+    return {reader: found.get(reader) or item for reader, item in fresh.items()}
 
 
 def reader_progress_item(reader_id: str, building_id: str) -> ReaderProgressItem:
