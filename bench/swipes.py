@@ -232,6 +232,10 @@ def reset_presence(cloud: LocalCloud, data: Any, day: date, threads: int) -> int
     return len(items)
 
 
+def _key_of(item: Mapping[str, Any]) -> tuple[str, str]:
+    return item["pk"]["S"], item["sk"]["S"]
+
+
 def progress_items(client: Any, table: str, readers: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """The stored progress of ``readers`` (reader id -> its building), by reader id."""
     keys = [{"pk": {"S": f"READERS#{b}"}, "sk": {"S": f"READER#{r}"}} for r, b in sorted(readers.items())]
@@ -445,23 +449,23 @@ def checks(cloud: LocalCloud, data: Any, plan: Plan, a: dict[str, Any], run_star
     results: dict[str, Any] = {}
 
     # lost: every unique swipe stored, as sent
-    wanted = {f"SWIPE#{s.reader_id}#{s.seq}": s for s in plan.unique}
-    found: dict[str, dict[str, Any]] = {}
+    wanted = {_key_of(swipe_item(s, run_started)): s for s in plan.unique}  # keys do not hold received_at
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for batch in chunks(list(wanted), 100):
-        pending: dict[str, Any] = {swipes_table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "SWIPE"}} for pk in batch]}}
+        pending: dict[str, Any] = {swipes_table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in batch]}}
         while pending:
             response = client.batch_get_item(RequestItems=pending)
-            found.update({item["pk"]["S"]: item for item in response["Responses"].get(swipes_table, [])})
+            found.update({_key_of(item): item for item in response["Responses"].get(swipes_table, [])})
             pending = response.get("UnprocessedKeys") or {}
     wrong = []
-    for pk, swipe in wanted.items():
-        item = found.get(pk)
+    for key, swipe in wanted.items():
+        item = found.get(key)
         if item is None:
             continue
         stored = (item["card_id"]["S"], item["direction"]["S"], item["ts"]["S"], item["building_id"]["S"],
                   item.get("resident_id", {}).get("S"))
         if stored != (swipe.card_id, swipe.direction, to_iso(swipe.ts), swipe.building_id, swipe.resident_id):
-            wrong.append(pk)
+            wrong.append("#".join(key))
     lost = len(wanted) - len(found)
     results["lost"] = {"ok": lost == 0 and not wrong, "sent": len(wanted), "stored": len(found), "lost": lost,
                        "stored_wrong": len(wrong), "examples": wrong[:3]}
