@@ -102,7 +102,7 @@ class LocalCloud:
         return self
 
     def _start(self, cfg: CloudConfig) -> None:
-        self._enter(motofixes.atomic_items())
+        self._enter(motofixes.faithful())
         if cfg.moto_fixes:
             self._enter(motofixes.fixed())
         moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.ports.aws, verbose=False)

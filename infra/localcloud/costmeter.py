@@ -36,6 +36,8 @@ import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 
+from localcloud.partiql import parse_update
+
 __all__ = [
     "CostMeter",
     "IndexSchema",
@@ -305,7 +307,7 @@ class _Write:
     key: dict
     item: Item | None  # the item a Put writes
     old: Item | None  # the stored item before the call
-    request: Any = None  # the BatchWriteItem request entry, to match UnprocessedItems
+    request: Any = None  # the BatchWriteItem request entry (UnprocessedItems), or the statement's index
 
 
 @dataclass
@@ -544,6 +546,13 @@ class CostMeter:
             for entry in params["TransactItems"]:
                 kind, body = next(iter(entry.items()))
                 entries.append((kind, body, None))
+        elif call.operation == "BatchExecuteStatement":  # UPDATEs only (localcloud.partiql); each is an UpdateItem
+            for index, statement in enumerate(params["Statements"]):
+                update = parse_update(statement)
+                key = update.key(self._schema(call.client, update.table).keys) if update else None
+                if update is None or key is None:
+                    raise ValueError(f"cannot bill the statement {statement.get('Statement')!r}")
+                entries.append(("Update", {"TableName": update.table, "Key": key}, index))
         writes = []
         for kind, body, request in entries:
             table = self._schema(call.client, body["TableName"])
@@ -587,6 +596,8 @@ class CostMeter:
                 (w.table.name, 0.0, factor * write_units(max(item_size(w.old), item_size(w.item))))
                 for w in call.writes
             ]
+        if call.operation == "BatchExecuteStatement":
+            return self._statement_charges(call, parsed)
         unprocessed = {
             table: list(requests) for table, requests in parsed.get("UnprocessedItems", {}).items()
         }
@@ -605,6 +616,18 @@ class CostMeter:
             else:  # ConditionCheck: billed like a write of the item, changes nothing
                 new = w.old
             charges.append((w.table.name, 0.0, factor * item_write_units(w.table, w.old, new)))
+        return charges
+
+    def _statement_charges(self, call: _Call, parsed: Mapping[str, Any]) -> list[Charge]:
+        """Each statement of a batch billed as its own UpdateItem: a refused condition costs the item's write."""
+        charges = []
+        for w in call.writes:
+            error = (parsed["Responses"][w.request].get("Error") or {}).get("Code")
+            if error == "ConditionalCheckFailed":
+                charges.append((w.table.name, 0.0, write_units(item_size(w.old))))
+            elif error is None:
+                new = self._get(call.client, w.table.name, w.key)
+                charges.append((w.table.name, 0.0, item_write_units(w.table, w.old, new)))
         return charges
 
     def _get_charge(

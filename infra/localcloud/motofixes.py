@@ -28,6 +28,59 @@ def fixed() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def faithful() -> Iterator[None]:
+    """What the local cloud and the integration tests always enter: DynamoDB's semantics where moto 5 has others."""
+    with atomic_items(), partiql_updates():
+        yield
+
+
+@contextlib.contextmanager
+def partiql_updates() -> Iterator[None]:
+    """BatchExecuteStatement's UPDATE statements run as the conditional UpdateItems they are: fixed in this process.
+
+    moto 5 loads every table into its PartiQL engine for each statement of a batch (time proportional to all that
+    is stored), and its engine fails ``... WHERE "pk"=? AND "sk"=? AND "last_ts"<?`` (a term on a non-key
+    attribute) with an empty error. Here each statement localcloud.partiql reads is moto's own UpdateItem of
+    that key, conditioned on the item existing and on the other terms (as DynamoDB runs it), and answers as
+    DynamoDB does: ``{"TableName"}``, or an ``Error`` whose code is ``ConditionalCheckFailed``. Other statements
+    go to moto unchanged.
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, DynamodbException
+
+    from localcloud.partiql import parse_update
+
+    original = models.DynamoDBBackend.batch_execute_statement
+
+    def run(backend: Any, statement: dict[str, Any]) -> dict[str, Any]:
+        update = parse_update(statement)
+        table = backend.tables.get(update.table) if update else None
+        keys = [name for name in (table.hash_key_attr, table.range_key_attr) if name] if table else []
+        request = update.as_update_item(keys) if update and table else None
+        if request is None:
+            return original(backend, [statement])[0]
+        try:
+            backend.update_item(request["TableName"], request["Key"], request["UpdateExpression"],
+                                request["ExpressionAttributeNames"], request["ExpressionAttributeValues"],
+                                condition_expression=request["ConditionExpression"])
+        except ConditionalCheckFailed:
+            return {"TableName": table.name, "Error": {"Code": "ConditionalCheckFailed",
+                                                       "Message": "The conditional request failed"}}
+        except DynamodbException as exc:
+            return {"TableName": table.name, "Error": {"Code": "ValidationError", "Message": exc.message}}
+        return {"TableName": table.name}
+
+    def batch_execute_statement(self: Any, statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [run(self, statement) for statement in statements]
+
+    models.DynamoDBBackend.batch_execute_statement = batch_execute_statement
+    try:
+        yield
+    finally:
+        models.DynamoDBBackend.batch_execute_statement = original
+
+
+@contextlib.contextmanager
 def atomic_items() -> Iterator[None]:
     """Every DynamoDB request is atomic, as each item operation is in DynamoDB: fixed in this process.
 

@@ -28,6 +28,7 @@ from houqin.store.dorms import (
     Campus,
     CounsellorScope,
     Presence,
+    PresenceMove,
     Reader,
     Resident,
     Room,
@@ -171,6 +172,18 @@ class FakeDorms:
             self.presence_items[home_building_id, resident_id] = Presence.make(
                 home_building_id, resident_id, state, ts, reader_id, building_id)
             return True
+
+    def move_presence(self, moves: Sequence[PresenceMove]) -> list[bool | None]:
+        """The store's PartiQL UPDATE: only a stored presence holding an older swipe moves."""
+        moved: list[bool | None] = []
+        with self._lock:
+            for m in moves:
+                current = self.presence_items.get((m.home_building_id, m.resident_id))
+                moved.append(current is not None and current.last_ts < m.ts)
+                if moved[-1]:
+                    self.presence_items[m.home_building_id, m.resident_id] = Presence.make(
+                        m.home_building_id, m.resident_id, m.state, m.ts, m.reader_id, m.building_id)
+        return moved
 
     def presence_of(self, residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]:
         return {who: copy.deepcopy(self.presence_items[who]) for who in set(residents) if who in self.presence_items}

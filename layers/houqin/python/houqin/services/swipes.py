@@ -10,7 +10,8 @@ A batch of SQS records (reader messages) is ingested together, so the store is c
    BatchGetItem and then its resident cost 1), the new swipes stored with BatchWriteItem (a swipe is keyed by what
    it is, so storing it again is harmless: a retry or a concurrent replay cannot make a second copy);
 4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
-   (read in one BatchGetItem); then one conditional UpdateItem, which a newer swipe written meanwhile refuses;
+   (read in one BatchGetItem); then one conditional update each, which a newer swipe written meanwhile refuses:
+   PartiQL UPDATEs, 25 a BatchExecuteStatement (a resident's very first presence: an UpdateItem that creates it);
 5. each reader's progress is advanced once, over the version read (a concurrent batch's save makes it read
    again, and a seq that batch stored counts as a repeat here).
 
@@ -37,7 +38,7 @@ from houqin.services.dorm_access import DormAccess
 from houqin.settings import settings
 from houqin.store import dorms as dorms_store
 from houqin.store import swipes as swipes_store
-from houqin.store.dorms import BedEvent, Building, Presence, Reader, Resident
+from houqin.store.dorms import BedEvent, Building, Presence, PresenceMove, Reader, Resident
 from houqin.store.paging import Page
 from houqin.store.swipes import QuarantineItem, ReaderProgressItem, SwipeItem
 from houqin.system_clock import SystemClock
@@ -45,7 +46,7 @@ from houqin.validation import date_range
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
-# Threads per container for the calls that cannot be batched (card lookups, conditional presence updates);
+# Threads per container for the calls that cannot be batched (card lookups, a resident's first presence);
 # boto3 clients are thread-safe; kept across invocations.
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="swipes")
 _K = TypeVar("_K")
@@ -112,6 +113,12 @@ class Pending:
             return None
         return self.resident.building_id or cast(str, self.result.building_id), self.resident.resident_id
 
+    def move(self) -> PresenceMove:
+        """The presence this swipe would make (a known card's only)."""
+        home, resident_id = cast(tuple[str, str], self.who)
+        item = self.item
+        return PresenceMove(home, resident_id, item.direction, item.ts, item.reader_id, item.building_id)
+
 
 class SwipeRepository(Protocol):
     """What ingestion and the gate lists need of the swipes table (houqin.store.swipes in production)."""
@@ -137,6 +144,7 @@ class GateDirectory(Protocol):
     def presence_of(self, residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]: ...
     def set_presence(self, home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
                      building_id: str) -> bool: ...
+    def move_presence(self, moves: Sequence[PresenceMove]) -> list[bool | None]: ...
     def bed_events_since(self, resident_id: str, since: str) -> Iterable[BedEvent]: ...
     def buildings_of_campus(self, campus_id: str) -> list[Building]: ...
     def readers_of_building(self, building_id: str) -> list[Reader]: ...
@@ -315,7 +323,9 @@ class Swipes:
             _fail(p.result for p in newest.values())
             return
         moves = {who: p for who, p in newest.items() if _newer(p, current.get(who))}
-        written = _each(lambda who: self._set_presence(who, moves[who]), moves)
+        stored = [who for who in moves if who in current]
+        written = dict(zip(stored, self._move_stored([moves[who] for who in stored]), strict=True))
+        written |= _each(lambda who: self._set_presence(who, moves[who]), [w for w in moves if w not in current])
         for p in new:
             who = p.who
             if who is None:
@@ -330,11 +340,21 @@ class Swipes:
             elif who in written and written[who] is None and newest[who] is p:
                 p.result.failed = True  # its retry moves presence
 
-    def _set_presence(self, who: tuple[str, str], p: Pending) -> bool | None:
-        """One conditional update; None when it failed (the swipe's record is retried)."""
-        item = p.item
+    def _move_stored(self, pending: list[Pending]) -> list[bool | None]:
+        """Stored presences moved in batches of conditional updates; None where it failed (retried)."""
+        if not pending:
+            return []
         try:
-            return self.dorms.set_presence(who[0], who[1], item.direction, item.ts, item.reader_id, item.building_id)
+            return self.dorms.move_presence([p.move() for p in pending])
+        except Exception:
+            log.exception("moving %d presences failed", len(pending))
+            return [None] * len(pending)
+
+    def _set_presence(self, who: tuple[str, str], p: Pending) -> bool | None:
+        """A resident's first presence: one conditional update; None when it failed (the record is retried)."""
+        move = p.move()
+        try:
+            return self.dorms.set_presence(*who, move.state, move.ts, move.reader_id, move.building_id)
         except Exception:
             log.exception("moving presence of %s failed", who[1])
             return None

@@ -12,7 +12,7 @@ tests/unit/test_project.py checks the models against the tables in template.yaml
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -156,6 +156,22 @@ def save_all(model: type[Model], items: Iterable[Model]) -> int:
             writer.save(item)
             count += 1
     return count
+
+
+BATCH_STATEMENTS = 25  # BatchExecuteStatement's limit
+
+
+def run_statements(model: type[Model], statements: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[str | None]:
+    """PartiQL statements (text, parameters) with BatchExecuteStatement, 25 a request; each one's error code
+    (``ConditionalCheckFailed`` when its WHERE clause matched no item), None when it ran."""
+    client = model._get_connection().connection.client  # noqa: SLF001 - PynamoDB's client, metered like the rest
+    codes: list[str | None] = []
+    for start in range(0, len(statements), BATCH_STATEMENTS):
+        chunk = statements[start:start + BATCH_STATEMENTS]
+        answer = client.batch_execute_statement(
+            Statements=[{"Statement": text, "Parameters": parameters} for text, parameters in chunk])
+        codes += [(response.get("Error") or {}).get("Code") for response in answer["Responses"]]
+    return codes
 
 
 def condition_held(write: Callable[[], object]) -> bool:
