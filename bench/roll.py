@@ -237,6 +237,7 @@ def write_buildings(campus: Campus) -> Counter[str]:
     written["beds"] = write(beds)
 
     written["residents"] = write(resident_item(p) for p in campus.people)
+    written["cards"] = write(resident_item(p).card() for p in campus.people)
     written["presence"] = write(presence_item(campus, p) for p in campus.people)
     return written
 

@@ -301,6 +301,7 @@ def load(data: DemoData, now: datetime, threads: int = 2) -> dict[str, int]:
         (dorms.Bed, beds),
         (dorms.Reader, (dorms.Reader.make(**r) for r in data.readers)),
         (dorms.Resident, (resident_item(r) for r in data.residents)),
+        (dorms.Card, (resident_item(r).card() for r in data.residents)),
         (staff.Department, (staff.Department.make(**d) for d in data.departments)),
         (staff.Post, (staff.Post.make(**p) for p in data.posts)),
         (staff.StaffMember, (staff.StaffMember.make(**s) for s in data.staff)),

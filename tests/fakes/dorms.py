@@ -25,6 +25,7 @@ from houqin.store.dorms import (
     BedEvent,
     Building,
     BuildingPartition,
+    Card,
     Campus,
     CounsellorScope,
     Presence,
@@ -100,8 +101,10 @@ class FakeDorms:
     def resident(self, resident_id: str, consistent: bool = False) -> Resident | None:
         return copy.deepcopy(self.people.get(resident_id))
 
-    def resident_by_card(self, card_id: str) -> Resident | None:
-        return copy.deepcopy(next((r for r in self.people.values() if r.card_id == card_id), None))
+    def cards(self, card_ids: Iterable[str]) -> dict[str, Card]:
+        """The store's card items, kept with each resident's placement (as the bed transactions write them)."""
+        wanted = set(card_ids)
+        return {r.card_id: r.card() for r in self.people.values() if r.card_id in wanted}
 
     def reader(self, reader_id: str) -> Reader | None:
         return copy.deepcopy(self.readers.get(reader_id))
@@ -197,11 +200,11 @@ class FakeDorms:
             setattr(self.buildings[building_id], name, value)
         return self.building(building_id)
 
-    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent,
+    def check_in(self, resident: Resident, building_id: str, room_no: str, bed_no: int, event: BedEvent,
                  counts: Mapping[str, BedCounts]) -> None:
-        if not self._placeable(resident_id, (building_id, room_no, bed_no)):
+        if not self._placeable(resident.resident_id, (building_id, room_no, bed_no)):
             raise Conflict("the bed or the resident changed meanwhile", code="changed_meanwhile")
-        self._place(resident_id, building_id, room_no, bed_no)
+        self._place(resident.resident_id, building_id, room_no, bed_no)
         self._count(counts)
         self.events.append(event)
 
@@ -227,15 +230,15 @@ class FakeDorms:
         self._count(counts)
         self.events.append(event)
 
-    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent],
+    def place_chunk(self, placements: Sequence[tuple[Resident, str, str, int]], events: Sequence[BedEvent],
                     counts: Mapping[str, BedCounts]) -> bool:
-        items = 3 * len(placements) + len(counts)  # bed, resident, history line each; a count update a building
+        items = 4 * len(placements) + len(counts)  # bed, resident, card, history line each; a count a building
         if items > 100:
             raise ValueError(f"a transaction of {items} items: DynamoDB takes at most 100")
-        if not all(self._placeable(rid, (b, r, n)) for rid, b, r, n in placements):
+        if not all(self._placeable(person.resident_id, (b, r, n)) for person, b, r, n in placements):
             return False
-        for (resident_id, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
-            self._place(resident_id, building_id, room_no, bed_no)
+        for (person, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
+            self._place(person.resident_id, building_id, room_no, bed_no)
             self.events.append(event)
         self._count(counts)
         return True

@@ -50,7 +50,7 @@ def build() -> None:
                                        parent_phone="13800000000")
         if place:
             resident.place(*place)
-        items.append(resident)
+        items += [resident, resident.card()]
     items += [dorms.Reader.make("SB01-A", "SB01", "A"), dorms.Reader.make("SB01-B", "SB01", "B"),
               dorms.Reader.make("SB02-A", "SB02", "A")]
     items += [dorms.ManagerBuilding.make("M1", "SB01"), dorms.ManagerBuilding.make("M2", "SB02")]
@@ -101,10 +101,11 @@ def add_newcomers() -> None:
         items.append(dorms.Room.make(building_id, room_no, floor, gender, 4))
         items += [dorms.Bed.make(building_id, room_no, bed, None) for bed in range(1, 5)]
     for resident_id, card, name, gender, department, grade, class_name in NEWCOMERS:
-        items.append(dorms.Resident.make(resident_id, card, name=name, gender=gender, birth_month="2007-09",
-                                         category="本科", campus_id="SB", department=department, grade=grade,
-                                         major=class_name[:-4], class_name=class_name, hometown="吉林",
-                                         parent_phone="13900000000"))
+        newcomer = dorms.Resident.make(resident_id, card, name=name, gender=gender, birth_month="2007-09",
+                                       category="本科", campus_id="SB", department=department, grade=grade,
+                                       major=class_name[:-4], class_name=class_name, hometown="吉林",
+                                       parent_phone="13900000000")
+        items += [newcomer, newcomer.card()]
     for item in items:
         item.save()
     dorms.recount("SB01")

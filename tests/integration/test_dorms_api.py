@@ -296,6 +296,13 @@ def test_a_parent_sees_their_childs_record_and_phone_but_not_the_gate_card(api):
 
 
 # ---------------------------------------------------------------- check-in, room change, check-out
+def home_of(card_id):
+    from houqin.store import dorms
+
+    card = dorms.cards([card_id])[card_id]
+    return card.resident_id, card.building_id
+
+
 def test_check_in_room_change_and_check_out_keep_beds_residents_presence_and_history_in_step(api):
     from houqin.store import dorms
 
@@ -303,6 +310,8 @@ def test_check_in_room_change_and_check_out_keep_beds_residents_presence_and_his
     assert reply.status == 200, reply.body
     assert reply.body["resident"]["building_id"] == "SB01" and reply.body["event"]["action"] == "check_in"
     assert bed(building_map(api, "SB01"), "102", 2)["resident"]["name"] == "杨洋"
+    card = reply.body["resident"]["card_id"]
+    assert home_of(card) == ("S6", "SB01")  # the swipes find the holder and their home on the card item
     world.Gate().swipe("S6", "in", datetime(2026, 9, 1, 12, 40, tzinfo=UTC))  # fixture knows S6 as unplaced ...
     dorms.set_presence("SB01", "S6", "in", "2026-09-01T12:40:00.000Z", "SB01-A", "SB01")  # ... so set it here
 
@@ -315,6 +324,7 @@ def test_check_in_room_change_and_check_out_keep_beds_residents_presence_and_his
     assert new_bed["resident"]["resident_id"] == "S6"
     assert new_bed["presence"]["last_ts"] == "2026-09-01T12:40:00.000Z"  # presence moved with them
     assert dorms.presence("SB01", "S6") is None
+    assert home_of(card) == ("S6", "SB02")
 
     api.service.clock.advance(minutes=10)
     out = check_out(api, MANAGER_2, "S6", reason="退学")
@@ -323,6 +333,7 @@ def test_check_in_room_change_and_check_out_keep_beds_residents_presence_and_his
     assert bed(building_map(api, "SB02", user=MANAGER_2), "101", 2)["empty"]
     assert "S6" not in {r.resident_id for r in dorms.residents_of_building("SB02")}  # index keys removed
     assert dorms.presence("SB02", "S6") is None
+    assert home_of(card) == ("S6", None)  # still their card, no home building
 
     lines = history(api, "S6")["items"]
     assert [(e["action"], e["by"]) for e in lines] == [("check_out", "M2"), ("room_change", "A1"),
@@ -469,6 +480,7 @@ def test_automatic_assignment_keeps_genders_apart_fills_rooms_in_order_and_says_
         assert genders <= {room["gender"]}
     assert bed(the_map, "301", 4)["resident"]["resident_id"] == "S11"
     assert [e["action"] for e in history(api, "S11")["items"]] == ["check_in"]
+    assert home_of("C0000011") == ("S11", "SB01") and home_of("C0000013") == ("S13", None)  # the unplaced: none
     assert history(api, "S11")["items"][0]["by"] == "M1"
 
 

@@ -284,14 +284,16 @@ def test_two_swipes_of_one_resident_written_side_by_side_leave_the_newest_presen
 
 
 def test_a_card_that_cannot_be_looked_up_fails_its_record_alone(fn, monkeypatch):
-    real = dorms.resident_by_card
+    """The batch's cards are one read; when it fails (here: one card item cannot be read), they are read one by
+    one, and only the unreadable card's record is retried."""
+    real = dorms.cards
 
-    def unreadable(card_id):
-        if card_id == S1_CARD:
-            raise ValueError("the resident item cannot be read (simulated)")
-        return real(card_id)
+    def unreadable(card_ids):
+        if S1_CARD in set(card_ids):
+            raise ValueError("the card item cannot be read (simulated)")
+        return real(card_ids)
 
-    monkeypatch.setattr(dorms, "resident_by_card", unreadable)
+    monkeypatch.setattr(dorms, "cards", unreadable)
     response = run(fn, record(message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0)]), T0, "bad"),
                    record(message("SB01-B", T0, [swipe(1, S2_CARD, "out", T0)]), T0, "good"))
     assert response == {"batchItemFailures": [{"itemIdentifier": "bad"}]}

@@ -50,9 +50,9 @@ REQUEST_ID = r"[A-Za-z0-9_.:-]{8,80}"
 MAX_REASON = 200
 MAX_ASSIGN = 2000
 MAX_PLANNED_ROOMS = 1000
-# 3 items per student (bed, resident, history line) and the building's counts: DynamoDB's 100 items per transaction
-# (a transaction places students of one building).
-STUDENTS_PER_TRANSACTION = 33
+# 4 items per student (bed, resident, card, history line) and the building's counts: DynamoDB's 100 items per
+# transaction (a transaction places students of one building).
+STUDENTS_PER_TRANSACTION = 24
 CHUNK_RETRIES = 3
 # A run still "running" after this long died with its Lambda: the same request id may start it again.
 ASSIGNMENT_LEASE = timedelta(minutes=2)
@@ -84,12 +84,12 @@ class DormsRepository(Protocol):
     # changes (each all or nothing; a bed or resident changed meanwhile is a 409 or False)
     def save_settings(self, building_id: str, times: dict[str, Any]) -> Building: ...
     # (counts: how each building's bed counts change, houqin.domain.beds.bed_changes)
-    def check_in(self, resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent,
+    def check_in(self, resident: Resident, building_id: str, room_no: str, bed_no: int, event: BedEvent,
                  counts: Mapping[str, BedCounts]) -> None: ...
     def check_out(self, resident: Resident, event: BedEvent, counts: Mapping[str, BedCounts]) -> None: ...
     def move(self, resident: Resident, to: tuple[str, str, int], event: BedEvent, current: Presence | None,
              counts: Mapping[str, BedCounts]) -> None: ...
-    def place_chunk(self, placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent],
+    def place_chunk(self, placements: Sequence[tuple[Resident, str, str, int]], events: Sequence[BedEvent],
                     counts: Mapping[str, BedCounts]) -> bool: ...
     # automatic assignment runs (idempotency)
     def assignment_run(self, request_id: str) -> AssignmentRun | None: ...
@@ -186,7 +186,7 @@ class Dorms:
                            code="already_placed")
         room = self.check_bed(found, *target)
         event = BedEvent.make(resident_id, "check_in", to_iso(now), principal.person_id, *target)
-        self.dorms.check_in(resident_id, *target, event, rules.bed_changes([(target[0], room.gender, 1)]))
+        self.dorms.check_in(found, *target, event, rules.bed_changes([(target[0], room.gender, 1)]))
         return self.changed(resident_id, principal, event)
 
     def check_out(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
@@ -298,7 +298,7 @@ class Dorms:
         plan = rules.plan(wanted, students, planned)
         at = to_iso(now)
         genders = {(r.building_id, r.room_no): r.gender for r in planned}
-        placed, lost = self.write_placements(plan.placements, genders, principal.person_id, at, request_id)
+        placed, lost = self.write_placements(plan.placements, known, genders, principal.person_id, at, request_id)
         unplaced = sorted([*plan.unplaced, *lost], key=lambda u: u.resident_id)
         return {"request_id": request_id, "by": principal.person_id, "at": at,
                 "requested": len(wanted), "placed_count": len(placed), "unplaced_count": len(unplaced),
@@ -330,8 +330,9 @@ class Dorms:
                 occupants=tuple(rules.Occupant(p.resident_id, p.gender, p.class_name) for p in people)))
         return planned, missing
 
-    def write_placements(self, placements: Sequence[rules.Placement], genders: Mapping[tuple[str, str], str], by: str,
-                         at: str, request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
+    def write_placements(self, placements: Sequence[rules.Placement], residents: Mapping[str, Resident],
+                         genders: Mapping[tuple[str, str], str], by: str, at: str,
+                         request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
         """Each chunk (students of one building) in one conditional transaction, one after another (2,000 students
         are ~61 transactions, about two seconds; in parallel they would race in moto's transaction rollback copies
         locally). A chunk that meets a bed taken meanwhile drops the students it cannot place (reported with why) and
@@ -341,12 +342,13 @@ class Dorms:
             by_building.setdefault(p.building_id, []).append(p)
         chunks = [group[i:i + STUDENTS_PER_TRANSACTION]
                   for group in by_building.values() for i in range(0, len(group), STUDENTS_PER_TRANSACTION)]
-        outcomes = [self.write_chunk(chunk, genders, by, at, request_id) for chunk in chunks]
+        outcomes = [self.write_chunk(chunk, residents, genders, by, at, request_id) for chunk in chunks]
         placed = sorted((p for done, _ in outcomes for p in done), key=lambda p: p.resident_id)
         lost = [u for _, missed in outcomes for u in missed]
         return placed, lost
 
-    def write_chunk(self, chunk: list[rules.Placement], genders: Mapping[tuple[str, str], str], by: str, at: str,
+    def write_chunk(self, chunk: list[rules.Placement], residents: Mapping[str, Resident],
+                    genders: Mapping[tuple[str, str], str], by: str, at: str,
                     request_id: str) -> tuple[list[rules.Placement], list[rules.Unplaced]]:
         lost: list[rules.Unplaced] = []
         for _ in range(CHUNK_RETRIES):
@@ -355,8 +357,8 @@ class Dorms:
             events = [BedEvent.make(p.resident_id, "check_in", at, by, p.building_id, p.room_no, p.bed_no,
                                     reason=f"automatic assignment {request_id}") for p in chunk]
             counts = rules.bed_changes((p.building_id, genders.get((p.building_id, p.room_no)), 1) for p in chunk)
-            if self.dorms.place_chunk([(p.resident_id, p.building_id, p.room_no, p.bed_no) for p in chunk], events,
-                                      counts):
+            if self.dorms.place_chunk([(residents[p.resident_id], p.building_id, p.room_no, p.bed_no) for p in chunk],
+                                      events, counts):
                 return chunk, lost
             chunk, dropped = self.still_placeable(chunk)
             lost += dropped

@@ -6,9 +6,9 @@ A batch of SQS records (reader messages) is ingested together, so the store is c
    quarantine cannot be written); the readers are read in one BatchGetItem;
 2. each reader's progress is read (one consistent BatchGetItem): a seq it already has is a repeat and writes
    nothing; a seq inside one of its gaps may have arrived, so those few are looked up by key;
-3. cards are resolved (a GSI2 Query each, side by side, cached per batch: 0.5 RCU, where a card item read by
-   BatchGetItem and then its resident cost 1), the new swipes stored with BatchWriteItem (a swipe is keyed by what
-   it is, so storing it again is harmless: a retry or a concurrent replay cannot make a second copy);
+3. cards are resolved (one BatchGetItem of the card items: each says whose it is and their home building, 0.5
+   RCU; should it fail, card by card, so an unreadable card fails only its records), the new swipes stored with BatchWriteItem (a swipe is keyed by what it is, so storing it again is
+   harmless: a retry or a concurrent replay cannot make a second copy);
 4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
    (read in one BatchGetItem); then one conditional update each, which a newer swipe written meanwhile refuses:
    PartiQL UPDATEs, 25 a BatchExecuteStatement (a resident's very first presence: an UpdateItem that creates it);
@@ -38,7 +38,7 @@ from houqin.services.dorm_access import DormAccess
 from houqin.settings import settings
 from houqin.store import dorms as dorms_store
 from houqin.store import swipes as swipes_store
-from houqin.store.dorms import BedEvent, Building, Presence, PresenceMove, Reader, Resident
+from houqin.store.dorms import BedEvent, Building, Card, Presence, PresenceMove, Reader, Resident
 from houqin.store.paging import Page
 from houqin.store.swipes import QuarantineItem, ReaderProgressItem, SwipeItem
 from houqin.system_clock import SystemClock
@@ -46,7 +46,8 @@ from houqin.validation import date_range
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
-# Threads per container for the calls that cannot be batched (card lookups, a resident's first presence);
+# Threads per container for the calls that cannot be batched (a resident's first presence; cards one by one when
+# the batch's read failed);
 # boto3 clients are thread-safe; kept across invocations.
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="swipes")
 _K = TypeVar("_K")
@@ -94,12 +95,12 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Pending:
-    """A candidate with its card resolved: its item and its resident (None: a card no resident holds)."""
+    """A candidate with its card resolved: its item and its card (None: a card no resident holds)."""
 
     swipe: Swipe
     result: Ingested
     item: SwipeItem
-    resident: Resident | None
+    card: Card | None
     maybe_stored: bool
 
     @property
@@ -109,9 +110,9 @@ class Pending:
     @property
     def who(self) -> tuple[str, str] | None:
         """(home building, resident) of the presence it moves; None for an unknown card."""
-        if self.resident is None:
+        if self.card is None:
             return None
-        return self.resident.building_id or cast(str, self.result.building_id), self.resident.resident_id
+        return self.card.building_id or cast(str, self.result.building_id), self.card.resident_id
 
     def move(self) -> PresenceMove:
         """The presence this swipe would make (a known card's only)."""
@@ -140,7 +141,7 @@ class GateDirectory(Protocol):
     """What they need of the dorms table: readers, cards, presence (houqin.store.dorms in production)."""
 
     def readers_by_id(self, reader_ids: Iterable[str]) -> dict[str, Reader]: ...
-    def resident_by_card(self, card_id: str) -> Resident | None: ...
+    def cards(self, card_ids: Iterable[str]) -> dict[str, Card]: ...
     def presence_of(self, residents: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Presence]: ...
     def set_presence(self, home_building_id: str, resident_id: str, state: str, ts: str, reader_id: str,
                      building_id: str) -> bool: ...
@@ -245,24 +246,34 @@ class Swipes:
         return candidates, progress
 
     def _resolve(self, candidates: list[Candidate]) -> list[Pending]:
-        """Each swipe's resident (a card no resident holds: None) and its item; a swipe whose card cannot be
-        looked up fails its record (retried alone) and is left out."""
-        cards = _each(self._holder, {c.swipe.card_id for c in candidates})
+        """Each swipe's card (one no resident holds: None) and its item, the batch's cards in one read; if that
+        fails, card by card, and a swipe whose card cannot be read fails its record (retried alone)."""
+        card_ids = {c.swipe.card_id for c in candidates}
+        try:
+            cards: dict[str, tuple[bool, Card | None]] = {
+                card_id: (True, card) for card_id, card in self._cards(card_ids).items()}
+        except Exception:
+            log.exception("looking up %d cards at once failed: one by one", len(card_ids))
+            cards = _each(self._card, card_ids)
         resolved = []
         for c in candidates:
-            found, resident = cards[c.swipe.card_id]
+            found, card = cards[c.swipe.card_id]
             if not found:
                 c.result.failed = True
                 continue
-            item = SwipeItem.make(c.swipe, cast(str, c.result.building_id),
-                                  resident.resident_id if resident else None, c.result.received_at)
-            resolved.append(Pending(c.swipe, c.result, item, resident, c.maybe_stored))
+            item = SwipeItem.make(c.swipe, cast(str, c.result.building_id), card.resident_id if card else None,
+                                  c.result.received_at)
+            resolved.append(Pending(c.swipe, c.result, item, card, c.maybe_stored))
         return [p for p in resolved if not p.result.failed]
 
-    def _holder(self, card_id: str) -> tuple[bool, Resident | None]:
-        """(looked up, the resident holding the card or None); (False, None) when the lookup failed."""
+    def _cards(self, card_ids: set[str]) -> dict[str, Card | None]:
+        found = self.dorms.cards(card_ids) if card_ids else {}
+        return {card_id: found.get(card_id) for card_id in card_ids}
+
+    def _card(self, card_id: str) -> tuple[bool, Card | None]:
+        """(read, the card or None for a card no resident holds); (False, None) when it cannot be read."""
         try:
-            return True, self.dorms.resident_by_card(card_id)
+            return True, self._cards({card_id})[card_id]
         except Exception:
             log.exception("looking up card %s failed", card_id)
             return False, None

@@ -7,7 +7,9 @@ Access patterns (Queries and GetItems only):
 - rooms and beds of a building (map) .. pk = "BLDG#<building>", sk begins_with "ROOM#"
 - resident ............................ pk = "RES#<resident>", sk = "PROFILE"
 - residents of a building by bed ...... GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "RES#"
-- resident by campus card ............. GSI2 gsi2pk = "CARD#<card>"
+- whose campus card, living where ..... pk = "CARD#<card>", sk = "CARD" (resident and home building: written in
+                                        the bed transactions that change where they live; the swipes
+                                        resolve a batch's cards with one BatchGetItem)
 - readers of a building ............... GSI1 gsi1pk = "BLDG#<building>", gsi1sk begins_with "READER#"
 - reader .............................. pk = "READER#<reader>", sk = "META"
 - presence of a building's residents .. pk = "BLDG#<home building>", sk begins_with "PRES#" (the map and the
@@ -40,7 +42,6 @@ from pynamodb.transactions import TransactWrite
 from houqin.domain.beds import BedCounts, tally
 from houqin.store.base import (
     Gsi1,
-    Gsi2,
     condition_failed,
     condition_held,
     find,
@@ -146,10 +147,7 @@ class Resident(DormsTable):
     bed_no = NumberAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
-    gsi2pk = UnicodeAttribute()
-    gsi2sk = UnicodeAttribute()
     by_building = Gsi1()
-    by_card = Gsi2()
 
     def place(self, building_id: str, room_no: str, bed_no: int) -> None:
         self.building_id, self.room_no, self.bed_no = building_id, room_no, bed_no
@@ -158,8 +156,27 @@ class Resident(DormsTable):
 
     @classmethod
     def make(cls, resident_id: str, card_id: str, **fields: object) -> Resident:
-        return cls(pk=key("RES", resident_id), sk="PROFILE", resident_id=resident_id, card_id=card_id,
-                   gsi2pk=key("CARD", card_id), gsi2sk="RES", **fields)
+        return cls(pk=key("RES", resident_id), sk="PROFILE", resident_id=resident_id, card_id=card_id, **fields)
+
+    def card(self, building_id: str | None = None) -> Card:
+        """The card item saying whose card this is and where they live (``building_id``: after a move)."""
+        return Card.make(self.card_id, self.resident_id, building_id or self.building_id)
+
+
+class Card(DormsTable):
+    """Whose campus card this is and their home building (None: no bed): all a swipe needs of the resident."""
+
+    card_id = UnicodeAttribute()
+    resident_id = UnicodeAttribute()
+    building_id = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def keys(card_id: str) -> tuple[str, str]:
+        return key("CARD", card_id), "CARD"
+
+    @classmethod
+    def make(cls, card_id: str, resident_id: str, building_id: str | None) -> Card:
+        return cls(*cls.keys(card_id), card_id=card_id, resident_id=resident_id, building_id=building_id)
 
 
 class Reader(DormsTable):
@@ -279,9 +296,11 @@ def resident(resident_id: str, consistent: bool = False) -> Resident | None:
     return find(Resident, key("RES", resident_id), "PROFILE", consistent_read=consistent)
 
 
-def resident_by_card(card_id: str) -> Resident | None:
-    """The resident holding a campus card (GSI2), None for a card no resident holds."""
-    return next(iter(Resident.by_card.query(key("CARD", card_id), limit=1)), None)
+def cards(card_ids: Iterable[str]) -> dict[str, Card]:
+    """Campus cards by id, with their holder and home building (BatchGetItem, eventually consistent: 0.5 RCU a
+    card); a card no resident holds is absent."""
+    keys = [Card.keys(card_id) for card_id in set(card_ids)]
+    return {card.card_id: card for card in Card.batch_get(keys)} if keys else {}
 
 
 def reader(reader_id: str) -> Reader | None:
@@ -589,14 +608,15 @@ def bed_transaction(conflict: str) -> AbstractContextManager[TransactWrite]:
 CHANGED = "the bed or the resident changed meanwhile (someone else was faster): reload and try again"
 
 
-def check_in(resident_id: str, building_id: str, room_no: str, bed_no: int, event: BedEvent,
+def check_in(resident: Resident, building_id: str, room_no: str, bed_no: int, event: BedEvent,
              counts: Mapping[str, BedCounts]) -> None:
-    """Bed taken, resident placed, the building counted (``counts``), history written: all or nothing, only if
-    the bed is still empty."""
+    """Bed taken, resident placed, their card's home set, the building counted (``counts``), history written: all
+    or nothing, only if the bed is still empty."""
     with bed_transaction(CHANGED) as transaction:
-        _take_bed(transaction, resident_id, building_id, room_no, bed_no)
-        transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
+        _take_bed(transaction, resident.resident_id, building_id, room_no, bed_no)
+        transaction.update(_resident(resident.resident_id), actions=placement_actions(building_id, room_no, bed_no),
                            condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
+        transaction.save(resident.card(building_id))
         _count(transaction, counts)
         _log(transaction, event)
 
@@ -608,6 +628,7 @@ def check_out(resident: Resident, event: BedEvent, counts: Mapping[str, BedCount
         _free_bed(transaction, resident.resident_id, building_id, room_no, bed_no)
         transaction.update(_resident(resident.resident_id), actions=clearing_actions(),
                            condition=_placed_at(building_id, room_no, bed_no))
+        transaction.save(Card.make(resident.card_id, resident.resident_id, None))
         # The home building's map no longer shows them: their last swipe stays in the swipes table.
         transaction.delete(Presence(*Presence.keys(building_id, resident.resident_id)))
         _count(transaction, counts)
@@ -623,6 +644,8 @@ def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current:
         _take_bed(transaction, resident.resident_id, *to)
         transaction.update(_resident(resident.resident_id), actions=placement_actions(*to),
                            condition=_placed_at(building_id, room_no, bed_no))
+        if to[0] != building_id:
+            transaction.save(resident.card(to[0]))
         if current is not None and to[0] != building_id:
             # Only the swipe we read moves: a newer one meanwhile makes this a 409 instead of being lost.
             transaction.delete(current, condition=Presence.last_ts == current.last_ts)
@@ -632,17 +655,19 @@ def move(resident: Resident, to: tuple[str, str, int], event: BedEvent, current:
         _log(transaction, event)
 
 
-def place_chunk(placements: Sequence[tuple[str, str, str, int]], events: Sequence[BedEvent],
+def place_chunk(placements: Sequence[tuple[Resident, str, str, int]], events: Sequence[BedEvent],
                 counts: Mapping[str, BedCounts]) -> bool:
     """Place several residents (resident, building, room, bed) in one transaction; False if any bed or
-    resident changed meanwhile (then nothing of the chunk is written). 3 items a resident and one a building
-    counted: at most 100 in all."""
+    resident changed meanwhile (then nothing of the chunk is written). 4 items a resident (bed, resident, card,
+    history) and one a building counted: at most 100 in all."""
     try:
         with TransactWrite(connection=Bed._get_connection().connection) as transaction:  # noqa: SLF001
-            for (resident_id, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
-                _take_bed(transaction, resident_id, building_id, room_no, bed_no)
-                transaction.update(_resident(resident_id), actions=placement_actions(building_id, room_no, bed_no),
+            for (resident, building_id, room_no, bed_no), event in zip(placements, events, strict=True):
+                _take_bed(transaction, resident.resident_id, building_id, room_no, bed_no)
+                transaction.update(_resident(resident.resident_id),
+                                   actions=placement_actions(building_id, room_no, bed_no),
                                    condition=Resident.pk.exists() & Resident.building_id.does_not_exist())
+                transaction.save(resident.card(building_id))
                 _log(transaction, event)
             _count(transaction, counts)
     except TransactWriteError as exc:
