@@ -171,6 +171,22 @@ def test_a_retry_finishes_presence_when_the_first_attempt_failed_after_storing_t
     assert swipes.reader_progress("SB01-A", "SB01").progress().duplicates == 1
 
 
+def test_a_failed_batch_of_presence_updates_fails_its_records_and_the_retry_moves_presence(fn, monkeypatch):
+    """S1 has a presence, so their swipe moves it through the batched PartiQL update (not the first-presence path)."""
+    dorms.set_presence("SB01", "S1", "in", "2026-11-19T12:00:00.000Z", "SB01-A", "SB01")
+    body = message("SB01-A", T0, [swipe(8, S1_CARD, "out", T0 - timedelta(minutes=1))])
+
+    def broken(moves):
+        raise RuntimeError("throttled (simulated)")
+
+    monkeypatch.setattr(dorms, "move_presence", broken)
+    assert run(fn, record(body, T0, "m")) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
+    assert dorms.building_presence("SB01")["S1"].state == "in" and len(stored_day()) == 1
+    monkeypatch.undo()
+    assert run(fn, record(body, T0, "m")) == {"batchItemFailures": []}
+    assert (dorms.building_presence("SB01")["S1"].state, len(stored_day())) == ("out", 1)
+
+
 def test_near_its_timeout_the_function_leaves_the_remaining_records_for_the_next_delivery(fn):
     class AlmostOutOfTime(Context):
         @staticmethod

@@ -7,8 +7,9 @@ A batch of SQS records (reader messages) is ingested together, so the store is c
 2. each reader's progress is read (one consistent BatchGetItem): a seq it already has is a repeat and writes
    nothing; a seq inside one of its gaps may have arrived, so those few are looked up by key;
 3. cards are resolved (one BatchGetItem of the card items: each says whose it is and their home building, 0.5
-   RCU; should it fail, card by card, so an unreadable card fails only its records), the new swipes stored with BatchWriteItem (a swipe is keyed by what it is, so storing it again is
-   harmless: a retry or a concurrent replay cannot make a second copy);
+   RCU; should it fail, card by card, so an unreadable card fails only its records), the new swipes stored with
+   BatchWriteItem (a swipe is keyed by what it is, so storing it again is harmless: a retry or a concurrent
+   replay cannot make a second copy);
 4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
    (read in one BatchGetItem); then one conditional update each, which a newer swipe written meanwhile refuses:
    PartiQL UPDATEs, 25 a BatchExecuteStatement (a resident's very first presence: an UpdateItem that creates it);
