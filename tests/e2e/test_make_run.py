@@ -286,7 +286,9 @@ def test_a_record_that_fails_stays_on_the_queue_alone_while_its_batchmate_is_sto
     sent = cloud_now(houqin).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     base = 800_000_000
     before = progress()
-    broken = {**profiles["S00003"], "bed_no": {"S": "not a number"}}
+    card_key = {"pk": {"S": f"CARD#{profiles['S00003']['card_id']['S']}"}, "sk": {"S": "CARD"}}
+    card = dynamodb.get_item(TableName="houqin-DormsTable", Key=card_key, ConsistentRead=True)["Item"]
+    broken = {**card, "resident_id": {"N": "3"}}  # the card item cannot be read: its swipe's record fails
     dynamodb.put_item(TableName="houqin-DormsTable", Item=broken)
     try:
         publish(houqin, reader, [{"v": 1, "reader_id": reader, "sent_at": sent, "swipes": [
@@ -298,7 +300,7 @@ def test_a_record_that_fails_stays_on_the_queue_alone_while_its_batchmate_is_sto
         assert in_flight() == 1  # the failed record alone waits for its next delivery
         assert progress() == (before[0] + 1, before[1] + 1, before[2])  # the batchmate ran once, stored once
     finally:
-        dynamodb.put_item(TableName="houqin-DormsTable", Item=profiles["S00003"])
+        dynamodb.put_item(TableName="houqin-DormsTable", Item=card)
 
 
 def test_a_dorm_manager_sees_the_map_and_downloads_reports_of_the_demo_day(houqin):
