@@ -66,15 +66,15 @@ def january_attendance() -> InMemoryAttendance:
             continue
         for moment in (time(8, 20) if number == 5 else time(7, 55), time(16, 0) if number == 6 else time(17, 5)):
             seq += 1
-            attendance.punch_items.append(Punch("E1", "FP-HY", seq, at_local(day, moment)))
-    fix = CorrectionItem.new("E1", date(2026, 1, 7))
+            attendance.punch_items.append(("HY", Punch("E1", "FP-HY", seq, at_local(day, moment))))
+    fix = CorrectionItem.new("HY", "E1", date(2026, 1, 7))
     fix.record("on_leave", "事假，已批准", "M1", at_local(date(2026, 1, 8), time(9, 0)), "absent")
-    attendance.correction_items[("E1", date(2026, 1, 7))] = fix
+    attendance.correction_items[("HY", "E1", date(2026, 1, 7))] = fix
     for number, grade in ((5, "A"), (6, "C")):
-        log = WorkLogItem.new("E1", date(2026, 1, number))
+        log = WorkLogItem.new("HY", "E1", date(2026, 1, number))
         log.plan, log.completion = "布置会场", "已完成"
         log.set_grade(grade, "M1", at_local(date(2026, 1, number), time(18, 0)))
-        attendance.log_items[("E1", date(2026, 1, number))] = log
+        attendance.log_items[("HY", "E1", date(2026, 1, number))] = log
     return attendance
 
 

@@ -20,7 +20,8 @@ One invocation, step by step:
    force in the month (``rules_for``: a past month is recomputed with the rules it had), the unit's
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
 3. read per person, ``PARALLEL`` people at a time (threads): the attendance month (houqin.services.attendance
-   over the attendance repository: the punches and the corrections, one Query each), the grades of support
+   over the attendance repository: the punches and the corrections, one Query each in each department that
+   may hold them: one, unless the person moved), the grades of support
    staff, the confirmed repair tickets of a worker (tickets table index ByWorker, created from ``TICKET_LOOKBACK_DAYS``
    before the month), and, once a run of the year up to the month is approved, the person's payslips of the
    year (one Query of the person index: the latest approved one carries the tax year so far; all of them
@@ -423,9 +424,8 @@ class Computation:
             raise ValidationError(f"{member.staff_id} has no post ({member.post_id or 'none'}): assign one",
                                   field="post_id")
         reads = self.ports.attendance
-        records = attendance.month_records(member.staff_id, self.month, shift, until, reads=reads)
-        grades = (tuple(attendance.month_grades(member.staff_id, self.month, reads=reads)) if member.support_staff
-                  else ())
+        records = attendance.month_records(member, self.month, shift, until, reads=reads)
+        grades = tuple(attendance.month_grades(member, self.month, reads=reads)) if member.support_staff else ()
         work = self.ports.piece_work(member.staff_id, self.month) if rules.piece_rates_fen and member.team_id else ()
         return Facts(member, post, month_summary(records), grades, work,
                      self.ports.history(member.staff_id, self.month, approved))
