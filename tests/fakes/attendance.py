@@ -66,6 +66,13 @@ class InMemoryAttendance:
         tz = settings().tz
         return [p for p in self.punches_of_month(departments, staff_id, f"{day:%Y-%m}") if local_day(p.at, tz) == day]
 
+    def department_punches(self, department_id: str, month: str) -> dict[str, list[Punch]]:
+        self.reads["department_punches"] += 1
+        by_staff: dict[str, list[Punch]] = {}
+        for punch in self._punches((department_id,), month):
+            by_staff.setdefault(punch.staff_id, []).append(punch)
+        return by_staff
+
     # ---------------------------------------------------------------- corrections and work logs
     @staticmethod
     def _key(item: CorrectionItem | WorkLogItem) -> tuple[str, str, date]:
@@ -91,6 +98,13 @@ class InMemoryAttendance:
         return {date.fromisoformat(item.day): item
                 for item in self._month(self.correction_items, departments, staff_id, month)}
 
+    def department_corrections(self, department_id: str, month: str) -> dict[str, dict[date, CorrectionItem]]:
+        self.reads["department_corrections"] += 1
+        by_staff: dict[str, dict[date, CorrectionItem]] = {}
+        for item in self._month(self.correction_items, (department_id,), None, month):
+            by_staff.setdefault(item.staff_id, {})[date.fromisoformat(item.day)] = item
+        return by_staff
+
     def save_correction(self, item: CorrectionItem) -> CorrectionItem:
         return _save(self.correction_items, self._key(item), item)
 
@@ -104,6 +118,14 @@ class InMemoryAttendance:
     def grades_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[str]:
         self.reads["grades_of_month"] += 1
         return [item.grade for item in self._month(self.log_items, departments, staff_id, month) if item.grade]
+
+    def department_grades(self, department_id: str, month: str) -> dict[str, list[str]]:
+        self.reads["department_grades"] += 1
+        by_staff: dict[str, list[str]] = {}
+        for item in self._month(self.log_items, (department_id,), None, month):
+            if item.grade:
+                by_staff.setdefault(item.staff_id, []).append(item.grade)
+        return by_staff
 
     def save_work_log(self, item: WorkLogItem) -> WorkLogItem:
         return _save(self.log_items, self._key(item), item)

@@ -17,7 +17,7 @@ import pytest
 from houqin.clock import FixedClock
 from houqin.domain.attendance import DayStatus, Punch, Shift
 from houqin.errors import Conflict
-from houqin.services.attendance import Attendance, month_grades, month_records, shift_of
+from houqin.services.attendance import Attendance, DepartmentMonth, month_grades, month_records, shift_of
 from houqin.settings import Settings, SettingsError, settings
 from houqin.store import attendance as store
 from houqin.store import staff
@@ -621,6 +621,12 @@ def test_the_payroll_contract(app):
     assert upto[-1].measured_status == DayStatus.ABSENT and upto[-1].corrected_by == "M1"
     assert month_records(e1, "2026-11", shift, until=date(2026, 10, 31)) == []
     assert month_grades(e1, "2026-11") == []
+    # payroll reads the department's month whole (three Queries) and each person's from it: the same records
+    grade_day(app, "2026-11-03", "B")
+    whole = DepartmentMonth(store, "D1", "2026-11")
+    assert month_records(e1, "2026-11", shift, until=date(2026, 11, 6), reads=whole) == upto
+    assert month_grades(e1, "2026-11", reads=whole) == month_grades(e1, "2026-11") == ["B"]
+    assert (set(whole.punches), set(whole.fixes), whole.grades) == ({"E1"}, {"E1"}, {"E1": ["B"]})
 
 
 def test_routes_equal_the_template(app, template):

@@ -38,7 +38,8 @@ PLAN_AHEAD_DAYS ahead), and every reader here reads those. A new correction or l
 
 The use cases are methods of ``Attendance``, whose ports (houqin.ports) are the attendance repository, the
 staff archive, the pay rules and month locks it reads, and a clock; what payroll reads of a month
-(``shift_of``, ``month_records``, ``month_grades``) stays module functions with their own ``reads`` port.
+(``shift_of``, ``month_records``, ``month_grades``, ``DepartmentMonth``) stays module functions with their
+own ``reads`` port.
 """
 
 from __future__ import annotations
@@ -124,9 +125,12 @@ class PersonMonthReads(Protocol):
 
 
 class AttendanceReads(PersonMonthReads, Protocol):
-    """What is read of attendance, for payroll too: a person's month."""
+    """What is read of attendance, for payroll too: a person's month, and a department's month whole."""
 
     def work_logs(self, departments: Sequence[str], staff_id: str, month: str) -> list[WorkLogItem]: ...
+    def department_punches(self, department_id: str, month: str) -> dict[str, list[Punch]]: ...
+    def department_corrections(self, department_id: str, month: str) -> dict[str, dict[date, CorrectionItem]]: ...
+    def department_grades(self, department_id: str, month: str) -> dict[str, list[str]]: ...
 
 
 class AttendanceRepository(AttendanceReads, Protocol):
@@ -187,7 +191,7 @@ def month_records(member: StaffMember, month: str, shift: Shift, until: date | N
                   now: datetime | None = None, *, reads: Any = store) -> list[DayRecord]:
     """One record per day of the month up to ``until`` (default: the month's last day), corrections applied;
     with ``now``, a day whose shift is not over yet is read as under way. ``reads``: where punches and
-    corrections are read (houqin.store.attendance; payroll passes its attendance repository)."""
+    corrections are read (houqin.store.attendance, or a PersonMonthReads such as payroll's DepartmentMonth)."""
     return [record for record, _ in _month(member, month, shift, until, now, reads)]
 
 
@@ -217,6 +221,46 @@ def _month(member: StaffMember, month: str, shift: Shift, until: date | None,
             record = apply_correction(record, Correction(DayStatus(fix.status), fix.reason, fix.by))
         out.append((record, fix))
     return out
+
+
+class DepartmentMonth:
+    """A department's month read whole, for payroll: its punches, its corrections and (``grades``) its logs'
+    grades, one Query each (every page), then each person's month answered from memory through the same
+    per-person reads as the store's (PersonMonthReads), so ``month_records`` and ``month_grades`` read it as they
+    read the store. A person whose month another department may hold too (they moved) has that part read from
+    ``reads``, per person; another month is read from ``reads`` whole."""
+
+    def __init__(self, reads: AttendanceReads, department_id: str, month: str, grades: bool = True) -> None:
+        self.reads, self.department_id, self.month = reads, department_id, month
+        self.punches = reads.department_punches(department_id, month)
+        self.fixes = reads.department_corrections(department_id, month)
+        self.grades = reads.department_grades(department_id, month) if grades else None
+
+    def _here(self, departments: Sequence[str], month: str) -> tuple[bool, list[str]]:
+        """Whether this department's month is asked for, and the other departments asked for."""
+        if month != self.month:
+            return False, list(departments)
+        return self.department_id in departments, [d for d in departments if d != self.department_id]
+
+    def punches_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[Punch]:
+        here, others = self._here(departments, month)
+        found = list(self.punches.get(staff_id, ())) if here else []
+        if not others:
+            return found
+        return sorted(found + self.reads.punches_of_month(others, staff_id, month), key=lambda p: p.at)
+
+    def corrections_of_month(self, departments: Sequence[str], staff_id: str,
+                             month: str) -> dict[date, CorrectionItem]:
+        here, others = self._here(departments, month)
+        found = dict(self.fixes.get(staff_id, {})) if here else {}
+        return {**self.reads.corrections_of_month(others, staff_id, month), **found} if others else found
+
+    def grades_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[str]:
+        here, others = self._here(departments, month)
+        if here and not others and self.grades is not None:
+            return list(self.grades.get(staff_id, ()))
+        # moved (both departments' grades together, in day order), another month, or no grades read here
+        return self.reads.grades_of_month(departments, staff_id, month)
 
 
 # ---------------------------------------------------------------- months and days
