@@ -575,9 +575,9 @@ def report(result: dict[str, Any]) -> str:
             "  punches, one Query of its corrections and one of its work logs (every page), and, once a run of the",
             "  year is approved, one Query of its payslips per approved month; per person the tickets of a repair",
             "  worker (and a moved member's other department); each payslip put plus its GSI1 copy (1 WCU per",
-            "  started KB each), a progress UpdateItem every 100 payslips, before each department's reads and every",
-            "  100 people, the claim and finish transactions (x2), and a recompute deletes the previous generation",
-            "  (1 WCU per item and its copy). The WCU ratio is Houqin's writes over the bare puts."]
+            "  started KB each), a progress UpdateItem every 100 payslips and before every 100 people, the claim and",
+            "  finish transactions (x2), and a recompute deletes the previous generation (1 WCU per item and its",
+            "  copy). The WCU ratio is Houqin's writes over the bare puts."]
     out.append("")
     out.append("Bench wall time: " + ", ".join(f"{name} {value:.0f} s" for name, value in
                                              {"start-up": result["startup_s"], **result["wall_seconds"]}.items()))

@@ -48,10 +48,10 @@ a lock per department) instead of 1,700 more writes inside a 29-second API call,
 of step with the payslips it summarises.
 
 Cost of a run of N people: N payslip puts (BatchWriteItem, 25 a request, a payslip is 2-8 KB plus its
-copy in GSI1), a progress UpdateItem every 100 payslips (and before each department's reads and every 100
-people), once a run of the year is approved one Query per department and approved month (and one per person
-who moved this year), one staff Query (GSI1 of the staff table) per department, and the few rule, income,
-bonus and lock Queries; a department's month of attendance is houqin/store/attendance.py's (three Queries).
+copy in GSI1), a progress UpdateItem every 100 payslips (and before every 100 people are read), once a run of
+the year is approved one Query per department and approved month (and one per person who moved this year),
+one staff Query (GSI1 of the staff table) per department, and the few rule, income, bonus and lock Queries; a
+department's month of attendance is houqin/store/attendance.py's (three Queries).
 """
 
 from __future__ import annotations

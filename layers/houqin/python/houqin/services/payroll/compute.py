@@ -36,8 +36,8 @@ One invocation, step by step:
 5. payslips are written with BatchWriteItem (25 a request; PynamoDB resends what DynamoDB leaves
    unprocessed) under the new generation, ``PROGRESS_EVERY`` at a time by up to ``WRITING`` writer threads
    while the next people are read; the run's progress (staff done / total, heartbeat) is updated after each
-   ``PROGRESS_EVERY`` payslips are handed over (``staff_done`` counts those stored), before a department's
-   month and payslips of the year are read, and before each ``PROGRESS_EVERY`` people are read;
+   ``PROGRESS_EVERY`` payslips are handed over (``staff_done`` counts those stored), and before each
+   ``PROGRESS_EVERY`` people are read, right after their department's month and payslips of the year;
    the time left is checked at both, so a run about to be killed fails cleanly instead. A failed write fails
    the run; a failing run waits for the writes under way before its payslips are deleted;
 6. finish: one conditional put switches the run to ``draft`` and its ``payslip_version`` to the new
@@ -415,7 +415,9 @@ class Computation:
             raise ValidationError(f"no income entered for {department_id} in {self.month}", field="income")
         income_fen = int(income_item.income_fen) if income_item else 0
         shift = attendance.shift_of(department)
-        self.beat()  # the department's month and payslips of the year: a few Queries of a few pages each
+        # the department's month and payslips of the year (a few Queries of a few pages each), then the first
+        # people's heartbeat
+        self.check_time()
         month = attendance.DepartmentMonth(self.ports.attendance, department_id, self.month,
                                            grades=any(m.support_staff for m in members))
         histories = self.ports.histories(department_id, members, self.month, locks, approved)
