@@ -49,11 +49,13 @@ class DemoPunch:
     device_id: str
     seq: int
     at: datetime  # UTC
+    department_id: str  # the member's: the punch is kept under it (houqin.store.attendance)
 
 
 @dataclass(frozen=True)
 class DemoLog:
     staff_id: str
+    department_id: str
     day: date
     plan: str
     completion: str
@@ -119,7 +121,7 @@ def punches(data: Any, month: str, seed: int = SEED, departments: tuple[str, ...
                 if until is not None and at >= until:
                     continue
                 seq += 1
-                yield DemoPunch(staff_id, device, seq, at)
+                yield DemoPunch(staff_id, device, seq, at, department_id)
 
 
 def _first_seq(month: str) -> int:
@@ -142,8 +144,9 @@ def worklogs(data: Any, month: str, seed: int = SEED, departments: tuple[str, ..
             if before is not None and day >= before:
                 continue
             plan = rng.choice(PLANS)
-            yield DemoLog(member["staff_id"], day, plan, f"已完成：{plan}", at_local(day, time(17, 30)),
-                          rng.choices(grades, weights)[0], member["manager_id"], at_local(day, time(18, 0)))
+            yield DemoLog(member["staff_id"], member["department_id"], day, plan, f"已完成：{plan}",
+                          at_local(day, time(17, 30)), rng.choices(grades, weights)[0], member["manager_id"],
+                          at_local(day, time(18, 0)))
 
 
 def income(data: Any, seed: int = SEED) -> dict[str, int]:
@@ -169,7 +172,7 @@ def punch_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENT
     from houqin.store import attendance
 
     for p in punches(data, month, departments=departments, **only):
-        yield attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.at)
+        yield attendance.PunchItem.make(Punch(p.staff_id, p.device_id, p.seq, p.at), p.department_id, p.at)
 
 
 def log_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS,
@@ -179,7 +182,7 @@ def log_items(data: Any, month: str, departments: tuple[str, ...] = DEPARTMENTS,
     from houqin.store import attendance
 
     for log in worklogs(data, month, departments=departments, **only):
-        item = attendance.WorkLogItem.new(log.staff_id, log.day)
+        item = attendance.WorkLogItem.new(log.department_id, log.staff_id, log.day)
         item.plan, item.planned_at = log.plan, to_iso(at_local(log.day, time(8, 30)))
         item.completion, item.completed_at = log.completion, to_iso(log.completed_at)
         if log.day not in ungraded:
@@ -204,7 +207,7 @@ def this_month(data: Any, now: datetime) -> dict[str, int]:
     plans = []
     for member in data.staff:
         if member["staff_id"] in people and member["support_staff"] and today.weekday() < 5 and now >= planned_at:
-            item = attendance.WorkLogItem.new(member["staff_id"], today)
+            item = attendance.WorkLogItem.new(member["department_id"], member["staff_id"], today)
             item.plan, item.planned_at, item.version = PLANS[today.day % len(PLANS)], to_iso(planned_at), 1
             plans.append(item)
     return {"punches this month": save_all(attendance.PunchItem, punch_items(data, month, until=now, people=people)),

@@ -4,6 +4,8 @@ archive is tests/fakes/payroll.py's InMemoryStaff."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -22,16 +24,20 @@ def _copy(item: Item) -> Item:
 
 
 class InMemoryAttendance:
-    """houqin.store.attendance kept in dicts. Punches are stored once per (device, seq) (a put on a taken seq
-    is refused, as the store's condition refuses it) and read back as ``punch_items``; corrections, work logs
-    and terminals are versioned (a save on a stale copy is a 409); lists in the store's order, in one page.
-    A test may also fill ``punch_items``, ``correction_items`` and ``log_items`` directly (payroll's do)."""
+    """houqin.store.attendance kept in dicts, each item under the department it was stored for, as the store
+    keys it (a reader finds only what is under the departments it names). Punches are stored once per (device,
+    seq) (a put on a taken seq is refused, as the store's condition refuses it) and read back as ``punch_items``
+    ((department, punch)); corrections, work logs and terminals are versioned (a save on a stale copy is a 409);
+    lists in the store's order, in one page. A test may also fill ``punch_items``, ``correction_items`` and
+    ``log_items`` (keyed (department, staff, day)) directly (payroll's do). ``reads`` counts the reads by
+    method."""
 
     def __init__(self) -> None:
-        self.punch_items: list[Punch] = []
+        self.punch_items: list[tuple[str, Punch]] = []
         self.stored: dict[tuple[str, int], PunchItem] = {}  # (device, seq) -> the punch stored under it
-        self.correction_items: dict[tuple[str, date], CorrectionItem] = {}
-        self.log_items: dict[tuple[str, date], WorkLogItem] = {}
+        self.correction_items: dict[tuple[str, str, date], CorrectionItem] = {}
+        self.log_items: dict[tuple[str, str, date], WorkLogItem] = {}
+        self.reads: Counter[str] = Counter()
         self.terminal_items: dict[str, TerminalItem] = {}
         self.rejected_items: dict[tuple[str, str], RejectedPunchItem] = {}
 
@@ -41,46 +47,88 @@ class InMemoryAttendance:
         if seq in self.stored:
             return False
         self.stored[seq] = item
-        self.punch_items.append(item.to_domain())
+        self.punch_items.append((item.gsi1pk.split("#")[1], item.to_domain()))  # ATT#<department>#<month>
         return True
 
     def stored_punch(self, device_id: str, seq: int) -> PunchItem | None:
         return self.stored.get((device_id, seq))
 
-    def punches_of_month(self, staff_id: str, month: str) -> list[Punch]:
+    def _punches(self, departments: Sequence[str], month: str) -> list[Punch]:
         tz = settings().tz
-        return sorted((p for p in self.punch_items if p.staff_id == staff_id
-                       and f"{local_day(p.at, tz):%Y-%m}" == month), key=lambda p: p.at)
+        return sorted((p for d, p in self.punch_items if d in departments and f"{local_day(p.at, tz):%Y-%m}" == month),
+                      key=lambda p: (p.staff_id, p.at))
 
-    def punches_of_day(self, staff_id: str, day: date) -> list[Punch]:
+    def punches_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[Punch]:
+        self.reads["punches_of_month"] += 1
+        return sorted((p for p in self._punches(departments, month) if p.staff_id == staff_id), key=lambda p: p.at)
+
+    def punches_of_day(self, departments: Sequence[str], staff_id: str, day: date) -> list[Punch]:
         tz = settings().tz
-        return sorted((p for p in self.punch_items if p.staff_id == staff_id and local_day(p.at, tz) == day),
-                      key=lambda p: p.at)
+        return [p for p in self.punches_of_month(departments, staff_id, f"{day:%Y-%m}") if local_day(p.at, tz) == day]
+
+    def department_punches(self, department_id: str, month: str) -> dict[str, list[Punch]]:
+        self.reads["department_punches"] += 1
+        by_staff: dict[str, list[Punch]] = {}
+        for punch in self._punches((department_id,), month):
+            by_staff.setdefault(punch.staff_id, []).append(punch)
+        return by_staff
 
     # ---------------------------------------------------------------- corrections and work logs
-    def correction(self, staff_id: str, day: date) -> CorrectionItem | None:
-        found = self.correction_items.get((staff_id, day))
+    @staticmethod
+    def _key(item: CorrectionItem | WorkLogItem) -> tuple[str, str, date]:
+        return item.pk.split("#")[1], item.staff_id, date.fromisoformat(item.day)  # ATT|LOG#<department>#<month>
+
+    @staticmethod
+    def _found(items: dict[tuple[str, str, date], Item], departments: Sequence[str], staff_id: str,
+               day: date) -> Item | None:
+        found = next((items[(d, staff_id, day)] for d in departments if (d, staff_id, day) in items), None)
         return _copy(found) if found else None
 
-    def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]:
-        return {day: item for (s, day), item in self.correction_items.items()
-                if s == staff_id and f"{day:%Y-%m}" == month}
+    @staticmethod
+    def _month(items: dict[tuple[str, str, date], Item], departments: Sequence[str], staff_id: str | None,
+               month: str) -> list[Item]:
+        return [item for (d, s, day), item in sorted(items.items(), key=lambda e: (e[0][1], e[0][2]))
+                if d in departments and (staff_id is None or s == staff_id) and f"{day:%Y-%m}" == month]
+
+    def correction(self, departments: Sequence[str], staff_id: str, day: date) -> CorrectionItem | None:
+        return self._found(self.correction_items, departments, staff_id, day)
+
+    def corrections_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> dict[date, CorrectionItem]:
+        self.reads["corrections_of_month"] += 1
+        return {date.fromisoformat(item.day): item
+                for item in self._month(self.correction_items, departments, staff_id, month)}
+
+    def department_corrections(self, department_id: str, month: str) -> dict[str, dict[date, CorrectionItem]]:
+        self.reads["department_corrections"] += 1
+        by_staff: dict[str, dict[date, CorrectionItem]] = {}
+        for item in self._month(self.correction_items, (department_id,), None, month):
+            by_staff.setdefault(item.staff_id, {})[date.fromisoformat(item.day)] = item
+        return by_staff
 
     def save_correction(self, item: CorrectionItem) -> CorrectionItem:
-        return _save(self.correction_items, (item.staff_id, date.fromisoformat(item.day)), item)
+        return _save(self.correction_items, self._key(item), item)
 
-    def work_log(self, staff_id: str, day: date) -> WorkLogItem | None:
-        found = self.log_items.get((staff_id, day))
-        return _copy(found) if found else None
+    def work_log(self, departments: Sequence[str], staff_id: str, day: date) -> WorkLogItem | None:
+        return self._found(self.log_items, departments, staff_id, day)
 
-    def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]:
-        return [item for (s, day), item in sorted(self.log_items.items()) if s == staff_id and f"{day:%Y-%m}" == month]
+    def work_logs(self, departments: Sequence[str], staff_id: str, month: str) -> list[WorkLogItem]:
+        self.reads["work_logs"] += 1
+        return self._month(self.log_items, departments, staff_id, month)
 
-    def grades_of_month(self, staff_id: str, month: str) -> list[str]:
-        return [item.grade for item in self.work_logs(staff_id, month) if item.grade]
+    def grades_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[str]:
+        self.reads["grades_of_month"] += 1
+        return [item.grade for item in self._month(self.log_items, departments, staff_id, month) if item.grade]
+
+    def department_grades(self, department_id: str, month: str) -> dict[str, list[str]]:
+        self.reads["department_grades"] += 1
+        by_staff: dict[str, list[str]] = {}
+        for item in self._month(self.log_items, (department_id,), None, month):
+            if item.grade:
+                by_staff.setdefault(item.staff_id, []).append(item.grade)
+        return by_staff
 
     def save_work_log(self, item: WorkLogItem) -> WorkLogItem:
-        return _save(self.log_items, (item.staff_id, date.fromisoformat(item.day)), item)
+        return _save(self.log_items, self._key(item), item)
 
     # ---------------------------------------------------------------- terminals and refused punches
     def terminal(self, device_id: str, consistent: bool = False) -> TerminalItem | None:

@@ -154,6 +154,9 @@ class InMemoryPayroll:
     def year_of_person(self, staff_id: str, month: str) -> list[PayslipItem]:
         return [s for s in self._of_person(staff_id) if s.month[:4] == month[:4] and s.month <= month]
 
+    def department_history(self, run_id: str, generation: int, department_id: str) -> list[PayslipItem]:
+        return list(self.payslips(run_id, generation, department_id))
+
     # ---------------------------------------------------------------- locks
     def locks_of_year(self, year: str) -> list[LockItem]:
         return [lock for (month, _), lock in sorted(self.locks.items()) if month[:4] == year]

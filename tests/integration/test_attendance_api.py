@@ -17,7 +17,7 @@ import pytest
 from houqin.clock import FixedClock
 from houqin.domain.attendance import DayStatus, Punch, Shift
 from houqin.errors import Conflict
-from houqin.services.attendance import Attendance, month_grades, month_records, shift_of
+from houqin.services.attendance import Attendance, DepartmentMonth, month_grades, month_records, shift_of
 from houqin.settings import Settings, SettingsError, settings
 from houqin.store import attendance as store
 from houqin.store import staff
@@ -130,9 +130,10 @@ def by_day(reply):
 # ---------------------------------------------------------------- punches
 def test_a_week_of_punches_reads_as_present_late_early_and_absent(app):
     assert week(app).body == {"stored": 9, "duplicates": 0, "rejected": []}
-    assert (len(store.punches_of_month("E1", "2026-11")), store.punches_of_month("E1", "2026-10")) == (9, [])
+    assert (len(store.punches_of_month(["D1"], "E1", "2026-11")), store.punches_of_month(["D1"], "E1", "2026-10"),
+            store.punches_of_month(["D2"], "E1", "2026-11")) == (9, [], [])  # kept under E1's department
     # read back whole, in time order, from the few attributes the month's Query asks for
-    assert store.punches_of_month("E1", "2026-11")[:2] == [
+    assert store.punches_of_month(["D1"], "E1", "2026-11")[:2] == [
         Punch("E1", "FP-01", 1, datetime(2026, 10, 31, 16, 30, tzinfo=UTC)),
         Punch("E1", "FP-01", 2, datetime(2026, 11, 2, 0, 4, tzinfo=UTC))]
     reply = attendance(app, E1, month="2026-11")
@@ -424,17 +425,17 @@ def test_a_bad_correction_is_400_naming_the_field(app):
         reply = correct(app, M1, day, **body)
         assert reply.status == 400, (day, body, reply.body)
         assert reply.body["error"]["field"] == field, (day, body)
-    assert store.corrections_of_month("E1", "2026-11") == {}
+    assert store.corrections_of_month(["D1"], "E1", "2026-11") == {}
 
 
 def test_two_corrections_made_on_the_same_copy_one_is_a_409(app):
-    first, second = (store.CorrectionItem.new("E1", date(2026, 11, 6)) for _ in range(2))
+    first, second = (store.CorrectionItem.new("D1", "E1", date(2026, 11, 6)) for _ in range(2))
     first.record("present", "a", "M1", NOW, "absent")
     store.save_correction(first)
     second.record("on_leave", "b", "M1", NOW, "absent")
     with pytest.raises(Conflict):
         store.save_correction(second)
-    assert store.correction("E1", date(2026, 11, 6)).status == "present"
+    assert store.correction(["D1"], "E1", date(2026, 11, 6)).status == "present"
 
 
 # ---------------------------------------------------------------- work logs
@@ -472,7 +473,7 @@ def test_plan_then_completion_then_grade_gives_the_monthly_score(api, app):
     assert reply.body["recent_scores"] == [{"month": "2026-09", "score": None}, {"month": "2026-10", "score": None},
                                            {"month": "2026-11", "score": "85.00"}]
     assert logs(app, M1).body == reply.body and logs(app, FINANCE).status == 200
-    assert month_grades("E1", "2026-11") == ["A", "C", "B"]
+    assert month_grades(staff.StaffMember.get("STAFF#E1", "PROFILE"), "2026-11") == ["A", "C", "B"]
 
     regraded = grade(app, M1, "2026-11-03", "B")
     assert [(g["grade"], g["by"]) for g in regraded.body["grade_history"]] == [("C", "M1"), ("B", "M1")]
@@ -518,14 +519,14 @@ def test_only_the_support_staff_member_writes_and_only_their_manager_grades(api,
 
 def test_three_months_below_60_call_for_a_talk(app):
     for day, value in (("2026-09-10", "D"), ("2026-10-12", "C"), ("2026-10-13", "D"), ("2026-11-02", "D")):
-        item = store.WorkLogItem.new("E1", date.fromisoformat(day))
+        item = store.WorkLogItem.new("D1", "E1", date.fromisoformat(day))
         item.completion = "done"
         item.set_grade(value, "M1", NOW)
         store.save_work_log(item)
     reply = logs(app, M1)
     assert [s["score"] for s in reply.body["recent_scores"]] == ["50.00", "60.00", "50.00"]
     assert reply.body["needs_talk"] is False  # 60 is not below 60
-    item = store.work_log("E1", date(2026, 10, 12))
+    item = store.work_log(["D1"], "E1", date(2026, 10, 12))
     item.set_grade("D", "M1", NOW)
     store.save_work_log(item)
     assert logs(app, M1).body["needs_talk"] is True
@@ -564,7 +565,7 @@ def test_the_team_month_is_each_members_summary_for_their_manager_only(app):
 
 
 def grade_day(app, day, value, comment=None):
-    item = store.WorkLogItem.new("E1", date.fromisoformat(day))
+    item = store.WorkLogItem.new("D1", "E1", date.fromisoformat(day))
     item.plan, item.completion = "巡检", "完成"
     store.save_work_log(item)
     extra = {"comment": comment} if comment else {}
@@ -612,13 +613,20 @@ def test_the_payroll_contract(app):
     correct(app, M1, "2026-11-06", status="on_leave", reason="出差")
     shift = shift_of(staff.Department.get("DEPT", "DEPT#D1"))
     assert shift == Shift(time(8, 0), time(17, 0), 5)
-    records = month_records("E1", "2026-11", shift)
+    e1 = staff.StaffMember.get("STAFF#E1", "PROFILE")
+    records = month_records(e1, "2026-11", shift)
     assert len(records) == 30 and records[-1].status == DayStatus.ABSENT
-    upto = month_records("E1", "2026-11", shift, until=date(2026, 11, 6))
+    upto = month_records(e1, "2026-11", shift, until=date(2026, 11, 6))
     assert [r.status.value for r in upto] == [*(s for s, *_ in EXPECTED_WEEK.values())][:-1] + ["on_leave"]
     assert upto[-1].measured_status == DayStatus.ABSENT and upto[-1].corrected_by == "M1"
-    assert month_records("E1", "2026-11", shift, until=date(2026, 10, 31)) == []
-    assert month_grades("E1", "2026-11") == []
+    assert month_records(e1, "2026-11", shift, until=date(2026, 10, 31)) == []
+    assert month_grades(e1, "2026-11") == []
+    # payroll reads the department's month whole (three Queries) and each person's from it: the same records
+    grade_day(app, "2026-11-03", "B")
+    whole = DepartmentMonth(store, "D1", "2026-11")
+    assert month_records(e1, "2026-11", shift, until=date(2026, 11, 6), reads=whole) == upto
+    assert month_grades(e1, "2026-11", reads=whole) == month_grades(e1, "2026-11") == ["B"]
+    assert (set(whole.punches), set(whole.fixes), whole.grades) == ({"E1"}, {"E1"}, {"E1": ["B"]})
 
 
 def test_routes_equal_the_template(app, template):

@@ -88,9 +88,9 @@ class Invocations(list):
 
 
 # ---------------------------------------------------------------- the world
-def month_records(staff_id, month, shift, until=None, *, reads=None):
+def month_records(member, month, shift, until=None, *, reads=None):
     """Stands in for houqin.services.attendance.month_records: a record per day from ATTENDANCE."""
-    spec = ATTENDANCE.get((staff_id, month), {})
+    spec = ATTENDANCE.get((member.staff_id, month), {})
     year, number = int(month[:4]), int(month[5:])
     first = date(year, number, 1)
     last = (date(year + number // 12, number % 12 + 1, 1)) - timedelta(days=1)
@@ -109,8 +109,8 @@ def month_records(staff_id, month, shift, until=None, *, reads=None):
     return out
 
 
-def month_grades(staff_id, month, *, reads=None):
-    return list(GRADES.get((staff_id, month), []))
+def month_grades(member, month, *, reads=None):
+    return list(GRADES.get((member.staff_id, month), []))
 
 
 def ticket(ticket_id: str, state: State, created: datetime, completed: datetime | None, severity: str) -> Ticket:
@@ -715,7 +715,7 @@ def test_a_long_read_phase_keeps_the_heartbeat_fresh_and_fails_cleanly_when_out_
 def test_a_person_paid_by_another_approved_run_this_month_is_not_paid_twice(api):
     approved(api, departments=("WY",))
     moved = StaffMember.get("STAFF#E2", "PROFILE")
-    moved.department_id, moved.gsi1pk = "CY", "DEPT#CY"  # E2 moved to dining after WY's January was paid
+    moved.move_to("CY", date(2026, 2, 10))  # E2 moved to dining after WY's January was paid
     moved.save()
     run_id = computed(api, departments=("CY",))
     view = run(api, run_id)

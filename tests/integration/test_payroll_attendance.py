@@ -82,7 +82,7 @@ def world(aws, template, monkeypatch):
     StaffMember.make("M1", "HY", name="赵主管", gender="M", post="会务员", post_id="HY-P1", contract="regular",
                      phone="13800000001").save()
     for number, grade in ((5, "A"), (6, "C")):
-        log = attendance_store.WorkLogItem.new("E1", date(2026, 1, number))
+        log = attendance_store.WorkLogItem.new("HY", "E1", date(2026, 1, number))
         log.plan, log.completion = "布置会场", "已完成"
         log.completed_at = to_iso(at_local(date(2026, 1, number), time(17, 0)))
         log.set_grade(grade, "M1", at_local(date(2026, 1, number), time(18, 0)))
@@ -141,7 +141,7 @@ def test_a_departments_own_grade_scores_are_the_ones_the_log_view_the_talk_flag_
                             version)
         assert store.add_rules(rules, "F1", to_iso(NOW))
     for day in (date(2025, 11, 10), date(2025, 12, 10)):
-        log = attendance_store.WorkLogItem.new("E1", day)
+        log = attendance_store.WorkLogItem.new("HY", "E1", day)
         log.plan, log.completion = "布置会场", "已完成"
         log.set_grade("B", "M1", at_local(day, time(18, 0)))
         log.save()

@@ -12,11 +12,13 @@ from houqin.domain.attendance import (
     Correction,
     DayRecord,
     DayStatus,
+    DepartmentLeft,
     Punch,
     Shift,
     apply_correction,
     daily_attendance,
     dedupe_key,
+    departments_holding,
     month_summary,
 )
 from houqin.errors import ValidationError
@@ -220,3 +222,13 @@ def test_month_summary_refuses_two_records_for_one_day():
 
 def test_an_empty_month_is_all_zero():
     assert month_summary([]) == AttendanceSummary(0, 0, 0, 0, 0, 0)
+
+
+def test_the_departments_holding_a_persons_items_are_the_current_one_and_those_left_since():
+    left = [DepartmentLeft("WY", date(2026, 3, 16)), DepartmentLeft("HY", date(2026, 5, 1))]  # WY -> HY -> YS
+    assert departments_holding("YS", left, date(2026, 2, 22)) == ("YS", "HY", "WY")  # latest left first
+    assert departments_holding("YS", left, date(2026, 3, 16)) == ("YS", "HY")  # WY's last day was 15 March
+    assert departments_holding("YS", left, date(2026, 5, 1)) == ("YS",)
+    assert departments_holding("YS", [], date(2026, 1, 1)) == ("YS",)  # never moved
+    back = [DepartmentLeft("YS", date(2026, 3, 1)), DepartmentLeft("HY", date(2026, 4, 1))]  # YS -> HY -> YS
+    assert departments_holding("YS", back, date(2026, 2, 1)) == ("YS", "HY")  # each once

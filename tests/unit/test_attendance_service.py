@@ -177,7 +177,7 @@ def test_a_correction_keeps_its_history(world):
     assert [(h["status"], h["measured_status"], h["reason"]) for h in again["correction_history"]] == [
         ("on_leave", "absent", "出差"), ("present", "absent", "came in by the side door")]
     correct("present", "came in by the side door")  # a retry changes nothing
-    assert len(attendance.correction_items[("E1", date(2026, 11, 6))].history) == 2
+    assert len(attendance.correction_items[("D1", "E1", date(2026, 11, 6))].history) == 2  # under E1's department
     friday = service.staff_month(E1, "E1", None)["days"][-1]
     assert (friday["day"], friday["status"], friday["measured_status"], len(friday["correction_history"])) == (
         "2026-11-06", "present", "absent", 2)
@@ -185,3 +185,30 @@ def test_a_correction_keeps_its_history(world):
         correct("present", "x", M2)
     with pytest.raises(Forbidden):  # the staff member sees the day but does not correct it
         correct("present", "x", E1)
+
+
+def test_a_member_who_moved_department_has_their_whole_month_and_a_day_is_corrected_where_it_is_kept(world):
+    """E1 moves from D1 to D2 on Wednesday 4 November: what was kept under D1 before stays there and is still
+    read; what is written after goes to D2."""
+    service, attendance = world
+    post(service, *MONDAY)  # Monday's punches: under D1
+
+    def correct(day: str, status: str, reason: str) -> dict:
+        return service.correct(M1, "E1", day, body({"status": status, "reason": reason}, CORRECTION_FIELDS))
+
+    correct("2026-11-03", "on_leave", "出差")  # Tuesday's correction: under D1
+    service.staff.member_items["E1"].move_to("D2", date(2026, 11, 4))  # type: ignore[attr-defined]
+    service.register_terminal(ADMIN, "FP-02", body({"name": "食堂", "departments": ["D2"]}, TERMINAL_FIELDS))
+    thursday = [punch("E1", 1, "2026-11-05T05:58:00+08:00"), punch("E1", 2, "2026-11-05T14:03:00+08:00")]
+    assert post(service, *thursday, device=person("FP-02", Role.DEVICE))["stored"] == 2  # under D2
+    assert [d for d, _ in attendance.punch_items] == ["D1", "D1", "D2", "D2"]
+
+    days = {d["day"]: d for d in service.staff_month(E1, "E1", "2026-11")["days"]}
+    assert days["2026-11-02"]["first_in"] == "2026-11-01T23:58:00.000Z"  # D1's, read after the move
+    assert (days["2026-11-05"]["status"], days["2026-11-05"]["first_in"]) == ("present", "2026-11-04T21:58:00.000Z")
+    assert days["2026-11-03"]["status"] == "on_leave"
+
+    correct("2026-11-03", "present", "came back early")  # Tuesday's correction changes where it is kept
+    correct("2026-11-05", "on_leave", "病假")  # Thursday's first correction: under D2
+    assert {key: len(item.history) for key, item in attendance.correction_items.items()} == {
+        ("D1", "E1", date(2026, 11, 3)): 2, ("D2", "E1", date(2026, 11, 5)): 1}

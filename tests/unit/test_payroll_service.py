@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from houqin.auth import Principal
-from houqin.clock import FixedClock, at_local
+from houqin.clock import FixedClock, at_local, local_day
 from houqin.domain.actors import Role
 from houqin.domain.attendance import Punch
 from houqin.errors import Conflict
@@ -66,15 +66,15 @@ def january_attendance() -> InMemoryAttendance:
             continue
         for moment in (time(8, 20) if number == 5 else time(7, 55), time(16, 0) if number == 6 else time(17, 5)):
             seq += 1
-            attendance.punch_items.append(Punch("E1", "FP-HY", seq, at_local(day, moment)))
-    fix = CorrectionItem.new("E1", date(2026, 1, 7))
+            attendance.punch_items.append(("HY", Punch("E1", "FP-HY", seq, at_local(day, moment))))
+    fix = CorrectionItem.new("HY", "E1", date(2026, 1, 7))
     fix.record("on_leave", "事假，已批准", "M1", at_local(date(2026, 1, 8), time(9, 0)), "absent")
-    attendance.correction_items[("E1", date(2026, 1, 7))] = fix
+    attendance.correction_items[("HY", "E1", date(2026, 1, 7))] = fix
     for number, grade in ((5, "A"), (6, "C")):
-        log = WorkLogItem.new("E1", date(2026, 1, number))
+        log = WorkLogItem.new("HY", "E1", date(2026, 1, number))
         log.plan, log.completion = "布置会场", "已完成"
         log.set_grade(grade, "M1", at_local(date(2026, 1, number), time(18, 0)))
-        attendance.log_items[("E1", date(2026, 1, number))] = log
+        attendance.log_items[("HY", "E1", date(2026, 1, number))] = log
     return attendance
 
 
@@ -160,19 +160,64 @@ def test_approval_takes_a_second_pair_of_eyes_then_locks_the_month_and_pays_the_
 
 
 # ---------------------------------------------------------------- what the worker reads and writes
-def test_the_payslips_of_the_year_are_read_only_once_a_run_of_the_year_is_approved(service, monkeypatch):
-    read, real = [], service.payroll.year_of_person
-    monkeypatch.setattr(service.payroll, "year_of_person", lambda staff_id, month: read.append(staff_id)
-                        or real(staff_id, month))
-    run_id = computed_january(service)
-    assert read == []  # nothing approved in 2026 yet: no payslip of the year can count, none is read
+def record_history_reads(service: Payroll, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """The worker's reads of payslips of the year, in order: (store function, its arguments)."""
+    read: list[tuple[Any, ...]] = []
+    for name in ("year_of_person", "department_history"):
+        real = getattr(service.payroll, name)
+        monkeypatch.setattr(service.payroll, name,
+                            lambda *args, real=real, name=name: read.append((name, *args)) or real(*args))
+    return read
+
+
+def approve(service: Payroll, run_id: str) -> None:
     none = body({}, ACTION_FIELDS)
     service.act(F1, run_id, "submit", none)
     service.act(L1, run_id, "approve", none)
+
+
+def test_the_worker_reads_a_departments_month_and_year_by_department_not_per_person(service, monkeypatch):
+    history = record_history_reads(service, monkeypatch)
+    run_id = computed_january(service)
+    # HY's month: its punches, its corrections and its logs' grades, one read each; nothing per person
+    assert service.attendance.reads == {"department_punches": 1, "department_corrections": 1, "department_grades": 1}
+    assert history == []  # nothing approved in 2026 yet: no payslip of the year can count, none is read
+    approve(service, run_id)
     service.enter_income(B1, "2026-02", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
     february = service.start_run(F1, body({"month": "2026-02", "departments": ["HY"]}, RUN_FIELDS)).run["run_id"]
     assert service.handle({"run_id": february, "generation": 1})["outcome"] == "draft"
-    assert read == ["E1"]  # January is approved: its payslip carries the tax year so far
+    assert history == [("department_history", run_id, 1, "HY")]  # January approved: HY's payslips of it, one read
+    assert service.run_payslip(F1, february, "E1")["months_in_year"] == 2  # January's carries the tax year so far
+
+
+def test_a_person_who_moved_department_is_paid_on_their_whole_month_and_year(service, monkeypatch):
+    """E1 moved from HY to BG on 16 January: their punches from then on are kept under BG, the correction (the 7th)
+    and the grades (the 5th and 6th) under HY. BG's January reads BG's month and, for E1 alone, HY's part of it:
+    the same attendance and score as when all of it was HY's; BG's February reads E1's year per person (the
+    payslips of a person who moved may be under either department)."""
+    history = record_history_reads(service, monkeypatch)
+    attendance = service.attendance
+    service.staff.member_items["E1"].move_to("BG", date(2026, 1, 16))
+    attendance.punch_items = [("BG" if local_day(p.at) >= date(2026, 1, 16) else "HY", p)
+                              for _, p in attendance.punch_items]
+    service.new_rules(F1, "BG", body(RULES, RULES_FIELDS))
+    for month in ("2026-01", "2026-02"):
+        service.enter_income(B1, month, "BG", body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    january = service.start_run(F1, body({"month": "2026-01", "departments": ["BG"]}, RUN_FIELDS)).run["run_id"]
+    assert service.handle({"run_id": january, "generation": 1})["outcome"] == "draft"
+
+    slip = service.run_payslip(F1, january, "E1")
+    lines = {line["code"]: line["inputs"] for line in slip["lines"]}
+    assert (lines["late"]["late_count"], lines["early_leave"]["early_count"], lines["absent"]["absent_days"],
+            lines["absent"]["workdays"], slip["score"]) == (1, 1, 0, 22, "85.00")
+    assert attendance.reads == {"department_punches": 1, "department_corrections": 1, "department_grades": 1,
+                                "punches_of_month": 1, "corrections_of_month": 1, "grades_of_month": 1}  # E1's HY part
+    assert history == []
+
+    approve(service, january)
+    february = service.start_run(F1, body({"month": "2026-02", "departments": ["BG"]}, RUN_FIELDS)).run["run_id"]
+    assert service.handle({"run_id": february, "generation": 1})["outcome"] == "draft"
+    assert history == [("department_history", january, 1, "BG"), ("year_of_person", "E1", "2026-02")]
     assert service.run_payslip(F1, february, "E1")["months_in_year"] == 2
 
 

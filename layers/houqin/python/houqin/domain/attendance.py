@@ -232,3 +232,24 @@ def _status(late: bool, early: bool) -> DayStatus:
 def _whole_minutes(delta: timedelta) -> int:
     """Minutes, any part of a minute counting as a whole one (integer arithmetic, no float)."""
     return -(-delta // _MINUTE)
+
+
+# ---------------------------------------------------------------- where a person's items are kept
+@dataclass(frozen=True)
+class DepartmentLeft:
+    """A department a person belonged to until ``left_on`` (the first local day in the next one)."""
+
+    department_id: str
+    left_on: date
+
+
+def departments_holding(current: str, left: Iterable[DepartmentLeft], since: date) -> tuple[str, ...]:
+    """The departments whose partitions may hold a person's items written from ``since`` on: punches,
+    corrections and work logs are kept under the department the person belonged to when each was first
+    written, so these are the current one (first) and every one left after ``since`` (the latest first),
+    each once. A person who never moved: their department alone."""
+    found = [current]
+    for entry in sorted(left, key=lambda e: e.left_on, reverse=True):
+        if entry.left_on > since and entry.department_id not in found:
+            found.append(entry.department_id)
+    return tuple(found)

@@ -31,9 +31,15 @@ Decisions:
   month (houqin.domain.payroll.rules.grade_scores_in; A=100, B=85, C=70, D=50 before it has any); ``needs_talk`` reads
   the month asked for and the two before it (a month without any grade breaks the run).
 
+Where a person's month is kept: under the department they belonged to when each punch, correction and log was
+first written (houqin/store/attendance.py); ``member_departments`` names the departments that may hold a month
+(their current one, and one they left since shortly before the month began: a plan is written up to
+PLAN_AHEAD_DAYS ahead), and every reader here reads those. A new correction or log goes to the current one.
+
 The use cases are methods of ``Attendance``, whose ports (houqin.ports) are the attendance repository, the
 staff archive, the pay rules and month locks it reads, and a clock; what payroll reads of a month
-(``shift_of``, ``month_records``, ``month_grades``) stays a module function with its own ``reads`` port.
+(``shift_of``, ``month_records``, ``month_grades``, ``DepartmentMonth``) stays module functions with their
+own ``reads`` port.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ import dataclasses
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -64,6 +70,7 @@ from houqin.domain.attendance import (
     apply_correction,
     daily_attendance,
     dedupe_key,
+    departments_holding,
     month_summary,
 )
 from houqin.domain.payroll.lines import validate_month
@@ -107,14 +114,23 @@ _threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="attendance")
 
 
 # ---------------------------------------------------------------- ports
-class AttendanceReads(Protocol):
-    """A person's month as the attendance function stored it: punches, corrections, work logs
-    (houqin.store.attendance): what ``month_records`` and ``month_grades`` read, for payroll too."""
+class PersonMonthReads(Protocol):
+    """A person's month as the attendance function stored it, in the departments that may hold it: punches,
+    corrections, work logs (houqin.store.attendance): what ``month_records`` and ``month_grades`` read."""
 
-    def punches_of_month(self, staff_id: str, month: str) -> list[Punch]: ...
-    def corrections_of_month(self, staff_id: str, month: str) -> dict[date, CorrectionItem]: ...
-    def work_logs(self, staff_id: str, month: str) -> list[WorkLogItem]: ...
-    def grades_of_month(self, staff_id: str, month: str) -> list[str]: ...
+    def punches_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[Punch]: ...
+    def corrections_of_month(self, departments: Sequence[str], staff_id: str,
+                             month: str) -> dict[date, CorrectionItem]: ...
+    def grades_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[str]: ...
+
+
+class AttendanceReads(PersonMonthReads, Protocol):
+    """What is read of attendance, for payroll too: a person's month, and a department's month whole."""
+
+    def work_logs(self, departments: Sequence[str], staff_id: str, month: str) -> list[WorkLogItem]: ...
+    def department_punches(self, department_id: str, month: str) -> dict[str, list[Punch]]: ...
+    def department_corrections(self, department_id: str, month: str) -> dict[str, dict[date, CorrectionItem]]: ...
+    def department_grades(self, department_id: str, month: str) -> dict[str, list[str]]: ...
 
 
 class AttendanceRepository(AttendanceReads, Protocol):
@@ -122,10 +138,10 @@ class AttendanceRepository(AttendanceReads, Protocol):
 
     def put_punch(self, item: PunchItem) -> bool: ...
     def stored_punch(self, device_id: str, seq: int) -> PunchItem | None: ...
-    def punches_of_day(self, staff_id: str, day: date) -> list[Punch]: ...
-    def correction(self, staff_id: str, day: date) -> CorrectionItem | None: ...
+    def punches_of_day(self, departments: Sequence[str], staff_id: str, day: date) -> list[Punch]: ...
+    def correction(self, departments: Sequence[str], staff_id: str, day: date) -> CorrectionItem | None: ...
     def save_correction(self, item: CorrectionItem) -> CorrectionItem: ...
-    def work_log(self, staff_id: str, day: date) -> WorkLogItem | None: ...
+    def work_log(self, departments: Sequence[str], staff_id: str, day: date) -> WorkLogItem | None: ...
     def save_work_log(self, item: WorkLogItem) -> WorkLogItem: ...
     def terminal(self, device_id: str, consistent: bool = False) -> TerminalItem | None: ...
     def terminals(self) -> list[TerminalItem]: ...
@@ -163,21 +179,28 @@ def shift_of(department: Department) -> Shift:
                        f"({message}): fix the department first", code="department_hours") from None
 
 
-def month_records(staff_id: str, month: str, shift: Shift, until: date | None = None,
+def member_departments(member: StaffMember, month: str) -> tuple[str, ...]:
+    """The departments whose partitions may hold the member's punches, corrections and logs of ``month``: the
+    current one, and any they left after the earliest day an item of the month can be written (a plan,
+    PLAN_AHEAD_DAYS before the month's first day)."""
+    first, _ = month_bounds(month)
+    return departments_holding(member.department_id, member.left(), first - timedelta(days=PLAN_AHEAD_DAYS))
+
+
+def month_records(member: StaffMember, month: str, shift: Shift, until: date | None = None,
                   now: datetime | None = None, *, reads: Any = store) -> list[DayRecord]:
     """One record per day of the month up to ``until`` (default: the month's last day), corrections applied;
     with ``now``, a day whose shift is not over yet is read as under way. ``reads``: where punches and
-    corrections are read (houqin.store.attendance; payroll passes its attendance repository)."""
-    return [record for record, _ in _month(staff_id, month, shift, until, now, reads)]
+    corrections are read (houqin.store.attendance, or a PersonMonthReads such as payroll's DepartmentMonth)."""
+    return [record for record, _ in _month(member, month, shift, until, now, reads)]
 
 
-def month_grades(staff_id: str, month: str, *, reads: Any = store) -> list[str]:
+def month_grades(member: StaffMember, month: str, *, reads: Any = store) -> list[str]:
     """The month's grades, in day order (ungraded days are left out)."""
-    month_bounds(month)
-    return reads.grades_of_month(staff_id, month)
+    return reads.grades_of_month(member_departments(member, month), member.staff_id, month)
 
 
-def _month(staff_id: str, month: str, shift: Shift, until: date | None,
+def _month(member: StaffMember, month: str, shift: Shift, until: date | None,
            now: datetime | None = None, reads: Any = store) -> list[tuple[DayRecord, CorrectionItem | None]]:
     first, last = month_bounds(month)
     if until is not None:
@@ -185,10 +208,11 @@ def _month(staff_id: str, month: str, shift: Shift, until: date | None,
     if last < first:
         return []
     tz = settings().tz
+    departments = member_departments(member, month)
     by_day: dict[date, list[Punch]] = defaultdict(list)
-    for punch in reads.punches_of_month(staff_id, month):
+    for punch in reads.punches_of_month(departments, member.staff_id, month):
         by_day[local_day(punch.at, tz)].append(punch)
-    fixes = reads.corrections_of_month(staff_id, month)
+    fixes = reads.corrections_of_month(departments, member.staff_id, month)
     out = []
     for day in days(first, last):
         record = daily_attendance(day, shift, by_day.get(day, ()), on_leave=False, tz=tz, now=now)
@@ -197,6 +221,46 @@ def _month(staff_id: str, month: str, shift: Shift, until: date | None,
             record = apply_correction(record, Correction(DayStatus(fix.status), fix.reason, fix.by))
         out.append((record, fix))
     return out
+
+
+class DepartmentMonth:
+    """A department's month read whole, for payroll: its punches, its corrections and (``grades``) its logs'
+    grades, one Query each (every page), then each person's month answered from memory through the same
+    per-person reads as the store's (PersonMonthReads), so ``month_records`` and ``month_grades`` read it as they
+    read the store. A person whose month another department may hold too (they moved) has that part read from
+    ``reads``, per person; another month is read from ``reads`` whole."""
+
+    def __init__(self, reads: AttendanceReads, department_id: str, month: str, grades: bool = True) -> None:
+        self.reads, self.department_id, self.month = reads, department_id, month
+        self.punches = reads.department_punches(department_id, month)
+        self.fixes = reads.department_corrections(department_id, month)
+        self.grades = reads.department_grades(department_id, month) if grades else None
+
+    def _here(self, departments: Sequence[str], month: str) -> tuple[bool, list[str]]:
+        """Whether this department's month is asked for, and the other departments asked for."""
+        if month != self.month:
+            return False, list(departments)
+        return self.department_id in departments, [d for d in departments if d != self.department_id]
+
+    def punches_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[Punch]:
+        here, others = self._here(departments, month)
+        found = list(self.punches.get(staff_id, ())) if here else []
+        if not others:
+            return found
+        return sorted(found + self.reads.punches_of_month(others, staff_id, month), key=lambda p: p.at)
+
+    def corrections_of_month(self, departments: Sequence[str], staff_id: str,
+                             month: str) -> dict[date, CorrectionItem]:
+        here, others = self._here(departments, month)
+        found = dict(self.fixes.get(staff_id, {})) if here else {}
+        return {**self.reads.corrections_of_month(others, staff_id, month), **found} if others else found
+
+    def grades_of_month(self, departments: Sequence[str], staff_id: str, month: str) -> list[str]:
+        here, others = self._here(departments, month)
+        if here and not others and self.grades is not None:
+            return list(self.grades.get(staff_id, ()))
+        # moved (both departments' grades together, in day order), another month, or no grades read here
+        return self.reads.grades_of_month(departments, staff_id, month)
 
 
 # ---------------------------------------------------------------- months and days
@@ -391,7 +455,8 @@ class Attendance:
         duplicates = 0
         for index, punch in valid:
             refusal = policy.refusal(index, punch)
-            item, seen = PunchItem.make(punch, now), dedupe_key(punch)
+            member = members.get(punch.staff_id)  # kept under the member's department (none: refused, not kept)
+            item, seen = PunchItem.make(punch, member.department_id if member else "", now), dedupe_key(punch)
             if refusal is not None:
                 if refusal.code != "unknown_staff" and self._stored_already(item):  # a retry of a punch stored before
                     duplicates += 1
@@ -494,7 +559,7 @@ class Attendance:
         month = requested_month(month, now)
         shift = self.member_shift(member)
         today = local_day(now, settings().tz)
-        month_read = _month(staff_id, month, shift, today, now, self.attendance)
+        month_read = _month(member, month, shift, today, now, self.attendance)
         return {"staff_id": staff_id, "name": member.name, "department_id": member.department_id, "month": month,
                 "shift": shift_view(shift), "days": [day_view(record, fix, today) for record, fix in month_read],
                 "summary": dataclasses.asdict(month_summary(record for record, _ in month_read))}
@@ -510,9 +575,11 @@ class Attendance:
         reason = body.text("reason", max_length=MAX_REASON)
         correction = Correction(DayStatus(status), reason, by=principal.person_id)
         shift = self.member_shift(member)
-        measured = daily_attendance(day, shift, self.attendance.punches_of_day(staff_id, day), on_leave=False,
-                                    tz=settings().tz, now=now)
-        item = self.attendance.correction(staff_id, day) or CorrectionItem.new(staff_id, day)
+        departments = member_departments(member, f"{day:%Y-%m}")
+        measured = daily_attendance(day, shift, self.attendance.punches_of_day(departments, staff_id, day),
+                                    on_leave=False, tz=settings().tz, now=now)
+        item = (self.attendance.correction(departments, staff_id, day)
+                or CorrectionItem.new(member.department_id, staff_id, day))
         in_force = item.version is not None and (item.status, item.reason, item.by) == (status, correction.reason,
                                                                                           correction.by)
         if not in_force:  # the same correction sent again (a retry) changes nothing
@@ -535,7 +602,7 @@ class Attendance:
         if plan is None and completion is None:
             raise ValidationError("give the plan, the completion or both", field="plan")
         due = at_local(day, deadline, tz)
-        item = self.attendance.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
+        item = self._work_log(member, day)
         if item.grade:
             raise Conflict(f"the work log of {day.isoformat()} is graded: it can no longer change", code="graded")
         if plan is not None:
@@ -572,7 +639,7 @@ class Attendance:
         day = past_or_today(day_text, local_day(now, tz))
         given = body.text("grade", choices=GRADES)
         comment = body.text("comment", required=False, max_length=MAX_COMMENT)
-        item = self.attendance.work_log(staff_id, day) or WorkLogItem.new(staff_id, day)
+        item = self._work_log(member, day)
         if item.completion is None and now < at_local(day, deadline, tz):
             raise Conflict(f"{staff_id} has not recorded the completion of {day.isoformat()} yet: grade it once "
                            f"they have, or after {_due_text(day, deadline)}", code="not_completed")
@@ -581,15 +648,20 @@ class Attendance:
             self.attendance.save_work_log(item)
         return {"staff_id": staff_id, **log_view(item, deadline, self.grade_scores(member, item))}
 
+    def _work_log(self, member: StaffMember, day: date) -> WorkLogItem:
+        """The day's log where it is kept, or a new one under the member's department."""
+        found = self.attendance.work_log(member_departments(member, f"{day:%Y-%m}"), member.staff_id, day)
+        return found or WorkLogItem.new(member.department_id, member.staff_id, day)
+
     def work_logs(self, principal: Principal, staff_id: str, month: str | None) -> dict[str, Any]:
         """A month of logs, its score and whether the last three months' scores call for a talk."""
         now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
         member = self.visible_member(principal, staff_id)
         month = requested_month(month, now)
-        logs = self.attendance.work_logs(staff_id, month)
+        logs = self.attendance.work_logs(member_departments(member, month), staff_id, month)
         grades = {month: [item.grade for item in logs if item.grade]}
         for earlier in months_before(month, TALK_MONTHS)[:-1]:
-            grades[earlier] = month_grades(staff_id, earlier, reads=self.attendance)
+            grades[earlier] = month_grades(member, earlier, reads=self.attendance)
         versions = self.payroll.rule_versions(member.department_id)
         scores = {m: monthly_score(g, grade_scores_in(m, versions)) for m, g in sorted(grades.items())}
         score = scores[month]
@@ -620,10 +692,9 @@ class Attendance:
             department = departments.get(member.department_id)
             summary = None
             if department is not None:
-                records = month_records(member.staff_id, month, shift_of(department), today, now,
-                                        reads=self.attendance)
+                records = month_records(member, month, shift_of(department), today, now, reads=self.attendance)
                 summary = dataclasses.asdict(month_summary(records))
-            grades = month_grades(member.staff_id, month, reads=self.attendance) if member.support_staff else []
+            grades = month_grades(member, month, reads=self.attendance) if member.support_staff else []
             score = (monthly_score(grades, grade_scores_in(month, versions[member.department_id])) if grades
                      else None)
             return {"staff_id": member.staff_id, "name": member.name, "department_id": member.department_id,
@@ -646,7 +717,8 @@ class Attendance:
         versions = {d: self.payroll.rule_versions(d) for d in {m.department_id for m in members}}
 
         def waiting_of(member: StaffMember) -> list[dict[str, Any]]:
-            logs = {item.day: item for month in months for item in self.attendance.work_logs(member.staff_id, month)}
+            logs = {item.day: item for month in months
+                    for item in self.attendance.work_logs(member_departments(member, month), member.staff_id, month)}
             department = departments.get(member.department_id)
             workday = shift_of(department).is_workday if department is not None else (lambda _: False)
             out = []

@@ -1,16 +1,20 @@
 """Attendance (考勤) and daily work logs (工作日志) in the payroll table, and the staff they belong to.
 
-Access patterns (Queries and GetItems only; the keys are listed in houqin/store/payroll.py too):
+Access patterns (Queries and GetItems only; the keys are listed in houqin/store/payroll.py too). A department's
+month is one partition of each kind, and a person's month a range of it (begins_with "<staff>#"):
 - a punch, deduplicated ............... pk = "PUNCH#<device>", sk = "SEQ#<seq, 10 digits>" (the dedupe
                                         guard: a conditional put, so a device replaying days later
                                         writes nothing, and a different punch under a used seq is
                                         refused, never overwritten)
-- a person's punches of a month ....... GSI1 gsi1pk = "ATT#<staff>#<yyyy-mm>" (local month of the punch),
-                                        gsi1sk = "<at UTC ISO>#<device>#<seq>" (time order)
-- a person's corrections of a month ... pk = "ATT#<staff>#<yyyy-mm>", sk = "FIX#<yyyy-mm-dd>" (one item per
-                                        day: the correction in force and, in ``history``, every
-                                        correction ever made to that day, oldest first)
-- a person's work logs of a month ..... pk = "LOG#<staff>#<yyyy-mm>", sk = "<yyyy-mm-dd>" (day order)
+- a department's punches of a month ... GSI1 gsi1pk = "ATT#<department>#<yyyy-mm>" (local month of the punch),
+                                        gsi1sk = "<staff>#<at UTC ISO>#<device>#<seq>" (by person, in time order)
+  a person's ......................... the same, gsi1sk begins_with "<staff>#"; a day: between two instants
+- a department's corrections of a month pk = "ATT#<department>#<yyyy-mm>", sk = "FIX#<staff>#<yyyy-mm-dd>" (one
+                                        item per person and day: the correction in force and, in ``history``,
+                                        every correction ever made to that day, oldest first)
+  a person's ......................... the same, sk begins_with "FIX#<staff>#"
+- a department's work logs of a month . pk = "LOG#<department>#<yyyy-mm>", sk = "<staff>#<yyyy-mm-dd>"
+  a person's ......................... the same, sk begins_with "<staff>#" (day order)
 - fingerprint terminals ............... pk = "TERMINAL", sk = "TERMINAL#<device>" (a few dozen: one Query lists
                                         them; a batch of punches reads its terminal with one GetItem)
 - punches a terminal had refused ...... pk = "REJECTED#<local day received>", sk = "<device>#SEQ#<seq>" (a
@@ -18,19 +22,28 @@ Access patterns (Queries and GetItems only; the keys are listed in houqin/store/
                                         "<device>#AT#<received at>#<index>" when the seq itself was unusable
 Staff members, their departments and a manager's team are read from the staff table (houqin/store/staff.py).
 
+Which department. A punch, correction or work log is kept under the department its person belonged to when it
+was first written (the terminal's batch checks the member's department; a correction or log is written for a
+member read just before); a later write of a correction or log keeps the item where it is. A person who moved
+(houqin/store/staff.py, ``departments_left``) may so have a month in two departments' partitions: the
+per-person readers here take the departments to read (houqin.domain.attendance.departments_holding: the current
+one first), a day's correction or log is looked for in each in turn, and a new one goes to the first.
+
 Corrections and work logs carry a ``version``: every change is a PutItem conditional on the version
 read, so of two writes made on the same copy one is stored and the other is a 409.
 
 Cost: a new punch is one put plus its index copy (2 WCU); a repeat is one refused conditional put
-(1 WCU) and, to tell a repeat from a conflict, one strongly consistent GetItem (1 RCU). A month of one
-person is one Query of GSI1 (a few KB) plus one Query of the corrections partition, and a support staff
-member's grades one Query of the logs partition; payroll reads these for every person of a run, asking
-for the attribute it uses only (a punch's month sort key, which names it; a log's grade): billed the
-same, one attribute of a punch's nine and of a log's fourteen to send and parse.
+(1 WCU) and, to tell a repeat from a conflict, one strongly consistent GetItem (1 RCU). A person's month
+is one Query of GSI1 (a few KB) plus one Query of the corrections, and a support staff member's grades one
+Query of the logs (per department holding their month). Payroll reads a department's month whole: one Query
+of GSI1 (every page: ~14,000 punches of 300 people are ~3 pages), one of its corrections and one of its logs,
+asking for the attributes it uses only (a punch's month sort key, which names it; a log's sort key and
+grade): billed by the items read, as the per-person Queries were, less their per-call rounding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -45,7 +58,7 @@ from pynamodb.attributes import (
 from houqin.clock import local, parse_iso, to_iso
 from houqin.domain.attendance import Punch
 from houqin.settings import settings
-from houqin.store.base import Gsi1, condition_held, find, key, save_all, save_versioned
+from houqin.store.base import Gsi1, condition_held, find, key, raw_query, save_all, save_versioned
 from houqin.store.paging import Page, query_page
 from houqin.store.payroll import PayrollTable
 
@@ -57,13 +70,19 @@ def month_of(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
-def attendance_key(staff_id: str, month: str) -> str:
-    """A person's month of attendance: the punches' index partition and the corrections' partition."""
-    return key("ATT", staff_id, month)
+def attendance_key(department_id: str, month: str) -> str:
+    """A department's month of attendance: the punches' index partition and the corrections' partition."""
+    return key("ATT", department_id, month)
 
 
-def log_key(staff_id: str, month: str) -> str:
-    return key("LOG", staff_id, month)
+def log_key(department_id: str, month: str) -> str:
+    """A department's month of work logs."""
+    return key("LOG", department_id, month)
+
+
+def of_person(staff_id: str) -> str:
+    """The sort key prefix of a person's items in a department's partition ("E1#" is not a prefix of "E10#")."""
+    return key(staff_id, "")
 
 
 # ---------------------------------------------------------------- punches
@@ -82,21 +101,22 @@ class PunchItem(PayrollTable):
         return key("PUNCH", device_id), key("SEQ", f"{seq:0{SEQ_DIGITS}d}")
 
     @classmethod
-    def make(cls, punch: Punch, received_at: datetime) -> PunchItem:
+    def make(cls, punch: Punch, department_id: str, received_at: datetime) -> PunchItem:
+        """The punch as stored for a member of ``department_id`` (their department as the batch read them)."""
         at = to_iso(punch.at)
         month = f"{local(punch.at, settings().tz):%Y-%m}"
         return cls(*cls.keys(punch.device_id, punch.seq), staff_id=punch.staff_id, device_id=punch.device_id,
                    seq=punch.seq, at=at, received_at=to_iso(received_at),
-                   gsi1pk=attendance_key(punch.staff_id, month), gsi1sk=key(at, punch.device_id, punch.seq))
+                   gsi1pk=attendance_key(department_id, month),
+                   gsi1sk=key(punch.staff_id, at, punch.device_id, punch.seq))
 
     def to_domain(self) -> Punch:
         return Punch(staff_id=self.staff_id, device_id=self.device_id, seq=int(self.seq), at=parse_iso(self.at))
 
     @staticmethod
-    def from_month_key(staff_id: str, gsi1sk: str) -> Punch:
-        """The punch its month index sort key names ("<at>#<device>#<seq>", as ``make`` writes it)."""
-        at, rest = gsi1sk.split("#", 1)
-        device_id, seq = rest.rsplit("#", 1)
+    def from_month_key(gsi1sk: str) -> Punch:
+        """The punch its month index sort key names ("<staff>#<at>#<device>#<seq>", as ``make`` writes it)."""
+        staff_id, at, device_id, seq = gsi1sk.split("#")
         return Punch(staff_id=staff_id, device_id=device_id, seq=int(seq), at=parse_iso(at))
 
     def same_punch(self, other: PunchItem) -> bool:
@@ -113,21 +133,41 @@ def stored_punch(device_id: str, seq: int) -> PunchItem | None:
     return find(PunchItem, *PunchItem.keys(device_id, seq), consistent_read=True)
 
 
-def punches_of_month(staff_id: str, month: str) -> list[Punch]:
-    """A person's punches of a local month, in time order (one Query of GSI1, every page, reading the index's
-    sort key alone: it names the punch, one attribute of nine to send and parse)."""
-    found = PunchItem.by_staff_month.query(attendance_key(staff_id, month), attributes_to_get=["gsi1sk"])
-    return [PunchItem.from_month_key(staff_id, item.gsi1sk) for item in found]
+def _month_keys(department_id: str, month: str, condition: Any = None) -> Iterator[str]:
+    """The sort keys of a range of a department's month of punches (every page; the key alone is read: it names
+    the punch, one attribute of nine to send and parse, and no model is built per punch)."""
+    for raw in raw_query(PunchItem, attendance_key(department_id, month), index=PunchItem.by_staff_month,
+                         range_key_condition=condition, attributes_to_get=["gsi1sk"]):
+        yield raw["gsi1sk"]["S"]
 
 
-def punches_of_day(staff_id: str, day: date) -> list[Punch]:
-    """A person's punches of one local day (a range of the month's GSI1 partition; a punch at the next
-    midnight may come along: the rules read each punch on its own local day)."""
+def punches_of_month(departments: Sequence[str], staff_id: str, month: str) -> list[Punch]:
+    """A person's punches of a local month, in time order: one Query of GSI1 per department that may hold them
+    (begins_with "<staff>#"; one department unless they moved)."""
+    found = [PunchItem.from_month_key(sort) for department_id in departments
+             for sort in _month_keys(department_id, month, PunchItem.gsi1sk.startswith(of_person(staff_id)))]
+    return sorted(found, key=lambda p: p.at) if len(departments) > 1 else found
+
+
+def punches_of_day(departments: Sequence[str], staff_id: str, day: date) -> list[Punch]:
+    """A person's punches of one local day (a range of the month's GSI1 partition per department; a punch at
+    the next midnight may come along: the rules read each punch on its own local day)."""
     tz = settings().tz
     start = datetime.combine(day, time(0, 0), tzinfo=tz)
-    condition = PunchItem.gsi1sk.between(to_iso(start), to_iso(start + timedelta(days=1)))
-    return [item.to_domain() for item in PunchItem.by_staff_month.query(attendance_key(staff_id, month_of(day)),
-                                                                         condition)]
+    condition = PunchItem.gsi1sk.between(key(staff_id, to_iso(start)), key(staff_id, to_iso(start + timedelta(days=1))))
+    found = [PunchItem.from_month_key(sort) for department_id in departments
+             for sort in _month_keys(department_id, month_of(day), condition)]
+    return sorted(found, key=lambda p: p.at)
+
+
+def department_punches(department_id: str, month: str) -> dict[str, list[Punch]]:
+    """Every punch kept under a department in a local month, by person, each in time order (one Query of GSI1,
+    every page)."""
+    by_staff: dict[str, list[Punch]] = {}
+    for sort in _month_keys(department_id, month):
+        punch = PunchItem.from_month_key(sort)
+        by_staff.setdefault(punch.staff_id, []).append(punch)
+    return by_staff
 
 
 # ---------------------------------------------------------------- corrections
@@ -146,12 +186,13 @@ class CorrectionItem(PayrollTable):
     version = VersionAttribute()
 
     @staticmethod
-    def keys(staff_id: str, day: date) -> tuple[str, str]:
-        return attendance_key(staff_id, month_of(day)), key("FIX", day.isoformat())
+    def keys(department_id: str, staff_id: str, day: date) -> tuple[str, str]:
+        return attendance_key(department_id, month_of(day)), key("FIX", staff_id, day.isoformat())
 
     @classmethod
-    def new(cls, staff_id: str, day: date) -> CorrectionItem:
-        return cls(*cls.keys(staff_id, day), staff_id=staff_id, day=day.isoformat())
+    def new(cls, department_id: str, staff_id: str, day: date) -> CorrectionItem:
+        """A first correction of the day, kept under the person's department now."""
+        return cls(*cls.keys(department_id, staff_id, day), staff_id=staff_id, day=day.isoformat())
 
     def record(self, status: str, reason: str, by: str, at: datetime, measured_status: str) -> None:
         self.status, self.reason, self.by, self.at = status, reason, by, to_iso(at)
@@ -163,14 +204,29 @@ class CorrectionItem(PayrollTable):
                 "measured_status": self.measured_status}
 
 
-def correction(staff_id: str, day: date) -> CorrectionItem | None:
-    """A day's correction, read consistently (a new correction is made on it), or None."""
-    return find(CorrectionItem, *CorrectionItem.keys(staff_id, day), consistent_read=True)
+def correction(departments: Sequence[str], staff_id: str, day: date) -> CorrectionItem | None:
+    """A day's correction, read consistently (a new correction is made on it), or None: one GetItem per
+    department that may hold it, in turn, until found."""
+    for department_id in departments:
+        found = find(CorrectionItem, *CorrectionItem.keys(department_id, staff_id, day), consistent_read=True)
+        if found is not None:
+            return found
+    return None
 
 
-def corrections_of_month(staff_id: str, month: str) -> dict[date, CorrectionItem]:
-    items = CorrectionItem.query(attendance_key(staff_id, month), CorrectionItem.sk.startswith("FIX#"))
-    return {date.fromisoformat(item.day): item for item in items}
+def corrections_of_month(departments: Sequence[str], staff_id: str, month: str) -> dict[date, CorrectionItem]:
+    """A person's corrections of a month by day (one Query per department that may hold them)."""
+    return {date.fromisoformat(item.day): item for department_id in departments
+            for item in CorrectionItem.query(attendance_key(department_id, month),
+                                             CorrectionItem.sk.startswith(key("FIX", staff_id, "")))}
+
+
+def department_corrections(department_id: str, month: str) -> dict[str, dict[date, CorrectionItem]]:
+    """Every correction kept under a department in a month, by person and day (one Query, every page)."""
+    by_staff: dict[str, dict[date, CorrectionItem]] = {}
+    for item in CorrectionItem.query(attendance_key(department_id, month), CorrectionItem.sk.startswith("FIX#")):
+        by_staff.setdefault(item.staff_id, {})[date.fromisoformat(item.day)] = item
+    return by_staff
 
 
 def save_correction(item: CorrectionItem) -> CorrectionItem:
@@ -198,12 +254,13 @@ class WorkLogItem(PayrollTable):
     version = VersionAttribute()
 
     @staticmethod
-    def keys(staff_id: str, day: date) -> tuple[str, str]:
-        return log_key(staff_id, month_of(day)), day.isoformat()
+    def keys(department_id: str, staff_id: str, day: date) -> tuple[str, str]:
+        return log_key(department_id, month_of(day)), key(staff_id, day.isoformat())
 
     @classmethod
-    def new(cls, staff_id: str, day: date) -> WorkLogItem:
-        return cls(*cls.keys(staff_id, day), staff_id=staff_id, day=day.isoformat())
+    def new(cls, department_id: str, staff_id: str, day: date) -> WorkLogItem:
+        """A first log of the day, kept under the person's department now."""
+        return cls(*cls.keys(department_id, staff_id, day), staff_id=staff_id, day=day.isoformat())
 
     def set_grade(self, grade: str, by: str, at: datetime, comment: str | None = None) -> None:
         self.grade, self.graded_by, self.graded_at, self.grade_comment = grade, by, to_iso(at), comment
@@ -211,21 +268,48 @@ class WorkLogItem(PayrollTable):
                               {"grade": grade, "by": by, "at": self.graded_at, "comment": comment}]
 
 
-def work_log(staff_id: str, day: date) -> WorkLogItem | None:
-    """A day's log, read consistently (it is changed on what is read), or None."""
-    return find(WorkLogItem, *WorkLogItem.keys(staff_id, day), consistent_read=True)
+def work_log(departments: Sequence[str], staff_id: str, day: date) -> WorkLogItem | None:
+    """A day's log, read consistently (it is changed on what is read), or None: one GetItem per department that
+    may hold it, in turn, until found."""
+    for department_id in departments:
+        found = find(WorkLogItem, *WorkLogItem.keys(department_id, staff_id, day), consistent_read=True)
+        if found is not None:
+            return found
+    return None
 
 
-def work_logs(staff_id: str, month: str) -> list[WorkLogItem]:
-    """A person's logs of a month in day order (one Query)."""
-    return list(WorkLogItem.query(log_key(staff_id, month)))
+def work_logs(departments: Sequence[str], staff_id: str, month: str) -> list[WorkLogItem]:
+    """A person's logs of a month in day order (one Query per department that may hold them)."""
+    found = [item for department_id in departments for item in
+             WorkLogItem.query(log_key(department_id, month), WorkLogItem.sk.startswith(of_person(staff_id)))]
+    return sorted(found, key=lambda item: item.day) if len(departments) > 1 else found
 
 
-def grades_of_month(staff_id: str, month: str) -> list[str]:
-    """A person's grades of a month in day order, ungraded days left out (one Query reading each log's grade
-    only: not its plan, completion and grade history)."""
-    return [item.grade for item in WorkLogItem.query(log_key(staff_id, month), attributes_to_get=["grade"])
-            if item.grade]
+def _grades(department_id: str, month: str, condition: Any = None) -> Iterator[tuple[str, str, str]]:
+    """(staff, day, grade) of the graded logs of a range of a department's month, by person and day (every page;
+    each log's sort key and grade read: not its plan, completion and grade history, and no model built)."""
+    for raw in raw_query(WorkLogItem, log_key(department_id, month), range_key_condition=condition,
+                         attributes_to_get=["sk", "grade"]):
+        if "grade" in raw:
+            staff_id, day = raw["sk"]["S"].split("#")
+            yield staff_id, day, raw["grade"]["S"]
+
+
+def grades_of_month(departments: Sequence[str], staff_id: str, month: str) -> list[str]:
+    """A person's grades of a month in day order, ungraded days left out (one Query per department that may hold
+    their logs)."""
+    found = [(day, grade) for department_id in departments
+             for _, day, grade in _grades(department_id, month, WorkLogItem.sk.startswith(of_person(staff_id)))]
+    return [grade for _, grade in (sorted(found) if len(departments) > 1 else found)]
+
+
+def department_grades(department_id: str, month: str) -> dict[str, list[str]]:
+    """The grades of every log kept under a department in a month, by person, each in day order (one Query,
+    every page)."""
+    by_staff: dict[str, list[str]] = {}
+    for staff_id, _, grade in _grades(department_id, month):
+        by_staff.setdefault(staff_id, []).append(grade)
+    return by_staff
 
 
 def save_work_log(item: WorkLogItem) -> WorkLogItem:

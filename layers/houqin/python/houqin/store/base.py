@@ -147,6 +147,18 @@ def mixed_query(via: type[Model], hash_key: str, model_of: Callable[[str], type[
     return (item for item in found if item is not None)
 
 
+def raw_query(model: type[Model], hash_key: str, *, index: Any = None, range_key_condition: Any = None,
+              attributes_to_get: list[str] | None = None, consistent_read: bool = False) -> Iterator[dict[str, Any]]:
+    """A Query of ``model``'s table (or of ``index``, one of its indexes) as DynamoDB answers it: each item a dict
+    of attribute values ({"S": ...}), every page read in turn. For reads of thousands of small items of which the
+    caller parses an attribute or two: no model is built per item."""
+    kwargs: dict[str, Any] = {"range_key_condition": range_key_condition, "attributes_to_get": attributes_to_get,
+                              "consistent_read": consistent_read}
+    if index is not None:
+        kwargs["index_name"] = index.Meta.index_name
+    return ResultIterator(model._get_connection().query, (hash_key,), kwargs)  # noqa: SLF001
+
+
 def save_all(model: type[Model], items: Iterable[Model]) -> int:
     """Unconditional puts with BatchWriteItem, 25 a request (PynamoDB retries what DynamoDB leaves
     unprocessed); how many were saved."""

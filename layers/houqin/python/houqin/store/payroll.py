@@ -1,10 +1,12 @@
 """The payroll table: everything staff pay is computed from and what it produces.
 
-Access patterns (Queries and GetItems only) — attendance and work logs (houqin/store/attendance.py):
+Access patterns (Queries and GetItems only) — attendance and work logs (houqin/store/attendance.py: a person's
+month is a range of their department's, begins_with "<staff>#"):
 - a punch, deduplicated ............... pk = "PUNCH#<device>", sk = "SEQ#<seq, 10 digits>"
-- a person's punches of a month ....... GSI1 gsi1pk = "ATT#<staff>#<yyyy-mm>", gsi1sk = "<at>#<device>#<seq>"
-- a person's corrections of a month ... pk = "ATT#<staff>#<yyyy-mm>", sk = "FIX#<yyyy-mm-dd>"
-- a person's work logs of a month ..... pk = "LOG#<staff>#<yyyy-mm>", sk = "<yyyy-mm-dd>"
+- a department's punches of a month ... GSI1 gsi1pk = "ATT#<department>#<yyyy-mm>",
+                                        gsi1sk = "<staff>#<at>#<device>#<seq>"
+- a department's corrections of a month pk = "ATT#<department>#<yyyy-mm>", sk = "FIX#<staff>#<yyyy-mm-dd>"
+- a department's work logs of a month . pk = "LOG#<department>#<yyyy-mm>", sk = "<staff>#<yyyy-mm-dd>"
 
 Pay (this module):
 - a department's pay rules ............ pk = "RULES#<department>", sk = "V#<version, 6 digits>" (every version
@@ -19,7 +21,8 @@ Pay (this module):
 - runs by month ....................... GSI1 gsi1pk = "RUNS", gsi1sk = "<yyyy-mm>#<run>" (tens of runs a year)
 - a run's payslips, one department .... pk = "SLIPS#<run>#<generation, 4 digits>#<department>", sk = "<staff>"
                                         (a partition per department spreads a big run's writes; the report
-                                        of a department is one Query)
+                                        of a department is one Query, and so is its part of the worker's
+                                        history of an approved month)
 - a person's payslips ................. GSI1 gsi1pk = "PAYSLIPS#<staff>", gsi1sk = "<yyyy-mm>#<run>#<generation>"
 - approved (locked) months ............ pk = "LOCK#<yyyy>", sk = "<yyyy-mm>#<department>" (written with the
                                         approval in one transaction, conditional on not existing: a month
@@ -33,20 +36,22 @@ items whose (run, generation) is the run's current one.
 
 Year to date (income tax, cumulative withholding): read, not kept. A payslip stores the tax year so far
 *including* its month (``ytd``), so the person's latest approved payslip earlier in the year is all the
-next month needs. The worker reads it with one Query of the person index per person (the year's months
-up to the run's month: a handful of items, read with HISTORY_FIELDS only, not their lines) and keeps the
-items of approved runs: the year's lock items (one Query) name every approved run and its generation (no
-lock up to the run's month: nothing to read, no Query). The same read names the tickets already
-paid on those payslips, and any approved payslip of the same month (the person is then not paid twice).
+next month needs. The year's lock items (one Query) name every approved run and its generation (no
+lock up to the run's month: nothing to read, no Query); the worker reads, per department of the run, that
+department's payslips of each approved month up to the run's month (one Query of the approved run's
+partition each, every page, HISTORY_FIELDS only, not their lines: ``department_history``), and, for a person
+who moved department this year (houqin/store/staff.py), their own payslips of the year (one Query of the
+person index: some are under the department they left). The same read names the tickets already paid on
+those payslips, and any approved payslip of the same month (the person is then not paid twice).
 Chosen over a per-person YTD item written at approval: approval stays one small transaction (the run and
 a lock per department) instead of 1,700 more writes inside a 29-second API call, and nothing can go out
 of step with the payslips it summarises.
 
 Cost of a run of N people: N payslip puts (BatchWriteItem, 25 a request, a payslip is 2-8 KB plus its
-copy in GSI1), a progress UpdateItem every 100 payslips (and before every 100 people are read), one
-person-index Query per person once a run of the year is approved, one staff Query (GSI1 of the staff
-table) per department, and the few rule, income, bonus and lock Queries; the person's month of attendance
-is houqin/store/attendance.py's.
+copy in GSI1), a progress UpdateItem every 100 payslips (and before every 100 people are read), once a run of
+the year is approved one Query per department and approved month (and one per person who moved this year),
+one staff Query (GSI1 of the staff table) per department, and the few rule, income, bonus and lock Queries; a
+department's month of attendance is houqin/store/attendance.py's (three Queries).
 """
 
 from __future__ import annotations
@@ -444,6 +449,13 @@ def payslips_of_person(staff_id: str, *, limit: int, cursor: str | None) -> Page
 
 
 HISTORY_FIELDS = ["run_id", "generation", "month", "ytd", "paid_tickets"]
+
+
+def department_history(run_id: str, generation: int, department_id: str) -> list[PayslipItem]:
+    """A department's payslips of one generation of a run (one Query, every page), holding only what a next
+    month's payslip needs of them (HISTORY_FIELDS and whose it is)."""
+    return list(PayslipItem.query(slips_key(run_id, generation, department_id),
+                                  attributes_to_get=[*HISTORY_FIELDS, "staff_id"]))
 
 
 def year_of_person(staff_id: str, month: str) -> list[PayslipItem]:

@@ -10,6 +10,12 @@ Access patterns (Queries and GetItems only):
 - a manager's team (主管的下属) ........ GSI3 gsi3pk = "MGR#<manager>" (sparse: staff with a manager; written
                                        with the member, so it costs a write only when the archive changes)
 
+A member who moves to another department (``StaffMember.move_to``) keeps the department left and the day in
+``departments_left``: their punches, corrections, work logs and payslips are kept under the department they
+belonged to when each was written (houqin/store/attendance.py, houqin/store/payroll.py), so a reader of their
+month or year reads each department it names (houqin.domain.attendance.departments_holding). The archive has no
+endpoint that moves anyone yet: whatever moves a member must do it through ``move_to``.
+
 A department carries its working hours (the shift attendance is measured against); a staff member
 carries what payroll needs: the post (pay follows the post, 按岗定薪), the manager who grades their
 work log, whether they are support staff (二线员工: daily log and grade), the bank account (never
@@ -20,9 +26,11 @@ and the archive fields a post's requirements are matched against (education, yea
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
+from houqin.domain.attendance import DepartmentLeft
 from houqin.store.base import Gsi1, Gsi2, Gsi3, find, key, table_base
 from houqin.store.paging import Page, query_page
 
@@ -77,6 +85,8 @@ class StaffMember(StaffTable):
     education = UnicodeAttribute(null=True)
     years_of_service = NumberAttribute(null=True)
     certificates = ListAttribute(of=UnicodeAttribute, default=list)
+    # the departments left, oldest first: [{"department_id", "left_on": local yyyy-mm-dd, the first day in the next}]
+    departments_left = JSONAttribute(null=True)  # none stored for a member who never moved
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
@@ -95,6 +105,19 @@ class StaffMember(StaffTable):
         return cls(pk=key("STAFF", staff_id), sk="PROFILE", staff_id=staff_id, department_id=department_id,
                    team_id=team_id, manager_id=manager_id, gsi1pk=key("DEPT", department_id),
                    gsi1sk=key("STAFF", staff_id), **team_keys, **manager_keys, **fields)
+
+    def move_to(self, department_id: str, on: date) -> None:
+        """The member belongs to ``department_id`` from the local day ``on``; the department left is kept with
+        that day (what was written under it is still read: see the module docstring). Saved by the caller."""
+        if department_id == self.department_id:
+            return
+        self.departments_left = [*(self.departments_left or []),
+                                 {"department_id": self.department_id, "left_on": on.isoformat()}]
+        self.department_id, self.gsi1pk = department_id, key("DEPT", department_id)
+
+    def left(self) -> list[DepartmentLeft]:
+        return [DepartmentLeft(entry["department_id"], date.fromisoformat(entry["left_on"]))
+                for entry in self.departments_left or ()]
 
 
 def departments() -> list[Department]:

@@ -19,13 +19,17 @@ One invocation, step by step:
 2. read once per run: the posts, each department, its staff (GSI1 Query per department), the rules in
    force in the month (``rules_for``: a past month is recomputed with the rules it had), the unit's
    income, the month's named bonuses (one Query), the approved runs of the year (the lock items);
-3. read per person, ``PARALLEL`` people at a time (threads): the attendance month (houqin.services.attendance
-   over the attendance repository: the punches and the corrections, one Query each), the grades of support
-   staff, the confirmed repair tickets of a worker (tickets table index ByWorker, created from ``TICKET_LOOKBACK_DAYS``
-   before the month), and, once a run of the year up to the month is approved, the person's payslips of the
-   year (one Query of the person index: the latest approved one carries the tax year so far; all of them
-   name the tickets paid). Each read asks for the attributes it uses only (a month of punches is ~40 items
-   a person, most of what the worker reads);
+3. read per department, not per person: its month of attendance (houqin.services.attendance.DepartmentMonth:
+   one Query of its punches, one of its corrections and, if anyone in it is graded, one of its work logs'
+   grades, each every page and asking for the attributes it uses only: a month of punches is ~40 items a
+   person, most of what the worker reads) and, once a run of the year up to the month is approved, its
+   payslips of the year: one Query of the department's payslips of each approved month (the approved run's
+   partition, HISTORY_FIELDS only): a person's latest approved payslip carries the tax year so far, all of
+   them name the tickets paid. Then per person, ``PARALLEL`` people at a time (threads), what only a person's
+   own key finds: the confirmed repair tickets of a worker (tickets table index ByWorker, created from
+   ``TICKET_LOOKBACK_DAYS`` before the month) and, for a person who moved department (houqin/store/staff.py),
+   the part of their month another department holds (per person, in that department's partitions) and their
+   payslips of the year (one Query of the person index: some are under another department);
 4. per department: the bonus pool split by points (support staff: their monthly score, 0 without grades;
    everyone else 100 points: the pool rewards the month's grade where there is one, and is shared
    equally otherwise), then each payslip (houqin.domain.payroll.payslip.compute_payslip);
@@ -33,7 +37,7 @@ One invocation, step by step:
    unprocessed) under the new generation, ``PROGRESS_EVERY`` at a time by up to ``WRITING`` writer threads
    while the next people are read; the run's progress (staff done / total, heartbeat) is updated after each
    ``PROGRESS_EVERY`` payslips are handed over (``staff_done`` counts those stored), and before each
-   ``PROGRESS_EVERY`` people are read (a department of hundreds reads for minutes before its first write);
+   ``PROGRESS_EVERY`` people are read, right after their department's month and payslips of the year;
    the time left is checked at both, so a run about to be killed fails cleanly instead. A failed write fails
    the run; a failing run waits for the writes under way before its payslips are deleted;
 6. finish: one conditional put switches the run to ``draft`` and its ``payslip_version`` to the new
@@ -76,7 +80,7 @@ from houqin.errors import HouqinError, ValidationError
 from houqin.services import attendance
 from houqin.services.payroll.base import PayrollPorts
 from houqin.settings import settings
-from houqin.store.payroll import PayslipItem, Refused, RunItem
+from houqin.store.payroll import LockItem, PayslipItem, Refused, RunItem
 from houqin.store.staff import Department, Post, StaffMember
 
 log = logging.getLogger(__name__)
@@ -239,25 +243,49 @@ class Compute(PayrollPorts):
         return tuple(sorted(work, key=lambda w: w.ticket_id))
 
     def history(self, staff_id: str, month: str, approved: Mapping[tuple[str, int], str]) -> History:
-        """From the person's payslips of the year (one Query), those of approved runs (``approved`` maps
-        (run, generation) to the month it paid). No approved run up to the month: nothing to read."""
+        """From the person's payslips of the year (one Query of the person index), those of approved runs
+        (``approved`` maps (run, generation) to the month it paid). No approved run up to the month: nothing to
+        read. For a person who moved department; the others' are read by department (``histories``)."""
         if not approved:
             return History()
-        earlier: list[PayslipItem] = []
-        elsewhere = None
-        for item in self.payroll.year_of_person(staff_id, month):
-            if (item.run_id, int(item.generation)) not in approved:
-                continue
-            if item.month == month:
-                elsewhere = item.run_id
-            elif item.month < month:
-                earlier.append(item)
-        if not earlier:
-            return History(paid_elsewhere=elsewhere)
-        latest = max(earlier, key=lambda i: i.month)
-        paid = frozenset(ticket for item in earlier for ticket in item.paid_tickets or ())
-        ytd = TaxYearToDate(**{name: int(latest.ytd[name]) for name in TaxYearToDate.__dataclass_fields__})
-        return History(ytd, len({item.month for item in earlier}), paid, elsewhere)
+        return history_of(self.payroll.year_of_person(staff_id, month), month, approved)
+
+    def histories(self, department_id: str, members: Iterable[StaffMember], month: str, locks: Iterable[LockItem],
+                  approved: Mapping[tuple[str, int], str]) -> dict[str, History]:
+        """The history of each member who stayed in the department all year, from the department's payslips of
+        each approved month up to ``month`` (one Query of each approved run's partition of the department).
+        A member who left another department this year is left out: their payslips may be under it
+        (``history`` reads theirs)."""
+        year_start = date(int(month[:4]), 1, 1)
+        stayed = {m.staff_id for m in members if not any(e.left_on >= year_start for e in m.left())}
+        if not approved:
+            return dict.fromkeys(stayed, History())
+        items: dict[str, list[PayslipItem]] = defaultdict(list)
+        for lock in locks:
+            if lock.department_id == department_id:
+                for item in self.payroll.department_history(lock.run_id, int(lock.generation), department_id):
+                    items[item.staff_id].append(item)
+        return {staff_id: history_of(items.get(staff_id, ()), month, approved) for staff_id in stayed}
+
+
+def history_of(items: Iterable[PayslipItem], month: str, approved: Mapping[tuple[str, int], str]) -> History:
+    """A person's History from their payslips of the year: those of approved runs (``approved`` maps (run,
+    generation) to the month it paid) before ``month``, and any of ``month`` itself (paid elsewhere)."""
+    earlier: list[PayslipItem] = []
+    elsewhere = None
+    for item in items:
+        if (item.run_id, int(item.generation)) not in approved:
+            continue
+        if item.month == month:
+            elsewhere = item.run_id
+        elif item.month < month:
+            earlier.append(item)
+    if not earlier:
+        return History(paid_elsewhere=elsewhere)
+    latest = max(earlier, key=lambda i: i.month)
+    paid = frozenset(ticket for item in earlier for ticket in item.paid_tickets or ())
+    ytd = TaxYearToDate(**{name: int(latest.ytd[name]) for name in TaxYearToDate.__dataclass_fields__})
+    return History(ytd, len({item.month for item in earlier}), paid, elsewhere)
 
 
 def _computing(run: RunItem, generation: int) -> bool:
@@ -337,11 +365,11 @@ class Computation:
         self.total = sum(len(m) for m in members.values())  # reported by the first department's heartbeat
         posts = {post.post_id: post for post in self.ports.staff.posts()}
         awards = self.awards(members)
-        approved = {(lock.run_id, int(lock.generation)): lock.month  # the months the history reads
-                    for lock in self.payroll.locks_of_year(self.month[:4])
-                    if lock.run_id != self.run_id and lock.month <= self.month}
+        locks = [lock for lock in self.payroll.locks_of_year(self.month[:4])  # the months the history reads
+                 if lock.run_id != self.run_id and lock.month <= self.month]
+        approved = {(lock.run_id, int(lock.generation)): lock.month for lock in locks}
         until = self.until()
-        return {d.department_id: self.department(d, members[d.department_id], posts, awards, approved, until)
+        return {d.department_id: self.department(d, members[d.department_id], posts, awards, locks, approved, until)
                 for d in departments}
 
     def departments(self) -> list[Department]:
@@ -378,7 +406,7 @@ class Computation:
 
     # -------------------------------------------------------- one department
     def department(self, department: Department, members: list[StaffMember], posts: Mapping[str, Post],
-                   awards: Mapping[str, list[Award]], approved: Mapping[tuple[str, int], str],
+                   awards: Mapping[str, list[Award]], locks: list[LockItem], approved: Mapping[tuple[str, int], str],
                    until: date | None) -> dict[str, Any]:
         department_id = department.department_id
         rules = rules_for(self.month, self.payroll.rule_versions(department_id))
@@ -387,10 +415,17 @@ class Computation:
             raise ValidationError(f"no income entered for {department_id} in {self.month}", field="income")
         income_fen = int(income_item.income_fen) if income_item else 0
         shift = attendance.shift_of(department)
+        # the department's month and payslips of the year (a few Queries of a few pages each), then the first
+        # people's heartbeat
+        self.check_time()
+        month = attendance.DepartmentMonth(self.ports.attendance, department_id, self.month,
+                                           grades=any(m.support_staff for m in members))
+        histories = self.ports.histories(department_id, members, self.month, locks, approved)
         facts: list[Facts] = []
-        for start in range(0, len(members), PROGRESS_EVERY):  # a big department reads for minutes: keep beating
+        for start in range(0, len(members), PROGRESS_EVERY):  # per-person reads too: keep beating
             self.beat()
-            facts += _readers.map(lambda m: self.facts(m, posts, shift, rules, approved, until),
+            facts += _readers.map(lambda m: self.facts(m, posts, shift, rules, histories.get(m.staff_id), approved,
+                                                       until, month),
                                   members[start:start + PROGRESS_EVERY])
         paid: list[Facts] = []
         for fact in facts:
@@ -417,18 +452,21 @@ class Computation:
                 "bonus_pool_fen": split.pool_fen if split else 0, "bonus_unpaid_fen": split.unpaid_fen if split else 0}
 
     def facts(self, member: StaffMember, posts: Mapping[str, Post], shift: Any, rules: PayRules,
-              approved: Mapping[tuple[str, int], str], until: date | None) -> Facts:
+              history: History | None, approved: Mapping[tuple[str, int], str], until: date | None,
+              month: attendance.DepartmentMonth) -> Facts:
+        """A person's inputs: their month from the department's (``month``: read per person only where another
+        department holds part of it), their tickets, and their history (read per person when ``history`` is
+        None: they moved department this year)."""
         post = posts.get(member.post_id or "")
         if post is None:
             raise ValidationError(f"{member.staff_id} has no post ({member.post_id or 'none'}): assign one",
                                   field="post_id")
-        reads = self.ports.attendance
-        records = attendance.month_records(member.staff_id, self.month, shift, until, reads=reads)
-        grades = (tuple(attendance.month_grades(member.staff_id, self.month, reads=reads)) if member.support_staff
-                  else ())
+        records = attendance.month_records(member, self.month, shift, until, reads=month)
+        grades = tuple(attendance.month_grades(member, self.month, reads=month)) if member.support_staff else ()
         work = self.ports.piece_work(member.staff_id, self.month) if rules.piece_rates_fen and member.team_id else ()
-        return Facts(member, post, month_summary(records), grades, work,
-                     self.ports.history(member.staff_id, self.month, approved))
+        if history is None:
+            history = self.ports.history(member.staff_id, self.month, approved)
+        return Facts(member, post, month_summary(records), grades, work, history)
 
     @staticmethod
     def split(rules: PayRules, income_fen: int, facts: list[Facts]) -> BonusSplit | None:
