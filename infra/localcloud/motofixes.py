@@ -16,13 +16,15 @@ after its start key (``sort_key``, ``after_start``).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import functools
 import inspect
+import json
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -60,9 +62,75 @@ def _index_sort_attributes(table: Any, index_name: str) -> list[str] | None:
 
 @contextlib.contextmanager
 def fixed() -> Iterator[None]:
-    """Both fixes, in the order they wrap each other."""
-    with gsi_fixes(), moto_fixes():
+    """The speed fixes, in the order they wrap each other."""
+    with gsi_fixes(), moto_fixes(), item_responses():
         yield
+
+
+def _wire_value(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An AttributeValue as DynamoDB's JSON carries it: binary base64-encoded (as moto's serializer does)."""
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {kind: _base64(inner)}
+    if kind == "BS":
+        return {kind: [_base64(v) for v in inner]}
+    if kind == "M":
+        return {kind: _wire_item(inner)}
+    if kind == "L":
+        return {kind: [_wire_value(v) for v in inner]}
+    return {kind: inner}
+
+
+def _wire_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _wire_value(value) for name, value in item.items()}
+
+
+def _base64(value: str | bytes) -> str:
+    return base64.b64encode(value.encode() if isinstance(value, str) else value).strip().decode()
+
+
+def _wire_keys(keys: Mapping[str, Any]) -> dict[str, Any]:
+    """BatchGetItem's UnprocessedKeys entry: its Keys are items; the rest (projection, names) as they are."""
+    return {**keys, "Keys": [_wire_item(k) for k in keys.get("Keys", [])]}
+
+
+# The item-reading operations' outputs: which members hold items, and how (everything else is plain JSON).
+_ITEM_MEMBERS: dict[str, dict[str, Any]] = {
+    "GetItem": {"Item": _wire_item},
+    "Query": {"Items": lambda items: [_wire_item(i) for i in items], "LastEvaluatedKey": _wire_item},
+    "Scan": {"Items": lambda items: [_wire_item(i) for i in items], "LastEvaluatedKey": _wire_item},
+    "BatchGetItem": {
+        "Responses": lambda tables: {t: [_wire_item(i) for i in items] for t, items in tables.items()},
+        "UnprocessedKeys": lambda tables: {t: _wire_keys(keys) for t, keys in tables.items()}},
+}
+
+
+@contextlib.contextmanager
+def item_responses() -> Iterator[None]:
+    """moto 5 writes every response by walking the operation's output shape member by member (its serializer
+    took 85% of a BatchGetItem of 100 items: ~0.6 ms an item, against ~0.25 ms to put one in a batch). The
+    item-reading operations (GetItem, Query, Scan, BatchGetItem) answer here with the same JSON written directly:
+    items are already DynamoDB JSON, only binary values need base64, as moto's serializer gives them
+    (tests/integration/test_motofixes.py compares the two). Errors and every other operation are moto's."""
+    from moto.dynamodb.responses import DynamoResult
+
+    original = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        members = _ITEM_MEMBERS.get(context.operation_model.name)
+        result = self.result
+        if members is None or not isinstance(result, dict) or context.serializer_class.__name__ != "JSONSerializer":
+            return original(self, context)
+        body = {name: members[name](value) if name in members else value
+                for name, value in result.items() if value is not None}
+        version = context.service_model.metadata.get("jsonVersion", "1.0")
+        return 200, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(body)
+
+    DynamoResult.execute_result = execute_result
+    try:
+        yield
+    finally:
+        DynamoResult.execute_result = original
 
 
 @contextlib.contextmanager
@@ -78,13 +146,15 @@ def partiql_updates() -> Iterator[None]:
 
     moto 5 loads every table into its PartiQL engine for each statement of a batch (time proportional to all that
     is stored), and its engine fails ``... WHERE "pk"=? AND "sk"=? AND "last_ts"<?`` (a term on a non-key
-    attribute) with an empty error. Here each statement localcloud.partiql reads is moto's own UpdateItem of
-    that key, conditioned on the item existing and on the other terms (as DynamoDB runs it), and answers as
+    attribute) with an empty error. Here each statement localcloud.partiql reads runs as DynamoDB runs it: the
+    item of that key must exist and every other WHERE term hold (``_holds``), then the item is stored with the
+    values set (moto's own put, ~5 times cheaper than its expression-parsing UpdateItem); it answers as
     DynamoDB does: ``{"TableName"}``, or an ``Error`` whose code is ``ConditionalCheckFailed``. Other statements
     go to moto unchanged.
     """
     from moto.dynamodb import models
-    from moto.dynamodb.exceptions import ConditionalCheckFailed, DynamodbException
+    from moto.dynamodb.exceptions import DynamodbException
+    from moto.dynamodb.models.dynamo_type import DynamoType
 
     from localcloud.partiql import parse_update
 
@@ -94,16 +164,16 @@ def partiql_updates() -> Iterator[None]:
         update = parse_update(statement)
         table = backend.tables.get(update.table) if update else None
         keys = [name for name in (table.hash_key_attr, table.range_key_attr) if name] if table else []
-        request = update.as_update_item(keys) if update and table else None
-        if request is None:
+        key = update.key(keys) if update and table else None
+        if key is None or any(name in keys for name, _ in update.sets):
             return original(backend, [statement])[0]
-        try:
-            backend.update_item(request["TableName"], request["Key"], request["UpdateExpression"],
-                                request["ExpressionAttributeNames"], request["ExpressionAttributeValues"],
-                                condition_expression=request["ConditionExpression"])
-        except ConditionalCheckFailed:
+        item = table.get_item(*(DynamoType(key[name]) for name in keys))
+        if item is None or not all(_holds(item.attrs.get(name), op, DynamoType(value))
+                                   for name, op, value in update.condition(keys)):
             return {"TableName": table.name, "Error": {"Code": "ConditionalCheckFailed",
                                                        "Message": "The conditional request failed"}}
+        try:
+            table.put_item(item.to_json()["Attributes"] | dict(update.sets))
         except DynamodbException as exc:
             return {"TableName": table.name, "Error": {"Code": "ValidationError", "Message": exc.message}}
         return {"TableName": table.name}
@@ -116,6 +186,23 @@ def partiql_updates() -> Iterator[None]:
         yield
     finally:
         models.DynamoDBBackend.batch_execute_statement = original
+
+
+def _holds(stored: Any, op: str, value: Any) -> bool:
+    """A PartiQL comparison as DynamoDB evaluates it: a missing attribute or another type compares false (``<>``
+    true); strings by code point (the order of their UTF-8 bytes), numbers as numbers."""
+    if stored is None:
+        return False
+    if stored.type != value.type:
+        return op == "<>"
+    left, right = stored.cast_value, value.cast_value
+    if op == "=":
+        return left == right
+    if op == "<>":
+        return left != right
+    if stored.type not in ("S", "N", "B"):
+        return False
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
 
 
 @contextlib.contextmanager

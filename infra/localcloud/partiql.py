@@ -1,4 +1,4 @@
-"""The PartiQL UPDATE statements Houqin sends in BatchExecuteStatement, read as the UpdateItem each one is.
+"""The PartiQL UPDATE statements Houqin sends in BatchExecuteStatement, read as the conditional update each one is.
 
 DynamoDB runs ``UPDATE "T" SET "a"=? [SET "b"=? ...] WHERE "pk"=? AND "sk"=? [AND "x"<? ...]`` as an
 UpdateItem of that key with the other WHERE terms as its condition, and the item must exist (no WHERE clause
@@ -40,24 +40,6 @@ class Update:
     def condition(self, key_names: Sequence[str]) -> tuple[tuple[str, str, Any], ...]:
         """The WHERE terms on other attributes: the update's condition."""
         return tuple(term for term in self.where if not (term[1] == "=" and term[0] in key_names))
-
-    def as_update_item(self, key_names: Sequence[str]) -> dict[str, Any] | None:
-        """The UpdateItem request this statement is (the item must exist, as for any UPDATE), or None."""
-        key = self.key(key_names)
-        if key is None:
-            return None
-        names = {f"#k{i}": name for i, name in enumerate(key_names)}
-        values: dict[str, Any] = {}
-        assignments, conditions = [], ["attribute_exists(#k0)"]
-        for i, (name, value) in enumerate(self.sets):
-            names[f"#s{i}"], values[f":s{i}"] = name, value
-            assignments.append(f"#s{i} = :s{i}")
-        for i, (name, op, value) in enumerate(self.condition(key_names)):
-            names[f"#c{i}"], values[f":c{i}"] = name, value
-            conditions.append(f"#c{i} {op} :c{i}")
-        return {"TableName": self.table, "Key": key, "UpdateExpression": "SET " + ", ".join(assignments),
-                "ConditionExpression": " AND ".join(conditions), "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values}
 
 
 def parse_update(statement: Mapping[str, Any]) -> Update | None:

@@ -99,3 +99,39 @@ def test_every_query_is_answered_page_by_page_as_moto_answers_it_unpatched(unpat
     sizes = [len(p) for p in unpatched]
     assert sizes[2] > 1 and all(n > 2 for n in (sizes[1], sizes[6], sizes[7]))  # the pages were exercised
     assert len(unpatched[0][0][0]) == 300 and sum(len(items) for items, _ in unpatched[5]) > 300
+
+
+def reads(patched: bool) -> list[Any]:
+    """GetItem, BatchGetItem, Scan and Query of items holding every kind of value (binary and sets, nested maps
+    and lists, a map with an attribute named "B"), with moto's own serializer or the fix's direct JSON."""
+    from localcloud.motofixes import item_responses
+
+    with mock_aws(), atomic_items(), (item_responses() if patched else _nothing()):
+        client = world()
+        odd = {"pk": {"S": "P#9"}, "sk": {"S": "odd"}, "bin": {"B": b"\x00\xffhouqin"}, "bs": {"BS": [b"a", b"\x01"]},
+               "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2.5"]}, "null": {"NULL": True}, "yes": {"BOOL": False},
+               "m": {"M": {"B": {"S": "not binary"}, "deep": {"L": [{"B": b"z"}, {"N": "-3"}, {"M": {}}]}}},
+               "empty": {"L": []}, "text": {"S": "松北一公寓 \"quoted\" \n"}}
+        client.put_item(TableName=TABLE, Item=odd)
+        key = {"pk": odd["pk"], "sk": odd["sk"]}
+        answers = [client.get_item(TableName=TABLE, Key=key, ReturnConsumedCapacity="TOTAL"),
+                   client.get_item(TableName=TABLE, Key={"pk": {"S": "none"}, "sk": {"S": "none"}}),
+                   client.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"pk": {"S": "P#0"}, "sk": {"S": "x"}}]
+                                                               + [{"pk": {"S": "P#0"}, "sk": {"S": f"E{n % 40:02d}#{n:04d}"}}
+                                                                  for n in range(0, 90, 3)]}},
+                                         ReturnConsumedCapacity="INDEXES"),
+                   client.scan(TableName=TABLE, Limit=50, ReturnConsumedCapacity="TOTAL"),
+                   client.query(TableName=TABLE, KeyConditionExpression="pk = :p", ProjectionExpression="bin, m",
+                                ExpressionAttributeValues={":p": {"S": "P#9"}}, Select="SPECIFIC_ATTRIBUTES")]
+        for answer in answers:
+            answer.pop("ResponseMetadata")
+        batch = answers[2]["Responses"][TABLE]
+        batch.sort(key=lambda item: item["sk"]["S"])  # BatchGetItem's order is not defined
+        return answers
+
+
+def test_item_reads_are_answered_with_the_json_moto_writes():
+    expected, found = reads(patched=False), reads(patched=True)
+    assert found == expected
+    assert found[0]["Item"]["bin"] == {"B": b"\x00\xffhouqin"} and found[0]["Item"]["m"]["M"]["B"] == {"S": "not binary"}
+    assert len(found[2]["Responses"][TABLE]) == 31
