@@ -1,5 +1,9 @@
 """Lambda's SQS event source mapping: poll, invoke with a batch, delete what succeeded.
 
+Like Lambda, several batches are polled and invoked side by side: ``INITIAL_POLLERS`` (Lambda starts an SQS
+mapping with five concurrent batches), or the mapping's ``ScalingConfig.MaximumConcurrency``; the function's
+runtime holds the ones beyond its workers until one is free.
+
 With ``FunctionResponseTypes: [ReportBatchItemFailures]`` only the messages named in
 ``batchItemFailures`` stay on the queue; an error leaves the whole batch. Messages left on the
 queue come back after the visibility timeout, and the queue's redrive policy (enforced by the
@@ -22,6 +26,7 @@ from localcloud.template import Event, Function, Template
 
 log = logging.getLogger("localcloud.sqs")
 TIMESTAMPS = ("SentTimestamp", "ApproximateFirstReceiveTimestamp")
+INITIAL_POLLERS = 5
 
 
 class SqsPoller:
@@ -36,20 +41,24 @@ class SqsPoller:
         self.window = float(props.get("MaximumBatchingWindowInSeconds", 0))
         self.partial = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
         self.enabled = props.get("Enabled", True) is not False
+        self.concurrency = int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", INITIAL_POLLERS))
         self.region = template.region
         self._sqs = aws_client("sqs", template)
         self._invoke = invoke
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{function.logical_id}", daemon=True)
+        self._threads = [threading.Thread(target=self._run, name=f"sqs-{function.logical_id}-{n}", daemon=True)
+                         for n in range(self.concurrency)]
 
     def start(self) -> None:
         if self.enabled:
-            self._thread.start()
+            for thread in self._threads:
+                thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():

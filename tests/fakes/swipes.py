@@ -33,6 +33,14 @@ class FakeSwipes:
             self.puts += len(written)
             return len(written)
 
+    def put_new(self, item: SwipeItem) -> bool:
+        with self._lock:
+            if (item.pk, item.sk) in self.items:
+                return False
+            self.items[item.pk, item.sk] = copy.deepcopy(item)
+            self.puts += 1
+            return True
+
     def by_identity(self) -> dict[tuple[str, int], SwipeItem]:
         """The stored swipes by (reader, seq): a test's view of "stored once"."""
         found: dict[tuple[str, int], SwipeItem] = {}

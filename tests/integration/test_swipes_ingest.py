@@ -131,21 +131,30 @@ def test_bad_swipes_are_quarantined_one_by_one_and_the_rest_of_the_batch_is_kept
 def test_an_infrastructure_error_fails_only_its_record_and_the_retry_stores_it_once(fn, monkeypatch):
     first = message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0 - timedelta(minutes=3))])
     second = message("SB01-B", T0, [swipe(1, S2_CARD, "out", T0 - timedelta(minutes=2))])
-    real_put = swipes.put_all
+    real_put, real_put_new = swipes.put_all, swipes.put_new
+
+    def refuse(items):
+        if any(item.reader_id == "SB01-B" for item in items):
+            raise RuntimeError("ProvisionedThroughputExceededException (simulated)")
 
     def throttled(items):
         items = list(items)
-        if any(item.reader_id == "SB01-B" for item in items):
-            raise RuntimeError("ProvisionedThroughputExceededException (simulated)")
+        refuse(items)
         return real_put(items)
 
+    def throttled_new(item):  # a fresh reader's first seqs are claimed one by one (see the side-by-side test)
+        refuse([item])
+        return real_put_new(item)
+
     monkeypatch.setattr(swipes, "put_all", throttled)
+    monkeypatch.setattr(swipes, "put_new", throttled_new)
     response = run(fn, record(first, T0, "ok"), record(second, T0, "throttled"))
     # the batch's write failed: each record's swipes are written on their own, so only the failing one fails
     assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
     assert [s.reader_id for s in stored_day()] == ["SB01-A"]
     assert "S2" not in dorms.building_presence("SB01")
-    monkeypatch.setattr(swipes, "put_all", real_put)
+    assert swipes.reader_progress("SB01-A", "SB01").progress().swipes == 1  # its batchmate: stored and counted
+    monkeypatch.undo()
     assert run(fn, record(second, T0, "throttled")) == {"batchItemFailures": []}  # SQS delivers it again
     assert sorted(s.reader_id for s in stored_day()) == ["SB01-A", "SB01-B"]
     assert dorms.building_presence("SB01")["S2"].state == "out"

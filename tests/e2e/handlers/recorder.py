@@ -1,4 +1,5 @@
 import json
+import time
 
 from store import count
 
@@ -11,6 +12,10 @@ def handler(event, context):
         if body.get("fail"):
             count("attempt", f"{body['n']}#{receive}")
             failures.append({"itemIdentifier": record["messageId"]})
+        elif body.get("hold"):  # a long batch: when it ran, to see batches side by side
+            started = time.time()
+            time.sleep(body["hold"])
+            count("held", str(body["n"]), started=str(started), ended=str(time.time()))
         else:
             count("ok", str(body["n"]), body=record["body"], source=record["eventSourceARN"])
     return {"batchItemFailures": failures}

@@ -127,6 +127,7 @@ class SwipeRepository(Protocol):
 
     def existing(self, items: Iterable[SwipeItem]) -> dict[tuple[str, str], SwipeItem]: ...
     def put_all(self, items: Iterable[SwipeItem]) -> int: ...
+    def put_new(self, item: SwipeItem) -> bool: ...
     def quarantine(self, items: list[QuarantineItem]) -> None: ...
     def quarantined(self, day: date, *, limit: int, cursor: str | None) -> Page: ...
     def progress_of(self, readers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReaderProgressItem]: ...
@@ -298,7 +299,17 @@ class Swipes:
                 p.result.duplicates += 1
             else:
                 new.append(p)
-        to_write = [p for p in new if p.key not in stored]
+        # A seq its progress may have (inside a gap) could be stored by another batch side by side: claimed with
+        # a conditional put, the loser counts it a repeat (a gap counts missing seqs: counted twice, it would close).
+        claims = {p.key: p for p in new if p.maybe_stored and p.key not in stored}
+        claimed = _each(lambda k: self._claim(claims[k]), claims)
+        for k, p in claims.items():
+            if claimed[k] is False:
+                p.result.duplicates += 1
+            elif claimed[k] is None:
+                p.result.failed = True
+        new = [p for p in new if claimed.get(p.key, True) is True and not p.result.failed]
+        to_write = [p for p in new if p.key not in stored and p.key not in claimed]
         if not self._put(to_write):  # then each message's swipes on their own: only a failing one is retried
             by_message: dict[str, list[Pending]] = {}
             for p in to_write:
@@ -310,6 +321,14 @@ class Swipes:
         for p in new:
             p.result.new.append((p.swipe.seq, p.swipe.ts))
         return new
+
+    def _claim(self, p: Pending) -> bool | None:
+        """Store a maybe-stored swipe unless it is stored: True stored, False stored meanwhile, None failed."""
+        try:
+            return self.swipes.put_new(p.item)
+        except Exception:
+            log.exception("storing swipe %s failed", p.swipe.swipe_id)
+            return None
 
     def _put(self, pending: list[Pending]) -> bool:
         try:

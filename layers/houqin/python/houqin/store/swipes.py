@@ -138,6 +138,12 @@ def put_all(items: Iterable[SwipeItem]) -> int:
     return save_all(SwipeItem, items)
 
 
+def put_new(item: SwipeItem) -> bool:
+    """Store a swipe only if it is not stored yet (one conditional PutItem, 1 WCU either way); False when it is:
+    for a seq inside a gap of its reader's progress, where two batches side by side must not both count it."""
+    return condition_held(lambda: item.save(condition=SwipeItem.pk.does_not_exist()))
+
+
 def quarantine(items: list[QuarantineItem]) -> None:
     with QuarantineItem.batch_write() as writer:
         for item in items:
