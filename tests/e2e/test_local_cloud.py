@@ -172,7 +172,7 @@ def test_batches_of_one_queue_run_side_by_side_as_lambda_runs_them(cloud, aws):
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": 41, "hold": 3}))  # ... when the second arrives
     held = eventually(lambda: (lambda found: found if len(found) == 2 else None)(items(aws, cloud, "held")),
                       timeout=20)
-    (first, second) = sorted(((float(i["started"]["S"]), float(i["ended"]["S"])) for i in held))
+    first, second = sorted((float(i["started"]["S"]), float(i["ended"]["S"])) for i in held)
     assert second[0] < first[1]  # the second started before the first had ended
 
 
