@@ -101,6 +101,11 @@ def test_every_query_is_answered_page_by_page_as_moto_answers_it_unpatched(unpat
     assert len(unpatched[0][0][0]) == 300 and sum(len(items) for items, _ in unpatched[5]) > 300
 
 
+def stored_key(n: int) -> dict[str, Any]:
+    """The key of world()'s item number ``n`` (of partition P#0 when n % 3 == 0)."""
+    return {"pk": {"S": f"P#{n % 3}"}, "sk": {"S": f"E{n % 40:02d}#{n:04d}"}}
+
+
 def reads(patched: bool) -> list[Any]:
     """GetItem, BatchGetItem, Scan and Query of items holding every kind of value (binary and sets, nested maps
     and lists, a map with an attribute named "B"), with moto's own serializer or the fix's direct JSON."""
@@ -117,8 +122,7 @@ def reads(patched: bool) -> list[Any]:
         answers = [client.get_item(TableName=TABLE, Key=key, ReturnConsumedCapacity="TOTAL"),
                    client.get_item(TableName=TABLE, Key={"pk": {"S": "none"}, "sk": {"S": "none"}}),
                    client.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"pk": {"S": "P#0"}, "sk": {"S": "x"}}]
-                                                               + [{"pk": {"S": "P#0"}, "sk": {"S": f"E{n % 40:02d}#{n:04d}"}}
-                                                                  for n in range(0, 90, 3)]}},
+                                                               + [stored_key(n) for n in range(0, 90, 3)]}},
                                          ReturnConsumedCapacity="INDEXES"),
                    client.scan(TableName=TABLE, Limit=50, ReturnConsumedCapacity="TOTAL"),
                    client.query(TableName=TABLE, KeyConditionExpression="pk = :p", ProjectionExpression="bin, m",
@@ -133,5 +137,6 @@ def reads(patched: bool) -> list[Any]:
 def test_item_reads_are_answered_with_the_json_moto_writes():
     expected, found = reads(patched=False), reads(patched=True)
     assert found == expected
-    assert found[0]["Item"]["bin"] == {"B": b"\x00\xffhouqin"} and found[0]["Item"]["m"]["M"]["B"] == {"S": "not binary"}
+    item = found[0]["Item"]
+    assert item["bin"] == {"B": b"\x00\xffhouqin"} and item["m"]["M"]["B"] == {"S": "not binary"}
     assert len(found[2]["Responses"][TABLE]) == 31
