@@ -590,7 +590,7 @@ def split_by_store_call(meter: Any) -> Iterator[dict[str, Counter]]:
     from houqin.store import swipes as store
 
     parts: dict[str, Counter] = defaultdict(Counter)
-    wrapped = [(store, "put_all", "swipe put"), (dorms, "set_presence", "presence update"),
+    wrapped = [(store, "insert_all", "swipe put"), (dorms, "set_presence", "presence update"),
                (dorms, "move_presence", "presence update"),
                (dorms, "presence_of", "presence read"), (store, "existing", "repeat check"),
                (store, "progress_of", "progress"), (store, "reader_progress", "progress"),
@@ -818,11 +818,11 @@ def report(result: dict[str, Any]) -> str:
     out.append(f"  {mark[b['ok']]} stored {b['stored']} new and counted {b['duplicates_counted']} duplicates of "
                f"{b['swipes']}; {len(b['failures'])} batch item failures; cost meter errors: {b['meter_errors']}")
     out += ["",
-            "  How a swipe is billed: the swipe item (~0.3 KB, keyed by gate and day: no index) is one put in a",
-            "  BatchWriteItem (1 WCU); presence, read for the batch in one BatchGetItem (0.5 RCU a resident), is",
-            "  a conditional update (1 WCU) only for each resident's newest swipe when it is newer: PartiQL UPDATEs,",
-            "  25 a BatchExecuteStatement. A repeat its reader's progress has writes nothing; one inside a gap is",
-            "  looked up by key (1 RCU). Cards (0.5 RCU) and readers are one BatchGetItem each per batch."]
+            "  How a swipe is billed: the swipe item (~0.3 KB, keyed by gate and day: no index) is one conditional",
+            "  PartiQL INSERT (1 WCU), 25 a BatchExecuteStatement; presence, read for the batch in one BatchGetItem",
+            "  (0.5 RCU a resident), a conditional PartiQL UPDATE (1 WCU) only for each resident's newest swipe when",
+            "  it is newer. A repeat its reader's progress has writes nothing; one it cannot rule out (in a gap) is a",
+            "  refused INSERT (1 WCU) and a look-up (1 RCU). Cards (0.5 RCU) and readers: one BatchGetItem each."]
     out.append("")
     out.append("Bench wall time: " + ", ".join(f"{name} {value:.0f} s" for name, value in
                                              {"start-up": result["startup_s"], **result["seconds"]}.items()))

@@ -36,7 +36,7 @@ import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from localcloud.partiql import parse_update
+from localcloud.partiql import parse_insert, parse_update
 
 __all__ = [
     "CostMeter",
@@ -546,9 +546,12 @@ class CostMeter:
             for entry in params["TransactItems"]:
                 kind, body = next(iter(entry.items()))
                 entries.append((kind, body, None))
-        elif call.operation == "BatchExecuteStatement":  # UPDATEs only (localcloud.partiql); each is an UpdateItem
+        elif call.operation == "BatchExecuteStatement":  # UPDATEs and INSERTs (localcloud.partiql)
             for index, statement in enumerate(params["Statements"]):
-                update = parse_update(statement)
+                insert, update = parse_insert(statement), parse_update(statement)
+                if insert is not None:  # a conditional put
+                    entries.append(("Put", {"TableName": insert.table, "Item": insert.item}, index))
+                    continue
                 key = update.key(self._schema(call.client, update.table).keys) if update else None
                 if update is None or key is None:
                     raise ValueError(f"cannot bill the statement {statement.get('Statement')!r}")
@@ -619,14 +622,15 @@ class CostMeter:
         return charges
 
     def _statement_charges(self, call: _Call, parsed: Mapping[str, Any]) -> list[Charge]:
-        """Each statement of a batch billed as its own UpdateItem: a refused condition costs the item's write."""
+        """Each statement of a batch billed as its own write (an UPDATE an UpdateItem, an INSERT a conditional
+        PutItem): a refused condition costs the write of the larger of the stored and the new item."""
         charges = []
         for w in call.writes:
             error = (parsed["Responses"][w.request].get("Error") or {}).get("Code")
-            if error == "ConditionalCheckFailed":
-                charges.append((w.table.name, 0.0, write_units(item_size(w.old))))
+            if error in ("ConditionalCheckFailed", "DuplicateItem"):
+                charges.append((w.table.name, 0.0, write_units(max(item_size(w.old), item_size(w.item)))))
             elif error is None:
-                new = self._get(call.client, w.table.name, w.key)
+                new = w.item if w.kind == "Put" else self._get(call.client, w.table.name, w.key)
                 charges.append((w.table.name, 0.0, item_write_units(w.table, w.old, new)))
         return charges
 

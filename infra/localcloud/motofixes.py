@@ -142,7 +142,9 @@ def faithful() -> Iterator[None]:
 
 @contextlib.contextmanager
 def partiql_updates() -> Iterator[None]:
-    """BatchExecuteStatement's UPDATE statements run as the conditional UpdateItems they are: fixed in this process.
+    """BatchExecuteStatement's UPDATE and INSERT statements run as the conditional writes they are: fixed here.
+
+    An INSERT puts its item unless one with its key is stored (then the statement's error is ``DuplicateItem``).
 
     moto 5 loads every table into its PartiQL engine for each statement of a batch (time proportional to all that
     is stored), and its engine fails ``... WHERE "pk"=? AND "sk"=? AND "last_ts"<?`` (a term on a non-key
@@ -156,11 +158,28 @@ def partiql_updates() -> Iterator[None]:
     from moto.dynamodb.exceptions import DynamodbException
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    from localcloud.partiql import parse_update
+    from localcloud.partiql import Insert, parse_insert, parse_update
 
     original = models.DynamoDBBackend.batch_execute_statement
 
+    def insert(backend: Any, statement: dict[str, Any], found: Insert) -> dict[str, Any]:
+        table = backend.tables.get(found.table)
+        keys = [name for name in (table.hash_key_attr, table.range_key_attr) if name] if table else []
+        if not table or any(name not in found.item for name in keys):
+            return original(backend, [statement])[0]
+        if table.get_item(*(DynamoType(found.item[name]) for name in keys)) is not None:
+            return {"TableName": table.name, "Error": {"Code": "DuplicateItem",
+                                                       "Message": "Duplicate primary key exists in table"}}
+        try:
+            table.put_item(found.item)
+        except DynamodbException as exc:
+            return {"TableName": table.name, "Error": {"Code": "ValidationError", "Message": exc.message}}
+        return {"TableName": table.name}
+
     def run(backend: Any, statement: dict[str, Any]) -> dict[str, Any]:
+        found = parse_insert(statement)
+        if found is not None:
+            return insert(backend, statement, found)
         update = parse_update(statement)
         table = backend.tables.get(update.table) if update else None
         keys = [name for name in (table.hash_key_attr, table.range_key_attr) if name] if table else []

@@ -1,12 +1,13 @@
-"""The PartiQL UPDATE statements Houqin sends in BatchExecuteStatement, read as the conditional update each one is.
+"""The PartiQL statements Houqin sends in BatchExecuteStatement, read as the conditional write each one is.
 
-DynamoDB runs ``UPDATE "T" SET "a"=? [SET "b"=? ...] WHERE "pk"=? AND "sk"=? [AND "x"<? ...]`` as an
-UpdateItem of that key with the other WHERE terms as its condition, and the item must exist (no WHERE clause
-matches a missing item: the statement fails with ConditionalCheckFailed). moto 5 evaluates every statement of
-a batch by loading every table into its PartiQL engine (time proportional to everything stored) and fails a
-WHERE term on a non-key attribute; the local cloud (localcloud.motofixes.partiql_updates) and the
-cost meter read the statement here instead. Anything else (other statements, literals instead of ``?``) is not
-an ``Update`` and is left to moto.
+``INSERT INTO "T" VALUE {'a': ?, 'b': ?, ...}`` is a put of that item on condition that no item has its key
+(otherwise the statement fails with DuplicateItem). ``UPDATE "T" SET "a"=? [SET "b"=? ...] WHERE "pk"=? AND
+"sk"=? [AND "x"<? ...]`` is an update of that key with the other WHERE terms as its condition, and the item must
+exist (no WHERE clause matches a missing item: the statement fails with ConditionalCheckFailed). moto 5
+evaluates every statement of a batch by loading every table into its PartiQL engine (time proportional to
+everything stored) and fails a WHERE term on a non-key attribute; the local cloud
+(localcloud.motofixes.partiql_updates) and the cost meter read the statements here instead. Anything else
+(other statements, literals instead of ``?``) is neither an ``Update`` nor an ``Insert`` and is left to moto.
 """
 
 from __future__ import annotations
@@ -22,6 +23,29 @@ _STATEMENT = re.compile(rf"^\s*UPDATE\s+{_NAME}\s+((?:SET\s+{_NAME}\s*=\s*\?\s*)
 _SET = re.compile(rf"SET\s+{_NAME}\s*=\s*\?", re.IGNORECASE)
 _TERM = re.compile(rf"^\s*{_NAME}\s*(=|<>|<=|>=|<|>)\s*\?\s*$")
 _AND = re.compile(r"\s+AND\s+", re.IGNORECASE)
+_INSERT = re.compile(rf"^\s*INSERT\s+INTO\s+{_NAME}\s+VALUE\s+\{{(.*)\}}\s*;?\s*$", re.IGNORECASE | re.DOTALL)
+_ENTRY = re.compile(r"^\s*'([^']+)'\s*:\s*\?\s*$")
+
+
+@dataclass(frozen=True)
+class Insert:
+    """One INSERT statement: its table and the item it puts (attribute name -> AttributeValue)."""
+
+    table: str
+    item: dict[str, Any]
+
+
+def parse_insert(statement: Mapping[str, Any]) -> Insert | None:
+    """A BatchExecuteStatement entry as an ``Insert``; None if it is not one we read."""
+    match = _INSERT.match(statement.get("Statement", ""))
+    if match is None:
+        return None
+    entries = [_ENTRY.match(entry) for entry in match.group(2).split(",")]
+    parameters = list(statement.get("Parameters") or [])
+    if any(entry is None for entry in entries) or len(parameters) != len(entries):
+        return None
+    return Insert(match.group(1), {entry.group(1): value  # type: ignore[union-attr]
+                                   for entry, value in zip(entries, parameters, strict=True)})
 
 
 @dataclass(frozen=True)

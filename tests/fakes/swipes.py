@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,20 +26,16 @@ class FakeSwipes:
     def existing(self, items: Iterable[SwipeItem]) -> dict[tuple[str, str], SwipeItem]:
         return {(i.pk, i.sk): copy.deepcopy(self.items[i.pk, i.sk]) for i in items if (i.pk, i.sk) in self.items}
 
-    def put_all(self, items: Iterable[SwipeItem]) -> int:
+    def insert_all(self, items: Sequence[SwipeItem]) -> list[bool | None]:
+        """The store's conditional INSERTs: an item whose key is stored is refused (False)."""
+        answers: list[bool | None] = []
         with self._lock:
-            written = [copy.deepcopy(item) for item in items]
-            self.items.update({(item.pk, item.sk): item for item in written})
-            self.puts += len(written)
-            return len(written)
-
-    def put_new(self, item: SwipeItem) -> bool:
-        with self._lock:
-            if (item.pk, item.sk) in self.items:
-                return False
-            self.items[item.pk, item.sk] = copy.deepcopy(item)
-            self.puts += 1
-            return True
+            for item in items:
+                answers.append((item.pk, item.sk) not in self.items)
+                if answers[-1]:
+                    self.items[item.pk, item.sk] = copy.deepcopy(item)
+                    self.puts += 1
+        return answers
 
     def by_identity(self) -> dict[tuple[str, int], SwipeItem]:
         """The stored swipes by (reader, seq): a test's view of "stored once"."""

@@ -131,25 +131,17 @@ def test_bad_swipes_are_quarantined_one_by_one_and_the_rest_of_the_batch_is_kept
 def test_an_infrastructure_error_fails_only_its_record_and_the_retry_stores_it_once(fn, monkeypatch):
     first = message("SB01-A", T0, [swipe(1, S1_CARD, "out", T0 - timedelta(minutes=3))])
     second = message("SB01-B", T0, [swipe(1, S2_CARD, "out", T0 - timedelta(minutes=2))])
-    real_put, real_put_new = swipes.put_all, swipes.put_new
+    client = swipes.SwipeItem._get_connection().connection.client
+    real_send = client.batch_execute_statement
 
-    def refuse(items):
-        if any(item.reader_id == "SB01-B" for item in items):
+    def throttled(Statements):  # noqa: N803 - boto3's argument name
+        if any("SB01-B" in str(statement["Parameters"]) for statement in Statements):
             raise RuntimeError("ProvisionedThroughputExceededException (simulated)")
+        return real_send(Statements=Statements)
 
-    def throttled(items):
-        items = list(items)
-        refuse(items)
-        return real_put(items)
-
-    def throttled_new(item):  # a fresh reader's first seqs are claimed one by one (see the side-by-side test)
-        refuse([item])
-        return real_put_new(item)
-
-    monkeypatch.setattr(swipes, "put_all", throttled)
-    monkeypatch.setattr(swipes, "put_new", throttled_new)
+    monkeypatch.setattr(client, "batch_execute_statement", throttled)
     response = run(fn, record(first, T0, "ok"), record(second, T0, "throttled"))
-    # the batch's write failed: each record's swipes are written on their own, so only the failing one fails
+    # the batch's write failed: its statements are sent again one by one, so only the failing one fails
     assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
     assert [s.reader_id for s in stored_day()] == ["SB01-A"]
     assert "S2" not in dorms.building_presence("SB01")

@@ -38,3 +38,14 @@ def test_the_local_cloud_compares_as_dynamodb_does():
     assert not holds(None, "<", {"S": "x"})  # a missing attribute compares false
     assert not holds({"S": "1"}, "<", {"N": "2"}) and holds({"S": "1"}, "<>", {"N": "1"})  # another type
     assert holds({"S": "a"}, "=", {"S": "a"}) and not holds({"S": "a"}, "<>", {"S": "a"})
+
+
+def test_an_insert_is_its_table_and_item():
+    from localcloud.partiql import parse_insert
+
+    found = parse_insert({"Statement": "INSERT INTO \"hq-swipes\" VALUE {'pk': ?, 'sk': ?, 'seq': ?}",
+                          "Parameters": [{"S": "GATE#SB01#2026-11-20"}, {"S": "RES#S1#t#SB01-A#7"}, {"N": "7"}]})
+    assert found.table == "hq-swipes"
+    assert found.item == {"pk": {"S": "GATE#SB01#2026-11-20"}, "sk": {"S": "RES#S1#t#SB01-A#7"}, "seq": {"N": "7"}}
+    assert parse_insert({"Statement": "INSERT INTO \"t\" VALUE {'pk': 'k'}"}) is None  # a literal
+    assert parse_update({"Statement": "INSERT INTO \"t\" VALUE {'pk': ?}", "Parameters": [{"S": "k"}]}) is None

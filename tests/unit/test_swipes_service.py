@@ -174,22 +174,22 @@ def test_a_resident_swiping_twice_in_one_batch_moves_presence_once_to_the_newest
 
 
 def test_two_batches_side_by_side_with_one_seq_of_a_gap_count_it_once_and_close_the_gap_once(world):
-    """Seq 3 lies in the progress's gap (2..3 missing): two batches carrying it look it up before either stores
-    it. Only one may count it new: the gap counts its missing seqs, and counted twice it would close while 2 is
+    """Seq 3 lies in the progress's gap (2..3 missing): two batches carrying it read the progress before either
+    stores it. Only one may count it new: the gap counts its missing seqs, and counted twice it would close while 2 is
     still missing (the reader's watermark would pass a swipe never received)."""
     import threading
 
     dorms, swipes, service = world
     ingest(service, body([(1, CARD, "out", NOW - timedelta(minutes=9)),
                           (4, CARD, "in", NOW - timedelta(minutes=3))]), "m1")  # 2 and 3 missing
-    both_looked, real_existing = threading.Barrier(2, timeout=5), swipes.existing
+    both_read, real_progress_of = threading.Barrier(2, timeout=5), swipes.progress_of
 
-    def existing(items):
-        found = real_existing(items)
-        both_looked.wait()  # neither has stored seq 3 yet
+    def progress_of(readers):
+        found = real_progress_of(readers)
+        both_read.wait()  # both have read the progress (seq 3 in its gap) before either stores seq 3
         return found
 
-    swipes.existing = existing
+    swipes.progress_of = progress_of
     late = body([(3, CARD, "out", NOW - timedelta(minutes=7))])
     results = {}
     batches = [threading.Thread(target=lambda n=n: results.update({n: ingest(service, late, f"r{n}",

@@ -5,11 +5,12 @@ A batch of SQS records (reader messages) is ingested together, so the store is c
 1. parse each message; whatever cannot be stored is quarantined with its reason (a record fails only when its
    quarantine cannot be written); the readers are read in one BatchGetItem;
 2. each reader's progress is read (one consistent BatchGetItem): a seq it already has is a repeat and writes
-   nothing; a seq inside one of its gaps may have arrived, so those few are looked up by key;
+   nothing;
 3. cards are resolved (one BatchGetItem of the card items: each says whose it is and their home building, 0.5
-   RCU; should it fail, card by card, so an unreadable card fails only its records), the new swipes stored with
-   BatchWriteItem (a swipe is keyed by what it is, so storing it again is harmless: a retry or a concurrent
-   replay cannot make a second copy);
+   RCU; should it fail, card by card, so an unreadable card fails only its records); the other swipes are stored
+   each only if not stored yet: PartiQL INSERTs (conditional puts), 25 a BatchExecuteStatement. One already
+   stored is a repeat (a replay in a gap of the progress, or a batch side by side storing it first), unless
+   this very message's earlier attempt stored it (looked up by key);
 4. presence: per resident, only the newest swipe of the batch, and only if it is newer than the stored presence
    (read in one BatchGetItem); then one conditional update each, which a newer swipe written meanwhile refuses:
    PartiQL UPDATEs, 25 a BatchExecuteStatement (a resident's very first presence: an UpdateItem that creates it);
@@ -86,12 +87,10 @@ class Ingested:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A swipe its reader's progress does not have: its message's result, and whether it may be stored already
-    (inside a gap of the progress, or below its first seq: looked up by key before it counts)."""
+    """A swipe its reader's progress does not have, with its message's result."""
 
     swipe: Swipe
     result: Ingested
-    maybe_stored: bool
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,6 @@ class Pending:
     result: Ingested
     item: SwipeItem
     card: Card | None
-    maybe_stored: bool
 
     @property
     def key(self) -> tuple[str, str]:
@@ -126,8 +124,7 @@ class SwipeRepository(Protocol):
     """What ingestion and the gate lists need of the swipes table (houqin.store.swipes in production)."""
 
     def existing(self, items: Iterable[SwipeItem]) -> dict[tuple[str, str], SwipeItem]: ...
-    def put_all(self, items: Iterable[SwipeItem]) -> int: ...
-    def put_new(self, item: SwipeItem) -> bool: ...
+    def insert_all(self, items: Sequence[SwipeItem]) -> list[bool | None]: ...
     def quarantine(self, items: list[QuarantineItem]) -> None: ...
     def quarantined(self, day: date, *, limit: int, cursor: str | None) -> Page: ...
     def progress_of(self, readers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], ReaderProgressItem]: ...
@@ -244,7 +241,7 @@ class Swipes:
                     result.duplicates += 1
                     continue
                 seen.add((swipe.reader_id, swipe.seq))
-                candidates.append(Candidate(swipe, result, done.may_have(swipe.seq)))
+                candidates.append(Candidate(swipe, result))
         return candidates, progress
 
     def _resolve(self, candidates: list[Candidate]) -> list[Pending]:
@@ -265,7 +262,7 @@ class Swipes:
                 continue
             item = SwipeItem.make(c.swipe, cast(str, c.result.building_id), card.resident_id if card else None,
                                   c.result.received_at)
-            resolved.append(Pending(c.swipe, c.result, item, card, c.maybe_stored))
+            resolved.append(Pending(c.swipe, c.result, item, card))
         return [p for p in resolved if not p.result.failed]
 
     def _cards(self, card_ids: set[str]) -> dict[str, Card | None]:
@@ -281,62 +278,37 @@ class Swipes:
             return False, None
 
     def _store(self, pending: list[Pending]) -> list[Pending]:
-        """Write the new swipes; those new (stored now, or by this very message's earlier attempt)."""
-        maybe = [p.item for p in pending if p.maybe_stored]
+        """Store the swipes the progress does not have, each only if not stored yet; those new (stored now, or by
+        this very message's earlier attempt). One of two batches side by side with the same swipe stores it and
+        the other counts a repeat: counted new twice, it would close a gap of the progress (a gap counts its
+        missing seqs) while another seq is still missing."""
         try:
-            stored = self.swipes.existing(maybe) if maybe else {}
+            answers = self.swipes.insert_all([p.item for p in pending]) if pending else []
         except Exception:
-            log.exception("looking up %d swipes failed", len(maybe))
-            _fail(p.result for p in pending if p.maybe_stored)
-            pending = [p for p in pending if not p.maybe_stored]
+            log.exception("storing %d swipes failed", len(pending))
+            answers = [None] * len(pending)
+        taken = [p for p, answer in zip(pending, answers, strict=True) if answer is False]
+        try:
+            stored = self.swipes.existing(p.item for p in taken) if taken else {}
+        except Exception:
+            log.exception("looking up %d swipes failed", len(taken))
+            _fail(p.result for p in taken)
             stored = {}
         new = []
-        for p in pending:
+        for p, answer in zip(pending, answers, strict=True):
             earlier = stored.get(p.key)
-            # Stored before: a repeat, unless it was this very message's earlier attempt (same SentTimestamp),
-            # which failed after storing it: then this attempt finishes what that one started.
-            if earlier is not None and earlier.received_at != p.item.received_at:
-                p.result.duplicates += 1
-            else:
-                new.append(p)
-        # A seq its progress may have (inside a gap) could be stored by another batch side by side: claimed with
-        # a conditional put, the loser counts it a repeat (a gap counts missing seqs: counted twice, it would close).
-        claims = {p.key: p for p in new if p.maybe_stored and p.key not in stored}
-        claimed = _each(lambda k: self._claim(claims[k]), claims)
-        for k, p in claims.items():
-            if claimed[k] is False:
-                p.result.duplicates += 1
-            elif claimed[k] is None:
+            if answer is None:
                 p.result.failed = True
-        new = [p for p in new if claimed.get(p.key, True) is True and not p.result.failed]
-        to_write = [p for p in new if p.key not in stored and p.key not in claimed]
-        if not self._put(to_write):  # then each message's swipes on their own: only a failing one is retried
-            by_message: dict[str, list[Pending]] = {}
-            for p in to_write:
-                by_message.setdefault(p.result.message_id, []).append(p)
-            for group in by_message.values():
-                if not self._put(group):
-                    _fail([group[0].result])
-            new = [p for p in new if not p.result.failed]
+            elif answer or (earlier is not None and earlier.received_at == p.item.received_at):
+                # stored now, or by this very message's earlier attempt (same SentTimestamp), which failed after
+                # storing it: then this attempt finishes what that one started
+                new.append(p)
+            else:
+                p.result.duplicates += 1
+        new = [p for p in new if not p.result.failed]
         for p in new:
             p.result.new.append((p.swipe.seq, p.swipe.ts))
         return new
-
-    def _claim(self, p: Pending) -> bool | None:
-        """Store a maybe-stored swipe unless it is stored: True stored, False stored meanwhile, None failed."""
-        try:
-            return self.swipes.put_new(p.item)
-        except Exception:
-            log.exception("storing swipe %s failed", p.swipe.swipe_id)
-            return None
-
-    def _put(self, pending: list[Pending]) -> bool:
-        try:
-            self.swipes.put_all(p.item for p in pending)
-            return True
-        except Exception:
-            log.exception("storing %d swipes failed", len(pending))
-            return False
 
     def _move_presence(self, new: list[Pending]) -> None:
         """Presence follows each resident's newest new swipe, if it is newer than what presence holds."""

@@ -12,6 +12,7 @@ tests/unit/test_project.py checks the models against the tables in template.yaml
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -170,19 +171,40 @@ def save_all(model: type[Model], items: Iterable[Model]) -> int:
     return count
 
 
+log = logging.getLogger(__name__)
 BATCH_STATEMENTS = 25  # BatchExecuteStatement's limit
+
+
+REQUEST_FAILED = "RequestFailed"  # the statement's request itself failed (throttled, connection lost ...)
 
 
 def run_statements(model: type[Model], statements: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[str | None]:
     """PartiQL statements (text, parameters) with BatchExecuteStatement, 25 a request; each one's error code
-    (``ConditionalCheckFailed`` when its WHERE clause matched no item), None when it ran."""
+    (``ConditionalCheckFailed`` when an UPDATE's WHERE clause matched no item, ``DuplicateItem`` when an INSERT's
+    key is taken), None when it ran. A request that fails is sent again statement by statement, so only a
+    statement that fails alone is ``REQUEST_FAILED`` (logged)."""
     client = model._get_connection().connection.client  # noqa: SLF001 - PynamoDB's client, metered like the rest
+
+    def send(chunk: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[str | None]:
+        answer = client.batch_execute_statement(
+            Statements=[{"Statement": text, "Parameters": parameters} for text, parameters in chunk])
+        return [(response.get("Error") or {}).get("Code") for response in answer["Responses"]]
+
+    def alone(statement: tuple[str, list[dict[str, Any]]]) -> str | None:
+        try:
+            return send([statement])[0]
+        except Exception:
+            log.exception("a statement failed: %s", statement[0][:80])
+            return REQUEST_FAILED
+
     codes: list[str | None] = []
     for start in range(0, len(statements), BATCH_STATEMENTS):
         chunk = statements[start:start + BATCH_STATEMENTS]
-        answer = client.batch_execute_statement(
-            Statements=[{"Statement": text, "Parameters": parameters} for text, parameters in chunk])
-        codes += [(response.get("Error") or {}).get("Code") for response in answer["Responses"]]
+        try:
+            codes += send(chunk)
+        except Exception:
+            log.warning("a batch of %d statements failed: one by one", len(chunk), exc_info=True)
+            codes += [alone(statement) for statement in chunk]
     return codes
 
 
