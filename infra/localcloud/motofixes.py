@@ -61,6 +61,17 @@ def _index_sort_attributes(table: Any, index_name: str) -> list[str] | None:
 
 
 @contextlib.contextmanager
+def _replaced(owner: Any, name: str, replacement: Any) -> Iterator[None]:
+    """``owner.name`` is ``replacement`` for the block, then what it was."""
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+@contextlib.contextmanager
 def fixed() -> Iterator[None]:
     """The speed fixes, in the order they wrap each other."""
     with gsi_fixes(), moto_fixes(), item_responses():
@@ -126,11 +137,8 @@ def item_responses() -> Iterator[None]:
         version = context.service_model.metadata.get("jsonVersion", "1.0")
         return 200, {"Content-Type": f"application/x-amz-json-{version}"}, json.dumps(body)
 
-    DynamoResult.execute_result = execute_result
-    try:
+    with _replaced(DynamoResult, "execute_result", execute_result):
         yield
-    finally:
-        DynamoResult.execute_result = original
 
 
 @contextlib.contextmanager
@@ -200,11 +208,8 @@ def partiql_updates() -> Iterator[None]:
     def batch_execute_statement(self: Any, statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [run(self, statement) for statement in statements]
 
-    models.DynamoDBBackend.batch_execute_statement = batch_execute_statement
-    try:
+    with _replaced(models.DynamoDBBackend, "batch_execute_statement", batch_execute_statement):
         yield
-    finally:
-        models.DynamoDBBackend.batch_execute_statement = original
 
 
 def _holds(stored: Any, op: str, value: Any) -> bool:
@@ -245,11 +250,8 @@ def atomic_items() -> Iterator[None]:
         with lock:
             return original(self)
 
-    DynamoHandler.call_action = call_action
-    try:
+    with _replaced(DynamoHandler, "call_action", call_action):
         yield
-    finally:
-        DynamoHandler.call_action = original
 
 
 @contextlib.contextmanager
