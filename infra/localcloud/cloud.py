@@ -144,7 +144,8 @@ class LocalCloud:
         apis = {r.api for r in routes}
         gateway = Gateway(RouteTable(routes), self.invoke, self.issuers,
                           {api: template.cors(api) for api in apis}, {api: template.stage(api) for api in apis},
-                          {api: template.ref(api) for api in apis if api in template.resources}, self.clock)
+                          {api: template.ref(api) for api in apis if api in template.resources}, self.clock,
+                          {api: template.binary_media_types(api) for api in apis})
         self._serve("api", cfg.ports.api, gateway.handler_class())
         self.urls["api"] = f"http://{cfg.host}:{self.ports['api']}"
 

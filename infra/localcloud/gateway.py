@@ -10,6 +10,7 @@ Token", a missing or bad token 401, a failed function 502.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import logging
 import re
@@ -28,8 +29,6 @@ from localcloud.template import ACCOUNT, Route
 log = logging.getLogger("localcloud.gateway")
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
-TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml",
-              "application/javascript")
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,13 @@ class Gateway:
     stages: Mapping[str, str]  # api logical id -> stage name
     api_ids: Mapping[str, str]  # api logical id -> rest api id
     clock: CloudClock = field(default_factory=CloudClock)
+    binary_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # api logical id -> BinaryMediaTypes
+
+    def is_binary(self, api: str, content_type: str) -> bool:
+        """Whether API Gateway hands a body of this Content-Type to the function base64-encoded: only a type the
+        Api lists in BinaryMediaTypes (``*/*`` and ``image/*`` style wildcards too); any other body is text."""
+        media = content_type.split(";")[0].strip().lower()
+        return any(fnmatch.fnmatchcase(media, listed.lower()) for listed in self.binary_types.get(api, ()))
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         gateway = self
@@ -146,8 +152,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
         multi_query: dict[str, list[str]] = {}
         for name, value in pairs:
             multi_query.setdefault(name, []).append(value)
-        content_type = self.headers.get("Content-Type", "")
-        is_text = not body or content_type.startswith(TEXT_TYPES)
+        binary = bool(body) and self.gateway.is_binary(route.api, self.headers.get("Content-Type", ""))
         now = self.gateway.clock.now()
         stage = self.gateway.stages.get(route.api, "Prod")
         context: dict[str, Any] = {
@@ -182,8 +187,10 @@ class _ApiHandler(BaseHTTPRequestHandler):
             "pathParameters": path_params or None,
             "stageVariables": None,
             "requestContext": context,
-            "body": (body.decode("utf-8") if is_text else base64.b64encode(body).decode()) if body else None,
-            "isBase64Encoded": bool(body) and not is_text,
+            # A text body that is not UTF-8 reaches the function as API Gateway passes it: each invalid byte
+            # replaced by U+FFFD (the function answers 400: it is not the JSON it expects).
+            "body": (base64.b64encode(body).decode() if binary else body.decode("utf-8", "replace")) if body else None,
+            "isBase64Encoded": binary,
         }
 
     def _respond(self, result: Invocation, request_id: str, api: str) -> None:

@@ -347,6 +347,11 @@ class Template:
             cors = {"AllowOrigin": cors}
         return {k: str(v).strip("'") for k, v in cors.items()}
 
+    def binary_media_types(self, api: str) -> tuple[str, ...]:
+        """The Api's BinaryMediaTypes as media types (``~1`` is CloudFormation's escape of ``/``)."""
+        listed = self.resolve(self._api_props(api).get("BinaryMediaTypes") or [])
+        return tuple(str(media_type).replace("~1", "/") for media_type in listed)
+
     def stage(self, api: str) -> str:
         """The Api's StageName (SAM's implicit API is "Prod")."""
         return str(self.resolve(self._api_props(api).get("StageName", "Prod")))

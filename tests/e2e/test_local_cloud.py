@@ -72,7 +72,15 @@ def test_literal_routes_win_and_bodies_arrive_as_api_gateway_sends_them(cloud):
     assert text["body"] == '{"name": "灯"}' and text["isBase64Encoded"] is False
     binary = json.loads(request(cloud, "POST", "/items", b"\x89PNG\x00",
                                 headers=[auth, ("Content-Type", "image/png")]).data)
-    assert binary["isBase64Encoded"] is True and base64.b64decode(binary["body"]) == b"\x89PNG\x00"
+    assert binary["isBase64Encoded"] is True and base64.b64decode(binary["body"]) == b"\x89PNG\x00"  # image/*
+    # Not a BinaryMediaType: text, and bytes that are not UTF-8 arrive replaced by U+FFFD, as API Gateway passes
+    # them (the connection is never dropped; the function answers).
+    broken = json.loads(request(cloud, "POST", "/items", b'{"name": "\xff\xfe"}',
+                                headers=[auth, ("Content-Type", "application/json")]).data)
+    assert broken["body"] == '{"name": "\ufffd\ufffd"}' and broken["isBase64Encoded"] is False
+    other = json.loads(request(cloud, "POST", "/items", b"\x00\x01",
+                               headers=[auth, ("Content-Type", "application/octet-stream")]).data)
+    assert other["body"] == "\x00\x01" and other["isBase64Encoded"] is False
 
 
 @pytest.mark.parametrize("authorization", [

@@ -325,8 +325,8 @@ def test_a_dorm_manager_sees_the_map_and_downloads_reports_of_the_demo_day(houqi
 
 def api_call(houqin, method, path, token=None, body=None):
     """An HTTP call to the local API gateway; returns (status, parsed JSON body)."""
-    request = urllib.request.Request(f"http://127.0.0.1:{houqin['ports']['api']}{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
+    data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://127.0.0.1:{houqin['ports']['api']}{path}", method=method, data=data,
                                      headers={"Content-Type": "application/json",
                                               **({"Authorization": f"Bearer {token}"} if token else {})})
     try:
@@ -334,6 +334,13 @@ def api_call(houqin, method, path, token=None, body=None):
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
+
+
+def test_a_body_that_is_not_utf8_is_a_400_in_the_error_shape_not_a_dropped_connection(houqin):
+    web = f"http://127.0.0.1:{houqin['ports']['web']}"
+    student = get_json(f"{web}/_local/token?person_id=S00001")[1]["token"]
+    status, reply = api_call(houqin, "POST", "/tickets", student, b'{"description": "\xff\xfe leak"}')
+    assert status == 400 and reply["error"]["field"] == "body" and "UTF-8" in reply["error"]["message"]
 
 
 def test_a_repair_ticket_lives_its_whole_life_over_http_with_real_tokens(houqin):

@@ -3,6 +3,7 @@ life cycle, time limits, fees, ratings, lists, permissions and validation hold."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -311,6 +312,11 @@ def test_bad_ratings_fees_and_bodies_are_400_naming_the_field(api):
     assert post(api, STUDENT, "/tickets/{ticket_id}/rating", {**rating, "attitude": 5, "comment": "x" * 501},
                 ticket_id=tid).body["error"]["field"] == "comment"
     assert post(api, STUDENT, "/tickets", "{not json").body["error"]["field"] == "body"
+    # bytes that are not UTF-8 reach the function replaced by U+FFFD (API Gateway's text bodies): a 400, not stored
+    garbled = json.dumps({**LEAK, "description": "水龙头\ufffd\ufffd漏水"}, ensure_ascii=False)
+    reply = post(api, STUDENT, "/tickets", garbled)
+    assert (reply.status, reply.body["error"]["field"]) == (400, "body"), reply.body
+    assert "UTF-8" in reply.body["error"]["message"]
     other = report(api)["ticket_id"]
     act(api, WORKER, other, "accept")
     for line, field in (({"quantity": 0}, "lines[0].quantity"), ({"quantity": "1.0001"}, "lines[0].quantity"),

@@ -19,6 +19,9 @@ from houqin.errors import ValidationError
 _MISSING = object()
 
 
+UNREADABLE = "\ufffd"  # the replacement character
+
+
 class Body:
     """A parsed JSON object body whose getters validate and name the field on error."""
 
@@ -28,7 +31,14 @@ class Body:
 
     @classmethod
     def parse(cls, raw: Any, allowed: Iterable[str]) -> Body:
-        if isinstance(raw, bytes | str):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValidationError("the body is not UTF-8 text", field="body") from None
+        if isinstance(raw, str):
+            if UNREADABLE in raw:  # API Gateway passes a body that is not UTF-8 with each bad byte replaced by it
+                raise ValidationError("the body is not UTF-8 text", field="body")
             try:
                 raw = json.loads(raw or "{}")
             except ValueError:
