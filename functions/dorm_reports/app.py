@@ -13,20 +13,13 @@ GET /dorm-reports/{report}?building_id=SB01&from=2026-11-01&to=2026-11-07&format
 
 from __future__ import annotations
 
-from chalice import CORSConfig
-
 from houqin.api import create_app, json_response, principal
 from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services import dorm_reports
 from houqin.services.dorm_reports import DormReports
-from houqin.settings import settings
 
-app = create_app("houqin-dorm-reports")
+app = create_app("houqin-dorm-reports", downloads=XLSX_TYPE)
 service = DormReports()  # production reads, connected on first use
-app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type
-# Browsers may read the download's file name only when it is exposed (set before the route is declared).
-app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
-                          expose_headers=["Content-Disposition"])
 
 
 @app.route("/dorm-reports/{report}", methods=["GET"])

@@ -19,18 +19,12 @@ Every route here is declared in template.yaml (PayrollFunction) with the same pa
 
 from __future__ import annotations
 
-from chalice import CORSConfig
-
 from houqin.api import create_app, json_response, principal
 from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services.payroll import Payroll, archive, inputs, runs
-from houqin.settings import settings
 from houqin.validation import page_limit
 
-app = create_app("houqin-payroll")
-app.api.binary_types.append(XLSX_TYPE)  # Chalice base64-encodes a body of this type
-app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
-                          expose_headers=["Content-Disposition"])
+app = create_app("houqin-payroll", downloads=XLSX_TYPE)
 service = Payroll()  # production ports, connected on first use; tests give it theirs
 
 

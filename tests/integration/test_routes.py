@@ -43,3 +43,25 @@ def test_every_sample_api_event_is_a_template_route(template):
     for sample in api_events:
         assert (sample["requestContext"]["resourcePath"], sample["httpMethod"]) in routes
         assert sample["resource"] == sample["requestContext"]["resourcePath"]
+
+
+def test_every_http_function_allows_the_web_origin_and_only_downloads_expose_a_file_name(template, aws):
+    """CORS is set in one place (houqin.api.create_app): every app answers the web UI's origin with the same
+    headers; the apps that answer XLSX files also base64-encode them and let a browser read their file name."""
+    from houqin.export import XLSX_TYPE
+    from houqin.settings import settings
+
+    downloads = set()
+    for function in template.functions():
+        app = getattr(load_function_module(template, function.logical_id), function.handler.rpartition(".")[2])
+        if not isinstance(app, Chalice):
+            continue
+        cors = app.api.cors.get_access_control_headers()
+        assert cors["Access-Control-Allow-Origin"] == settings().web_origin, function.logical_id
+        assert "Idempotency-Key" in cors["Access-Control-Allow-Headers"], function.logical_id
+        if XLSX_TYPE in app.api.binary_types:
+            assert cors["Access-Control-Expose-Headers"] == "Content-Disposition", function.logical_id
+            downloads.add(function.logical_id)
+        else:
+            assert "Access-Control-Expose-Headers" not in cors, function.logical_id
+    assert downloads == {"PayrollFunction", "DormReportsFunction"}

@@ -54,12 +54,16 @@ class HouqinApp(Chalice):
         return Body.parse(self.current_request.raw_body, allowed)
 
 
-def create_app(name: str) -> HouqinApp:
-    """A Chalice app whose errors all answer ``{"error": {"code", "message", "field"}}``."""
+def create_app(name: str, *, downloads: str | None = None) -> HouqinApp:
+    """A Chalice app whose errors all answer ``{"error": {"code", "message", "field"}}``. ``downloads``: the
+    media type of the files it answers (Chalice base64-encodes those bodies, and browsers may read the file name)."""
     app = HouqinApp(app_name=name)
     app.log.setLevel("INFO")
-    # Browsers call the API from the web UI's origin (template parameter WebOrigin).
-    app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"])
+    if downloads:
+        app.api.binary_types.append(downloads)
+    # Browsers call the API from the web UI's origin (template parameter WebOrigin); set before any route.
+    app.api.cors = CORSConfig(allow_origin=settings().web_origin, allow_headers=["Idempotency-Key", "If-Match"],
+                              expose_headers=["Content-Disposition"] if downloads else None)
 
     @app.middleware("http")
     def houqin_errors(event: Any, get_response: Any) -> Response:
