@@ -166,44 +166,49 @@ def partiql_updates() -> Iterator[None]:
     from moto.dynamodb.exceptions import DynamodbException
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    from localcloud.partiql import Insert, parse_insert, parse_update
+    from localcloud.partiql import Insert, Update, parse_insert, parse_update
 
     original = models.DynamoDBBackend.batch_execute_statement
 
+    def key_names(table: Any) -> list[str]:
+        return [name for name in (table.hash_key_attr, table.range_key_attr) if name]
+
+    def answer(table: Any, code: str | None = None, message: str = "") -> dict[str, Any]:
+        return {"TableName": table.name, **({"Error": {"Code": code, "Message": message}} if code else {})}
+
+    def put(table: Any, attributes: dict[str, Any]) -> dict[str, Any]:
+        try:
+            table.put_item(attributes)
+        except DynamodbException as exc:
+            return answer(table, "ValidationError", exc.message)
+        return answer(table)
+
     def insert(backend: Any, statement: dict[str, Any], found: Insert) -> dict[str, Any]:
         table = backend.tables.get(found.table)
-        keys = [name for name in (table.hash_key_attr, table.range_key_attr) if name] if table else []
-        if not table or any(name not in found.item for name in keys):
+        if not table or any(name not in found.item for name in key_names(table)):
             return original(backend, [statement])[0]
-        if table.get_item(*(DynamoType(found.item[name]) for name in keys)) is not None:
-            return {"TableName": table.name, "Error": {"Code": "DuplicateItem",
-                                                       "Message": "Duplicate primary key exists in table"}}
-        try:
-            table.put_item(found.item)
-        except DynamodbException as exc:
-            return {"TableName": table.name, "Error": {"Code": "ValidationError", "Message": exc.message}}
-        return {"TableName": table.name}
+        if table.get_item(*(DynamoType(found.item[name]) for name in key_names(table))) is not None:
+            return answer(table, "DuplicateItem", "Duplicate primary key exists in table")
+        return put(table, found.item)
 
-    def run(backend: Any, statement: dict[str, Any]) -> dict[str, Any]:
-        found = parse_insert(statement)
-        if found is not None:
-            return insert(backend, statement, found)
-        update = parse_update(statement)
-        table = backend.tables.get(update.table) if update else None
-        keys = [name for name in (table.hash_key_attr, table.range_key_attr) if name] if table else []
-        key = update.key(keys) if update and table else None
-        if key is None or any(name in keys for name, _ in update.sets):
+    def update(backend: Any, statement: dict[str, Any], found: Update) -> dict[str, Any]:
+        table = backend.tables.get(found.table)
+        keys = key_names(table) if table else []
+        key = found.key(keys) if table else None
+        if key is None or any(name in keys for name, _ in found.sets):
             return original(backend, [statement])[0]
         item = table.get_item(*(DynamoType(key[name]) for name in keys))
         if item is None or not all(_holds(item.attrs.get(name), op, DynamoType(value))
-                                   for name, op, value in update.condition(keys)):
-            return {"TableName": table.name, "Error": {"Code": "ConditionalCheckFailed",
-                                                       "Message": "The conditional request failed"}}
-        try:
-            table.put_item(item.to_json()["Attributes"] | dict(update.sets))
-        except DynamodbException as exc:
-            return {"TableName": table.name, "Error": {"Code": "ValidationError", "Message": exc.message}}
-        return {"TableName": table.name}
+                                   for name, op, value in found.condition(keys)):
+            return answer(table, "ConditionalCheckFailed", "The conditional request failed")
+        return put(table, item.to_json()["Attributes"] | dict(found.sets))
+
+    def run(backend: Any, statement: dict[str, Any]) -> dict[str, Any]:
+        if (found_insert := parse_insert(statement)) is not None:
+            return insert(backend, statement, found_insert)
+        if (found_update := parse_update(statement)) is not None:
+            return update(backend, statement, found_update)
+        return original(backend, [statement])[0]
 
     def batch_execute_statement(self: Any, statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [run(self, statement) for statement in statements]
