@@ -32,6 +32,8 @@ from houqin.domain.audit import Event
 from houqin.errors import Conflict
 from houqin.settings import settings
 
+log = logging.getLogger(__name__)
+
 _M = TypeVar("_M", bound=Model)
 
 # PynamoDB makes a botocore session per model class and thread, and each session's own loader would read
@@ -171,41 +173,44 @@ def save_all(model: type[Model], items: Iterable[Model]) -> int:
     return count
 
 
-log = logging.getLogger(__name__)
 BATCH_STATEMENTS = 25  # BatchExecuteStatement's limit
+REFUSED = ("ConditionalCheckFailed", "DuplicateItem")  # an UPDATE's WHERE matched no item; an INSERT's key is taken
 
 
-REQUEST_FAILED = "RequestFailed"  # the statement's request itself failed (throttled, connection lost ...)
-
-
-def run_statements(model: type[Model], statements: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[str | None]:
-    """PartiQL statements (text, parameters) with BatchExecuteStatement, 25 a request; each one's error code
-    (``ConditionalCheckFailed`` when an UPDATE's WHERE clause matched no item, ``DuplicateItem`` when an INSERT's
-    key is taken), None when it ran. A request that fails is sent again statement by statement, so only a
-    statement that fails alone is ``REQUEST_FAILED`` (logged)."""
+def conditional_writes(model: type[Model], statements: Sequence[tuple[str, list[dict[str, Any]]]]
+                       ) -> list[bool | None]:
+    """Conditional PartiQL writes (text, parameters) with BatchExecuteStatement, 25 a request. Each one's outcome:
+    True written, False refused by its condition, None failed (logged with why; to retry). A request that fails is
+    sent again statement by statement, so only a statement that fails alone fails."""
     client = model._get_connection().connection.client  # noqa: SLF001 - PynamoDB's client, metered like the rest
 
-    def send(chunk: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[str | None]:
+    def send(chunk: Sequence[tuple[str, list[dict[str, Any]]]]) -> list[bool | None]:
         answer = client.batch_execute_statement(
             Statements=[{"Statement": text, "Parameters": parameters} for text, parameters in chunk])
-        return [(response.get("Error") or {}).get("Code") for response in answer["Responses"]]
+        outcomes: list[bool | None] = []
+        for (text, _), response in zip(chunk, answer["Responses"], strict=True):
+            code = (response.get("Error") or {}).get("Code")
+            if code is not None and code not in REFUSED:
+                log.warning("a statement failed (%s): %s", code, text[:80])
+            outcomes.append(True if code is None else False if code in REFUSED else None)
+        return outcomes
 
-    def alone(statement: tuple[str, list[dict[str, Any]]]) -> str | None:
+    def alone(statement: tuple[str, list[dict[str, Any]]]) -> bool | None:
         try:
             return send([statement])[0]
         except Exception:
             log.exception("a statement failed: %s", statement[0][:80])
-            return REQUEST_FAILED
+            return None
 
-    codes: list[str | None] = []
+    outcomes: list[bool | None] = []
     for start in range(0, len(statements), BATCH_STATEMENTS):
         chunk = statements[start:start + BATCH_STATEMENTS]
         try:
-            codes += send(chunk)
+            outcomes += send(chunk)
         except Exception:
             log.warning("a batch of %d statements failed: one by one", len(chunk), exc_info=True)
-            codes += [alone(statement) for statement in chunk]
-    return codes
+            outcomes += [alone(statement) for statement in chunk]
+    return outcomes
 
 
 def condition_held(write: Callable[[], object]) -> bool:

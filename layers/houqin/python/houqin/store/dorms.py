@@ -26,7 +26,6 @@ Access patterns (Queries and GetItems only):
 from __future__ import annotations
 
 import json
-import logging
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -44,16 +43,15 @@ from houqin.store.base import (
     Gsi1,
     condition_failed,
     condition_held,
+    conditional_writes,
     find,
     key,
     mixed_query,
-    run_statements,
     table_base,
     versioned_transaction,
 )
 from houqin.store.paging import Page, query_page
 
-log = logging.getLogger(__name__)
 DormsTable = table_base("DormsTable", "dorms")
 
 
@@ -366,14 +364,10 @@ def move_presence(moves: Sequence[PresenceMove]) -> list[bool | None]:
     or the presence is gone: a check-out), None failed (to retry). A resident with no presence yet: set_presence.
     """
     statement = _MOVE.format(table=Presence.Meta.table_name)
-    codes = run_statements(Presence, [
+    return conditional_writes(Presence, [
         (statement, [{"S": value} for value in (m.state, m.ts, m.reader_id, m.building_id,
                                                  *Presence.keys(m.home_building_id, m.resident_id), m.ts)])
         for m in moves])
-    for move, code in zip(moves, codes, strict=True):
-        if code not in (None, "ConditionalCheckFailed"):
-            log.warning("moving presence of %s failed: %s", move.resident_id, code)
-    return [True if code is None else False if code == "ConditionalCheckFailed" else None for code in codes]
 
 
 def presence(home_building_id: str, resident_id: str, consistent: bool = False) -> Presence | None:

@@ -27,7 +27,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from houqin.clock import local_day, to_iso
 from houqin.domain.swipes import Gap, ReaderProgress, Rejected, Swipe
 from houqin.settings import settings
-from houqin.store.base import condition_held, find, key, run_statements, save_all, table_base
+from houqin.store.base import condition_held, conditional_writes, find, key, save_all, table_base
 from houqin.store.paging import Page, query_page
 
 SwipesTable = table_base("SwipesTable", "swipes")
@@ -142,8 +142,7 @@ def insert_all(items: Sequence[SwipeItem]) -> list[bool | None]:
     """Store swipes not stored yet: a PartiQL INSERT each (a conditional put, 1 WCU either way), 25 a
     BatchExecuteStatement. Per item: True stored now, False already stored (by a replay, a batch side by side, or
     this message's earlier attempt), None failed (to retry)."""
-    codes = run_statements(SwipeItem, [_insert(item) for item in items])
-    return [True if code is None else False if code == "DuplicateItem" else None for code in codes]
+    return conditional_writes(SwipeItem, [_insert(item) for item in items])
 
 
 def _insert(item: SwipeItem) -> tuple[str, list[dict[str, Any]]]:
