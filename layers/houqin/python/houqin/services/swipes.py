@@ -382,7 +382,8 @@ class Swipes:
             before = item.progress()
             after = before
             for result in sorted(results, key=lambda r: cast(Message, r.message).sent_at):
-                # Another batch may have stored some of these meanwhile (a concurrent replay): repeats here.
+                # What a batch side by side saved first is a repeat here: SQS can hand the same message to two
+                # batches, and both see their own SentTimestamp on the swipe one of them stored.
                 new = [(seq, ts) for seq, ts in result.new if not before.has(seq)]
                 after = after.advance(new, cast(Message, result.message).sent_at, result.received_at,
                                       duplicates=result.duplicates + len(result.new) - len(new))
