@@ -102,16 +102,21 @@ def _base64(value: str | bytes) -> str:
 
 def _wire_keys(keys: Mapping[str, Any]) -> dict[str, Any]:
     """BatchGetItem's UnprocessedKeys entry: its Keys are items; the rest (projection, names) as they are."""
-    return {**keys, "Keys": [_wire_item(k) for k in keys.get("Keys", [])]}
+    return {**keys, "Keys": _wire_items(keys.get("Keys", []))}
 
 
 # The item-reading operations' outputs: which members hold items, and how (everything else is plain JSON).
+def _wire_items(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [_wire_item(item) for item in items]
+
+
+_PAGE = {"Items": _wire_items, "LastEvaluatedKey": _wire_item}  # a Query's or a Scan's page
 _ITEM_MEMBERS: dict[str, dict[str, Any]] = {
     "GetItem": {"Item": _wire_item},
-    "Query": {"Items": lambda items: [_wire_item(i) for i in items], "LastEvaluatedKey": _wire_item},
-    "Scan": {"Items": lambda items: [_wire_item(i) for i in items], "LastEvaluatedKey": _wire_item},
+    "Query": _PAGE,
+    "Scan": _PAGE,
     "BatchGetItem": {
-        "Responses": lambda tables: {t: [_wire_item(i) for i in items] for t, items in tables.items()},
+        "Responses": lambda tables: {t: _wire_items(items) for t, items in tables.items()},
         "UnprocessedKeys": lambda tables: {t: _wire_keys(keys) for t, keys in tables.items()}},
 }
 
