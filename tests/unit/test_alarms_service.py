@@ -11,11 +11,11 @@ import pytest
 from houqin.auth import Principal
 from houqin.checks import escalation, overdue_repairs
 from houqin.clock import FixedClock
+from houqin.contract import parse
 from houqin.domain.actors import Role
 from houqin.domain.alarms import Scope, Severity, alarm_key
 from houqin.services.alarms import Alarms
-from houqin.services.tickets import Tickets
-from houqin.validation import Body
+from houqin.services.tickets import Intake, Tickets, Transition
 from tests.fakes.alarms import FakeAlarmStore, FakePeople
 from tests.fakes.ports import FakeNotifier
 from tests.fakes.tickets import FakePlaces, FakeStaff, FakeTicketStore, Team
@@ -112,7 +112,7 @@ def repairs(world):
     tickets = Tickets(tickets=tickets_store, staff=staff, clock=service.clock,
                       places=FakePlaces(campuses={"SB"}, buildings={"SB01": "SB"}, rooms={("SB01", "101")}))
     student = Principal(subject="S1", person_id="S1", roles=frozenset({Role.STUDENT}))
-    ticket, _ = tickets.create(student, Body(LEAK))
+    ticket, _ = tickets.create(student, parse(Intake, LEAK))
     return service, store, notifier, tickets, tickets_store, ticket.ticket_id
 
 
@@ -124,7 +124,7 @@ def check(service, tickets_store, minutes_after_ten: int) -> dict:
 
 def act(tickets, person_id, ticket_id, action, role=Role.WORKER, **fields):
     who = Principal(subject=person_id, person_id=person_id, roles=frozenset({role}))
-    return tickets.transition(who, ticket_id, Body({"action": action, **fields}), None)
+    return tickets.transition(who, ticket_id, parse(Transition, {"action": action, **fields}), None)
 
 
 def test_the_worker_is_warned_once_15_minutes_before_the_deadline_and_the_overdue_alarm_takes_over(repairs):

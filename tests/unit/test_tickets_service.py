@@ -7,15 +7,16 @@ the SB electric one has E0009. 10:00 in Shanghai on 2026-11-23, the clock pinned
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from houqin.auth import Principal
 from houqin.clock import FixedClock
+from houqin.contract import parse
 from houqin.domain.actors import Role
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
-from houqin.services.tickets import Tickets
-from houqin.validation import Body
+from houqin.services.tickets import Intake, PhotoUpload, Rating, Tickets, Transition
 from tests.fakes.ports import FakeFileStore
 from tests.fakes.tickets import FakePlaces, FakeStaff, FakeTicketStore, Team
 
@@ -35,8 +36,9 @@ WORKER, TEAMMATE, ELECTRICIAN = (user(p, Role.WORKER) for p in ("E0001", "E0002"
 DESK = user("E0097", Role.DISPATCHER)
 
 
-def body(data: dict) -> Body:
-    return Body(data)
+def body(cls: type, data: dict) -> Any:
+    """A request's body as the route declares it (parsed and checked as the edge does)."""
+    return parse(cls, data)
 
 
 @pytest.fixture
@@ -53,12 +55,12 @@ def world():
 
 
 def act(service: Tickets, who: Principal, ticket_id: str, action: str, **fields):
-    return service.transition(who, ticket_id, body({"action": action, **fields}), None)
+    return service.transition(who, ticket_id, body(Transition, {"action": action, **fields}), None)
 
 
 def test_the_life_cycle_from_a_web_report_to_a_rating(world):
     service, store, _ = world
-    ticket, version = service.create(STUDENT, body(LEAK))
+    ticket, version = service.create(STUDENT, body(Intake, LEAK))
     assert (ticket.state, ticket.team_id, ticket.owner, version) == ("dispatched", "SB-WATER", "team:SB-WATER", 1)
     assert ticket.deadline == "2026-11-23T03:00:00.000Z" and ticket.received_by == "S00001"
     tid = ticket.ticket_id
@@ -72,17 +74,17 @@ def test_the_life_cycle_from_a_web_report_to_a_rating(world):
     assert done.completed_at == "2026-11-23T02:45:00.000Z"
 
     scores = {"attitude": 5, "speed": 4, "quality": 5, "price": 4, "comment": "很快"}
-    rated, _ = service.rate(STUDENT, tid, body(scores), 4)
+    rated, _ = service.rate(STUDENT, tid, body(Rating, scores), 4)
     assert rated.state == "confirmed" and rated.rating["by"] == "S00001"
     assert [e["action"] for e in store.audit_trail(tid)] == ["submit", "dispatch", "accept", "start", "complete",
                                                              "rate"]
     with pytest.raises(Conflict):  # the version read was 4: the rating moved it on
-        service.rate(STUDENT, tid, body(scores), 4)
+        service.rate(STUDENT, tid, body(Rating, scores), 4)
 
 
 def test_a_late_completion_misses_its_deadline(world):
     service, _, _ = world
-    tid = service.create(STUDENT, body(LEAK))[0].ticket_id
+    tid = service.create(STUDENT, body(Intake, LEAK))[0].ticket_id
     act(service, WORKER, tid, "accept")
     act(service, WORKER, tid, "start")
     service.clock.advance(minutes=61)
@@ -91,8 +93,8 @@ def test_a_late_completion_misses_its_deadline(world):
 
 def test_a_photo_upload_form_comes_from_the_file_store_limited_in_type_size_and_time(world):
     service, store, files = world
-    tid = service.create(STUDENT, body(LEAK))[0].ticket_id
-    upload = service.add_photo(STUDENT, tid, body({"content_type": "image/png", "size_bytes": 800_000}))
+    tid = service.create(STUDENT, body(Intake, LEAK))[0].ticket_id
+    upload = service.add_photo(STUDENT, tid, body(PhotoUpload, {"content_type": "image/png", "size_bytes": 800_000}))
     (form,) = files.forms
     assert form["bucket"] == "attachments" and form["key"] == upload["key"]
     assert upload["key"].startswith(f"tickets/{tid}/1-") and upload["key"].endswith(".png")
@@ -102,15 +104,15 @@ def test_a_photo_upload_form_comes_from_the_file_store_limited_in_type_size_and_
     detail, _ = service.detail(STUDENT, tid)
     assert detail["photo_urls"] == [f"https://files.test/attachments/{upload['key']}?expires_in=600"]
     with pytest.raises(NotFound):
-        service.add_photo(OTHER_STUDENT, tid, body({"content_type": "image/png", "size_bytes": 10}))
+        service.add_photo(OTHER_STUDENT, tid, body(PhotoUpload, {"content_type": "image/png", "size_bytes": 10}))
     with pytest.raises(Forbidden):  # sees the ticket (their repair point's) but is not on the job
-        service.add_photo(TEAMMATE, tid, body({"content_type": "image/png", "size_bytes": 10}))
+        service.add_photo(TEAMMATE, tid, body(PhotoUpload, {"content_type": "image/png", "size_bytes": 10}))
     assert len(files.forms) == 1
 
 
 def test_two_students_and_two_workers_of_one_role_see_only_what_is_theirs(world):
     service, _, _ = world
-    tid = service.create(STUDENT, body(LEAK))[0].ticket_id
+    tid = service.create(STUDENT, body(Intake, LEAK))[0].ticket_id
     with pytest.raises(NotFound):
         service.detail(OTHER_STUDENT, tid)
     with pytest.raises(NotFound):

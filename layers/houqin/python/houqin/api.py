@@ -4,23 +4,57 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Response
 
+from houqin import contract
 from houqin.auth import Principal
+from houqin.domain.actors import Role
 from houqin.errors import HouqinError, ValidationError, error_body
 from houqin.observability import logger, tracer
 from houqin.settings import settings
-from houqin.validation import Body
 
 JSON = {"Content-Type": "application/json"}
 
 
+# ``roles`` of a route any signed-in caller may call: the service decides per object (their own ticket, a
+# manager's buildings ...). A public route (no authorizer in the template) declares no roles at all.
+SIGNED_IN: tuple[Role, ...] = ()
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a route promises, declared once at its view: read by the view's wrapper and by the OpenAPI
+    document (``houqin openapi``). ``path``/``query``/``body`` are input dataclasses (houqin.contract)."""
+
+    path: str
+    method: str
+    view: Callable[..., Any]
+    roles: tuple[Role, ...] | None
+    body: type | None = None
+    query: type | None = None
+    params: type | None = None
+    files: tuple[str, ...] = ()  # media types it may answer besides JSON (Accept)
+
+    @property
+    def summary(self) -> str:
+        return (self.view.__doc__ or self.view.__name__.replace("_", " ")).strip().splitlines()[0]
+
+    @property
+    def description(self) -> str:
+        return "\n".join(line.strip() for line in (self.view.__doc__ or "").strip().splitlines()[1:]).strip()
+
+
 class HouqinApp(Chalice):
-    """Chalice whose views may raise ``HouqinError``: it becomes the error's status and body. Each
-    invocation is traced, as every Houqin handler is."""
+    """Chalice whose views declare their inputs and roles, and may raise ``HouqinError``: it becomes the
+    error's status and body. Each invocation is traced, as every Houqin handler is."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.declared: list[Declared] = []
 
     def __call__(self, event: Any, context: Any) -> Any:
         return self._traced(event, context)
@@ -29,14 +63,23 @@ class HouqinApp(Chalice):
     def _traced(self) -> Callable[[Any, Any], Any]:
         return tracer.capture_lambda_handler(super().__call__)
 
-    def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        register = super().route(path, **kwargs)
+    def route(self, path: str, *, methods: list[str], roles: tuple[Role, ...] | None = None,
+              body: type | None = None, query: type | None = None, params: type | None = None,
+              files: tuple[str, ...] = (), **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A route whose view gets its inputs typed: ``params`` (the path's values, else plain strings),
+        ``query=`` and ``body=`` instances of the declared classes. ``roles``: who may call it (checked
+        here; the service still checks the object), ``SIGNED_IN`` for anyone signed in, None when public.
+        A route without ``body`` refuses one; without ``query``, any query parameter."""
+        register = super().route(path, methods=methods, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            declared = [Declared(path, method, view, roles, body, query, params, files) for method in methods]
+            self.declared.extend(declared)
+
             @functools.wraps(view)
-            def guarded(*args: Any, **kw: Any) -> Any:
+            def guarded(**path_values: str) -> Any:
                 try:
-                    return view(*args, **kw)
+                    return view(**self._inputs(declared[0], path_values))
                 except HouqinError as exc:
                     return json_response(exc.body(), exc.status)
 
@@ -45,13 +88,23 @@ class HouqinApp(Chalice):
 
         return decorator
 
-    def params(self) -> dict[str, str]:
-        """The request's query parameters (none: an empty dict)."""
-        return self.current_request.query_params or {}
-
-    def body(self, allowed: Iterable[str]) -> Body:
-        """The request's JSON object body with only the ``allowed`` fields (else a 400 naming the field)."""
-        return Body.parse(self.current_request.raw_body, allowed)
+    def _inputs(self, declared: Declared, path_values: dict[str, str]) -> dict[str, Any]:
+        request = self.current_request
+        if declared.roles:
+            principal(self).require_role(*declared.roles)
+        inputs: dict[str, Any] = dict(path_values)
+        if declared.params is not None:
+            inputs = vars(contract.parse(declared.params, path_values, from_text=True))
+        query = dict(request.query_params or {})
+        if declared.query is not None:
+            inputs["query"] = contract.parse(declared.query, query, from_text=True)
+        elif query:
+            raise ValidationError(f"unknown query parameter {sorted(query)[0]!r}: this request takes none",
+                                  field=sorted(query)[0])
+        parsed = contract.parse_body(declared.body, request.raw_body)
+        if declared.body is not None:
+            inputs["body"] = parsed
+        return inputs
 
 
 def create_app(name: str, *, downloads: str | None = None) -> HouqinApp:

@@ -14,16 +14,18 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.aws import S3FileStore
 from houqin.clock import Clock, at_local, to_iso
+from houqin.contract import Paging, flag, items, number, text, whole
 from houqin.domain import tickets as rules
 from houqin.domain.actors import SYSTEM, Actor, Role
-from houqin.domain.tickets import FeeLine, SlaRule, State, Ticket
+from houqin.domain.tickets import QUEUE_STATES, FeeLine, SlaRule, State, Ticket
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
 from houqin.ports import FileStore
 from houqin.settings import settings
@@ -33,7 +35,6 @@ from houqin.store import tickets as tickets_store
 from houqin.store.paging import Page
 from houqin.store.staff import RepairTeam
 from houqin.system_clock import SystemClock
-from houqin.validation import Body
 
 MAX_DESCRIPTION = 1000
 MAX_REASON = 500
@@ -49,10 +50,97 @@ CREATORS = (Role.STUDENT, Role.WORKER, Role.DISPATCHER, Role.DORM_MANAGER, Role.
             Role.LEADER, Role.ADMIN)
 SEE_ALL = (Role.DISPATCHER, Role.LEADER)
 
-INTAKE_FIELDS = ("campus_id", "building_id", "room_no", "place", "category", "severity", "description",
-                 "contact_phone", "channel", "caller_name", "requester_id")
-LINE_FIELDS = ("kind", "code", "name", "quantity", "unit_price_fen", "reused")
 SOURCE = r"[a-z][a-z0-9_]{1,30}:[A-Za-z0-9_.:#-]{1,100}"  # "<context>:<its id>", e.g. "inspection:I-2611-07"
+
+
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class Intake:
+    """A repair report. The duty desk enters phone calls (``channel: phone``) for a caller."""
+
+    campus_id: str = text("the campus", max_length=10, example="SB")
+    category: str = text("the repair category (GET /sla-rules)", pattern=CATEGORY, example="plumbing")
+    severity: str = text("minor or major", choices=rules.SEVERITIES)
+    description: str = text("what is wrong", max_length=MAX_DESCRIPTION)
+    building_id: str | None = text("the building, if the fault is in one", max_length=10, default=None)
+    room_no: str | None = text("the room in the building", max_length=10, default=None)
+    place: str | None = text("where, when not in a building (required then)", max_length=100, default=None)
+    contact_phone: str | None = text("a phone number to call back", pattern=PHONE, default=None)
+    channel: str = text("web, or phone for the duty desk", choices=rules.CHANNELS, default="web")
+    caller_name: str | None = text("phone tickets: who called", max_length=40, default=None)
+    requester_id: str | None = text("phone tickets: the caller's person id", pattern=PERSON_ID, default=None)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A fee line: labour or material, quantity x unit price in fen."""
+
+    kind: str = text("labour or material", choices=rules.LINE_KINDS)
+    code: str = text("the price list code", max_length=30)
+    name: str = text("what it is", max_length=60)
+    quantity: Decimal = number("more than 0, at most 10000, up to 3 decimals", minimum=Decimal("0.001"),
+                               maximum=10_000, places=3)
+    unit_price_fen: int = whole("the unit price in fen", minimum=0, maximum=10_000_000)
+    reused: bool = flag("material taken from stock returned by earlier jobs (旧料复用)")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A step in the ticket's life: ``team_id`` (and ``worker_id``) for dispatch only, ``lines`` with complete."""
+
+    action: str = text("what to do", choices=rules.REQUESTABLE)
+    reason: str | None = text("why (hold, cannot_do, cancel ...)", max_length=MAX_REASON, default=None)
+    team_id: str | None = text("dispatch: the repair point", max_length=40, default=None)
+    worker_id: str | None = text("dispatch: a worker of the team", max_length=20, default=None)
+    lines: list[Line] | None = items("complete: the fee lines", max_items=50, default=None)
+
+
+@dataclass(frozen=True)
+class Fee:
+    lines: list[Line] = items("the fee lines, replacing the ticket's", max_items=50)
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The requester's rating of a completed job, 1 (poor) to 5 (excellent) on each dimension."""
+
+    attitude: int = whole(minimum=1, maximum=5)
+    speed: int = whole(minimum=1, maximum=5)
+    quality: int = whole(minimum=1, maximum=5)
+    price: int = whole(minimum=1, maximum=5)
+    comment: str | None = text(max_length=MAX_REASON, default=None)
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    content_type: str = text("the photo's type", choices=tuple(PHOTO_TYPES))
+    size_bytes: int = whole("the photo's size", minimum=1, maximum=MAX_PHOTO_BYTES)
+
+
+@dataclass(frozen=True)
+class SlaRuleInput:
+    minor_minutes: int = whole("minutes to answer a minor fault", minimum=5, maximum=7 * 24 * 60)
+    major_minutes: int | None = whole("minutes to answer a major fault", minimum=5, maximum=14 * 24 * 60,
+                                      default=None)
+    name: str | None = text("the category's name (required for a new category)", max_length=40, default=None)
+
+
+@dataclass(frozen=True)
+class RoutingRuleInput:
+    team_id: str = text("the repair point that gets these tickets", max_length=40)
+
+
+@dataclass(frozen=True)
+class QueueQuery(Paging):
+    state: str | None = text("only tickets in this state", choices=sorted(s.value for s in QUEUE_STATES),
+                              default=None)
+
+
+@dataclass(frozen=True)
+class BoardQuery(Paging):
+    month: str | None = text("YYYY-MM (default: this month)", pattern=r"\d{4}-(0[1-9]|1[0-2])", default=None)
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -66,28 +154,9 @@ def check_version(current: int, expected: int | None) -> None:
         raise Conflict(f"the ticket is at version {current}, not {expected}: reload it", code="version_conflict")
 
 
-def fee_lines(body: Body, required: bool = True) -> list[FeeLine]:
-    lines = []
-    for line in body.objects("lines", LINE_FIELDS, max_items=50, required=required):
-        lines.append(FeeLine(kind=line.text("kind", choices=rules.LINE_KINDS), code=line.text("code", max_length=30),
-                             name=line.text("name", max_length=60), quantity=quantity(line),
-                             unit_price_fen=line.integer("unit_price_fen", minimum=0, maximum=10_000_000),
-                             reused=line.boolean("reused")))
-    return lines
-
-
-def quantity(line: Body) -> Decimal:
-    name = f"{line.prefix}quantity"
-    raw = line.data.get("quantity")
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValidationError(f"{name} must be a number", field=name)
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise ValidationError(f"{name} must be a number", field=name) from None
-    if not value.is_finite() or value <= 0 or value > 10_000 or value != value.quantize(Decimal("0.001")):
-        raise ValidationError(f"{name} must be more than 0, at most 10000, with up to 3 decimals", field=name)
-    return value
+def fee_lines(lines: list[Line]) -> list[FeeLine]:
+    return [FeeLine(kind=line.kind, code=line.code, name=line.name, quantity=line.quantity,
+                    unit_price_fen=line.unit_price_fen, reused=line.reused) for line in lines]
 
 
 def summary_view(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -189,15 +258,14 @@ class Tickets:
         merged.update({category: _sla_view(item) for category, item in self.tickets.sla_rules().items()})
         return sorted(merged.values(), key=lambda r: r["category"])
 
-    def put_sla_rule(self, principal: Principal, category: str, body: Body) -> dict[str, Any]:
+    def put_sla_rule(self, principal: Principal, category: str, given: SlaRuleInput) -> dict[str, Any]:
         principal.require_role(Role.ADMIN)
         if not re.fullmatch(CATEGORY, category):
             raise ValidationError("category must be lower-case letters, digits and _ (2-31)", field="category")
-        name = body.text("name", required=False, max_length=40) or rules.CATEGORIES.get(category)
+        name = given.name or rules.CATEGORIES.get(category)
         if not name:
             raise ValidationError("name is required for a new category", field="name")
-        rule = SlaRule(category, body.integer("minor_minutes", minimum=5, maximum=7 * 24 * 60),
-                       body.integer("major_minutes", required=False, minimum=5, maximum=14 * 24 * 60))
+        rule = SlaRule(category, given.minor_minutes, given.major_minutes)
         item = self.tickets.put_sla_rule(rule, name, principal.person_id, to_iso(self.clock.now()))
         return _sla_view(item)  # not a re-read: a Query right after the write may not see it yet
 
@@ -206,7 +274,7 @@ class Tickets:
         return [{"rule_id": r.rule_id, "team_id": r.team_id, "updated_by": r.updated_by, "updated_at": r.updated_at}
                 for r in self.tickets.routing_rules()]
 
-    def put_routing_rule(self, principal: Principal, rule_id: str, body: Body) -> dict[str, Any]:
+    def put_routing_rule(self, principal: Principal, rule_id: str, given: RoutingRuleInput) -> dict[str, Any]:
         principal.require_role(Role.ADMIN)
         parts = rule_id.split(".")
         if len(parts) not in (2, 3):
@@ -214,7 +282,7 @@ class Tickets:
         category, campus_id, building_id = parts[0], parts[1], parts[2] if len(parts) == 3 else None
         self.sla_rule(category)
         self.check_location(campus_id, building_id, None)
-        team = self.repair_team(body.text("team_id", max_length=40))
+        team = self.repair_team(given.team_id)
         now = to_iso(self.clock.now())
         self.tickets.put_routing_rule(rule_id, team.team_id, principal.person_id, now)
         return {"rule_id": rule_id, "team_id": team.team_id, "updated_by": principal.person_id, "updated_at": now}
@@ -249,32 +317,23 @@ class Tickets:
         if room_no and self.places.room(building_id, room_no) is None:
             raise ValidationError(f"unknown room {room_no!r} in {building_id}", field="room_no")
 
-    def create(self, principal: Principal, body: Body) -> tuple[Ticket, int]:
+    def create(self, principal: Principal, intake: Intake) -> tuple[Ticket, int]:
         """A person's report: on the web (routed at once), or a phone call the duty desk enters (dispatched by hand)."""
         principal.require_role(*CREATORS)
-        channel = body.text("channel", required=False, choices=rules.CHANNELS) or "web"
-        phone_fields = [f for f in ("caller_name", "requester_id") if body.data.get(f) is not None]
-        if channel == "phone":
+        phone_fields = [f for f in ("caller_name", "requester_id") if getattr(intake, f) is not None]
+        if intake.channel == "phone":
             principal.require_role(Role.DISPATCHER)
         elif phone_fields:
             raise ValidationError(f"{phone_fields[0]} is only for phone tickets the duty desk enters",
                                   field=phone_fields[0])
-        campus_id = body.text("campus_id", max_length=10)
-        building_id = body.text("building_id", required=False, max_length=10)
-        details = {
-            "campus_id": campus_id, "building_id": building_id,
-            "room_no": body.text("room_no", required=False, max_length=10),
-            "place": body.text("place", required=building_id is None, max_length=100),
-            "category": body.text("category", pattern=CATEGORY),
-        }
-        rule = self.sla_rule(details["category"])
-        details.update({
-            "severity": body.text("severity", choices=rules.SEVERITIES),
-            "description": body.text("description", max_length=MAX_DESCRIPTION),
-            "contact_phone": body.text("contact_phone", required=False, pattern=PHONE),
-            "caller_name": body.text("caller_name", required=False, max_length=40),
-        })
-        requester_id = body.text("requester_id", required=False, pattern=PERSON_ID) or principal.person_id
+        if intake.building_id is None and intake.place is None:
+            raise ValidationError("place is required", field="place")
+        rule = self.sla_rule(intake.category)
+        details = {name: getattr(intake, name) for name in ("campus_id", "building_id", "room_no", "place", "category",
+                                                             "severity", "description", "contact_phone",
+                                                             "caller_name")}
+        channel = intake.channel
+        requester_id = intake.requester_id or principal.person_id
         # A web report is routed at once; a phone report stays with the desk, which dispatches it by trade.
         ticket, events = self._open(self.actor(principal), rule, channel, requester_id, routed=channel == "web",
                                     **details)
@@ -320,18 +379,21 @@ class Tickets:
                                  rule=rule, team_id=team_id, channel=channel, requester_id=requester_id, **details)
 
     # ------------------------------------------------------------ changes
-    def transition(self, principal: Principal, ticket_id: str, body: Body, expected: int | None) -> tuple[Ticket, int]:
-        action = body.text("action", choices=rules.REQUESTABLE)
-        args: dict[str, Any] = {"reason": body.text("reason", required=False, max_length=MAX_REASON)}
+    def transition(self, principal: Principal, ticket_id: str, step: Transition,
+                   expected: int | None) -> tuple[Ticket, int]:
+        action = step.action
+        args: dict[str, Any] = {"reason": step.reason}
         if action == "dispatch":
-            team = self.repair_team(body.text("team_id", max_length=40))
+            if step.team_id is None:
+                raise ValidationError("team_id is required", field="team_id")
+            team = self.repair_team(step.team_id)
             args["team_id"] = team.team_id
-            args["worker_id"] = self.worker_of(team.team_id, body.text("worker_id", required=False, max_length=20))
-        elif body.data.get("team_id") is not None or body.data.get("worker_id") is not None:
+            args["worker_id"] = self.worker_of(team.team_id, step.worker_id)
+        elif step.team_id is not None or step.worker_id is not None:
             raise ValidationError("team_id and worker_id are only for dispatch", field="team_id")
         if action == "complete":
-            args["lines"] = fee_lines(body, required=False) if "lines" in body.data else None
-        elif "lines" in body.data:
+            args["lines"] = fee_lines(step.lines) if step.lines is not None else None
+        elif step.lines is not None:
             raise ValidationError("lines are recorded with complete or PUT /tickets/{id}/fee", field="lines")
         return self._change(principal, ticket_id, expected,
                             lambda ticket, who, now: rules.apply(ticket, action, who, now, **args))
@@ -352,21 +414,20 @@ class Tickets:
             raise ValidationError(f"{worker_id} is not a worker of {team_id}", field="worker_id")
         return worker_id
 
-    def set_fee(self, principal: Principal, ticket_id: str, body: Body, expected: int | None) -> tuple[Ticket, int]:
-        lines = fee_lines(body)
+    def set_fee(self, principal: Principal, ticket_id: str, fee: Fee, expected: int | None) -> tuple[Ticket, int]:
+        lines = fee_lines(fee.lines)
         return self._change(principal, ticket_id, expected,
                             lambda ticket, who, now: rules.set_fee(ticket, who, now, lines))
 
-    def rate(self, principal: Principal, ticket_id: str, body: Body, expected: int | None) -> tuple[Ticket, int]:
-        scores = {d: body.integer(d, minimum=1, maximum=5) for d in rules.RATING_DIMENSIONS}
-        comment = body.text("comment", required=False, max_length=MAX_REASON)
+    def rate(self, principal: Principal, ticket_id: str, rating: Rating, expected: int | None) -> tuple[Ticket, int]:
+        scores = {d: getattr(rating, d) for d in rules.RATING_DIMENSIONS}
+        comment = rating.comment
         return self._change(principal, ticket_id, expected,
                             lambda ticket, who, now: rules.rate(ticket, who, now, scores, comment))
 
-    def add_photo(self, principal: Principal, ticket_id: str, body: Body) -> dict[str, Any]:
+    def add_photo(self, principal: Principal, ticket_id: str, photo: PhotoUpload) -> dict[str, Any]:
         """An upload form for one photo: the file store itself refuses a bigger file or another type."""
-        content_type = body.text("content_type", choices=PHOTO_TYPES)
-        size = body.integer("size_bytes", minimum=1, maximum=MAX_PHOTO_BYTES)
+        content_type, size = photo.content_type, photo.size_bytes
         who = self.actor(principal)
         ticket, version = self.load(ticket_id, who)
         if who.person_id not in (ticket.requester_id, ticket.worker_id) and not who.has(Role.DISPATCHER):
