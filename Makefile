@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint deploy-check bench clean
+.PHONY: run test lint deploy-check fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Houqin needs Python 3.11 or newer on PATH (python3.11, python3.12 ...)"; exit 1; }
@@ -24,6 +24,7 @@ test: $(STAMP) lint deploy-check
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25  # two workers, files kept whole; the slowest 25 listed
 
 lint: $(STAMP)
+	$(BIN)/houqin openapi  # the committed API contract is what the routes declare (docs/api.md)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache  # the layers (pyproject.toml, [tool.importlinter])
@@ -32,6 +33,11 @@ lint: $(STAMP)
 # timeouts, every handler imported with only its layers, package sizes for Lambda's platform.
 deploy-check: $(STAMP)
 	$(BIN)/houqin deploy-check
+
+# Schemathesis against the running API, deeper than `make test`'s bounded sample (docs/api.md): random, more
+# requests per route (HOUQIN_FUZZ_EXAMPLES, default 200).
+fuzz: $(STAMP)
+	HOUQIN_FUZZ_EXAMPLES=$${HOUQIN_FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/contract -p no:cacheprovider -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -44,7 +44,7 @@ def _list(fetch: Any, query: Paging, *args: Any) -> Any:
 
 
 # ---------------------------------------------------------------- tickets
-@app.route("/tickets", methods=["POST"], roles=CREATORS, body=Intake)
+@app.route("/tickets", methods=["POST"], roles=CREATORS, body=Intake, status=201)
 def create_ticket(body: Intake):
     """Report a repair (the duty desk: a phone call, ``channel: phone``)."""
     ticket, version = service.create(principal(app), body)
@@ -97,7 +97,7 @@ def rate_ticket(ticket_id: str, body: Rating):
     return _ticket(ticket, version)
 
 
-@app.route("/tickets/{ticket_id}/photos", methods=["POST"], roles=SIGNED_IN, body=PhotoUpload)
+@app.route("/tickets/{ticket_id}/photos", methods=["POST"], roles=SIGNED_IN, body=PhotoUpload, status=201)
 def add_ticket_photo(ticket_id: str, body: PhotoUpload):
     """An upload form for one photo (the requester, the worker on the job or the duty desk)."""
     return json_response(service.add_photo(principal(app), ticket_id, body), 201)
@@ -148,7 +148,7 @@ def put_routing_rule(rule_id: str, body: RoutingRuleInput):
     return json_response(service.put_routing_rule(principal(app), rule_id, body))
 
 
-@app.route("/routing-rules/{rule_id}", methods=["DELETE"], roles=(Role.ADMIN,))
+@app.route("/routing-rules/{rule_id}", methods=["DELETE"], roles=(Role.ADMIN,), status=204)
 def delete_routing_rule(rule_id: str):
     """Remove a routing rule."""
     service.delete_routing_rule(principal(app), rule_id)

@@ -5,6 +5,7 @@
   houqin fire AlarmsFunction [--schedule NightRoll]
   houqin clock [+6h]
   houqin deploy-check [--template template.yaml]
+  houqin openapi [--write]                   # the API contract: check it is current, or write it
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
                                 "(translate + lint, queue timeouts, handler imports, package sizes)")
     check.add_argument("--template", type=Path, default=Path("template.yaml"))
 
+    contract = commands.add_parser("openapi", help="check the committed OpenAPI document against the routes' "
+                                   "declarations, or --write it")
+    contract.add_argument("--write", action="store_true", help="write functions/health/openapi.json")
+    contract.add_argument("--template", type=Path, default=Path("template.yaml"))
+
     publish = commands.add_parser("publish-web", help="put web/ and its config.json on a deployed stack")
     publish.add_argument("--stack", required=True, help="the CloudFormation stack (sam deploy's stack name)")
     publish.add_argument("--web", type=Path, default=Path("web"), help="the pages to publish")
@@ -73,10 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"run": _run, "token": _token, "fire": _fire, "clock": _clock,
-                "publish-web": _publish_web, "deploy-check": _deploy_check}[args.command](args)
+                "publish-web": _publish_web, "deploy-check": _deploy_check,
+                "openapi": _openapi}[args.command](args)
     except (TemplateError, RuntimeError, OSError, ValueError) as exc:
         print(f"houqin {args.command}: {exc}", file=sys.stderr)
         return 2
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from localcloud import openapi
+
+    return openapi.run(args.template, write=args.write)
 
 
 def _deploy_check(args: argparse.Namespace) -> int:

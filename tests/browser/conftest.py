@@ -12,35 +12,24 @@ fail instead, so a CI run cannot go green without them. HOUQIN_CHROMIUM names an
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud.cloud import free_port
-from tests.conftest import ROOT
+from tests.running import ARTIFACTS, RunningHouqin, run_houqin
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
-START_TIMEOUT = 240.0  # ~35 s alone; longer beside the e2e tests' cloud starting on the other worker
 # The browser tests' cloud starts at this campus time (`houqin run --at`), whatever the hour of the run: a
 # Wednesday morning, last night's rolls done, the demo data made up to it. Each page's clock (Playwright's
 # page.clock) starts at the cloud's time too, so what the pages call "today" is the cloud's.
@@ -79,63 +68,11 @@ def chromium_path() -> str:
     return path
 
 
-@dataclass(frozen=True)
-class RunningHouqin:
-    web: str  # base URL of the web UI
-    api: str
-    lambda_: str  # the Lambda endpoint (``/_local/fire/<Function>/<Schedule>`` runs a schedule now)
-    users: list[dict[str, Any]]  # the demo logins: {role, person_id, name, note}
-
-    def now(self) -> datetime:
-        """The cloud's time (it started at AT and runs forward)."""
-        return datetime.fromisoformat(_get_json(f"{self.lambda_}/_local/clock")["now"])
-
-    def demo_user(self, who: str) -> dict[str, Any]:
-        """The demo login with this person id, or the first one of this role."""
-        for user in self.users:
-            if who in (user["person_id"], user["role"]):
-                return user
-        raise LookupError(f"no demo user or role {who!r}")
-
-
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-        return json.load(response)
-
-
 @pytest.fixture(scope="package")
 def houqin_web(chromium_path: str) -> Iterator[RunningHouqin]:
     """`houqin run` on the real template with demo data, free ports, once for the browser tests: stopped
     after the last of them (package scope), so its schedules and pollers do not slow the rest of the suite."""
-    ports = {name: free_port() for name in ("aws", "api", "lambda", "mqtt", "web")}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "browser-local-cloud.log"
-    command = [sys.executable, "-m", "localcloud.cli", "run", "--at", AT.isoformat()] + [
-        arg for name, port in ports.items() for arg in (f"--{name}-port", str(port))]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    web, api = f"http://127.0.0.1:{ports['web']}", f"http://127.0.0.1:{ports['api']}"
-    deadline = time.monotonic() + START_TIMEOUT
-    users: list[dict[str, Any]] = []
-    while not users:  # the web server starts last, after the demo data is loaded
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            tail = "".join(log_path.read_text(errors="replace").splitlines(keepends=True)[-40:])
-            pytest.fail(f"the local cloud did not come up within {START_TIMEOUT:.0f} s:\n{tail}")
-        try:
-            users = _get_json(f"{web}/_local/demo-users")["users"]
-        except (OSError, urllib.error.URLError, ValueError):
-            time.sleep(0.5)
-    try:
-        yield RunningHouqin(web=web, api=api, lambda_=f"http://127.0.0.1:{ports['lambda']}", users=users)
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C: stops its workers and servers
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    yield from run_houqin(AT, "browser-local-cloud.log")
 
 
 @pytest.fixture(scope="package")

@@ -476,3 +476,23 @@ def test_the_sample_events_run_against_the_function(api, aws):
     assert missing["statusCode"] == 404  # the sample names a ticket this table does not hold
     schedule = load_function_module(aws, "TicketsScheduleFunction")
     assert schedule.auto_confirm(sample("auto_confirm_schedule.json"), Context()) == {"confirmed": 0, "skipped": 0}
+
+
+# ---------------------------------------------------------------- what each route declares (houqin.api)
+def test_a_route_refuses_a_query_parameter_or_a_body_it_does_not_declare(api):
+    unknown = get(api, STUDENT, "/tickets/mine", query={"page": "2"})
+    assert (unknown.status, unknown.body["error"]["field"]) == (400, "page")
+    assert get(api, STUDENT, "/tickets/mine", query={"limit": "5"}).status == 200
+    with_body = call(api.app, "DELETE", "/routing-rules/{rule_id}", user=ADMIN, body={"team_id": "SB-WATER"},
+                     rule_id="water.SB")
+    assert (with_body.status, with_body.body["error"]["field"]) == (400, "body")
+    sneaky = post(api, STUDENT, "/tickets", {**LEAK, "state": "closed"})
+    assert (sneaky.status, sneaky.body["error"]["field"]) == (400, "state")
+
+
+def test_a_route_admits_only_the_roles_it_declares_before_reading_the_request(api):
+    refused = get(api, STUDENT, "/tickets/jobs", query={"limit": "nonsense"})
+    assert (refused.status, refused.body["error"]["code"]) == (403, "forbidden")
+    assert get(api, PARENT, "/tickets/open").status == 403
+    assert post(api, PARENT, "/tickets", LEAK).status == 403
+    assert get(api, WORKER, "/tickets/jobs").status == 200

@@ -57,6 +57,8 @@ export const pages = [
     load: () => import("../pages/board.js") },
   { id: "opinions", path: "/opinions", titleKey: "page.opinions", descKey: "page.opinions.desc", public: true,
     load: () => import("../pages/opinions.js") },
+  { id: "api", path: "/api", titleKey: "page.api", descKey: "page.api.desc", public: true,
+    load: () => import("../pages/api.js") },
 ];
 
 export function pageAt(path) {

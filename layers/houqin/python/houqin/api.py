@@ -38,6 +38,11 @@ class Declared:
     query: type | None = None
     params: type | None = None
     files: tuple[str, ...] = ()  # media types it may answer besides JSON (Accept)
+    status: int | tuple[int, ...] = 200  # what it answers when it succeeds
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        return self.status if isinstance(self.status, tuple) else (self.status,)
 
     @property
     def summary(self) -> str:
@@ -65,15 +70,17 @@ class HouqinApp(Chalice):
 
     def route(self, path: str, *, methods: list[str], roles: tuple[Role, ...] | None = None,
               body: type | None = None, query: type | None = None, params: type | None = None,
-              files: tuple[str, ...] = (), **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              files: tuple[str, ...] = (), status: int | tuple[int, ...] = 200,
+              **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """A route whose view gets its inputs typed: ``params`` (the path's values, else plain strings),
         ``query=`` and ``body=`` instances of the declared classes. ``roles``: who may call it (checked
         here; the service still checks the object), ``SIGNED_IN`` for anyone signed in, None when public.
-        A route without ``body`` refuses one; without ``query``, any query parameter."""
+        A route without ``body`` refuses one; without ``query``, any query parameter. ``status``: what it
+        answers on success (201 for a creation, 204 for a deletion; a tuple when either may be)."""
         register = super().route(path, methods=methods, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            declared = [Declared(path, method, view, roles, body, query, params, files) for method in methods]
+            declared = [Declared(path, method, view, roles, body, query, params, files, status) for method in methods]
             self.declared.extend(declared)
 
             @functools.wraps(view)

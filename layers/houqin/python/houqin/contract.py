@@ -61,7 +61,8 @@ def _field(default: Any, limits: Limits) -> Any:
 
 def text(doc: str = "", *, max_length: int = 200, min_length: int = 1, pattern: str | None = None,
          choices: typing.Iterable[str] | None = None, default: Any = _REQUIRED, example: Any = None) -> Any:
-    """A string, trimmed; ``choices`` lists the only values allowed, ``pattern`` the whole value's form."""
+    """A string: ``choices`` lists the only values allowed, ``pattern`` the whole value's form (both exact);
+    free text is trimmed, and must not be only spaces."""
     return _field(default, Limits(doc, max_length=max_length, min_length=min_length, pattern=pattern,
                                   choices=tuple(choices) if choices is not None else None, example=example))
 
@@ -191,11 +192,12 @@ def _read(kind: Any, limits: Limits, value: Any, name: str, from_text: bool) -> 
 def _read_text(limits: Limits, value: Any, name: str) -> str:
     if not isinstance(value, str) or isinstance(value, _FloatText):
         raise ValidationError(f"{name} must be a string", field=name)
-    value = value.strip()
-    if len(value) < (limits.min_length or 0):
-        raise ValidationError(f"{name} must not be empty", field=name)
     if limits.max_length is not None and len(value) > limits.max_length:
         raise ValidationError(f"{name} is longer than {limits.max_length} characters", field=name)
+    if limits.pattern is None and limits.choices is None:
+        value = value.strip()  # free text as people type it; a code or an id must be sent exactly
+    if len(value) < (limits.min_length or 0):
+        raise ValidationError(f"{name} must not be empty", field=name)
     if limits.choices is not None and value not in limits.choices:
         raise ValidationError(f"{name} must be one of: {', '.join(sorted(limits.choices))}", field=name)
     if limits.pattern and not re.fullmatch(limits.pattern, value):
@@ -405,7 +407,7 @@ class Paging:
     """A page of a list: up to ``limit`` items after ``cursor`` (the ``next_cursor`` of the page before)."""
 
     limit: int = whole(f"items on the page, 1 to {MAX_LIMIT}", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
-    cursor: str | None = text("the next_cursor of the page before", max_length=2000, default=None)
+    cursor: str | None = text("the cursor of the page before (its answer's cursor)", max_length=2000, default=None)
 
 
 @dataclasses.dataclass(frozen=True)
