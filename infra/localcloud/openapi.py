@@ -50,8 +50,8 @@ listed in `x-error-codes` with their status and meaning. API Gateway answers som
 `{"message": ...}`: 401 `Unauthorized` (no or a bad token) and 403 `Missing Authentication Token` (no
 such route or method). A write to a versioned object (a ticket, an opinion, a payroll run) may send
 `If-Match: <version>` and is refused with 409 `version_conflict` when the object moved on; list routes
-answer `{"items", "cursor"}` pages (send the cursor back for the next). A breaking change to this document comes with a new major
-version."""
+answer `{"items", "cursor"}` pages (send the cursor back for the next). A breaking change to this document
+comes with a new major version."""
 
 
 def document(template: Template) -> dict[str, Any]:
