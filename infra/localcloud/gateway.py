@@ -107,6 +107,13 @@ class _ApiHandler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY ...) reaches the route table too, as in API Gateway: one no route has
+        # is 403 "Missing Authentication Token", not http.server's 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _handle(self) -> None:
         request_id = str(uuid.uuid4())
         url = urlsplit(self.path)
