@@ -48,6 +48,12 @@ class RunningHouqin:
         """A demo user's ID token, as the web page's demo sign-in gets it."""
         return get_json(f"{self.web}/_local/token?person_id={person_id}")["token"]
 
+    def mint(self, role: str, person_id: str) -> str:
+        """An ID token for any identity (`houqin token`), e.g. a fingerprint terminal's (role device)."""
+        command = [sys.executable, "-m", "localcloud.cli", "token", "--role", role, "--as", person_id,
+                   "--lambda-url", self.lambda_]
+        return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
 
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback

@@ -25,6 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
+from houqin.domain.actors import Role
 from localcloud import openapi
 from tests.conftest import ROOT
 from tests.running import RunningHouqin, run_houqin
@@ -44,10 +45,12 @@ def houqin() -> Any:
 
 @pytest.fixture(scope="module")
 def tokens(houqin: RunningHouqin) -> dict[str, str]:
-    """An ID token per role, each a demo user's; ``""``: anyone signed in (a dispatcher)."""
+    """An ID token per role, each a demo user's (the fingerprint terminal FP-WY for devices); ``""``: anyone
+    signed in (a dispatcher)."""
     by_role: dict[str, str] = {}
     for user in houqin.users:
         by_role.setdefault(user["role"], houqin.token(user["person_id"]))
+    by_role.setdefault(Role.DEVICE.value, houqin.mint(Role.DEVICE.value, "FP-WY"))
     by_role[""] = by_role["dispatcher"]
     return by_role
 
