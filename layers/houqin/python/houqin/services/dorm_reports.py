@@ -52,7 +52,8 @@ LOOKBACK_DAYS = 7  # days read before the range to learn where each resident was
 FORMATS = ("json", "csv", "xlsx")
 ALLOWED = (Role.DORM_MANAGER, Role.COUNSELLOR, Role.LEADER, Role.ADMIN)
 SEE_ALL = (Role.LEADER, Role.ADMIN)
-ID = r"[A-Za-z0-9_-]{1,32}"
+MAX_ID = 32
+ID = rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}"
 MAX_DEPARTMENT = 60
 PARALLEL_QUERIES = 8
 CHECK_OUT = "check_out"
@@ -90,9 +91,9 @@ class ReportQuery(Period):
     """A report's days (at most MAX_DAYS), its scope and the answer's format. Scope, exactly one: ``building_id``,
     ``campus_id``, or ``department`` (on the campus of ``campus_id`` if given, else on every campus)."""
 
-    building_id: str | None = text("one building", pattern=ID, default=None, example="SB01")
+    building_id: str | None = text("one building", pattern=ID, max_length=MAX_ID, default=None, example="SB01")
     campus_id: str | None = text("every building of a campus (with department: that campus only)", pattern=ID,
-                                 default=None, example="SB")
+                                 max_length=MAX_ID, default=None, example="SB")
     department: str | None = text("a department's residents", max_length=MAX_DEPARTMENT, default=None)
     format: str = text("json, or a csv or xlsx file (xlsx: send Accept naming its type)", choices=FORMATS,
                        default="json")

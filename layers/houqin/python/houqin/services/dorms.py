@@ -48,7 +48,8 @@ RESIDENT_VIEWERS = (Role.STUDENT, Role.PARENT, Role.COUNSELLOR, Role.DORM_MANAGE
 HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 TIMES = ("curfew", "morning_roll", "opens", "closes")
 SETTINGS = (*TIMES, "notify_parent")  # notify_parent: the alarm ladder may call a resident's parent
-ID = r"[A-Za-z0-9_-]{1,40}"
+MAX_ID = 40
+ID = rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}"
 REQUEST_ID = r"[A-Za-z0-9_.:-]{8,80}"
 MAX_REASON = 200
 MAX_ASSIGN = 2000
@@ -66,7 +67,8 @@ ASSIGNMENT_LEASE = timedelta(minutes=2)
 class BuildingsQuery:
     """Which buildings to list (the caller's own, or all for those who see all)."""
 
-    campus_id: str | None = text("only this campus's buildings", pattern=ID, default=None, example="SB")
+    campus_id: str | None = text("only this campus's buildings", pattern=ID, max_length=MAX_ID, default=None,
+                                 example="SB")
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,8 @@ class BuildingSettings:
 class BedRef:
     """A bed: the building, the room and the bed's number. Check-in: the empty bed the resident moves into."""
 
-    building_id: str = text("the building", pattern=ID, example="SB01")
-    room_no: str = text("the room", pattern=ID, example="101")
+    building_id: str = text("the building", pattern=ID, max_length=MAX_ID, example="SB01")
+    room_no: str = text("the room", pattern=ID, max_length=MAX_ID, example="101")
     bed_no: int = whole("the bed in the room", minimum=1, maximum=99)
 
     @property
@@ -112,8 +114,8 @@ class CheckOut:
 class RoomRef:
     """A room: the building and the room's number."""
 
-    building_id: str = text("the building", pattern=ID)
-    room_no: str = text("a room of it", pattern=ID)
+    building_id: str = text("the building", pattern=ID, max_length=MAX_ID)
+    room_no: str = text("a room of it", pattern=ID, max_length=MAX_ID)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class Assignment:
 
     request_id: str = text("your id for this request, 8 to 80 characters", pattern=REQUEST_ID, max_length=80,
                            example="intake-2026-sb01")
-    residents: list[str] = items("the resident ids to place", min_items=1, max_items=MAX_ASSIGN, pattern=ID)
+    residents: list[str] = items("the resident ids to place", min_items=1, max_items=MAX_ASSIGN, pattern=ID,
+                                 max_length=MAX_ID)
     rooms: list[RoomRef] = items("the rooms to fill, each once", min_items=1, max_items=MAX_PLANNED_ROOMS)
 
 
