@@ -541,8 +541,9 @@ def the_day(template: Any, size: int, tickets_n: int) -> dict[str, Any]:
     from bench.roll import forget_gsi_buckets, generate, reset_connections
     from houqin.auth import Principal
     from houqin.clock import FixedClock
+    from houqin.contract import parse
     from houqin.domain.actors import Role
-    from houqin.services.dorm_reports import DormReports, parse
+    from houqin.services.dorm_reports import DormReports, ReportQuery, report_request
     from houqin.services.dorms import Dorms
     from houqin.services.tickets import Tickets
     from houqin.store import dorms as dorm_store
@@ -611,8 +612,8 @@ def the_day(template: Any, size: int, tickets_n: int) -> dict[str, Any]:
             lap = time.perf_counter()
             for b in campus.buildings:
                 manager = Principal(f"sub-{manager_of(b)}", manager_of(b), frozenset({Role.DORM_MANAGER}))
-                request = parse(manager, "nights-out", {"building_id": b, "from": DAY.isoformat(),
-                                                        "to": DAY.isoformat()})
+                query = parse(ReportQuery, {"building_id": b, "from": DAY.isoformat(), "to": DAY.isoformat()})
+                request = report_request(manager, "nights-out", query)
                 with part(meter, totals, "dorm report"):
                     reports[b] = DormReports().build(manager, request)
             clock_s["dorm report"] = time.perf_counter() - lap

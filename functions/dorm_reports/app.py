@@ -16,16 +16,21 @@ from __future__ import annotations
 from houqin.api import create_app, json_response, principal
 from houqin.export import XLSX_TYPE, attachment, require_accept
 from houqin.services import dorm_reports
-from houqin.services.dorm_reports import DormReports
+from houqin.services.dorm_reports import ALLOWED, DormReports, ReportQuery
 
 app = create_app("houqin-dorm-reports", downloads=XLSX_TYPE)
 service = DormReports()  # production reads, connected on first use
 
 
-@app.route("/dorm-reports/{report}", methods=["GET"])
-def dorm_report(report: str):
+@app.route("/dorm-reports/{report}", methods=["GET"], roles=ALLOWED, query=ReportQuery,
+           files=("text/csv", XLSX_TYPE))
+def dorm_report(report: str, query: ReportQuery):
+    """A dorm report (nights out, early and late, entries ...) over some days, as JSON, CSV or XLSX.
+
+    Dorm managers see their buildings, counsellors their students, leaders and admins everything.
+    """
     caller = principal(app)
-    request = dorm_reports.parse(caller, report, app.params())
+    request = dorm_reports.report_request(caller, report, query)
     require_accept(app.current_request.headers, request.fmt)  # before the table is built
     table = service.build(caller, request)
     if request.fmt in ("csv", "xlsx"):

@@ -274,6 +274,7 @@ def test_a_counsellor_may_not_ask_for_another_department_or_the_gate_reports(api
 def test_students_parents_and_other_staff_are_403(api):
     for user in (world.STUDENT_1, world.PARENT_1, world.DISPATCHER):
         assert error(api, user, "entries", SB01) == (403, None), user
+        assert error(api, user, "entries", {**SB01, "limit": "5"}) == (403, None), user  # the role comes first
 
 
 # ---------------------------------------------------------------- bad input
@@ -294,6 +295,15 @@ BAD_INPUT = [  # query, the field the 400 names
 def test_bad_input_is_400_naming_the_field(api):
     for query, field in BAD_INPUT:  # one world for all cases: building it is most of a test's time
         assert error(api, world.LEADER, "entries", query) == (400, field), query
+
+
+def test_a_request_body_is_400_and_the_route_declares_the_files_it_answers(api):
+    response = api.app({**event("GET", "/dorm-reports/{report}", user=world.LEADER, query=SB01, report="entries"),
+                        "body": json.dumps({"building_id": "SB01"})}, Context())
+    assert (response["statusCode"], json.loads(response["body"])["error"]["field"]) == (400, "body")
+    [declared] = api.app.declared
+    assert (declared.method, declared.files) == ("GET", ("text/csv", XLSX))
+    assert declared.query.__name__ == "ReportQuery" and declared.body is None
 
 
 def test_a_31_day_range_is_accepted(api):

@@ -133,8 +133,10 @@ def test_managers_see_only_their_own_building_map(api):
     assert error(get(api, MANAGER_2, "/buildings/{building_id}/map", building_id="SB01"), 404)["code"] == \
         "not_found"
     assert get(api, MANAGER_1, "/buildings/{building_id}/map", building_id="SB02").status == 404
-    assert get(api, STUDENT_1, "/buildings/{building_id}/map", building_id="SB01").status == 404
-    assert get(api, DISPATCHER, "/buildings/{building_id}/map", building_id="SB01").status == 404
+    # No building's map is for a student or the duty desk: the role is refused before any building is read.
+    assert error(get(api, STUDENT_1, "/buildings/{building_id}/map", building_id="SB01"), 403)["code"] == \
+        "forbidden"
+    assert get(api, DISPATCHER, "/buildings/{building_id}/map", building_id="SB01").status == 403
     assert get(api, LEADER, "/buildings/{building_id}/map", building_id="SB02").status == 200
     assert get(api, ADMIN, "/buildings/{building_id}/map", building_id="SB99").status == 404
 
@@ -623,8 +625,68 @@ def test_a_large_intake_is_written_in_many_transactions(api):
 def test_other_roles_and_anonymous_callers_are_refused(api):
     nobody = User("X1", "worker")
     assert get(api, nobody, "/buildings").status == 403
-    assert get(api, nobody, "/residents/{resident_id}", resident_id="S1").status == 404
+    assert get(api, nobody, "/residents/{resident_id}", resident_id="S1").status == 403
+    assert get(api, nobody, "/residents/{resident_id}/bed-history", resident_id="S1").status == 403
     assert call(api.app, "GET", "/buildings").status == 401
+
+
+# ---------------------------------------------------------------- what each route declares it takes
+def test_each_route_refuses_a_role_it_does_not_declare_before_reading_its_input(api):
+    """Roles are checked first: a bad body from a caller without the role is a 403, not a 400."""
+    assert error(post(api, COUNSELLOR_1, "/residents/{resident_id}/check-in", {"bogus": 1}, resident_id="S6"),
+                 403)["code"] == "forbidden"
+    assert error(post(api, LEADER, "/residents/{resident_id}/check-out", {}, resident_id="S1"), 403)["code"] == \
+        "forbidden"
+    assert post(api, PARENT_1, "/residents/{resident_id}/room-change", {}, resident_id="S1").status == 403
+    assert error(assign(api, user=DISPATCHER, body={}), 403)["code"] == "forbidden"
+    assert call(api.app, "PUT", "/buildings/{building_id}/settings", user=COUNSELLOR_1, body={},
+                building_id="SB01").status == 403
+    assert get(api, PARENT_1, "/buildings").status == 403
+
+
+@pytest.mark.parametrize(("resource", "params"), [
+    ("/buildings", {}),
+    ("/buildings/{building_id}/map", {"building_id": "SB01"}),
+    ("/residents/{resident_id}", {"resident_id": "S1"}),
+    ("/residents/{resident_id}/bed-history", {"resident_id": "S1"}),
+])
+def test_a_query_parameter_a_route_does_not_declare_is_400_naming_it(api, resource, params):
+    assert error(get(api, ADMIN, resource, query={"sort": "name"}, **params), 400)["field"] == "sort"
+
+
+TIMES = {"curfew": "22:30", "morning_roll": "06:30", "opens": "06:00", "closes": "23:30"}
+BED = {"building_id": "SB01", "room_no": "102", "bed_no": 2}
+
+
+@pytest.mark.parametrize(("method", "resource", "body", "params"), [
+    ("POST", "/residents/{resident_id}/check-in", BED, {"resident_id": "S6"}),
+    ("POST", "/residents/{resident_id}/check-out", {"reason": "毕业离校"}, {"resident_id": "S1"}),
+    ("POST", "/residents/{resident_id}/room-change", {**BED, "reason": "调整宿舍"}, {"resident_id": "S1"}),
+    ("PUT", "/buildings/{building_id}/settings", TIMES, {"building_id": "SB01"}),
+    ("POST", "/bed-assignments", {"request_id": "intake-2026-x", "residents": ["S6"],
+                                  "rooms": [{"building_id": "SB01", "room_no": "102"}]}, {}),
+])
+def test_a_body_field_a_route_does_not_declare_is_400_naming_it_and_changes_nothing(api, method, resource, body,
+                                                                                    params):
+    reply = call(api.app, method, resource, user=ADMIN, body={**body, "state": "placed"}, **params)
+    assert error(reply, 400)["field"] == "state"
+    assert history(api, "S6")["items"] == [] and history(api, "S1")["items"] == []
+    assert call(api.app, method, resource, user=ADMIN, body=body, **params).status == 200  # the same, declared
+
+
+def test_a_get_refuses_a_body_and_settings_keep_notify_parent_when_left_out(api):
+    reply = call(api.app, "GET", "/buildings", user=ADMIN, body={"campus_id": "SB"})
+    assert error(reply, 400)["field"] == "body"
+    times = TIMES
+
+    def put(body):
+        return call(api.app, "PUT", "/buildings/{building_id}/settings", user=MANAGER_1, body=body,
+                    building_id="SB01")
+
+    assert put({**times, "notify_parent": True}).body["settings"]["notify_parent"] is True
+    assert put(times).body["settings"]["notify_parent"] is True  # left out: unchanged
+    assert put({**times, "notify_parent": False}).body["settings"]["notify_parent"] is False
+    assert error(put({**times, "notify_parent": "yes"}), 400)["field"] == "notify_parent"
 
 
 def test_the_sample_event_is_answered_by_the_function(api):

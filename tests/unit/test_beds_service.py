@@ -12,10 +12,10 @@ import pytest
 
 from houqin.auth import Principal
 from houqin.clock import FixedClock
+from houqin.contract import parse
 from houqin.domain.actors import Role
 from houqin.errors import Conflict, NotFound, ValidationError
-from houqin.services.dorms import Dorms, counts_view
-from houqin.validation import Body
+from houqin.services.dorms import Assignment, BedRef, CheckOut, Dorms, RoomChange, counts_view
 from tests.fakes.dorms import FakeDorms
 
 NOW = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
@@ -43,7 +43,7 @@ def dorms():
 
 
 def assign(service: Dorms, plan: dict = PLAN, who: Principal = MANAGER):
-    return service.assign_beds(who, Body(plan))
+    return service.assign_beds(who, parse(Assignment, plan))
 
 
 def test_an_assignment_says_who_got_which_bed_and_who_did_not_and_why(dorms):
@@ -108,13 +108,13 @@ def test_only_the_manager_of_the_planned_rooms_assigns(dorms):
 def test_a_check_in_takes_an_empty_bed_of_the_residents_gender_only(dorms):
     service = Dorms(dorms=dorms, clock=FixedClock(NOW))
     with pytest.raises(ValidationError) as mixed:
-        service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "102", "bed_no": 1}))
+        service.check_in(MANAGER, "N1", parse(BedRef, {"building_id": "SB01", "room_no": "102", "bed_no": 1}))
     assert mixed.value.code == "gender_mismatch"
     with pytest.raises(Conflict) as taken:
-        service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "101", "bed_no": 1}))
+        service.check_in(MANAGER, "N1", parse(BedRef, {"building_id": "SB01", "room_no": "101", "bed_no": 1}))
     assert taken.value.code == "bed_taken"
 
-    done = service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "201", "bed_no": 2}))
+    done = service.check_in(MANAGER, "N1", parse(BedRef, {"building_id": "SB01", "room_no": "201", "bed_no": 2}))
 
     assert (done["resident"]["room_no"], done["resident"]["bed_no"]) == ("201", 2)
     assert done["event"] == {"action": "check_in", "at": "2026-09-01T01:00:00.000Z", "by": "M1",
@@ -139,9 +139,10 @@ def test_bed_changes_keep_the_listed_counts_those_of_the_beds(dorms):
     assert listed(service) == recounted(dorms)
     assert listed(service)["SB01"]["free_by_gender"] == {"M": 3, "F": 1}
 
-    service.check_in(MANAGER, "N1", Body({"building_id": "SB01", "room_no": "101", "bed_no": 2}))
-    service.room_change(ADMIN, "W1", Body({"building_id": "SB02", "room_no": "101", "bed_no": 1, "reason": "调整"}))
-    service.check_out(MANAGER, "S1", Body({"reason": "退学"}))
+    service.check_in(MANAGER, "N1", parse(BedRef, {"building_id": "SB01", "room_no": "101", "bed_no": 2}))
+    service.room_change(ADMIN, "W1", parse(RoomChange, {"building_id": "SB02", "room_no": "101", "bed_no": 1,
+                                                         "reason": "调整"}))
+    service.check_out(MANAGER, "S1", parse(CheckOut, {"reason": "退学"}))
     result, _ = assign(service)  # three of S1, N2, N4, N5 into the men's beds left, N3 into 102
 
     assert result["placed_count"] == 4
@@ -168,3 +169,27 @@ def test_an_intake_over_two_buildings_is_written_one_building_a_transaction(dorm
     assert [p["resident_id"] for p in result["placed"]] == ids  # by resident id, as planned
     assert listed(service) == recounted(dorms)
     assert (listed(service)["SB03"]["occupied"], listed(service)["SB04"]["occupied"]) == (32, 28)
+
+
+@pytest.mark.parametrize(("cls", "data", "field"), [
+    (BedRef, {"building_id": "SB01", "room_no": "101"}, "bed_no"),
+    (BedRef, {"building_id": "SB01", "room_no": "101", "bed_no": 100}, "bed_no"),
+    (BedRef, {"building_id": "SB01", "room_no": "101", "bed_no": True}, "bed_no"),
+    (RoomChange, {"building_id": "SB01", "room_no": "101", "bed_no": 1}, "reason"),
+    (RoomChange, {"building_id": "SB01", "room_no": "101", "bed_no": 1, "reason": "x" * 201}, "reason"),
+    (CheckOut, {"reason": "  "}, "reason"),
+    (Assignment, {**PLAN, "residents": ["N1", "N 2"]}, "residents[1]"),
+    (Assignment, {**PLAN, "rooms": [{"building_id": "SB01", "room_no": "101", "bed_no": 1}]}, "rooms[0].bed_no"),
+    (Assignment, {**PLAN, "request_id": "x" * 81}, "request_id"),
+])
+def test_the_declared_inputs_name_the_field_at_fault(cls, data, field):
+    with pytest.raises(ValidationError) as refused:
+        parse(cls, data)
+    assert refused.value.field == field
+
+
+def test_a_room_planned_twice_is_refused_before_anything_is_read(dorms):
+    twice = {**PLAN, "rooms": [{"building_id": "SB01", "room_no": "101"}, {"building_id": "SB01", "room_no": "101"}]}
+    with pytest.raises(ValidationError) as refused:
+        assign(Dorms(dorms=dorms, clock=FixedClock(NOW)), twice)
+    assert refused.value.field == "rooms[1]" and dorms.runs == {}

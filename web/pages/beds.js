@@ -118,7 +118,7 @@ export async function render(container, ctx) {
     if (!match) return err;
     const [, list, index, part] = match;
     err.field = part === "building_id" ? "building_id" : list;
-    if (index === undefined && /non-empty list|at least one/.test(err.detail || "")) {
+    if (index === undefined && /non-empty list|at least (one|1)\b/.test(err.detail || "")) { // an empty list
       err.fieldMessage = () => t("error.field.required");
     }
     if (index !== undefined && part !== "building_id") {

@@ -24,8 +24,7 @@ bed history (BedEvent.by_building, a key range of the days). Reports that carry 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
@@ -34,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from houqin.auth import Principal
 from houqin.clock import at_local, days, parse_iso, to_iso
+from houqin.contract import Period, text
 from houqin.domain import dorm_reports as rules
 from houqin.domain.actors import Role
 from houqin.domain.dorm_reports import Hours, Person, ReportSpec, Row, SwipeRecord
@@ -45,16 +45,15 @@ from houqin.store import dorms as dorms_store
 from houqin.store import swipes as swipe_store
 from houqin.store.dorms import BedEvent, Building, Campus, CounsellorScope, Presence, Reader, Resident
 from houqin.store.swipes import SwipeItem
-from houqin.validation import date_range, query_choice, query_date
+from houqin.validation import date_range
 
 MAX_DAYS = 31  # the longest range one request may ask for (a month of gate days per building)
 LOOKBACK_DAYS = 7  # days read before the range to learn where each resident was when it starts
 FORMATS = ("json", "csv", "xlsx")
-SCOPES = ("building_id", "campus_id", "department")
-QUERY_FIELDS = frozenset({*SCOPES, "from", "to", "format"})
 ALLOWED = (Role.DORM_MANAGER, Role.COUNSELLOR, Role.LEADER, Role.ADMIN)
 SEE_ALL = (Role.LEADER, Role.ADMIN)
-ID = r"[A-Za-z0-9_-]{1,32}"
+MAX_ID = 32
+ID = rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}"
 MAX_DEPARTMENT = 60
 PARALLEL_QUERIES = 8
 CHECK_OUT = "check_out"
@@ -87,23 +86,28 @@ class ReportRequest:
         return self.building_id or self.campus_id or "all"
 
 
-def parse(principal: Principal, report: str, params: Mapping[str, str] | None) -> ReportRequest:
-    """The request, checked: the caller's role first (403), then the report (404), then each field (400)."""
+@dataclass(frozen=True)
+class ReportQuery(Period):
+    """A report's days (at most MAX_DAYS), its scope and the answer's format. Scope, exactly one: ``building_id``,
+    ``campus_id``, or ``department`` (on the campus of ``campus_id`` if given, else on every campus)."""
+
+    building_id: str | None = text("one building", pattern=ID, max_length=MAX_ID, default=None, example="SB01")
+    campus_id: str | None = text("every building of a campus (with department: that campus only)", pattern=ID,
+                                 max_length=MAX_ID, default=None, example="SB")
+    department: str | None = text("a department's residents", max_length=MAX_DEPARTMENT, default=None)
+    format: str = text("json, or a csv or xlsx file (xlsx: send Accept naming its type)", choices=FORMATS,
+                       default="json")
+
+
+def report_request(principal: Principal, report: str, query: ReportQuery) -> ReportRequest:
+    """The request, checked: the caller's role first (403), then the report (404), then the range and scope (400)."""
     principal.require_role(*ALLOWED)
     if report not in rules.REPORTS:
         raise NotFound(f"no report {report!r}: one of {', '.join(rules.REPORTS)}", field="report")
-    params = params or {}
-    unknown = sorted(set(params) - QUERY_FIELDS)
-    if unknown:
-        raise ValidationError(f"unknown parameter {unknown[0]!r}: this report accepts "
-                              f"{', '.join(sorted(QUERY_FIELDS))}", field=unknown[0])
-    start, end = query_date(params, "from"), query_date(params, "to")
-    date_range(start, end, MAX_DAYS, field="to")
-    fmt = query_choice(params, "format", FORMATS) or "json"
-    building_id, campus_id = _text(params, "building_id", ID), _text(params, "campus_id", ID)
-    department = _text(params, "department")
-    _one_scope(building_id, campus_id, department)
-    return ReportRequest(report, start, end, fmt, building_id, campus_id, department)
+    date_range(query.start, query.end, MAX_DAYS, field="to")
+    _one_scope(query.building_id, query.campus_id, query.department)
+    return ReportRequest(report, query.start, query.end, query.format, query.building_id, query.campus_id,
+                         query.department)
 
 
 def _one_scope(building_id: str | None, campus_id: str | None, department: str | None) -> None:
@@ -114,16 +118,6 @@ def _one_scope(building_id: str | None, campus_id: str | None, department: str |
     if building_id and department:
         raise ValidationError("give building_id or department, not both (department takes campus_id)",
                               field="department")
-
-
-def _text(params: Mapping[str, str], name: str, pattern: str | None = None) -> str | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    value = raw.strip()
-    if not value or len(value) > MAX_DEPARTMENT or (pattern and not re.fullmatch(pattern, value)):
-        raise ValidationError(f"{name} has the wrong format", field=name)
-    return value
 
 
 # ---------------------------------------------------------------- who may see what

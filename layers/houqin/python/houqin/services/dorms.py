@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.clock import Clock, to_iso
+from houqin.contract import flag, items, text, whole
 from houqin.domain import beds as rules
 from houqin.domain.actors import Role
 from houqin.domain.beds import BedCounts
@@ -37,15 +38,18 @@ from houqin.store.dorms import (
 )
 from houqin.store.paging import Page
 from houqin.system_clock import SystemClock
-from houqin.validation import Body
 
 LIST_ROLES = (Role.DORM_MANAGER, Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 SEE_ALL_BUILDINGS = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 WRITERS = (Role.DORM_MANAGER, Role.ADMIN)
+# Who may see some building's map, or some resident (houqin.services.dorm_access decides which: 404 otherwise).
+MAP_VIEWERS = (Role.DORM_MANAGER, Role.LEADER, Role.ADMIN)
+RESIDENT_VIEWERS = (Role.STUDENT, Role.PARENT, Role.COUNSELLOR, Role.DORM_MANAGER, Role.LEADER, Role.ADMIN)
 HHMM = r"([01]\d|2[0-3]):[0-5]\d"
 TIMES = ("curfew", "morning_roll", "opens", "closes")
 SETTINGS = (*TIMES, "notify_parent")  # notify_parent: the alarm ladder may call a resident's parent
-ID = r"[A-Za-z0-9_-]{1,40}"
+MAX_ID = 40
+ID = rf"[A-Za-z0-9_-]{{1,{MAX_ID}}}"
 REQUEST_ID = r"[A-Za-z0-9_.:-]{8,80}"
 MAX_REASON = 200
 MAX_ASSIGN = 2000
@@ -57,10 +61,73 @@ CHUNK_RETRIES = 3
 # A run still "running" after this long died with its Lambda: the same request id may start it again.
 ASSIGNMENT_LEASE = timedelta(minutes=2)
 
-BED_FIELDS = ("building_id", "room_no", "bed_no")
-CHECK_OUT_FIELDS = ("reason",)
-ROOM_CHANGE_FIELDS = (*BED_FIELDS, "reason")
-ASSIGN_FIELDS = ("request_id", "residents", "rooms")
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class BuildingsQuery:
+    """Which buildings to list (the caller's own, or all for those who see all)."""
+
+    campus_id: str | None = text("only this campus's buildings", pattern=ID, max_length=MAX_ID, default=None,
+                                 example="SB")
+
+
+@dataclass(frozen=True)
+class BuildingSettings:
+    """A building's times (HH:MM campus time) and whether the alarm ladder may call a resident's parent."""
+
+    curfew: str = text("the curfew: the alarm time", pattern=HHMM, max_length=5, example="23:00")
+    morning_roll: str = text("the morning roll", pattern=HHMM, max_length=5, example="06:00")
+    opens: str = text("the gates open", pattern=HHMM, max_length=5, example="06:00")
+    closes: str = text("the gates close (not when they open)", pattern=HHMM, max_length=5, example="23:00")
+    notify_parent: bool | None = flag("the alarm ladder may call a resident's parent (left out: unchanged)",
+                                      default=None)
+
+
+@dataclass(frozen=True)
+class BedRef:
+    """A bed: the building, the room and the bed's number. Check-in: the empty bed the resident moves into."""
+
+    building_id: str = text("the building", pattern=ID, max_length=MAX_ID, example="SB01")
+    room_no: str = text("the room", pattern=ID, max_length=MAX_ID, example="101")
+    bed_no: int = whole("the bed in the room", minimum=1, maximum=99)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.building_id, self.room_no, self.bed_no
+
+
+@dataclass(frozen=True)
+class RoomChange(BedRef):
+    """The empty bed a placed resident moves to, and why."""
+
+    reason: str = text("why they move", max_length=MAX_REASON)
+
+
+@dataclass(frozen=True)
+class CheckOut:
+    """Why a resident leaves their bed."""
+
+    reason: str = text("why they leave (graduation, withdrawal ...)", max_length=MAX_REASON)
+
+
+@dataclass(frozen=True)
+class RoomRef:
+    """A room: the building and the room's number."""
+
+    building_id: str = text("the building", pattern=ID, max_length=MAX_ID)
+    room_no: str = text("a room of it", pattern=ID, max_length=MAX_ID)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Students to place into the planned rooms (自动分房). ``request_id`` makes it idempotent: the same id and
+    body answer the first result; the same id with another body is a 409."""
+
+    request_id: str = text("your id for this request, 8 to 80 characters", pattern=REQUEST_ID, max_length=80,
+                           example="intake-2026-sb01")
+    residents: list[str] = items("the resident ids to place", min_items=1, max_items=MAX_ASSIGN, pattern=ID,
+                                 max_length=MAX_ID)
+    rooms: list[RoomRef] = items("the rooms to fill, each once", min_items=1, max_items=MAX_PLANNED_ROOMS)
 
 
 class DormsRepository(Protocol):
@@ -143,14 +210,15 @@ class Dorms:
                 "rooms": [room_view(room, beds_of.get(room.room_no, []), people, partition.presence) for room in rooms]}
 
     # ------------------------------------------------------------ building settings
-    def put_settings(self, principal: Principal, building_id: str, body: Body) -> dict[str, Any]:
+    def put_settings(self, principal: Principal, building_id: str, given: BuildingSettings) -> dict[str, Any]:
         """Curfew (the alarm time), morning roll and gate hours (HH:MM campus time) and whether the alarm ladder
         may call parents (optional, unchanged when left out), by the building's manager or an admin."""
         building = self.writable_building(principal, building_id)
-        times: dict[str, Any] = {name: body.text(name, pattern=HHMM, max_length=5) for name in TIMES}
+        times: dict[str, Any] = {name: getattr(given, name) for name in TIMES}
         if times["opens"] == times["closes"]:
             raise ValidationError("closes must differ from opens", field="closes")
-        times["notify_parent"] = body.boolean("notify_parent", default=bool(building.notify_parent))
+        notify_parent = given.notify_parent
+        times["notify_parent"] = bool(building.notify_parent) if notify_parent is None else notify_parent
         self.dorms.save_settings(building_id, times)
         for name, value in times.items():
             setattr(building, name, value)
@@ -175,10 +243,10 @@ class Dorms:
         return self.dorms.bed_history(resident_id, limit=limit, cursor=cursor)
 
     # ------------------------------------------------------------ check-in, check-out, room change
-    def check_in(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
+    def check_in(self, principal: Principal, resident_id: str, bed: BedRef) -> dict[str, Any]:
         now = self.clock.now()
         principal.require_role(*WRITERS)
-        target = bed_ref(body)
+        target = bed.key
         self.writable_building(principal, target[0])
         found = self.writable_resident(principal, resident_id)
         if found.building_id:
@@ -189,10 +257,10 @@ class Dorms:
         self.dorms.check_in(found, *target, event, rules.bed_changes([(target[0], room.gender, 1)]))
         return self.changed(resident_id, principal, event)
 
-    def check_out(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
+    def check_out(self, principal: Principal, resident_id: str, leaving: CheckOut) -> dict[str, Any]:
         now = self.clock.now()
         principal.require_role(*WRITERS)
-        reason = body.text("reason", max_length=MAX_REASON)
+        reason = leaving.reason
         found = self.access.resident(principal, resident_id)
         if not found.building_id:
             raise Conflict(f"{resident_id} has no bed to check out of", code="not_placed")
@@ -202,11 +270,11 @@ class Dorms:
         self.dorms.check_out(found, event, rules.bed_changes([(found.building_id, self.gender_of_room(found), -1)]))
         return self.changed(resident_id, principal, event)
 
-    def room_change(self, principal: Principal, resident_id: str, body: Body) -> dict[str, Any]:
+    def room_change(self, principal: Principal, resident_id: str, move: RoomChange) -> dict[str, Any]:
         now = self.clock.now()
         principal.require_role(*WRITERS)
-        target = bed_ref(body)
-        reason = body.text("reason", max_length=MAX_REASON)
+        target = move.key
+        reason = move.reason
         found = self.access.resident(principal, resident_id)
         if not found.building_id:
             raise Conflict(f"{resident_id} has no bed yet: check them in", code="not_placed")
@@ -257,7 +325,7 @@ class Dorms:
         return {"resident": resident_view(found, principal), "event": event_view(event)}
 
     # ------------------------------------------------------------ automatic bed assignment (自动分房)
-    def assign_beds(self, principal: Principal, body: Body) -> tuple[dict[str, Any], bool]:
+    def assign_beds(self, principal: Principal, assignment: Assignment) -> tuple[dict[str, Any], bool]:
         """Place many students into the planned rooms in one call; answers (result, replayed).
 
         Idempotent by ``request_id``: the same id and body answer the stored result without assigning
@@ -265,9 +333,9 @@ class Dorms:
         """
         now = self.clock.now()
         principal.require_role(*WRITERS)
-        request_id = body.text("request_id", pattern=REQUEST_ID, max_length=80)
-        wanted = id_list(body, "residents", MAX_ASSIGN)
-        rooms = planned_rooms(body)
+        request_id = assignment.request_id
+        wanted = list(assignment.residents)
+        rooms = planned_rooms(assignment.rooms)
         digest = fingerprint(principal.person_id, wanted, rooms)
         stale_before = to_iso(now - ASSIGNMENT_LEASE)
         previous = self.dorms.assignment_run(request_id)
@@ -386,7 +454,7 @@ class Dorms:
         return keep, dropped
 
 
-# ---------------------------------------------------------------- views and request parsing (pure)
+# ---------------------------------------------------------------- views and request checks (pure)
 def counts_view(counts: BedCounts) -> dict[str, Any]:
     return {"rooms": counts.rooms, "beds": counts.beds, "occupied": counts.occupied, "free": counts.free,
             "free_by_gender": counts.free_by_gender}
@@ -455,11 +523,6 @@ def event_view(event: BedEvent) -> dict[str, Any]:
             "to_bed_no": int(event.to_bed_no) if event.to_bed_no is not None else None, "reason": event.reason}
 
 
-def bed_ref(body: Body) -> tuple[str, str, int]:
-    return (body.text("building_id", pattern=ID), body.text("room_no", pattern=ID),
-            body.integer("bed_no", minimum=1, maximum=99))
-
-
 def where(found: Resident) -> str:
     return f"{found.building_id}/{found.room_no}/{found.bed_no}"
 
@@ -484,25 +547,12 @@ def replay(previous: AssignmentRun | None, digest: str) -> dict[str, Any]:
     return previous.result_body()
 
 
-def id_list(body: Body, field: str, max_items: int) -> list[str]:
-    value = body.data.get(field)
-    if not isinstance(value, list) or not value:
-        raise ValidationError(f"{field} must be a non-empty list of resident ids", field=field)
-    if len(value) > max_items:
-        raise ValidationError(f"{field} has more than {max_items} items", field=field)
-    for index, item in enumerate(value):
-        if not isinstance(item, str) or not re.fullmatch(ID, item):
-            raise ValidationError(f"{field}[{index}] must be a resident id", field=f"{field}[{index}]")
-    return value
-
-
-def planned_rooms(body: Body) -> list[tuple[str, str]]:
+def planned_rooms(planned: Iterable[RoomRef]) -> list[tuple[str, str]]:
+    """The planned rooms as (building, room), each listed once."""
     rooms: list[tuple[str, str]] = []
-    for index, item in enumerate(body.objects("rooms", ("building_id", "room_no"), max_items=MAX_PLANNED_ROOMS)):
-        room = (item.text("building_id", pattern=ID), item.text("room_no", pattern=ID))
+    for index, item in enumerate(planned):
+        room = (item.building_id, item.room_no)
         if room in rooms:
             raise ValidationError(f"room {room[0]}/{room[1]} is listed twice", field=f"rooms[{index}]")
         rooms.append(room)
-    if not rooms:
-        raise ValidationError("rooms must list at least one planned room", field="rooms")
     return rooms
