@@ -510,8 +510,9 @@ class CountingTickets:
 def ticket_life(tickets: Any, clock: Any, k: int, campus: Any) -> str:
     """One ticket from a resident's web report to their rating; its final state."""
     from houqin.auth import Principal
+    from houqin.contract import parse
     from houqin.domain.actors import Role
-    from houqin.validation import Body
+    from houqin.services.tickets import Intake, Rating, Transition
 
     rng = random.Random(k)
     person = rng.choice(campus.people)
@@ -519,15 +520,15 @@ def ticket_life(tickets: Any, clock: Any, k: int, campus: Any) -> str:
     worker_id = WORKERS[k % len(WORKERS)]
     worker = Principal(f"sub-{worker_id}", worker_id, frozenset({Role.WORKER}))
     clock.current = at(DAY, clock_time(8, 0)) + timedelta(minutes=2 * k)
-    ticket, _ = tickets.create(student, Body({
+    ticket, _ = tickets.create(student, parse(Intake, {
         "campus_id": "SB", "building_id": person["building_id"], "room_no": person["room_no"], "category": "water",
         "severity": "minor", "description": f"卫生间水龙头漏水 (bench day {k})", "contact_phone": "13800000000"}))
     for action in ("accept", "start", "complete"):
         clock.current += timedelta(minutes=10 + rng.randrange(20))
         body = {"action": action, **({"lines": LINES} if action == "complete" else {})}
-        ticket, _ = tickets.transition(worker, ticket.ticket_id, Body(body), None)
+        ticket, _ = tickets.transition(worker, ticket.ticket_id, parse(Transition, body), None)
     clock.current += timedelta(minutes=30)
-    ticket, _ = tickets.rate(student, ticket.ticket_id, Body(RATING), None)
+    ticket, _ = tickets.rate(student, ticket.ticket_id, parse(Rating, RATING), None)
     return str(ticket.state)
 
 
