@@ -5,7 +5,8 @@ Every route here is declared in template.yaml (AttendanceFunction) with the same
   at}]} (1 to 500); answered {"stored", "duplicates", "rejected": [{index, field, reason, code}]}; punches of
   staff outside its departments, older than PUNCH_MAX_AGE_DAYS or in a locked month are refused and kept.
 - GET /attendance/terminals, PUT /attendance/terminals/{device_id} ({name, departments}): administrators.
-- GET /attendance/rejected (date=YYYY-MM-DD, default today; device=): the refused punches, administrators.
+- GET /attendance/rejected (date=YYYY-MM-DD, default today; device=; limit, cursor): the refused punches,
+  administrators.
 - GET /staff/{staff_id}/attendance (month=YYYY-MM, default this month): the days up to today and the
   month's summary, for the staff member, their manager, finance, leaders and admins.
 - POST /staff/{staff_id}/attendance/{day}/correction ({status, reason}): their manager only.
@@ -13,80 +14,106 @@ Every route here is declared in template.yaml (AttendanceFunction) with the same
 - PUT /staff/{staff_id}/worklogs/{day} ({plan?, completion?}): the support staff member themselves;
   the completion before WORKLOG_DEADLINE (local "HH:MM") of that day.
 - POST /staff/{staff_id}/worklogs/{day}/grade ({grade: A|B|C|D, comment?}): their manager only.
-- GET /managers/{manager_id}/team (month=): each member's month; GET /managers/{manager_id}/worklogs/waiting:
-  the team's logs waiting for a grade, oldest first. The manager themselves, finance, leaders and admins.
-A staff member the caller may not see is a 404; seen but not theirs to change is a 403; a write that
-lost a race, a graded log or a passed deadline is a 409.
+- GET /managers/{manager_id}/team (month=): each member's month; GET /managers/{manager_id}/worklogs/waiting
+  (limit, cursor): the team's logs waiting for a grade, oldest first. The manager themselves, finance, leaders
+  and admins.
+Each route declares its inputs (houqin.contract: the classes in houqin.services.attendance) and the roles that
+may call it (403 for any other). A staff member or team the caller may not see is a 404; seen but not theirs
+to change is a 403; a write that lost a race, a graded log or a passed deadline is a 409.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from houqin.api import create_app, json_response, principal
-from houqin.services import attendance
-from houqin.services.attendance import Attendance
+from houqin.contract import Paging
+from houqin.domain.actors import STAFF_ROLES, Role
+from houqin.services.attendance import (
+    SEE_ALL,
+    Attendance,
+    DayCorrection,
+    Grading,
+    LogEntry,
+    MonthQuery,
+    PunchBatch,
+    RejectedQuery,
+    StaffDay,
+    TerminalBinding,
+)
 
 app = create_app("houqin-attendance")
 service = Attendance()  # production ports, connected on first use; tests give it theirs
 
-
-def _month() -> str | None:
-    return app.params().get("month")
+TEAM_VIEWERS = (Role.MANAGER, *SEE_ALL)
 
 
-@app.route("/attendance/punches", methods=["POST"])
-def post_punches():
-    return json_response(service.record_punches(principal(app), app.current_request.raw_body))
+# ---------------------------------------------------------------- terminals
+@app.route("/attendance/punches", methods=["POST"], roles=(Role.DEVICE,), body=PunchBatch)
+def post_punches(body: PunchBatch):
+    """A registered fingerprint terminal posts its punches: each is stored, a duplicate or refused (and kept)."""
+    return json_response(service.record_punches(principal(app), body))
 
 
-@app.route("/attendance/terminals", methods=["GET"])
+@app.route("/attendance/terminals", methods=["GET"], roles=(Role.ADMIN,))
 def list_terminals():
+    """The registered terminals and the departments each serves (administrators)."""
     return json_response(service.terminals(principal(app)))
 
 
-@app.route("/attendance/terminals/{device_id}", methods=["PUT"])
-def register_terminal(device_id: str):
-    who = principal(app)
-    return json_response(service.register_terminal(who, device_id, app.body(attendance.TERMINAL_FIELDS)))
+@app.route("/attendance/terminals/{device_id}", methods=["PUT"], roles=(Role.ADMIN,), body=TerminalBinding)
+def register_terminal(device_id: str, body: TerminalBinding):
+    """Register a terminal to its departments, or bind it anew (administrators)."""
+    return json_response(service.register_terminal(principal(app), device_id, body))
 
 
-@app.route("/attendance/rejected", methods=["GET"])
-def rejected_punches():
-    return json_response(service.rejected_punches(principal(app), app.params()))
+@app.route("/attendance/rejected", methods=["GET"], roles=(Role.ADMIN,), query=RejectedQuery)
+def rejected_punches(query: RejectedQuery):
+    """The punches refused on a day, with the reasons (administrators)."""
+    return json_response(service.rejected_punches(principal(app), query))
 
 
-@app.route("/managers/{manager_id}/team", methods=["GET"])
-def team_month(manager_id: str):
-    return json_response(service.team_month(principal(app), manager_id, _month()))
+# ---------------------------------------------------------------- a manager's team
+@app.route("/managers/{manager_id}/team", methods=["GET"], roles=TEAM_VIEWERS, query=MonthQuery)
+def team_month(manager_id: str, query: MonthQuery):
+    """Each team member's month: the manager themselves, finance, leaders and admins."""
+    return json_response(service.team_month(principal(app), manager_id, query.month))
 
 
-@app.route("/managers/{manager_id}/worklogs/waiting", methods=["GET"])
-def waiting_logs(manager_id: str):
-    return json_response(service.waiting_logs(principal(app), manager_id, app.params()))
+@app.route("/managers/{manager_id}/worklogs/waiting", methods=["GET"], roles=TEAM_VIEWERS, query=Paging)
+def waiting_logs(manager_id: str, query: Paging):
+    """The team's work logs waiting for a grade, oldest first."""
+    return json_response(service.waiting_logs(principal(app), manager_id, query))
 
 
-@app.route("/staff/{staff_id}/attendance", methods=["GET"])
-def get_attendance(staff_id: str):
-    return json_response(service.staff_month(principal(app), staff_id, _month()))
+# ---------------------------------------------------------------- a staff member's attendance and work logs
+@app.route("/staff/{staff_id}/attendance", methods=["GET"], roles=STAFF_ROLES, query=MonthQuery)
+def get_attendance(staff_id: str, query: MonthQuery):
+    """A month of a staff member's attendance: the member, their manager, finance, leaders and admins."""
+    return json_response(service.staff_month(principal(app), staff_id, query.month))
 
 
-@app.route("/staff/{staff_id}/attendance/{day}/correction", methods=["POST"])
-def correct_attendance(staff_id: str, day: str):
-    who = principal(app)
-    return json_response(service.correct(who, staff_id, day, app.body(attendance.CORRECTION_FIELDS)))
+@app.route("/staff/{staff_id}/attendance/{day}/correction", methods=["POST"], roles=(Role.MANAGER,),
+           params=StaffDay, body=DayCorrection)
+def correct_attendance(staff_id: str, day: date, body: DayCorrection):
+    """The member's manager sets a day's status, with the reason."""
+    return json_response(service.correct(principal(app), staff_id, day, body))
 
 
-@app.route("/staff/{staff_id}/worklogs", methods=["GET"])
-def list_work_logs(staff_id: str):
-    return json_response(service.work_logs(principal(app), staff_id, _month()))
+@app.route("/staff/{staff_id}/worklogs", methods=["GET"], roles=STAFF_ROLES, query=MonthQuery)
+def list_work_logs(staff_id: str, query: MonthQuery):
+    """A month of work logs, its score and whether a talk is due: as for attendance."""
+    return json_response(service.work_logs(principal(app), staff_id, query.month))
 
 
-@app.route("/staff/{staff_id}/worklogs/{day}", methods=["PUT"])
-def write_work_log(staff_id: str, day: str):
-    who = principal(app)
-    return json_response(service.write_log(who, staff_id, day, app.body(attendance.WORKLOG_FIELDS)))
+@app.route("/staff/{staff_id}/worklogs/{day}", methods=["PUT"], roles=STAFF_ROLES, params=StaffDay, body=LogEntry)
+def write_work_log(staff_id: str, day: date, body: LogEntry):
+    """The support staff member writes their day's plan and completion."""
+    return json_response(service.write_log(principal(app), staff_id, day, body))
 
 
-@app.route("/staff/{staff_id}/worklogs/{day}/grade", methods=["POST"])
-def grade_work_log(staff_id: str, day: str):
-    who = principal(app)
-    return json_response(service.grade(who, staff_id, day, app.body(attendance.GRADE_FIELDS)))
+@app.route("/staff/{staff_id}/worklogs/{day}/grade", methods=["POST"], roles=(Role.MANAGER,), params=StaffDay,
+           body=Grading)
+def grade_work_log(staff_id: str, day: date, body: Grading):
+    """The member's manager grades a day's work log A to D."""
+    return json_response(service.grade(principal(app), staff_id, day, body))

@@ -24,7 +24,6 @@ sequence numbers restart each month above ``SEQ_PER_MONTH`` times the month's nu
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -233,7 +232,8 @@ def refused_this_morning(data: Any, now: datetime) -> int:
     """Two punches FP-HY sends this morning that the attendance service refuses (and keeps, with the reasons)."""
     from houqin.auth import Principal, Role
     from houqin.clock import FixedClock, to_iso
-    from houqin.services.attendance import Attendance
+    from houqin.contract import parse
+    from houqin.services.attendance import Attendance, PunchBatch
 
     wy_member = next(s["staff_id"] for s in data.staff if s["department_id"] == "WY")
     hy_member = next(s["staff_id"] for s in data.staff if s["department_id"] == "HY")
@@ -241,7 +241,7 @@ def refused_this_morning(data: Any, now: datetime) -> int:
     body = {"punches": [{"staff_id": wy_member, "seq": 1, "at": to_iso(morning - timedelta(minutes=5))},
                         {"staff_id": hy_member, "seq": 2, "at": to_iso(morning - timedelta(days=9))}]}
     device = Principal(subject="FP-HY", person_id="FP-HY", roles=frozenset({Role.DEVICE}))
-    answer = Attendance(clock=FixedClock(morning)).record_punches(device, json.dumps(body))
+    answer = Attendance(clock=FixedClock(morning)).record_punches(device, parse(PunchBatch, body))
     return len(answer["rejected"])
 
 

@@ -248,6 +248,18 @@ def test_a_malformed_batch_is_400_naming_the_field(app):
     assert store.stored_punch("FP-01", 0) is None  # nothing of the 501 was stored
 
 
+def test_a_number_is_never_read_as_a_punchs_text(app):
+    """A JSON number with a fraction reaches the service as its exact text (houqin.contract keeps it so for
+    decimals): a punch still refuses it where it wants a string or a whole number."""
+    raw = ('{"punches": [{"staff_id": 1e5, "seq": 1, "at": "2026-11-06T08:00:00+08:00"},'
+           ' {"staff_id": "E1", "seq": 2.0, "at": "2026-11-06T08:00:00+08:00"},'
+           ' {"staff_id": "E1", "seq": 3, "at": 20261106.08}]}')
+    reply = call(app, "POST", "/attendance/punches", user=DEVICE, body=raw)
+    assert reply.status == 200, reply.body
+    assert [(r["index"], r["field"]) for r in reply.body["rejected"]] == [(0, "staff_id"), (1, "seq"), (2, "at")]
+    assert reply.body["stored"] == 0
+
+
 def test_only_a_terminal_posts_punches(app):
     for user in (E1, M1, ADMIN):
         assert post(app, [punch("E1", 1, "2026-11-06T08:00:00+08:00")], user=user).status == 403
@@ -557,9 +569,10 @@ def test_the_team_month_is_each_members_summary_for_their_manager_only(app):
     assert [m["staff_id"] for m in team(app, M2, "M2").body["members"]] == ["E2"]
     for user in (FINANCE, LEADER, ADMIN):
         assert team(app, user).body == reply.body, user
-    for user in (M2, E1, User("M1", "staff")):  # another manager; M1 without the manager role
-        assert team(app, user).status == 404, user
-        assert waiting(app, user).status == 404, user
+    assert team(app, M2).status == 404 and waiting(app, M2).status == 404  # another manager's team: not theirs
+    for user in (E1, User("M1", "staff")):  # no role that sees a team (M1 without the manager role)
+        assert team(app, user).status == 403, user
+        assert waiting(app, user).status == 403, user
     assert team(app, M1, month="2026-13").body["error"]["field"] == "month"
     assert team(app, M1, month="2026-10").body["members"][0]["summary"]["workdays"] == 22
 
@@ -605,6 +618,52 @@ def test_logs_waiting_for_a_grade_oldest_first_and_a_grade_with_a_comment_takes_
     assert too_long.status == 400 and too_long.body["error"]["field"] == "comment"
     assert waiting(app, M1, cursor="2026-11-05").body["error"]["field"] == "cursor"
     assert waiting(app, ADMIN).status == 200 and waiting(app, M2, "M2").body["items"] == []  # E2 is not support staff
+
+
+# ---------------------------------------------------------------- what each route declares
+UNDECLARED = [  # (caller, method, resource, path values, query, body, the field named)
+    (M1, "POST", "/staff/{staff_id}/attendance/{day}/correction", {"staff_id": "E1", "day": "2026-11-06"}, None,
+     {"status": "present", "reason": "x", "day": "2026-11-05"}, "day"),
+    (E1, "PUT", "/staff/{staff_id}/worklogs/{day}", {"staff_id": "E1", "day": "2026-11-06"}, None,
+     {"plan": "x", "grade": "A"}, "grade"),
+    (M1, "POST", "/staff/{staff_id}/worklogs/{day}/grade", {"staff_id": "E1", "day": "2026-11-06"}, None,
+     {"grade": "A", "score": 100}, "score"),
+    (ADMIN, "PUT", "/attendance/terminals/{device_id}", {"device_id": "FP-09"}, {"force": "true"},
+     {"name": "x", "departments": ["D1"]}, "force"),
+    (ADMIN, "GET", "/attendance/terminals", {}, {"device": "FP-01"}, None, "device"),
+    (E1, "GET", "/staff/{staff_id}/attendance", {"staff_id": "E1"}, {"month": "2026-11", "limit": "5"}, None,
+     "limit"),
+    (M1, "GET", "/managers/{manager_id}/team", {"manager_id": "M1"}, {"cursor": "x"}, None, "cursor"),
+    (M1, "GET", "/managers/{manager_id}/worklogs/waiting", {"manager_id": "M1"}, {"month": "2026-11"}, None,
+     "month"),
+    (ADMIN, "GET", "/attendance/rejected", {}, {"staff_id": "E1"}, None, "staff_id"),
+    (ADMIN, "GET", "/attendance/terminals", {}, None, {"name": "x"}, "body"),  # a route without a body
+    (E1, "GET", "/staff/{staff_id}/worklogs", {"staff_id": "E1"}, None, {"month": "2026-11"}, "body"),
+    (M1, "POST", "/staff/{staff_id}/worklogs/{day}/grade", {"staff_id": "E1", "day": "6 Nov"}, None,
+     {"grade": "A"}, "day"),  # the day in the path is a date
+]
+
+
+def test_a_value_a_route_does_not_declare_is_400_naming_it_and_changes_nothing(app):
+    for user, method, resource, path, query, body, field in UNDECLARED:
+        reply = call(app, method, resource, user=user, query=query, body=body, **path)
+        assert (reply.status, reply.body["error"]["field"]) == (400, field), (resource, query, body, reply.body)
+    assert store.work_log(["D1"], "E1", date(2026, 11, 6)) is None and store.terminal("FP-09") is None
+    assert store.corrections_of_month(["D1"], "E1", "2026-11") == {}
+
+
+def test_a_caller_without_a_role_the_route_names_is_403_before_anything_is_read(app):
+    student, parent = User("S1", "student"), User("P1", "parent")
+    for user in (DEVICE, student, parent):  # none of them is on the staff: not even their own month
+        assert attendance(app, user).status == 403, user
+        assert logs(app, user).status == 403, user
+        assert write_log(app, user, "2026-11-06", plan="x").status == 403, user
+    for user in (E1, FINANCE, LEADER, ADMIN, DEVICE):  # only a manager corrects and grades
+        assert correct(app, user, "2026-11-06", status="present", reason="x").status == 403, user
+        assert grade(app, user, "2026-11-06", "A").status == 403, user
+    # the role is checked before the input: a bad body from the wrong role is a 403, not a 400 naming the field
+    assert correct(app, E1, "2026-11-06", status="holiday").status == 403
+    assert post(app, {"punches": "not a list"}, user=E1).status == 403
 
 
 # ---------------------------------------------------------------- the contract payroll reads

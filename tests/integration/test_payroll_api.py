@@ -36,15 +36,15 @@ import pytest
 from openpyxl import load_workbook
 
 from houqin.clock import FixedClock, days, parse_iso, to_iso
+from houqin.contract import parse
 from houqin.domain.attendance import DayRecord, DayStatus
 from houqin.domain.tickets import State, Ticket
 from houqin.services import attendance
 from houqin.services.payroll import Payroll, compute
-from houqin.services.payroll.inputs import RULES_FIELDS, parse_rules
+from houqin.services.payroll.inputs import RulesInput, parse_rules
 from houqin.store import payroll as store
 from houqin.store import tickets as ticket_store
 from houqin.store.staff import Department, Post, StaffMember
-from houqin.validation import Body
 from tests.conftest import load_function_module
 from tests.integration import sqs
 from tests.integration.apigw import Context, User, call, event
@@ -175,7 +175,7 @@ def api(aws, template, monkeypatch):
                                               worker_function=WorkerContext.function_name)
     module.worker_module = worker
     for department_id, rules in (("WY", WY_RULES), ("CY", CY_RULES)):  # as POST /payroll/rules would
-        parsed = parse_rules(department_id, Body.parse(json.dumps(rules), RULES_FIELDS), 1)
+        parsed = parse_rules(department_id, parse(RulesInput, rules), 1)
         assert store.add_rules(parsed, "F1", to_iso(NOW))
     for department_id, income_fen in (("WY", 10_000_000), ("CY", 5_000_000)):
         assert store.save_income("2026-01", department_id, income_fen, None, "F1", to_iso(NOW), None)
@@ -518,6 +518,81 @@ def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(api):
         assert get(api, FINANCE_1, "/payroll/runs").body["items"] == []
         assert [v.version for v in store.rule_versions("WY")] == [1]
         assert api.invocations == []
+
+
+UNDECLARED = [  # (method, resource, path values, query, body, the field named): each from finance
+    ("POST", "/payroll/bonuses", {}, None, {"staff_id": "E1", "month": "2026-01", "kind": "saving",
+                                            "amount_fen": 100, "bonus_id": "B1"}, "bonus_id"),
+    ("PUT", "/payroll/income/{month}/{department_id}", {"month": "2026-02", "department_id": "WY"}, None,
+     {"income_fen": 100, "department_id": "CY"}, "department_id"),
+    ("POST", "/payroll/rules/{department_id}", {"department_id": "WY"}, None,
+     {**WY_RULES, "contributions": {**CONTRIBUTIONS, "employer_rate": "0.2"}}, "contributions.employer_rate"),
+    ("POST", "/payroll/rules/{department_id}", {"department_id": "WY"}, None, {**WY_RULES, "version": 7}, "version"),
+    ("POST", "/payroll/rules/{department_id}", {"department_id": "WY"}, None,
+     {**WY_RULES, "piece_rates_fen": {"minor": 30.5}}, "piece_rates_fen.minor"),  # money is whole fen
+    ("POST", "/payroll/rules/{department_id}", {"department_id": "WY"}, None,
+     {**WY_RULES, "grade_scores": {"A": 100, "B": 85, "C": 70, "E": 50}}, "grade_scores.E"),
+    ("POST", "/payroll/runs", {}, None, {"month": "2026-01", "departments": ["WY"], "state": "approved"}, "state"),
+    ("POST", "/payroll/runs", {}, {"force": "true"}, {"month": "2026-01", "departments": ["WY"]}, "force"),
+    ("GET", "/departments", {}, {"limit": "5"}, None, "limit"),
+    ("GET", "/payroll/bonuses", {}, None, None, "month"),  # a query value the route requires
+    ("GET", "/payroll/bonuses", {}, {"month": "2026-01", "kind": "saving"}, None, "kind"),
+    ("GET", "/posts/{post_id}/candidates", {"post_id": "P-REPAIR"}, {"cursor": "x"}, None, "cursor"),
+    ("GET", "/payroll/runs", {}, {"month": "2026-1"}, None, "month"),
+    ("GET", "/payroll/income/{month}", {"month": "2026-01"}, None, {"income_fen": 1}, "body"),  # takes no body
+]
+
+
+def test_a_value_a_route_does_not_declare_is_400_naming_it_and_writes_nothing(api):
+    for method, resource, path, query, body, field in UNDECLARED:
+        reply = call(api.app, method, resource, user=FINANCE_1, query=query, body=body, **path)
+        assert (reply.status, reply.body["error"]["field"]) == (400, field), (resource, query, body, reply.body)
+    assert store.bonuses("2026-01", limit=10, cursor=None).items == [] and api.invocations == []
+    assert [v.version for v in store.rule_versions("WY")] == [1] and store.income("2026-02", "WY") is None
+
+
+def test_a_rate_or_a_score_is_read_exactly_from_a_json_number_or_its_text(api):
+    rules = {**WY_RULES, "effective_from": "2026-02", "bonus_pool_share": 0.05,
+             "contributions": {**CONTRIBUTIONS, "pension_rate": 0.08, "medical_rate": "0.02"},
+             "grade_scores": {"A": 100, "B": "92.5", "C": 70.25, "D": 50}}
+    reply = post(api, FINANCE_1, "/payroll/rules/{department_id}", rules, department_id="WY")
+    assert reply.status == 201, reply.body
+    assert (reply.body["bonus_pool_share"], reply.body["contributions"]["pension_rate"],
+            reply.body["contributions"]["medical_rate"], reply.body["grade_scores"]) == (
+        "0.05", "0.08", "0.02", {"A": "100", "B": "92.5", "C": "70.25", "D": "50"})
+    defaults = {**WY_RULES, "effective_from": "2026-03", "contributions": {"base_floor_fen": 1, "base_cap_fen": 2}}
+    given = post(api, FINANCE_1, "/payroll/rules/{department_id}", defaults, department_id="WY").body
+    assert given["contributions"] | {"base_floor_fen": 0, "base_cap_fen": 0} == {
+        "base_floor_fen": 0, "base_cap_fen": 0, "pension_rate": "0.08", "medical_rate": "0.02",
+        "unemployment_rate": "0.005", "housing_fund_rate": "0.12"}  # the rates left out: the usual ones
+    assert given["grade_scores"] == {"A": "100", "B": "85", "C": "70", "D": "50"}
+
+
+def test_a_caller_without_a_role_the_route_names_is_403_whatever_they_send(api):
+    student, device = User("S1", "student"), User("FP-01", "device")
+    refused = [
+        (STAFF_1, "GET", "/payroll/runs", {}, None),
+        (MANAGER, "GET", "/payroll/income/{month}", {"month": "2026-01"}, None),
+        (LEADER_1, "POST", "/payroll/bonuses", {}, {"staff_id": "E1"}),  # a leader decides, finance enters
+        (ADMIN, "POST", "/payroll/runs", {}, {"month": "2026-01", "departments": ["WY"]}),
+        (ADMIN, "POST", "/payroll/runs/{run_id}/{action}", {"run_id": "PR-2026-01-0000000000", "action": "submit"},
+         None),  # an admin reads runs but neither prepares nor decides them
+        (MANAGER, "POST", "/payroll/rules/{department_id}", {"department_id": "WY"}, {"nonsense": 1}),
+        (student, "GET", "/staff/{staff_id}", {"staff_id": "E1"}, None),
+        (device, "GET", "/staff/{staff_id}/payslips", {"staff_id": "E1"}, None),
+        (student, "GET", "/payroll/runs/{run_id}/payslips/{staff_id}", {"run_id": "PR-2026-01-0000000000",
+                                                                        "staff_id": "S1"}, None),
+    ]
+    for user, method, resource, path, body in refused:
+        reply = call(api.app, method, resource, user=user, body=body, **path)
+        assert reply.status == 403, (user, resource, reply.body)
+
+
+def test_the_report_declares_the_files_it_answers_besides_json(api):
+    declared = {(d.method, d.path): d for d in api.app.declared}
+    assert declared[("GET", "/payroll/runs/{run_id}/report")].files == ("text/csv", XLSX)
+    assert all(d.view.__doc__ for d in api.app.declared)  # each route's summary
+    assert not [d.path for d in api.app.declared if d.roles is None]  # nothing here is public
 
 
 def test_income_below_zero_or_in_the_future_is_400_and_unknown_departments_404(api):

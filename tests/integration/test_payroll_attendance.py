@@ -12,21 +12,20 @@ M1 to on leave). Work log grades: A on the 5th, C on the 6th.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 
 from houqin.clock import FixedClock, at_local, to_iso
+from houqin.contract import parse
 from houqin.services.attendance import Attendance
 from houqin.services.payroll import Payroll
-from houqin.services.payroll.inputs import RULES_FIELDS, parse_rules
+from houqin.services.payroll.inputs import RulesInput, parse_rules
 from houqin.settings import settings
 from houqin.store import attendance as attendance_store
 from houqin.store import payroll as store
 from houqin.store.staff import Department, Post, StaffMember
-from houqin.validation import Body
 from tests.conftest import load_function_module
 from tests.fakes.ports import FakeInvoker
 from tests.integration.apigw import Context, User, call
@@ -87,7 +86,7 @@ def world(aws, template, monkeypatch):
         log.completed_at = to_iso(at_local(date(2026, 1, number), time(17, 0)))
         log.set_grade(grade, "M1", at_local(date(2026, 1, number), time(18, 0)))
         log.save()
-    rules = parse_rules("HY", Body.parse(json.dumps(RULES), RULES_FIELDS), 1)
+    rules = parse_rules("HY", parse(RulesInput, RULES), 1)
     assert store.add_rules(rules, "F1", to_iso(NOW))
     attendance_app = load_function_module(template, "AttendanceFunction")
     payroll_app = load_function_module(template, "PayrollFunction")
@@ -136,9 +135,8 @@ def test_a_departments_own_grade_scores_are_the_ones_the_log_view_the_talk_flag_
     attendance_app, payroll_app, worker, invocations = world
     scores = {"A": 100, "B": 55, "C": 40, "D": 20}
     for version, effective_from in ((2, "2025-11"), (3, "2026-01")):  # v1 (2026-01, default scores) is older
-        rules = parse_rules("HY", Body.parse(json.dumps({**RULES, "effective_from": effective_from,
-                                                          "grade_scores": scores}), RULES_FIELDS),
-                            version)
+        given = parse(RulesInput, {**RULES, "effective_from": effective_from, "grade_scores": scores})
+        rules = parse_rules("HY", given, version)
         assert store.add_rules(rules, "F1", to_iso(NOW))
     for day in (date(2025, 11, 10), date(2025, 12, 10)):
         log = attendance_store.WorkLogItem.new("HY", "E1", day)

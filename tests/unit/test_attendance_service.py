@@ -8,26 +8,28 @@ stands at Friday 2026-11-06 20:00 in Shanghai.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
 from houqin.auth import Principal
 from houqin.clock import FixedClock
+from houqin.contract import Paging, parse
 from houqin.domain.actors import Role
 from houqin.errors import Forbidden, NotFound
 from houqin.services.attendance import (
-    CORRECTION_FIELDS,
-    GRADE_FIELDS,
-    TERMINAL_FIELDS,
-    WORKLOG_FIELDS,
     Attendance,
+    DayCorrection,
+    Grading,
+    LogEntry,
+    PunchBatch,
+    RejectedQuery,
+    TerminalBinding,
 )
 from houqin.store.attendance import TerminalItem
 from houqin.store.payroll import LockItem
 from houqin.store.staff import Department, StaffMember
-from houqin.validation import Body
 from tests.fakes.attendance import InMemoryAttendance
 from tests.fakes.payroll import InMemoryPayroll, InMemoryStaff
 
@@ -66,11 +68,12 @@ def punch(staff_id: str, seq: int, at: str) -> dict:
 
 
 def post(service: Attendance, *punches: dict, device: Principal = FP01) -> dict:
-    return service.record_punches(device, json.dumps({"punches": list(punches)}))
+    return service.record_punches(device, parse(PunchBatch, {"punches": list(punches)}))
 
 
-def body(data: dict, fields: tuple[str, ...]) -> Body:
-    return Body.parse(json.dumps(data), fields)
+def body(cls: type, data: dict) -> Any:
+    """A request's body as the route declares it (parsed and checked as the edge does)."""
+    return parse(cls, data)
 
 
 def at_local(service: Attendance, day: str, hh_mm: str) -> None:
@@ -109,7 +112,7 @@ def test_wrong_department_too_old_and_locked_month_punches_are_refused_and_kept(
     assert [(r["index"], r["field"], r["code"]) for r in reply["rejected"]] == [
         (0, "staff_id", "wrong_department"), (1, "at", "too_old"), (2, "at", "month_locked")]
     assert sorted(attendance.stored) == [("FP-01", 13)]
-    kept = service.rejected_punches(ADMIN, {})  # today's, the local day they were sent
+    kept = service.rejected_punches(ADMIN, RejectedQuery())  # today's, the local day they were sent
     assert [(r["seq"], r["staff_id"], r["code"]) for r in kept["items"]] == [
         (10, "E2", "wrong_department"), (11, "E1", "too_old"), (12, "E1", "month_locked")]
     post(service, *batch)  # sent again: still refused, kept once per device seq
@@ -123,7 +126,7 @@ def test_an_unregistered_terminal_is_refused_whole_until_an_administrator_regist
     assert refused.value.code == "terminal_not_registered"
     assert "PUT /attendance/terminals/FP-09" in refused.value.message
     assert (attendance.stored, attendance.rejected_items) == ({}, {})  # nothing stored, nothing kept
-    bound = service.register_terminal(ADMIN, "FP-09", body({"name": "食堂", "departments": ["D1"]}, TERMINAL_FIELDS))
+    bound = service.register_terminal(ADMIN, "FP-09", body(TerminalBinding, {"name": "食堂", "departments": ["D1"]}))
     assert (bound["departments"], bound["registered_at"]) == ([{"department_id": "D1", "name": "物业中心"}],
                                                               "2026-11-06T12:00:00.000Z")
     assert post(service, *MONDAY, device=FP09) == {"stored": 2, "duplicates": 0, "rejected": []}
@@ -133,18 +136,18 @@ def test_an_unregistered_terminal_is_refused_whole_until_an_administrator_regist
 def test_a_manager_grades_a_waiting_log_with_a_comment_and_it_leaves_the_waiting_list(world):
     service, _ = world
     at_local(service, "2026-11-05", "09:00")
-    service.write_log(E1, "E1", "2026-11-05", body({"plan": "维修 3 号楼门锁"}, WORKLOG_FIELDS))
-    service.write_log(E1, "E1", "2026-11-05", body({"completion": "已修好"}, WORKLOG_FIELDS))
+    service.write_log(E1, "E1", date(2026, 11, 5), body(LogEntry, {"plan": "维修 3 号楼门锁"}))
+    service.write_log(E1, "E1", date(2026, 11, 5), body(LogEntry, {"completion": "已修好"}))
     at_local(service, "2026-11-06", "20:00")
-    waiting = {i["day"]: i for i in service.waiting_logs(M1, "M1", {"limit": "100"})["items"]}
+    waiting = {i["day"]: i for i in service.waiting_logs(M1, "M1", Paging(limit=100))["items"]}
     assert (waiting["2026-11-05"]["completion"], waiting["2026-11-05"]["overdue"]) == ("已修好", False)
     assert waiting["2026-11-04"]["overdue"] is True  # a workday whose deadline passed without a completion
 
-    graded = service.grade(M1, "E1", "2026-11-05", body({"grade": "B", "comment": "修得及时"}, GRADE_FIELDS))
+    graded = service.grade(M1, "E1", date(2026, 11, 5), body(Grading, {"grade": "B", "comment": "修得及时"}))
     assert (graded["grade"], graded["grade_score"], graded["grade_comment"], graded["graded_by"]) == (
         "B", 85, "修得及时", "M1")
     assert graded["grade_history"][-1]["comment"] == "修得及时"
-    still = [i["day"] for i in service.waiting_logs(M1, "M1", {"limit": "100"})["items"]]
+    still = [i["day"] for i in service.waiting_logs(M1, "M1", Paging(limit=100))["items"]]
     assert "2026-11-05" not in still and "2026-11-04" in still
     logs = service.work_logs(E1, "E1", None)
     assert ([(entry["day"], entry["grade_comment"]) for entry in logs["logs"]], logs["score"]) == (
@@ -154,7 +157,7 @@ def test_a_manager_grades_a_waiting_log_with_a_comment_and_it_leaves_the_waiting
 def test_another_manager_cannot_see_the_team(world):
     service, _ = world
     assert [m["staff_id"] for m in service.team_month(M1, "M1", None)["members"]] == ["E1"]
-    for ask in (lambda: service.team_month(M2, "M1", None), lambda: service.waiting_logs(M2, "M1", {}),
+    for ask in (lambda: service.team_month(M2, "M1", None), lambda: service.waiting_logs(M2, "M1", Paging()),
                 lambda: service.team_month(person("M1", Role.STAFF), "M1", None)):  # M1 without the manager role
         with pytest.raises(NotFound):
             ask()
@@ -167,7 +170,7 @@ def test_a_correction_keeps_its_history(world):
     post(service, *MONDAY)
 
     def correct(status: str, reason: str, who: Principal = M1) -> dict:
-        return service.correct(who, "E1", "2026-11-06", body({"status": status, "reason": reason}, CORRECTION_FIELDS))
+        return service.correct(who, "E1", date(2026, 11, 6), body(DayCorrection, {"status": status, "reason": reason}))
 
     first = correct("on_leave", "出差")
     assert (first["status"], first["measured_status"], first["corrected_by"], first["corrected_at"]) == (
@@ -194,11 +197,12 @@ def test_a_member_who_moved_department_has_their_whole_month_and_a_day_is_correc
     post(service, *MONDAY)  # Monday's punches: under D1
 
     def correct(day: str, status: str, reason: str) -> dict:
-        return service.correct(M1, "E1", day, body({"status": status, "reason": reason}, CORRECTION_FIELDS))
+        correction = body(DayCorrection, {"status": status, "reason": reason})
+        return service.correct(M1, "E1", date.fromisoformat(day), correction)
 
     correct("2026-11-03", "on_leave", "出差")  # Tuesday's correction: under D1
     service.staff.member_items["E1"].move_to("D2", date(2026, 11, 4))  # type: ignore[attr-defined]
-    service.register_terminal(ADMIN, "FP-02", body({"name": "食堂", "departments": ["D2"]}, TERMINAL_FIELDS))
+    service.register_terminal(ADMIN, "FP-02", body(TerminalBinding, {"name": "食堂", "departments": ["D2"]}))
     thursday = [punch("E1", 1, "2026-11-05T05:58:00+08:00"), punch("E1", 2, "2026-11-05T14:03:00+08:00")]
     assert post(service, *thursday, device=person("FP-02", Role.DEVICE))["stored"] == 2  # under D2
     assert [d for d, _ in attendance.punch_items] == ["D1", "D1", "D2", "D2"]

@@ -13,7 +13,6 @@ A on the 5th, C on the 6th. HY's January income 10,000.00 (entered by B1, financ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, date, datetime, time
@@ -23,15 +22,15 @@ import pytest
 
 from houqin.auth import Principal
 from houqin.clock import FixedClock, at_local, local_day
+from houqin.contract import parse
 from houqin.domain.actors import Role
 from houqin.domain.attendance import Punch
 from houqin.errors import Conflict
 from houqin.services.payroll import Payroll, compute
-from houqin.services.payroll.inputs import BONUS_FIELDS, INCOME_FIELDS, RULES_FIELDS
-from houqin.services.payroll.runs import ACTION_FIELDS, RUN_FIELDS
+from houqin.services.payroll.inputs import BonusEntry, IncomeEntry, RulesInput
+from houqin.services.payroll.runs import RunAction, RunTrigger
 from houqin.store.attendance import CorrectionItem, WorkLogItem
 from houqin.store.staff import Department, Post, StaffMember
-from houqin.validation import Body
 from tests.fakes.attendance import InMemoryAttendance
 from tests.fakes.payroll import InMemoryPayroll, InMemoryStaff, InMemoryTickets
 from tests.fakes.ports import FakeInvoker
@@ -53,8 +52,9 @@ L1 = person("L1", Role.LEADER)
 E1 = person("E1", Role.STAFF)
 
 
-def body(data: dict, allowed: tuple[str, ...]) -> Body:
-    return Body.parse(json.dumps(data), allowed)
+def body(data: dict, cls: type) -> Any:
+    """A request's body as the route declares it (parsed and checked as the edge does)."""
+    return parse(cls, data)
 
 
 def january_attendance() -> InMemoryAttendance:
@@ -99,11 +99,11 @@ def service() -> Payroll:
 
 def computed_january(service: Payroll) -> str:
     """Finance enters the rules, the income and a bonus, starts HY's January; the worker computes it."""
-    service.new_rules(F1, "HY", body(RULES, RULES_FIELDS))
-    service.enter_income(B1, "2026-01", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
+    service.new_rules(F1, "HY", body(RULES, RulesInput))
+    service.enter_income(B1, "2026-01", "HY", body({"income_fen": 1_000_000}, IncomeEntry))
     service.enter_bonus(F2, body({"staff_id": "E1", "month": "2026-01", "kind": "post", "amount_fen": 50_000},
-                                 BONUS_FIELDS))
-    started = service.start_run(F1, body({"month": "2026-01", "departments": ["HY"]}, RUN_FIELDS))
+                                 BonusEntry))
+    started = service.start_run(F1, body({"month": "2026-01", "departments": ["HY"]}, RunTrigger))
     assert started.created and started.run["state"] == "queued"
     [(function_name, payload)] = service.invoker.calls
     assert function_name == "payroll-worker" and payload == {"run_id": started.run["run_id"], "generation": 1}
@@ -141,7 +141,7 @@ def test_a_departments_month_is_computed_line_by_line_from_the_archive_attendanc
 
 def test_approval_takes_a_second_pair_of_eyes_then_locks_the_month_and_pays_the_bank_list(service):
     run_id = computed_january(service)
-    none = body({}, ACTION_FIELDS)
+    none = body({}, RunAction)
     assert service.act(F1, run_id, "submit", none)["state"] == "submitted"
     with pytest.raises(Conflict) as entered:  # B1 entered HY's income this run pays
         service.act(B1, run_id, "approve", none)
@@ -151,7 +151,7 @@ def test_approval_takes_a_second_pair_of_eyes_then_locks_the_month_and_pays_the_
     approved = service.act(L1, run_id, "approve", none)
     assert (approved["state"], approved["locked"], approved["decided_by"]) == ("approved", True, "L1")
     with pytest.raises(Conflict) as locked:
-        service.enter_income(F1, "2026-01", "HY", body({"income_fen": 1}, INCOME_FIELDS))
+        service.enter_income(F1, "2026-01", "HY", body({"income_fen": 1}, IncomeEntry))
     assert locked.value.code == "month_locked"
     transfers = service.bank_transfers(L1, run_id)
     assert (transfers["count"], transfers["total_fen"], transfers["not_paid"]) == (1, 602_820, [])
@@ -171,7 +171,7 @@ def record_history_reads(service: Payroll, monkeypatch: pytest.MonkeyPatch) -> l
 
 
 def approve(service: Payroll, run_id: str) -> None:
-    none = body({}, ACTION_FIELDS)
+    none = body({}, RunAction)
     service.act(F1, run_id, "submit", none)
     service.act(L1, run_id, "approve", none)
 
@@ -183,8 +183,8 @@ def test_the_worker_reads_a_departments_month_and_year_by_department_not_per_per
     assert service.attendance.reads == {"department_punches": 1, "department_corrections": 1, "department_grades": 1}
     assert history == []  # nothing approved in 2026 yet: no payslip of the year can count, none is read
     approve(service, run_id)
-    service.enter_income(B1, "2026-02", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
-    february = service.start_run(F1, body({"month": "2026-02", "departments": ["HY"]}, RUN_FIELDS)).run["run_id"]
+    service.enter_income(B1, "2026-02", "HY", body({"income_fen": 1_000_000}, IncomeEntry))
+    february = service.start_run(F1, body({"month": "2026-02", "departments": ["HY"]}, RunTrigger)).run["run_id"]
     assert service.handle({"run_id": february, "generation": 1})["outcome"] == "draft"
     assert history == [("department_history", run_id, 1, "HY")]  # January approved: HY's payslips of it, one read
     assert service.run_payslip(F1, february, "E1")["months_in_year"] == 2  # January's carries the tax year so far
@@ -200,10 +200,10 @@ def test_a_person_who_moved_department_is_paid_on_their_whole_month_and_year(ser
     service.staff.member_items["E1"].move_to("BG", date(2026, 1, 16))
     attendance.punch_items = [("BG" if local_day(p.at) >= date(2026, 1, 16) else "HY", p)
                               for _, p in attendance.punch_items]
-    service.new_rules(F1, "BG", body(RULES, RULES_FIELDS))
+    service.new_rules(F1, "BG", body(RULES, RulesInput))
     for month in ("2026-01", "2026-02"):
-        service.enter_income(B1, month, "BG", body({"income_fen": 1_000_000}, INCOME_FIELDS))
-    january = service.start_run(F1, body({"month": "2026-01", "departments": ["BG"]}, RUN_FIELDS)).run["run_id"]
+        service.enter_income(B1, month, "BG", body({"income_fen": 1_000_000}, IncomeEntry))
+    january = service.start_run(F1, body({"month": "2026-01", "departments": ["BG"]}, RunTrigger)).run["run_id"]
     assert service.handle({"run_id": january, "generation": 1})["outcome"] == "draft"
 
     slip = service.run_payslip(F1, january, "E1")
@@ -215,7 +215,7 @@ def test_a_person_who_moved_department_is_paid_on_their_whole_month_and_year(ser
     assert history == []
 
     approve(service, january)
-    february = service.start_run(F1, body({"month": "2026-02", "departments": ["BG"]}, RUN_FIELDS)).run["run_id"]
+    february = service.start_run(F1, body({"month": "2026-02", "departments": ["BG"]}, RunTrigger)).run["run_id"]
     assert service.handle({"run_id": february, "generation": 1})["outcome"] == "draft"
     assert history == [("department_history", january, 1, "BG"), ("year_of_person", "E1", "2026-02")]
     assert service.run_payslip(F1, february, "E1")["months_in_year"] == 2
@@ -258,11 +258,11 @@ def test_a_run_failing_after_its_first_department_deletes_its_payslips_once_the_
     service.staff.department_items["YS"] = Department.make("YS", "印刷厂")
     service.staff.member_items["Y1"] = StaffMember.make("Y1", "YS", name="周印", gender="M", post="印刷工",
                                                         contract="regular", phone="13800000002")  # no post id
-    service.new_rules(F1, "HY", body(RULES, RULES_FIELDS))
-    service.new_rules(F1, "YS", body(RULES, RULES_FIELDS))
+    service.new_rules(F1, "HY", body(RULES, RulesInput))
+    service.new_rules(F1, "YS", body(RULES, RulesInput))
     for department_id in ("HY", "YS"):
-        service.enter_income(B1, "2026-01", department_id, body({"income_fen": 1_000_000}, INCOME_FIELDS))
-    run_id = service.start_run(F1, body({"month": "2026-01", "departments": ["HY", "YS"]}, RUN_FIELDS)).run["run_id"]
+        service.enter_income(B1, "2026-01", department_id, body({"income_fen": 1_000_000}, IncomeEntry))
+    run_id = service.start_run(F1, body({"month": "2026-01", "departments": ["HY", "YS"]}, RunTrigger)).run["run_id"]
     outcome = service.handle({"run_id": run_id, "generation": 1})
     assert outcome["outcome"] == "failed" and "Y1 has no post" in outcome["reason"]
     assert len(writes.submitted) == 1  # HY's payslip was handed to a writer before YS was read
@@ -275,9 +275,9 @@ def test_a_payslip_write_that_fails_fails_the_run_with_its_reason(service, monke
         raise RuntimeError("ProvisionedThroughputExceededException")
 
     monkeypatch.setattr(service.payroll, "write_payslips", throttled)
-    service.new_rules(F1, "HY", body(RULES, RULES_FIELDS))
-    service.enter_income(B1, "2026-01", "HY", body({"income_fen": 1_000_000}, INCOME_FIELDS))
-    run_id = service.start_run(F1, body({"month": "2026-01", "departments": ["HY"]}, RUN_FIELDS)).run["run_id"]
+    service.new_rules(F1, "HY", body(RULES, RulesInput))
+    service.enter_income(B1, "2026-01", "HY", body({"income_fen": 1_000_000}, IncomeEntry))
+    run_id = service.start_run(F1, body({"month": "2026-01", "departments": ["HY"]}, RunTrigger)).run["run_id"]
     outcome = service.handle({"run_id": run_id, "generation": 1})
     assert outcome == {"run_id": run_id, "outcome": "failed",
                        "reason": "RuntimeError: ProvisionedThroughputExceededException"}

@@ -59,6 +59,8 @@ from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.clock import Clock, at_local, days, local_day, parse_iso, to_iso
+from houqin.contract import Paging, items, text
+from houqin.contract import day as day_field  # ``day`` names a day throughout this module
 from houqin.domain.actors import Role
 from houqin.domain.attendance import (
     MAX_REASON,
@@ -86,19 +88,13 @@ from houqin.store.paging import Page
 from houqin.store.payroll import LockItem
 from houqin.store.staff import Department, StaffMember
 from houqin.system_clock import SystemClock
-from houqin.validation import Body, page_limit
 
 log = logging.getLogger(__name__)
 
 ID = r"[A-Za-z0-9_-]{1,40}"
 DATE = r"\d{4}-\d{2}-\d{2}"
 MONTH = r"\d{4}-(0[1-9]|1[0-2])"
-PUNCHES_FIELDS = ("punches",)
 PUNCH_FIELDS = ("staff_id", "seq", "at")
-CORRECTION_FIELDS = ("status", "reason")
-WORKLOG_FIELDS = ("plan", "completion")
-GRADE_FIELDS = ("grade", "comment")
-TERMINAL_FIELDS = ("name", "departments")
 MAX_TERMINAL_DEPARTMENTS = 20
 MAX_COMMENT = 500
 MAX_PUNCHES = 500
@@ -111,6 +107,67 @@ STATUSES = tuple(s.value for s in DayStatus)
 # Threads per container for the punches of a batch and a team's members (boto3 clients are thread-safe);
 # kept across invocations.
 _threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="attendance")
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class PunchBatch:
+    """A fingerprint terminal's punches. Each is read here, not at the edge: one bad punch is refused (by its
+    index) while the others of the batch are stored."""
+
+    punches: list[Any] = items(f"1 to {MAX_PUNCHES} punches, each {{staff_id, seq, at}} (at: ISO time with its offset)",
+                               min_items=1, max_items=MAX_PUNCHES)
+
+
+@dataclass(frozen=True)
+class TerminalBinding:
+    """A terminal registered (or bound anew) to the departments whose staff punch on it."""
+
+    name: str = text("where the terminal hangs", max_length=100, example="物业楼 1 楼")
+    departments: list[str] = items(f"1 to {MAX_TERMINAL_DEPARTMENTS} department ids", min_items=1,
+                                   max_items=MAX_TERMINAL_DEPARTMENTS, max_length=40)
+
+
+@dataclass(frozen=True)
+class RejectedQuery(Paging):
+    on: date | None = day_field("the local day the terminal sent them (default: today)", wire="date", default=None)
+    device: str | None = text("one terminal's only", max_length=40, pattern=ID, default=None)
+
+
+@dataclass(frozen=True)
+class MonthQuery:
+    month: str | None = text("YYYY-MM, not after the current month (default: the current month)", max_length=7,
+                             pattern=MONTH, default=None, example="2026-11")
+
+
+@dataclass(frozen=True)
+class StaffDay:
+    """A staff member's day (the path of a correction or a work log)."""
+
+    staff_id: str = text("the staff member")
+    day: date = day_field("the day, YYYY-MM-DD")
+
+
+@dataclass(frozen=True)
+class DayCorrection:
+    """The manager's reading of a day: its punches and measured status stay as evidence."""
+
+    status: str = text("the day's status", choices=STATUSES)
+    reason: str = text("why (the audit keeps it)", max_length=MAX_REASON)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """The day's plan and (on the day, before WORKLOG_DEADLINE) its completion: either or both."""
+
+    plan: str | None = text("what the day is for", max_length=MAX_TEXT, default=None)
+    completion: str | None = text("what was done", max_length=MAX_TEXT, default=None)
+
+
+@dataclass(frozen=True)
+class Grading:
+    grade: str = text("A (best) to D", choices=GRADES)
+    comment: str | None = text("the manager's word on it", max_length=MAX_COMMENT, default=None)
 
 
 # ---------------------------------------------------------------- ports
@@ -291,20 +348,9 @@ def requested_month(raw: str | None, now: datetime) -> str:
     return raw
 
 
-def parse_day(text: str, field: str = "day") -> date:
-    try:
-        if re.fullmatch(DATE, text or ""):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field)
-
-
-def past_or_today(text: str, today: date) -> date:
-    day = parse_day(text)
+def require_past_or_today(day: date, today: date) -> None:
     if day > today:
         raise ValidationError(f"{day.isoformat()} is in the future", field="day")
-    return day
 
 
 # ---------------------------------------------------------------- who
@@ -418,7 +464,7 @@ class Attendance:
         return self.staff.team(manager_id)
 
     # ---------------------------------------------------------------- punches from terminals
-    def record_punches(self, principal: Principal, raw_body: Any) -> dict[str, Any]:
+    def record_punches(self, principal: Principal, batch: PunchBatch) -> dict[str, Any]:
         """Store a registered terminal's punches, each on its own: {"stored", "duplicates", "rejected": [{index,
         field, reason, code}]}. A punch whose device seq is stored already is a duplicate when it is the same
         punch (a retry) and rejected (code ``conflict``) when it is another one; nothing is ever overwritten. A
@@ -429,9 +475,7 @@ class Attendance:
         device_id = principal.person_id
         if not re.fullmatch(ID, device_id):
             raise Forbidden("this terminal's id cannot name punches (letters, digits, _ and -, up to 40)")
-        raw = Body.parse(raw_body, PUNCHES_FIELDS).data.get("punches")
-        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_PUNCHES:
-            raise ValidationError(f"punches must be a list of 1 to {MAX_PUNCHES} punches", field="punches")
+        raw = batch.punches
         terminal = self.attendance.terminal(device_id)
         if terminal is None:  # refused whole: the terminal keeps its punches and sends them again once registered
             raise Forbidden(f"terminal {device_id} is not registered: an administrator registers it to its "
@@ -516,18 +560,13 @@ class Attendance:
         names = {d.department_id: d.name for d in self.staff.departments()}
         return {"items": [terminal_view(item, names) for item in self.attendance.terminals()]}
 
-    def register_terminal(self, principal: Principal, device_id: str, body: Body) -> dict[str, Any]:
+    def register_terminal(self, principal: Principal, device_id: str, binding: TerminalBinding) -> dict[str, Any]:
         """Register a terminal to the departments whose staff punch on it, or bind it anew (re-sending the same
         binding changes nothing)."""
         principal.require_role(Role.ADMIN)
         if not re.fullmatch(ID, device_id or ""):
             raise ValidationError("device_id: letters, digits, _ and -, up to 40", field="device_id")
-        name = body.text("name", max_length=100)
-        wanted = body.data.get("departments")
-        if (not isinstance(wanted, list) or not 1 <= len(wanted) <= MAX_TERMINAL_DEPARTMENTS
-                or not all(isinstance(d, str) for d in wanted)):
-            raise ValidationError(f"departments must be a list of 1 to {MAX_TERMINAL_DEPARTMENTS} department ids",
-                                  field="departments")
+        name, wanted = binding.name, binding.departments
         known = self.departments_by_id()
         unknown = sorted(set(wanted) - set(known))
         if unknown:
@@ -541,14 +580,11 @@ class Attendance:
             log.info("terminal %s bound to %s by %s", device_id, departments, principal.person_id)
         return terminal_view(item, {d: known[d].name for d in known})
 
-    def rejected_punches(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
+    def rejected_punches(self, principal: Principal, query: RejectedQuery) -> dict[str, Any]:
         """A day's refused punches (the local day the terminal sent them, default today), one device's or all."""
         principal.require_role(Role.ADMIN)
-        day = parse_day(params["date"], "date") if params.get("date") else local_day(self.clock.now(), settings().tz)
-        device_id = params.get("device") or None
-        if device_id is not None and not re.fullmatch(ID, device_id):
-            raise ValidationError("device: letters, digits, _ and -, up to 40", field="device")
-        page = self.attendance.rejected(day, device_id, limit=page_limit(params), cursor=params.get("cursor"))
+        day = query.on or local_day(self.clock.now(), settings().tz)
+        page = self.attendance.rejected(day, query.device, limit=query.limit, cursor=query.cursor)
         return page.body(rejected_view)
 
     # ---------------------------------------------------------------- attendance
@@ -564,16 +600,15 @@ class Attendance:
                 "shift": shift_view(shift), "days": [day_view(record, fix, today) for record, fix in month_read],
                 "summary": dataclasses.asdict(month_summary(record for record, _ in month_read))}
 
-    def correct(self, principal: Principal, staff_id: str, day_text: str, body: Body) -> dict[str, Any]:
+    def correct(self, principal: Principal, staff_id: str, day: date, given: DayCorrection) -> dict[str, Any]:
         """The manager sets a day's status with a reason; the day keeps its punches and measured status, and
         every correction made to it stays in its history."""
         now = self.clock.now()
         member = self.managed_member(principal, staff_id, "corrects their attendance")
         today = local_day(now, settings().tz)
-        day = past_or_today(day_text, today)
-        status = body.text("status", choices=STATUSES)
-        reason = body.text("reason", max_length=MAX_REASON)
-        correction = Correction(DayStatus(status), reason, by=principal.person_id)
+        require_past_or_today(day, today)
+        status = given.status
+        correction = Correction(DayStatus(status), given.reason, by=principal.person_id)
         shift = self.member_shift(member)
         departments = member_departments(member, f"{day:%Y-%m}")
         measured = daily_attendance(day, shift, self.attendance.punches_of_day(departments, staff_id, day),
@@ -588,7 +623,7 @@ class Attendance:
         return {"staff_id": staff_id, **day_view(apply_correction(measured, correction), item, today)}
 
     # ---------------------------------------------------------------- work logs
-    def write_log(self, principal: Principal, staff_id: str, day_text: str, body: Body) -> dict[str, Any]:
+    def write_log(self, principal: Principal, staff_id: str, day: date, entry: LogEntry) -> dict[str, Any]:
         """The staff member writes the day's plan and, before the deadline, its completion."""
         now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
         member = self.visible_member(principal, staff_id)
@@ -596,9 +631,7 @@ class Attendance:
             raise Forbidden(f"only {staff_id} writes their own work log")
         _require_support_staff(member)
         today = local_day(now, tz)
-        day = parse_day(day_text)
-        plan = body.text("plan", required=False, max_length=MAX_TEXT)
-        completion = body.text("completion", required=False, max_length=MAX_TEXT)
+        plan, completion = entry.plan, entry.completion
         if plan is None and completion is None:
             raise ValidationError("give the plan, the completion or both", field="plan")
         due = at_local(day, deadline, tz)
@@ -629,16 +662,15 @@ class Attendance:
             self.attendance.save_work_log(item)
         return {"staff_id": staff_id, **log_view(item, deadline, self.grade_scores(member, item))}
 
-    def grade(self, principal: Principal, staff_id: str, day_text: str, body: Body) -> dict[str, Any]:
+    def grade(self, principal: Principal, staff_id: str, day: date, grading: Grading) -> dict[str, Any]:
         """The manager grades a day A/B/C/D (with an optional comment) once its completion is recorded, or once
         its deadline passed without one; a regrade replaces the grade and keeps the earlier ones in
         ``grade_history``."""
         now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
         member = self.managed_member(principal, staff_id, "grades their work log")
         _require_support_staff(member)
-        day = past_or_today(day_text, local_day(now, tz))
-        given = body.text("grade", choices=GRADES)
-        comment = body.text("comment", required=False, max_length=MAX_COMMENT)
+        require_past_or_today(day, local_day(now, tz))
+        given, comment = grading.grade, grading.comment
         item = self._work_log(member, day)
         if item.completion is None and now < at_local(day, deadline, tz):
             raise Conflict(f"{staff_id} has not recorded the completion of {day.isoformat()} yet: grade it once "
@@ -703,13 +735,13 @@ class Attendance:
 
         return {"manager_id": manager_id, "month": month, "members": list(_threads.map(row, members))}
 
-    def waiting_logs(self, principal: Principal, manager_id: str, params: Mapping[str, str]) -> dict[str, Any]:
+    def waiting_logs(self, principal: Principal, manager_id: str, paging: Paging) -> dict[str, Any]:
         """The team's work logs waiting for a grade, oldest first, from the first day of last month to today:
         a completion recorded and not graded, or a workday whose deadline passed without a completion
         (``overdue``: the manager grades that too). Paged by day and staff id."""
         now, deadline, tz = self.clock.now(), settings().worklog_deadline, settings().tz
         members = [m for m in self.team(principal, manager_id) if m.support_staff]
-        limit, after = page_limit(params), _waiting_cursor(params.get("cursor"))
+        limit, after = paging.limit, _waiting_cursor(paging.cursor)
         today = local_day(now, tz)
         months = months_before(f"{today:%Y-%m}", 2)
         first = month_bounds(months[0])[0]
@@ -755,12 +787,12 @@ def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Reje
     if unknown:
         return Rejection(index, unknown[0], f"unknown field {unknown[0]!r}: a punch has {', '.join(PUNCH_FIELDS)}")
     staff_id, seq, at_text = data.get("staff_id"), data.get("seq"), data.get("at")
-    if not isinstance(staff_id, str) or not re.fullmatch(ID, staff_id):
+    if not _is_text(staff_id) or not re.fullmatch(ID, staff_id):
         return Rejection(index, "staff_id", "staff_id is required: letters, digits, _ and -, up to 40")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= store.MAX_SEQ:
         return Rejection(index, "seq", f"seq is the terminal's punch number, a whole number from 0 to {store.MAX_SEQ}")
     try:
-        at = parse_iso(at_text) if isinstance(at_text, str) and len(at_text) <= 40 else None
+        at = parse_iso(at_text) if _is_text(at_text) and len(at_text) <= 40 else None
     except ValueError:
         at = None
     if at is None:
@@ -770,6 +802,12 @@ def _punch(index: int, data: Any, device_id: str, now: datetime) -> Punch | Reje
     return Punch(staff_id=staff_id, device_id=device_id, seq=seq, at=at)
 
 
+def _is_text(value: Any) -> bool:
+    """A JSON string. Not a JSON number with a fraction (1e5), which reaches a punch as its text (the body is read
+    by houqin.contract, which keeps such numbers exact as text)."""
+    return type(value) is str
+
+
 def _rejected_item(device_id: str, now: datetime, sent: Any, refusal: Rejection) -> RejectedPunchItem:
     """The refused punch as kept: what was sent (cut to size, a seq only if usable) and why it was refused."""
     data = sent if isinstance(sent, Mapping) else {}
@@ -777,7 +815,7 @@ def _rejected_item(device_id: str, now: datetime, sent: Any, refusal: Rejection)
     usable_seq = isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= store.MAX_SEQ
     return RejectedPunchItem.make(
         device_id, now, refusal.index, seq if usable_seq else None,
-        staff_id[:40] if isinstance(staff_id, str) else None, at[:40] if isinstance(at, str) else None,
+        staff_id[:40] if _is_text(staff_id) else None, at[:40] if _is_text(at) else None,
         refusal.field[:100], refusal.reason[:500], refusal.code)
 
 

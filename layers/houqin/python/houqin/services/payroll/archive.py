@@ -5,17 +5,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from houqin.auth import Principal
+from houqin.contract import DEFAULT_LIMIT, MAX_LIMIT, Paging, text, whole
 from houqin.domain.actors import STAFF_ROLES
 from houqin.domain.payroll.payslip import mask_account
 from houqin.errors import NotFound
-from houqin.services.payroll.base import ID, SEE_ALL, STAFF_SIDE, PayrollPorts, can_see_person, check_id
+from houqin.services.payroll.base import ID, SEE_ALL, STAFF_SIDE, PayrollPorts, can_see_person
 from houqin.store.paging import Page
 from houqin.store.staff import Post, StaffMember
 
 EDUCATION = ("高中", "大专", "本科", "硕士", "博士")  # high school .. doctorate, lowest first
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class PostsQuery(Paging):
+    department_id: str | None = text("only this department's posts", max_length=40, pattern=ID, default=None)
+
+
+@dataclass(frozen=True)
+class CandidatesQuery:
+    """The first ``limit`` candidates (one list, not paged)."""
+
+    limit: int = whole(f"candidates listed, 1 to {MAX_LIMIT}", minimum=1, maximum=MAX_LIMIT, default=DEFAULT_LIMIT)
+    department_id: str | None = text("only this department's staff (default: every department)", max_length=40,
+                                     default=None)
 
 
 class Archive(PayrollPorts):
@@ -25,21 +42,18 @@ class Archive(PayrollPorts):
         return {"items": [{"department_id": d.department_id, "name": d.name} for d in self.staff.departments()]}
 
     # ---------------------------------------------------------------- posts and candidates (按岗定薪, 人岗匹配)
-    def list_posts(self, principal: Principal, params: Mapping[str, str], limit: int, cursor: str | None) -> Page:
+    def list_posts(self, principal: Principal, query: PostsQuery) -> Page:
         principal.require_role(*STAFF_SIDE)
-        department_id = params.get("department_id")
-        return self.staff.posts_page(check_id(department_id, "department_id") if department_id else None,
-                                     limit=limit, cursor=cursor)
+        return self.staff.posts_page(query.department_id, limit=query.limit, cursor=query.cursor)
 
-    def candidates(self, principal: Principal, post_id: str, params: Mapping[str, str], limit: int
-                   ) -> dict[str, Any]:
+    def candidates(self, principal: Principal, post_id: str, query: CandidatesQuery) -> dict[str, Any]:
         """Staff of the archive who meet the post's requirements (education at least, years at least, every
         certificate), those already on the post left out; most years of service first, then education."""
         principal.require_role(*SEE_ALL)
         post = self.staff.post(post_id) if re.fullmatch(ID, post_id) else None
         if post is None:
             raise NotFound(f"no post {post_id}")
-        department_id = params.get("department_id")
+        department_id = query.department_id
         departments = ([self.department(department_id).department_id] if department_id
                        else [d.department_id for d in self.staff.departments()])
         requirements = post.requirements or {}
@@ -47,7 +61,7 @@ class Archive(PayrollPorts):
                  if m.post_id != post.post_id and meets(requirements, m)]
         found.sort(key=lambda m: (-int(m.years_of_service or 0), -_education_rank(m.education), m.staff_id))
         return {"post": post_view(post), "count": len(found),
-                "items": [candidate_view(m) for m in found[:limit]]}
+                "items": [candidate_view(m) for m in found[:query.limit]]}
 
     # ---------------------------------------------------------------- the personnel archive
     def staff_profile(self, principal: Principal, staff_id: str) -> dict[str, Any]:

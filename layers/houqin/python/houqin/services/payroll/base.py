@@ -19,7 +19,7 @@ from houqin.domain.payroll.lines import validate_month
 from houqin.domain.payroll.rules import PayRules
 from houqin.domain.payroll.run_state import RunState
 from houqin.domain.tickets import Ticket
-from houqin.errors import Conflict, NotFound, ValidationError
+from houqin.errors import Conflict, NotFound
 from houqin.ports import Invoker
 from houqin.services.attendance import AttendanceReads  # the month payroll reads, as attendance reads it
 from houqin.settings import SettingsError, settings
@@ -159,12 +159,6 @@ def _sleep(seconds: float) -> None:
 
 def current_month(now: datetime) -> str:
     return f"{local(now, settings().tz):%Y-%m}"
-
-
-def check_id(value: str, field: str) -> str:
-    if not re.fullmatch(ID, value or ""):
-        raise ValidationError(f"{field} has the wrong format", field=field)
-    return value
 
 
 def readable(item: RunItem) -> None:

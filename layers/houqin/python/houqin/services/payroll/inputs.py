@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from houqin.auth import Principal
 from houqin.clock import to_iso
+from houqin.contract import Paging, entries, number, text, whole
 from houqin.domain.actors import Role
 from houqin.domain.payroll.contributions import ContributionRules
 from houqin.domain.payroll.earnings import AWARD_KINDS, Award
@@ -17,19 +19,77 @@ from houqin.domain.payroll.lines import MONTH
 from houqin.domain.payroll.rules import PayRules, validate_rules
 from houqin.domain.payroll.run_state import check_not_own_bonus
 from houqin.domain.repair_classes import SEVERITIES
-from houqin.domain.worklogs import DEFAULT_GRADE_SCORES
+from houqin.domain.worklogs import DEFAULT_GRADE_SCORES, GRADES
 from houqin.errors import Conflict, ValidationError
-from houqin.services.payroll.base import MAX_NOTE, SEE_ALL, PayrollPorts, check_id
+from houqin.services.payroll.base import ID, MAX_NOTE, SEE_ALL, PayrollPorts
 from houqin.store.paging import Page
 from houqin.store.payroll import BonusItem, IncomeItem, RulesItem
-from houqin.validation import Body
 
-INCOME_FIELDS = ("income_fen", "note")
-BONUS_FIELDS = ("staff_id", "month", "kind", "amount_fen", "note")
-RULES_FIELDS = ("effective_from", "performance_base_fen", "piece_rates_fen", "bonus_pool_share",
-                "late_deduction_fen", "early_leave_deduction_fen", "grade_scores", "contributions")
-CONTRIBUTION_FIELDS = ("base_floor_fen", "base_cap_fen", "pension_rate", "medical_rate", "unemployment_rate",
-                       "housing_fund_rate")
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class IncomeEntry:
+    """A unit's income for a month (本单位本月的收入): what a rule's bonus pool shares."""
+
+    income_fen: int = whole("in fen", minimum=0, example=10_000_000)
+    note: str | None = text("where the figure comes from", max_length=MAX_NOTE, default=None)
+
+
+@dataclass(frozen=True)
+class BonusEntry:
+    """A named bonus (奖励) for one person, paid with the month's pay."""
+
+    staff_id: str = text("who is paid it (not the one entering it)", max_length=40)
+    month: str = text("YYYY-MM, not after the current month", max_length=7, pattern=MONTH.pattern)
+    kind: str = text("the kind of bonus", choices=tuple(AWARD_KINDS))
+    amount_fen: int = whole("in fen, more than 0", minimum=1)
+    note: str | None = text("what it is for", max_length=MAX_NOTE, default=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BonusQuery(Paging):
+    month: str = text("YYYY-MM", max_length=7, pattern=MONTH.pattern)
+    staff_id: str | None = text("only this person's", max_length=40, pattern=ID, default=None)
+    department_id: str | None = text("only this department's", max_length=40, pattern=ID, default=None)
+
+
+@dataclass(frozen=True)
+class RulesQuery:
+    month: str | None = text("the month whose rules in force to show (default: the current month)", max_length=7,
+                             pattern=MONTH.pattern, default=None)
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """The employee's social insurance and housing fund (三险一金): one base, the declared base clamped to
+    [floor, cap], times each rate (a JSON number or its text: "0.08")."""
+
+    base_floor_fen: int = whole("the base floor, in fen", minimum=0)
+    base_cap_fen: int = whole("the base cap, in fen (not below the floor)", minimum=0)
+    pension_rate: Decimal = number("0 to 1", minimum=0, maximum=1, default=ContributionRules.pension_rate)
+    medical_rate: Decimal = number("0 to 1", minimum=0, maximum=1, default=ContributionRules.medical_rate)
+    unemployment_rate: Decimal = number("0 to 1", minimum=0, maximum=1, default=ContributionRules.unemployment_rate)
+    housing_fund_rate: Decimal = number("0 to 1", minimum=0, maximum=1, default=ContributionRules.housing_fund_rate)
+
+
+@dataclass(frozen=True)
+class RulesInput:
+    """A new version of a department's pay rules, in force from ``effective_from`` until a later version. Money
+    is whole fen; rates and scores are decimals (a JSON number or its text). The rates must add up to less than
+    1 and the grades score A > B > C > D (checked with the rules whole)."""
+
+    effective_from: str = text("YYYY-MM: the first month they pay", max_length=7, pattern=MONTH.pattern)
+    contributions: Contributions
+    performance_base_fen: int = whole("paid in full at a score of 100", minimum=0, default=0)
+    piece_rates_fen: dict[str, int] = entries("fen per repaired ticket, by ticket class", choices=SEVERITIES,
+                                              minimum=0, default={})
+    bonus_pool_share: Decimal = number("the share of the unit's income shared out, 0 to 1", minimum=0, maximum=1,
+                                       default=Decimal(0))
+    late_deduction_fen: int = whole("per late day", minimum=0, default=0)
+    early_leave_deduction_fen: int = whole("per early-leave day", minimum=0, default=0)
+    grade_scores: dict[str, Decimal] = entries("what each work-log grade scores, 0 to 100", choices=GRADES,
+                                               minimum=0, maximum=100,
+                                               default={g: Decimal(s) for g, s in DEFAULT_GRADE_SCORES.items()})
 
 
 class Inputs(PayrollPorts):
@@ -47,13 +107,13 @@ class Inputs(PayrollPorts):
                           **(income_view(item) if item else {"income_fen": None})})
         return {"month": month, "items": items}
 
-    def enter_income(self, principal: Principal, month: str, department_id: str, body: Body) -> dict[str, Any]:
+    def enter_income(self, principal: Principal, month: str, department_id: str,
+                     entry: IncomeEntry) -> dict[str, Any]:
         """Finance enters (or corrects) a unit's income for a month: ``{income_fen, note?}``."""
         principal.require_role(Role.FINANCE)
         self.check_month(month)
         self.department(department_id)
-        income_fen = body.integer("income_fen", minimum=0)
-        note = body.text("note", required=False, max_length=MAX_NOTE)
+        income_fen, note = entry.income_fen, entry.note
         if self.locked(month, [department_id]):
             raise Conflict(f"{month} is approved (locked) for {department_id}: its income cannot change",
                            code="month_locked", field="month")
@@ -66,26 +126,17 @@ class Inputs(PayrollPorts):
         return income_view(saved)
 
     # ---------------------------------------------------------------- named bonuses (奖励)
-    def list_bonuses(self, principal: Principal, params: Mapping[str, str], limit: int, cursor: str | None) -> Page:
+    def list_bonuses(self, principal: Principal, query: BonusQuery) -> Page:
         principal.require_role(*SEE_ALL)
-        month = params.get("month")
-        if not month:
-            raise ValidationError("month is required (YYYY-MM)", field="month")
-        self.check_month(month)
-        staff_id = params.get("staff_id")
-        department_id = params.get("department_id")
-        return self.payroll.bonuses(month, check_id(staff_id, "staff_id") if staff_id else None,
-                                    check_id(department_id, "department_id") if department_id else None,
-                                    limit=limit, cursor=cursor)
+        month = self.check_month(query.month)
+        return self.payroll.bonuses(month, query.staff_id, query.department_id, limit=query.limit,
+                                    cursor=query.cursor)
 
-    def enter_bonus(self, principal: Principal, body: Body) -> dict[str, Any]:
+    def enter_bonus(self, principal: Principal, entry: BonusEntry) -> dict[str, Any]:
         """Finance enters a named bonus: ``{staff_id, month, kind, amount_fen, note?}`` (paid with that month)."""
         principal.require_role(Role.FINANCE)
-        staff_id = body.text("staff_id", max_length=40)
-        month = self.check_month(body.text("month", max_length=7))
-        kind = body.text("kind", max_length=40)
-        amount = body.integer("amount_fen", minimum=1)
-        note = body.text("note", required=False, max_length=MAX_NOTE) or ""
+        staff_id, kind, amount, note = entry.staff_id, entry.kind, entry.amount_fen, entry.note or ""
+        month = self.check_month(entry.month)
         Award(kind, amount, note)  # the kind and the amount by the domain's rule
         check_not_own_bonus(principal.person_id, staff_id)
         person = self.member(staff_id)
@@ -101,13 +152,11 @@ class Inputs(PayrollPorts):
         return bonus_view(item)
 
     # ---------------------------------------------------------------- pay rules, versioned
-    def get_rules(self, principal: Principal, department_id: str, params: Mapping[str, str]) -> dict[str, Any]:
+    def get_rules(self, principal: Principal, department_id: str, query: RulesQuery) -> dict[str, Any]:
         """Every version, and the one in force in ``month`` (default: the current month; null if none)."""
         principal.require_role(*SEE_ALL)
         self.department(department_id)
-        month = params.get("month") or self.current_month()
-        if not MONTH.fullmatch(month):
-            raise ValidationError("month must be YYYY-MM", field="month")
+        month = query.month or self.current_month()
         items = self.payroll.rules_items(department_id)
         in_force = None
         chosen = [i for i in items if i.effective_from <= month]
@@ -116,12 +165,12 @@ class Inputs(PayrollPorts):
         return {"department_id": department_id, "month": month, "in_force": in_force,
                 "versions": [rules_view(item) for item in items]}
 
-    def new_rules(self, principal: Principal, department_id: str, body: Body) -> dict[str, Any]:
+    def new_rules(self, principal: Principal, department_id: str, given: RulesInput) -> dict[str, Any]:
         """Finance adds a version of a department's rules, effective from a month (``effective_from``)."""
         principal.require_role(Role.FINANCE)
         self.department(department_id)
         versions = self.payroll.rule_versions(department_id)
-        rules = parse_rules(department_id, body, max((v.version for v in versions), default=0) + 1)
+        rules = parse_rules(department_id, given, max((v.version for v in versions), default=0) + 1)
         validate_rules(rules)
         locked = self.payroll.locks_from(rules.effective_from, department_id, self.current_month()[:4])
         if locked:
@@ -155,59 +204,11 @@ def rules_view(item: RulesItem) -> dict[str, Any]:
             "created_at": item.created_at}
 
 
-def parse_rules(department_id: str, body: Body, version: int) -> PayRules:
-    """The body as PayRules (checked by ``validate_rules`` after). Money is whole fen; rates and scores
-    may be text ("0.08"), integers or JSON numbers (read through their shortest text: 0.08 is 0.08)."""
-    body.only(RULES_FIELDS)
-    raw = body.data.get("contributions")
-    if not isinstance(raw, dict):
-        raise ValidationError("contributions is required: {base_floor_fen, base_cap_fen, rates...}",
-                              field="contributions")
-    given = Body(raw, prefix="contributions.")
-    given.only(CONTRIBUTION_FIELDS)
-    defaults = ContributionRules(0, 0)
-    contributions = ContributionRules(
-        base_floor_fen=given.integer("base_floor_fen", minimum=0),
-        base_cap_fen=given.integer("base_cap_fen", minimum=0),
-        **{name: decimal(given, name, getattr(defaults, name)) for name in CONTRIBUTION_FIELDS[2:]})
-    rates = _object(body, "piece_rates_fen", {})
-    for ticket_class in rates:
-        if ticket_class not in SEVERITIES:
-            raise ValidationError(f"ticket classes are {', '.join(SEVERITIES)}",
-                                  field=f"piece_rates_fen.{ticket_class}")
-    scores = Body(_object(body, "grade_scores", dict(DEFAULT_GRADE_SCORES)), prefix="grade_scores.")
+def parse_rules(department_id: str, given: RulesInput, version: int) -> PayRules:
+    """The rules as given, as PayRules (checked whole by ``validate_rules`` after)."""
     return PayRules(
-        department_id=department_id, effective_from=body.text("effective_from", max_length=7), version=version,
-        contributions=contributions,
-        performance_base_fen=body.integer("performance_base_fen", required=False, minimum=0) or 0,
-        piece_rates_fen=dict(rates), bonus_pool_share=decimal(body, "bonus_pool_share", Decimal(0)),
-        late_deduction_fen=body.integer("late_deduction_fen", required=False, minimum=0) or 0,
-        early_leave_deduction_fen=body.integer("early_leave_deduction_fen", required=False, minimum=0) or 0,
-        grade_scores={grade: decimal(scores, grade, Decimal(0)) for grade in scores.data})
-
-
-def _object(body: Body, field: str, default: dict[str, Any]) -> dict[str, Any]:
-    value = body.data.get(field)
-    if value is None:
-        return default
-    if not isinstance(value, dict):
-        raise ValidationError(f"{field} is an object", field=field)
-    return value
-
-
-def decimal(body: Body, field: str, default: Decimal) -> Decimal:
-    """A rate or score: text ("0.08"), an integer or a JSON number; a 400 naming the field otherwise."""
-    value = body.data.get(field)
-    name = f"{body.prefix}{field}"
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValidationError(f"{name} must be a decimal number such as \"0.08\"", field=name)
-    try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise ValidationError(f"{name} must be a decimal number such as \"0.08\"", field=name) from None
-    if not number.is_finite():
-        raise ValidationError(f"{name} must be a finite number", field=name)
-    return number
-
+        department_id=department_id, effective_from=given.effective_from, version=version,
+        contributions=ContributionRules(**dataclasses.asdict(given.contributions)),
+        performance_base_fen=given.performance_base_fen, piece_rates_fen=dict(given.piece_rates_fen),
+        bonus_pool_share=given.bonus_pool_share, late_deduction_fen=given.late_deduction_fen,
+        early_leave_deduction_fen=given.early_leave_deduction_fen, grade_scores=dict(given.grade_scores))

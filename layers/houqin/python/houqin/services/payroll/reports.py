@@ -5,20 +5,28 @@ current generation only; bank accounts only ever masked."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from houqin.auth import Principal
+from houqin.contract import text
 from houqin.domain.payroll.run_state import RunState
 from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.export import Column, Table
 from houqin.services.payroll.base import ID, READABLE, RUN_ID, SEE_ALL, PayrollPorts, readable
 from houqin.services.payroll.runs import run_view
 from houqin.store.payroll import PayslipItem, RunItem
-from houqin.validation import query_choice
 
 FORMATS = ("json", "csv", "xlsx")
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class ReportQuery:
+    format: str = text("json, or a file: csv, or xlsx (send Accept naming the workbook's type)", choices=FORMATS,
+                       default="json")
+    department_id: str | None = text("one of the run's departments only (default: all of them)", max_length=40,
+                                     default=None)
 
 
 class Reports(PayrollPorts):
@@ -61,11 +69,10 @@ class Reports(PayrollPorts):
         return {"staff_id": staff_id, "items": items, "cursor": page.cursor}
 
     # ---------------------------------------------------------------- the payroll report (工资报表)
-    def report(self, principal: Principal, run_id: str, params: Mapping[str, str]) -> Report:
+    def report(self, principal: Principal, run_id: str, query: ReportQuery) -> Report:
         """The run's payroll report by department: a row per person, a subtotal per department, a total."""
         run = self.load_run(principal, run_id)
-        fmt = query_choice(params, "format", FORMATS) or "json"
-        department_id = params.get("department_id")
+        fmt, department_id = query.format, query.department_id
         if department_id is not None and department_id not in run.departments:
             raise ValidationError(f"department_id must be one of the run's: {', '.join(run.departments)}",
                                   field="department_id")

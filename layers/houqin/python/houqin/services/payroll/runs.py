@@ -6,26 +6,45 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from houqin.auth import Principal
 from houqin.clock import to_iso
+from houqin.contract import Paging, items, text
 from houqin.domain.audit import Event
+from houqin.domain.payroll.lines import MONTH
 from houqin.domain.payroll.rules import rules_for
 from houqin.domain.payroll.run_state import RunState, check_four_eyes, transition
 from houqin.errors import Conflict, NotFound, ValidationError
 from houqin.services.payroll.base import ID, MAX_NOTE, READABLE, SEE_ALL, PayrollPorts
 from houqin.store.paging import Page
 from houqin.store.payroll import LockItem, Refused, RunItem
-from houqin.validation import Body
 
 ACTIONS = ("recompute", "submit", "approve", "reject")
 MAX_DEPARTMENTS = 50
-RUN_FIELDS = ("month", "departments")
-ACTION_FIELDS = ("reason",)
 CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class RunTrigger:
+    """Finance starts payroll for a month and departments; the same month and departments name the same run."""
+
+    month: str = text("YYYY-MM, not after the current month", max_length=7, pattern=MONTH.pattern)
+    departments: list[str] = items(f"1 to {MAX_DEPARTMENTS} department ids, each once", min_items=1,
+                                   max_items=MAX_DEPARTMENTS)
+
+
+@dataclass(frozen=True)
+class RunAction:
+    reason: str | None = text("why: required to reject", max_length=MAX_NOTE, default=None)
+
+
+@dataclass(frozen=True)
+class RunsQuery(Paging):
+    month: str | None = text("only this month's runs (YYYY-MM)", max_length=7, pattern=MONTH.pattern, default=None)
 
 
 @dataclass(frozen=True)
@@ -35,11 +54,11 @@ class Started:
 
 
 class Runs(PayrollPorts):
-    def start_run(self, principal: Principal, body: Body) -> Started:
+    def start_run(self, principal: Principal, trigger: RunTrigger) -> Started:
         """Finance triggers payroll: ``{month, departments}``. See houqin.services.payroll for the answers."""
         transition(None, "create", principal.actor())  # 403 unless finance
-        month = self.check_month(body.text("month", max_length=7))
-        departments = self.department_ids(body)
+        month = self.check_month(trigger.month)
+        departments = self.department_ids(trigger.departments)
         locked = self.locked(month, departments)
         if locked:
             raise Conflict(f"{month} is approved (locked) for {', '.join(locked)}: it is paid already",
@@ -65,12 +84,8 @@ class Runs(PayrollPorts):
             self.invoke_worker({"run_id": run_id, "generation": int(existing.generation)})
         return Started(run_view(existing), False)
 
-    def department_ids(self, body: Body) -> list[str]:
-        raw = body.data.get("departments")
-        if not isinstance(raw, list) or not raw or len(raw) > MAX_DEPARTMENTS:
-            raise ValidationError(f"departments is a list of 1 to {MAX_DEPARTMENTS} department ids",
-                                  field="departments")
-        if not all(isinstance(d, str) and re.fullmatch(ID, d) for d in raw):
+    def department_ids(self, raw: list[str]) -> list[str]:
+        if not all(re.fullmatch(ID, d) for d in raw):
             raise ValidationError("departments holds department ids", field="departments")
         if len(set(raw)) != len(raw):
             raise ValidationError("departments names a department twice", field="departments")
@@ -95,22 +110,21 @@ class Runs(PayrollPorts):
                 raise ValidationError(f"enter {department_id}'s income for {month} first (its rules share a bonus "
                                       "pool of it)", field="departments")
 
-    def list_runs(self, principal: Principal, params: Mapping[str, str], limit: int, cursor: str | None) -> Page:
+    def list_runs(self, principal: Principal, query: RunsQuery) -> Page:
         principal.require_role(*SEE_ALL)
-        month = params.get("month")
-        if month:
-            self.check_month(month)
-        return self.payroll.runs(month, limit=limit, cursor=cursor)
+        if query.month:
+            self.check_month(query.month)
+        return self.payroll.runs(query.month, limit=query.limit, cursor=query.cursor)
 
     def get_run(self, principal: Principal, run_id: str) -> dict[str, Any]:
         item = self.load_run(principal, run_id)
         return {**run_view(item), "history": self.payroll.run_events(run_id)}
 
-    def act(self, principal: Principal, run_id: str, action: str, body: Body) -> dict[str, Any]:
+    def act(self, principal: Principal, run_id: str, action: str, given: RunAction) -> dict[str, Any]:
         """recompute | submit (finance), approve | reject (a leader; a rejection needs ``reason``)."""
         check_action(action)
         item = self.load_run(principal, run_id)
-        reason = body.text("reason", required=False, max_length=MAX_NOTE)
+        reason = given.reason
         state = RunState(item.state)
         target = transition(state, action, principal.actor(), reason)
         at, by = to_iso(self.clock.now()), principal.person_id
