@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from chalice.test import Client
 
-from houqin.api import create_app, principal
+from houqin.api import SIGNED_IN, create_app, principal
 from houqin.auth import Principal, split_claim
 from houqin.clock import FixedClock, at_local, end_of_local_day, local_day, parse_iso, to_iso
 from houqin.domain.actors import Role
@@ -118,12 +118,12 @@ def test_a_parent_sees_only_their_own_child():
 def make_app():
     app = create_app("test")
 
-    @app.route("/fail/{kind}")
+    @app.route("/fail/{kind}", methods=["GET"])
     def fail(kind):
         raise {"invalid": ValidationError("room must be 3 digits", field="room"), "missing": NotFound("no ticket"),
                "race": Conflict("ticket changed", code="version_conflict"), "crash": RuntimeError("boom")}[kind]
 
-    @app.route("/me")
+    @app.route("/me", methods=["GET"], roles=SIGNED_IN)
     def me():
         return {"person": principal(app).person_id}
 
