@@ -84,7 +84,7 @@ def list_bonuses(query: BonusQuery):
     return json_response(service.list_bonuses(principal(app), query).body(inputs.bonus_view))
 
 
-@app.route("/payroll/bonuses", methods=["POST"], roles=FINANCE, body=BonusEntry)
+@app.route("/payroll/bonuses", methods=["POST"], roles=FINANCE, body=BonusEntry, status=201)
 def enter_bonus(body: BonusEntry):
     """Finance enters a named bonus for someone else, paid with that month."""
     return json_response(service.enter_bonus(principal(app), body), 201)
@@ -96,14 +96,14 @@ def get_rules(department_id: str, query: RulesQuery):
     return json_response(service.get_rules(principal(app), department_id, query))
 
 
-@app.route("/payroll/rules/{department_id}", methods=["POST"], roles=FINANCE, body=RulesInput)
+@app.route("/payroll/rules/{department_id}", methods=["POST"], roles=FINANCE, body=RulesInput, status=201)
 def new_rules(department_id: str, body: RulesInput):
     """Finance adds a version of a department's pay rules, effective from a month."""
     return json_response(service.new_rules(principal(app), department_id, body), 201)
 
 
 # ---------------------------------------------------------------- runs
-@app.route("/payroll/runs", methods=["POST"], roles=FINANCE, body=RunTrigger)
+@app.route("/payroll/runs", methods=["POST"], roles=FINANCE, body=RunTrigger, status=(202, 200))
 def start_run(body: RunTrigger):
     """Finance starts payroll for a month: 202 with the new run, 200 with the run the same trigger made."""
     started = service.start_run(principal(app), body)
@@ -122,7 +122,8 @@ def get_run(run_id: str):
     return json_response(service.get_run(principal(app), run_id))
 
 
-@app.route("/payroll/runs/{run_id}/{action}", methods=["POST"], roles=DECIDERS, body=RunAction)
+@app.route("/payroll/runs/{run_id}/{action}", methods=["POST"], roles=DECIDERS, body=RunAction,
+           status=(200, 202))
 def act_on_run(run_id: str, action: str, body: RunAction):
     """recompute (202) or submit a run (finance); approve or reject it with the reason (a leader). An unknown
     action is a 404 naming it."""
