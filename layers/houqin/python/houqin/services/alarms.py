@@ -53,7 +53,6 @@ READERS = (*SEE_ALL, Role.DORM_MANAGER, Role.COUNSELLOR, Role.WORKER)  # each se
 STATES = tuple(s.value for s in AlarmState)
 TOPIC = "notifications"
 ID = r"[A-Za-z0-9_-]{1,40}"
-MAX_NOTE = 500
 
 
 # ---------------------------------------------------------------- inputs (declared once: parsed and documented)
@@ -69,7 +68,7 @@ class AlarmQuery(Paging):
 
 @dataclass(frozen=True)
 class Resolution:
-    note: str = contract.text("what was found and done", max_length=MAX_NOTE)
+    note: str = contract.text("what was found and done", max_length=rules.MAX_NOTE)
 
 
 # ``contract.day`` is spelt out: the field named ``day`` would hide the bare name.

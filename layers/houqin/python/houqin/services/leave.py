@@ -41,7 +41,6 @@ DATE = r"\d{4}-\d{2}-\d{2}"
 MAX_NOTE = 500
 MAX_DAYS = 366  # a longer absence is not a leave (休学 is another process)
 STATES = tuple(s.value for s in LeaveState)
-MOMENT = "a local date YYYY-MM-DD (the last day included) or a date and time with its offset"
 
 
 # ---------------------------------------------------------------- inputs (declared once: parsed and documented)
@@ -51,8 +50,10 @@ class Application:
     registration of an approved leave for a resident of their building (``resident_id`` required, ``note``
     allowed)."""
 
-    start: str = text(f"the first day: {MOMENT}", max_length=40, example="2026-11-21")
-    end: str = text(f"the last day: {MOMENT}", max_length=40, example="2026-11-22")
+    start: str = text("a local date YYYY-MM-DD (its first day) or a date and time with its offset", max_length=40,
+                      example="2026-11-21")
+    end: str = text("a local date YYYY-MM-DD (its last day, included) or a date and time with its offset",
+                    max_length=40, example="2026-11-22")
     reason: str = text("why", max_length=rules.MAX_REASON)
     resident_id: str | None = text("whose leave (a dorm manager: required)", pattern=ID, default=None)
     note: str | None = text("a dorm manager's note (students give the reason)", max_length=MAX_NOTE, default=None)
