@@ -11,56 +11,64 @@ POST /opinions/{id}/replies and POST /opinions/{id}/transitions; a change may ca
 from __future__ import annotations
 
 from houqin.api import create_app, if_match, json_response, principal
-from houqin.domain.opinions import RateLimited
-from houqin.services.opinions import POST_FIELDS, REPLY_FIELDS, TRANSITION_FIELDS, Opinions
-from houqin.validation import page_limit
+from houqin.contract import Paging
+from houqin.domain.actors import STAFF_ROLES
+from houqin.domain.opinions import REPLY_ROLES, RateLimited
+from houqin.services.opinions import Opinions, Post, ReplyInput, StaffQuery, Transition
 
 app = create_app("houqin-opinions")
 service = Opinions()  # tests swap it (a pinned clock)
 
 
-@app.route("/opinions", methods=["POST"])
-def post_opinion():
-    body = app.body(POST_FIELDS)
+# ---------------------------------------------------------------- public (no sign-in)
+@app.route("/opinions", methods=["POST"], body=Post)
+def post_opinion(body: Post):
+    """Post an opinion anonymously (anyone; a few posts per client in ten minutes, then 429 with Retry-After)."""
     try:
         return json_response(service.post(body, _source_ip()), 201)
-    except RateLimited as exc:
+    except RateLimited as exc:  # answered here: the app's error handler would drop the Retry-After header
         return json_response(exc.body(), exc.status, {"Retry-After": str(exc.retry_after)})
 
 
-@app.route("/public/opinions", methods=["GET"])
-def public_board():
-    params = app.params()
-    return json_response(service.board(page_limit(params), params.get("cursor")))
+@app.route("/public/opinions", methods=["GET"], query=Paging)
+def public_board(query: Paging):
+    """The public board, newest first: opinions and their replies, without contacts (anyone)."""
+    return json_response(service.board(query.limit, query.cursor))
 
 
 @app.route("/public/opinions/{opinion_id}", methods=["GET"])
 def public_opinion(opinion_id: str):
+    """One opinion as the public board shows it (anyone)."""
     return json_response(service.public(opinion_id))
 
 
-@app.route("/opinions", methods=["GET"])
-def staff_list():
-    params = app.params()
-    return json_response(service.staff_list(principal(app).actor(), params, page_limit(params),
-                                            params.get("cursor")))
+# ---------------------------------------------------------------- staff
+# Any staff member may be named quality monitor, so every staff role may list and open (their own) complaints;
+# the service decides per opinion (the desk and leaders: all; a monitor: those assigned to them).
+@app.route("/opinions", methods=["GET"], roles=STAFF_ROLES, query=StaffQuery)
+def staff_list(query: StaffQuery):
+    """The staff list with contacts: every opinion for the desk and leaders, ``assigned=me`` for a monitor."""
+    return json_response(service.staff_list(principal(app).actor(), query))
 
 
-@app.route("/opinions/{opinion_id}", methods=["GET"])
+@app.route("/opinions/{opinion_id}", methods=["GET"], roles=STAFF_ROLES)
 def staff_opinion(opinion_id: str):
+    """One opinion with its trail and what the caller may do next (a monitor: only one assigned to them)."""
     return json_response(service.get(principal(app).actor(), opinion_id))
 
 
-@app.route("/opinions/{opinion_id}/replies", methods=["POST"])
-def reply(opinion_id: str):
+@app.route("/opinions/{opinion_id}/replies", methods=["POST"], roles=REPLY_ROLES, body=ReplyInput)
+def reply(opinion_id: str, body: ReplyInput):
+    """A public reply signed with the replier's name (the duty desk, leaders, admins)."""
     caller = principal(app).actor()
-    return json_response(service.reply(caller, opinion_id, app.body(REPLY_FIELDS), if_match(app)), 201)
+    return json_response(service.reply(caller, opinion_id, body, if_match(app)), 201)
 
 
-@app.route("/opinions/{opinion_id}/transitions", methods=["POST"])
-def transition(opinion_id: str):
+@app.route("/opinions/{opinion_id}/transitions", methods=["POST"], roles=STAFF_ROLES, body=Transition)
+def transition(opinion_id: str, body: Transition):
+    """A complaint's next step: leaders assign and archive, the assigned monitor refers and records the fix."""
     caller = principal(app).actor()
-    return json_response(service.transition(caller, opinion_id, app.body(TRANSITION_FIELDS), if_match(app)))
+    return json_response(service.transition(caller, opinion_id, body, if_match(app)))
 
 
 def _source_ip() -> str | None:

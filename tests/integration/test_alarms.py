@@ -361,3 +361,52 @@ def test_the_nights_roll_and_the_zero_report_sign_off_by_the_buildings_manager_o
                 building_id="SB01", night="2026-13-01").status == 400
     assert call(api, "POST", sign, user=User("M9", "dorm_manager"), building_id="SB01",
                 night="2026-11-23").status == 404
+
+
+# ---------------------------------------------------------------- what each route declares
+def test_every_alarms_api_route_declares_who_may_call_it_and_what_it_does(aws, template):
+    api = alarms_api(template, at(23, 23, 10))
+    assert len(api.declared) == 8
+    assert all(d.roles and d.view.__doc__ for d in api.declared)  # none is public
+
+
+@pytest.mark.parametrize(("method", "resource", "request_", "field"), [
+    ("GET", "/alarms", {"query": {"subject": "S1"}}, "subject"),
+    ("GET", "/alarms", {"query": {"building_id": "SB 01"}}, "building_id"),
+    ("GET", "/alarms/{alarm_id}", {"query": {"history": "no"}}, "history"),
+    ("POST", "/alarms/{alarm_id}/acknowledge", {"body": {"note": "在路上"}}, "body"),
+    ("POST", "/alarms/{alarm_id}/resolve", {"body": {"note": "已联系", "state": "open"}}, "state"),
+    ("POST", "/alarms/{alarm_id}/resolve", {"body": {"note": "x" * 501}}, "note"),
+    ("GET", "/notifications", {"query": {"date": "23 Nov"}}, "date"),
+    ("GET", "/notifications", {"query": {"recipient": "parent"}}, "recipient"),
+    ("GET", "/buildings/{building_id}/rolls/{night}", {"query": {"kind": "curfew"}}, "kind"),
+    ("GET", "/zero-reports", {"query": {"signed": "false"}}, "signed"),
+    ("POST", "/buildings/{building_id}/zero-reports/{night}/sign", {"body": {"signed_by": "M2"}}, "body"),
+])
+def test_a_field_or_parameter_an_alarms_route_does_not_declare_is_400_naming_it(night, template, method, resource,
+                                                                                 request_, field):
+    run("night_roll", at(23, 23, 5))
+    api = alarms_api(template, at(24, 8))
+    s1 = alarm_key("curfew_roll", "S1", "2026-11-23")
+    user = world.DISPATCHER if "zero-reports" not in resource else world.MANAGER_1
+    reply = call(api, method, resource, user=user, alarm_id=s1, building_id="SB01", night="2026-11-23", **request_)
+    assert reply.status == 400 and reply.body["error"]["field"] == field, reply.body
+    assert alarm("curfew_roll", "S1").state == "open"  # nothing changed
+
+
+def test_a_night_ahead_or_too_far_back_is_400_and_a_role_the_route_does_not_declare_is_403(aws, template):
+    api = alarms_api(template, at(24, 8))
+    roll_of = "/buildings/{building_id}/rolls/{night}"
+    for night_ in ("2026-11-25", "2025-10-01"):
+        reply = call(api, "GET", roll_of, user=world.MANAGER_1, building_id="SB01", night=night_)
+        assert (reply.status, reply.body["error"]["field"]) == (400, "night"), night_
+    sign = "/buildings/{building_id}/zero-reports/{night}/sign"
+    for user, method, resource in ((world.STUDENT_1, "GET", "/alarms"), (world.PARENT_1, "GET", "/alarms/{alarm_id}"),
+                                   (world.LEADER, "POST", "/alarms/{alarm_id}/resolve"),
+                                   (world.COUNSELLOR_1, "GET", "/notifications"),
+                                   (world.COUNSELLOR_1, "GET", "/zero-reports"),
+                                   (User("W1", "worker"), "GET", roll_of),
+                                   (world.LEADER, "POST", sign), (world.DISPATCHER, "POST", sign)):
+        reply = call(api, method, resource, user=user, alarm_id="A1", building_id="SB01", night="2026-11-23",
+                     body={"note": "x"} if resource.endswith("resolve") else None)
+        assert reply.status == 403 and reply.body["error"]["code"] == "forbidden", (user, resource)

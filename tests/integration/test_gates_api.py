@@ -111,3 +111,43 @@ def test_quarantine_is_for_admins_and_the_duty_desk(app, template):
     assert call(app, "GET", "/swipes/quarantine", user=world.MANAGER_1).status == 403
     assert call(app, "GET", "/swipes/quarantine", user=User("D2", "dispatcher"),
                 query={"date": "2026-11-20"}).body["items"] == [kept]
+
+
+# ---------------------------------------------------------------- what each route declares
+def test_every_route_declares_who_may_call_it_and_what_it_does(app):
+    assert {(d.path, d.method) for d in app.declared} == {
+        ("/residents/{resident_id}/swipes", "GET"), ("/gates/unknown", "GET"), ("/gates/readers", "GET"),
+        ("/swipes/quarantine", "GET")}
+    assert all(d.roles and d.view.__doc__ for d in app.declared)  # none is public
+
+
+@pytest.mark.parametrize(("resource", "query", "field"), [
+    ("/residents/{resident_id}/swipes", {"days": "7"}, "days"),
+    ("/residents/{resident_id}/swipes", {"from": "2026-11-14", "until": "2026-11-20"}, "until"),
+    ("/gates/unknown", {"campus_id": "SB", "building_id": "SB01"}, "building_id"),
+    ("/gates/unknown", {"campus_id": "SB", "date": "2026-11-31"}, "date"),
+    ("/gates/unknown", {"campus_id": "S B"}, "campus_id"),
+    ("/gates/readers", {"building_id": "SB01", "reader_id": "SB01-A"}, "reader_id"),
+    ("/swipes/quarantine", {"reader_id": "SB01-A"}, "reader_id"),
+    ("/swipes/quarantine", {"limit": "101"}, "limit"),
+])
+def test_a_parameter_a_route_does_not_declare_or_a_bad_value_is_400_naming_it(app, resource, query, field):
+    reply = call(app, "GET", resource, user=world.ADMIN, query=query, resident_id="S1")
+    assert reply.status == 400 and reply.body["error"]["field"] == field, reply.body
+
+
+def test_a_body_on_a_read_is_400(app):
+    reply = call(app, "GET", "/gates/readers", user=world.ADMIN, query={"building_id": "SB01"}, body={"x": 1})
+    assert reply.status == 400 and reply.body["error"]["field"] == "body"
+
+
+@pytest.mark.parametrize(("user", "resource", "query"), [
+    (User("W1", "worker"), "/residents/{resident_id}/swipes", None),
+    (world.DISPATCHER, "/residents/{resident_id}/swipes", None),  # the desk watches gates, not residents
+    (world.COUNSELLOR_1, "/gates/unknown", {"campus_id": "SB"}),
+    (world.STUDENT_1, "/gates/readers", {"building_id": "SB01"}),
+    (world.LEADER, "/swipes/quarantine", None),
+])
+def test_a_role_the_route_does_not_declare_is_403(app, user, resource, query):
+    reply = call(app, "GET", resource, user=user, query=query, resident_id="S1")
+    assert reply.status == 403 and reply.body["error"]["code"] == "forbidden"

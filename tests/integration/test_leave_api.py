@@ -176,6 +176,42 @@ def test_an_unknown_action_is_404_naming_it(app):
     leave_id = apply(app).body["leave_id"]
     reply = act(app, world.COUNSELLOR_1, leave_id, "postpone", note="x")
     assert reply.status == 404 and "postpone" in reply.body["error"]["message"]
+    assert act(app, world.PARENT_1, leave_id, "postpone").status == 403  # parents decide nothing
+
+
+# ---------------------------------------------------------------- what each route declares
+def test_every_route_declares_who_may_call_it_and_what_it_does(api):
+    declared = api.app.declared
+    assert {(d.path, d.method) for d in declared} == {
+        ("/leave-requests", "POST"), ("/leave-requests", "GET"), ("/leave-requests/{leave_id}", "GET"),
+        ("/leave-requests/{leave_id}/{action}", "POST")}
+    assert all(d.roles for d in declared)  # none is public
+    assert all(d.view.__doc__ for d in declared)
+
+
+@pytest.mark.parametrize(("method", "resource", "request_", "field"), [
+    ("POST", "/leave-requests", {"body": {**WEEKEND, "leave_id": "L1"}}, "leave_id"),
+    ("POST", "/leave-requests", {"body": WEEKEND, "query": {"resident_id": "S1"}}, "resident_id"),
+    ("GET", "/leave-requests", {"query": {"department": "计算机学院"}}, "department"),
+    ("GET", "/leave-requests/{leave_id}", {"query": {"version": "1"}}, "version"),
+    ("GET", "/leave-requests/{leave_id}", {"body": {"state": "approved"}}, "body"),
+    ("POST", "/leave-requests/{leave_id}/{action}", {"body": {"note": "好", "state": "approved"}}, "state"),
+    ("POST", "/leave-requests/{leave_id}/{action}", {"body": {"note": 7}}, "note"),
+])
+def test_a_field_or_parameter_a_route_does_not_declare_is_400_naming_it(app, method, resource, request_, field):
+    leave_id = apply(app).body["leave_id"]
+    reply = call(app, method, resource, user=world.STUDENT_1, leave_id=leave_id, action="cancel", **request_)
+    assert reply.status == 400 and reply.body["error"]["field"] == field, reply.body
+    assert get(app, world.STUDENT_1, leave_id).body["state"] == "pending"  # nothing changed
+    assert len(listed(app, world.STUDENT_1).body["items"]) == 1  # nothing applied
+
+
+def test_a_role_the_route_does_not_declare_is_403(app):
+    leave_id = apply(app).body["leave_id"]
+    assert listed(app, WORKER, building_id="SB01").status == 403
+    assert act(app, world.LEADER, leave_id, "approve").status == 403  # leaders see leaves, they do not decide
+    assert apply(app, user=User("F1", "finance"), resident_id="S1").status == 403
+    assert get(app, world.STUDENT_1, leave_id).body["state"] == "pending"
 
 
 # ---------------------------------------------------------------- cancelling
@@ -225,8 +261,9 @@ def test_who_sees_a_leave(app):
     leave_id = apply(app).body["leave_id"]
     for user in (world.STUDENT_1, world.PARENT_1, world.COUNSELLOR_1, world.MANAGER_1, world.LEADER, world.ADMIN):
         assert get(app, user, leave_id).status == 200, user
-    for user in (world.STUDENT_2, world.PARENT_2, world.COUNSELLOR_2, world.MANAGER_2, WORKER):
+    for user in (world.STUDENT_2, world.PARENT_2, world.COUNSELLOR_2, world.MANAGER_2):
         assert get(app, user, leave_id).status == 404, user
+    assert get(app, WORKER, leave_id).status == 403  # no role that sees leaves: refused whatever the id
     assert get(app, world.ADMIN, "L000000-NOPE").status == 404
     assert get(app, world.ADMIN, "no such id!").status == 404
 

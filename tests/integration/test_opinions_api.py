@@ -416,6 +416,47 @@ def test_the_staff_list_filters_by_state_and_type_and_pages(board):
     assert board.staff_list(claims=LEADER)[0] == 200
 
 
+def test_the_public_routes_declare_no_roles_and_the_staff_routes_declare_who_may_call(board, template):
+    public = {(r.path, r.method) for r in template.routes()
+              if r.function == "OpinionsFunction" and r.authorizer is None}
+    declared = board.module.app.declared
+    assert {(d.path, d.method) for d in declared if d.roles is None} == public == {
+        ("/opinions", "POST"), ("/public/opinions", "GET"), ("/public/opinions/{opinion_id}", "GET")}
+    assert all(d.summary and d.view.__doc__ for d in declared)
+
+
+@pytest.mark.parametrize(("method", "resource", "claims", "request_", "field"), [
+    ("GET", "/public/opinions", None, {"query": {"state": "open"}}, "state"),  # the public board filters nothing
+    ("GET", "/public/opinions/{opinion_id}", None, {"query": {"limit": "1"}}, "limit"),
+    ("GET", "/opinions", LEADER, {"query": {"monitor_id": "E0101"}}, "monitor_id"),
+    ("GET", "/opinions/{opinion_id}", LEADER, {"query": {"history": "false"}}, "history"),
+    ("GET", "/opinions/{opinion_id}", LEADER, {"body": {"opinion_id": "x"}}, "body"),
+    ("POST", "/opinions/{opinion_id}/replies", DISPATCHER, {"body": {"text": "好", "by_name": "李主任"}}, "by_name"),
+    ("POST", "/opinions/{opinion_id}/replies", DISPATCHER, {"body": {"text": "好"}, "query": {"notify": "1"}},
+     "notify"),
+    ("POST", "/opinions/{opinion_id}/transitions", LEADER, {"body": {"action": "assign", "monitor_id": "E0101",
+                                                                     "monitor_name": "张质检"}}, "monitor_name"),
+])
+def test_a_field_or_parameter_a_route_does_not_declare_is_400_naming_it(board, method, resource, claims, request_,
+                                                                        field):
+    opinion_id = complaint(board)
+    status, data, _ = board.call(method, resource, path_params={"opinion_id": opinion_id}, claims=claims, **request_)
+    assert status == 400 and data["error"]["field"] == field, data
+    assert board.staff_get(opinion_id, LEADER)[1]["version"] == 1  # nothing written
+
+
+def test_a_role_the_route_does_not_declare_is_403_before_anything_is_read(board):
+    opinion_id = complaint(board)
+    worker = user("E0103", "worker")
+    status, data, _ = board.reply(opinion_id, "我来答复", worker)  # staff, but not on the reply desk
+    assert status == 403 and data["error"]["code"] == "forbidden"
+    status, data = board.step(opinion_id, user("P1", "parent"), action="assign", monitor_id="E0101")
+    assert status == 403
+    status, data = board.staff_list(STUDENT, state="closed")  # refused before its query is read
+    assert status == 403
+    assert board.staff_get(opinion_id, LEADER)[1]["version"] == 1
+
+
 def test_an_unknown_opinion_is_404_on_the_public_board(board):
     status, data, _ = board.call("GET", "/public/opinions/{opinion_id}", path_params={"opinion_id": "O000000-X"})
     assert status == 404
@@ -468,10 +509,12 @@ def test_a_monitor_opens_their_complaint_and_another_monitor_is_told_it_does_not
     assert [h["action"] for h in data["history"]] == ["posted", "assign"]
     assert data["actions"] == ["refer"]  # no archive, no reply: a monitor is not on the reply desk
 
-    for other in (MONITOR_B, STUDENT, user("E0103", "worker")):
+    for other in (MONITOR_B, user("E0103", "worker")):
         status, data = board.staff_get(opinion_id, other)
         assert status == 404 and data["error"]["code"] == "not_found", other
         assert CONTACT not in json.dumps(data)
+    status, data = board.staff_get(opinion_id, STUDENT)  # not staff: refused whatever the id
+    assert status == 403 and CONTACT not in json.dumps(data)
     assert board.staff_get(opinion_id, None)[0] == 401
 
     # nor may the other monitor act on it or answer it

@@ -7,18 +7,17 @@ Shanghai.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
 
 from houqin.auth import Principal
 from houqin.clock import FixedClock
+from houqin.contract import parse
 from houqin.domain.actors import Role
 from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
-from houqin.services.leave import APPLY_FIELDS, DECIDE_FIELDS, Leaves
+from houqin.services.leave import Application, Decision, LeaveQuery, Leaves
 from houqin.store.dorms import CounsellorScope, Resident
-from houqin.validation import Body
 from tests.fakes.leave import FakeDormDirectory, InMemoryLeaves
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -51,12 +50,18 @@ def leaves() -> Leaves:
     return Leaves(leaves=InMemoryLeaves(), dorms=dorms, clock=FixedClock(NOW))
 
 
-def body(data: dict, fields=APPLY_FIELDS) -> Body:
-    return Body.parse(json.dumps(data), fields)
+def body(data: dict) -> Application:
+    """An application as POST /leave-requests reads it."""
+    return parse(Application, data)
 
 
 def decide(leaves: Leaves, who: Principal, leave_id: str, action: str, note: str | None = None) -> dict:
-    return leaves.act(who, leave_id, action, body({"note": note} if note else {}, DECIDE_FIELDS))
+    return leaves.act(who, leave_id, action, parse(Decision, {"note": note}))
+
+
+def listed(leaves: Leaves, who: Principal, **query: str) -> list[str]:
+    """The ids of the caller's list for a query string as GET /leave-requests reads it."""
+    return [item.leave_id for item in leaves.list_leaves(who, parse(LeaveQuery, query, from_text=True)).items]
 
 
 def test_a_student_applies_and_only_the_counsellor_of_their_department_decides(leaves):
@@ -68,13 +73,13 @@ def test_a_student_applies_and_only_the_counsellor_of_their_department_decides(l
         decide(leaves, T2, leave_id, "approve")
     with pytest.raises(NotFound):
         leaves.get(S3, leave_id)  # another student
-    assert [i.leave_id for i in leaves.list_leaves(T1, {}, 20, None).items] == [leave_id]
-    assert leaves.list_leaves(T2, {}, 20, None).items == []
+    assert listed(leaves, T1) == [leave_id]
+    assert listed(leaves, T2) == []
     approved = decide(leaves, T1, leave_id, "approve", "注意安全")
     assert (approved["state"], approved["decided_by"], approved["note"], approved["version"]) == (
         "approved", "T1", "注意安全", 2)
     assert leaves.get(S1, leave_id)["state"] == "approved"
-    assert leaves.list_leaves(T1, {}, 20, None).items == []  # no longer pending
+    assert listed(leaves, T1) == []  # no longer pending
 
 
 def test_of_two_decisions_made_on_the_same_copy_one_is_a_409(leaves):
@@ -91,10 +96,9 @@ def test_a_dorm_manager_registers_only_for_their_own_building(leaves):
     assert (registered["state"], registered["applied_by"], registered["building_id"]) == ("approved", "M1", "SB01")
     with pytest.raises(NotFound):  # M2 runs SB02: S3 is not theirs to see
         leaves.create(M2, body({**WEEKEND, "resident_id": "S3"}))
-    assert [i.leave_id for i in leaves.list_leaves(M1, {"building_id": "SB01"}, 20, None).items] == [
-        registered["leave_id"]]
+    assert listed(leaves, M1, building_id="SB01") == [registered["leave_id"]]
     with pytest.raises(NotFound):
-        leaves.list_leaves(M2, {"building_id": "SB01"}, 20, None)
+        listed(leaves, M2, building_id="SB01")
 
 
 def test_a_leave_already_over_or_too_long_is_refused_naming_the_field(leaves):

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from houqin.clock import FixedClock
+from houqin.contract import parse
 from houqin.domain.actors import Actor, Role
 from houqin.domain.opinions import RATE_LIMIT, RateLimited
 from houqin.errors import Conflict, Forbidden, NotFound
-from houqin.services.opinions import Opinions
-from houqin.validation import Body
+from houqin.services.opinions import Opinions, Post, ReplyInput, StaffQuery, Transition
 from tests.fakes.opinions import FakeOpinions, FakeRateSlots
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # the start of a rate window
@@ -35,12 +35,17 @@ def board():
 
 
 def post(board: Opinions, ip: str = IP_A, **fields) -> dict:
-    return board.post(Body({"type": "complaint", "text": "报修三天没人来", "contact": "13800001111",
-                            "category": "delay", **fields}), ip)
+    return board.post(parse(Post, {"type": "complaint", "text": "报修三天没人来", "contact": "13800001111",
+                                   "category": "delay", **fields}), ip)
 
 
 def step(board: Opinions, caller: Actor, opinion_id: str, version: int | None = None, **body) -> dict:
-    return board.transition(caller, opinion_id, Body(body), version)
+    return board.transition(caller, opinion_id, parse(Transition, body), version)
+
+
+def staff_list(board: Opinions, caller: Actor, **query: str) -> dict:
+    """The staff list for a query string as the route reads it."""
+    return board.staff_list(caller, parse(StaffQuery, query, from_text=True))
 
 
 def test_a_client_posts_at_most_the_limit_per_window(board):
@@ -86,13 +91,13 @@ def test_a_quality_monitor_sees_only_the_complaints_assigned_to_them(board):
     step(board, LEADER, mine, action="assign", monitor_id="E0101")
     step(board, LEADER, theirs, action="assign", monitor_id="E0102")
 
-    assert [o["opinion_id"] for o in board.staff_list(MONITOR_A, {"assigned": "me"}, 20, None)["items"]] == [mine]
+    assert [o["opinion_id"] for o in staff_list(board, MONITOR_A, assigned="me")["items"]] == [mine]
     assert board.get(MONITOR_A, mine)["contact"] == "13800001111"
     with pytest.raises(NotFound):
         board.get(MONITOR_A, theirs)  # as if it did not exist
     with pytest.raises(Forbidden):
-        board.staff_list(MONITOR_A, {}, 20, None)  # the whole list is for the desk and leaders
-    assert len(board.staff_list(LEADER, {"state": "investigating"}, 20, None)["items"]) == 2
+        staff_list(board, MONITOR_A)  # the whole list is for the desk and leaders
+    assert len(staff_list(board, LEADER, state="investigating")["items"]) == 2
 
 
 def test_of_two_leaders_on_the_same_version_the_second_change_is_refused(board):
@@ -109,8 +114,8 @@ def test_a_staff_reply_answers_an_enquiry_signed_with_the_staff_records_name(boa
     opinion_id = post(board, type="enquiry", category=None)["opinion_id"]
     assert post(board, type="enquiry", category=None)["state"] == "open"
     with pytest.raises(Forbidden):
-        board.reply(MONITOR_A, opinion_id, Body({"text": "x"}), None)
-    replied = board.reply(DISPATCHER, opinion_id, Body({"text": "周三上午处理"}), None)
+        board.reply(MONITOR_A, opinion_id, parse(ReplyInput, {"text": "x"}), None)
+    replied = board.reply(DISPATCHER, opinion_id, parse(ReplyInput, {"text": "周三上午处理"}), None)
     assert replied["state"] == "replied"
     assert board.public(opinion_id)["replies"] == [{"text": "周三上午处理", "by_name": "王调度",
                                                     "at": "2025-03-03T01:00:00.000Z"}]

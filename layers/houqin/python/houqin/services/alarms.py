@@ -24,16 +24,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, cast
 
+from houqin import contract
 from houqin.auth import Principal
 from houqin.aws import SnsNotifier
 from houqin.clock import Clock, local_day
+from houqin.contract import Paging
 from houqin.domain import alarms as rules
 from houqin.domain.actors import Role
 from houqin.domain.alarms import Alarm, AlarmState, EscalationPolicy, Notification, Recipient, Scope, Severity
-from houqin.errors import Conflict, Forbidden, NotFound, ValidationError
+from houqin.errors import Conflict, Forbidden, NotFound
 from houqin.ports import Notifier
 from houqin.services.dorm_access import DormAccess
 from houqin.settings import settings
@@ -46,8 +49,32 @@ from houqin.system_clock import SystemClock
 
 SEE_ALL = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
 ON_DUTY = (Role.DISPATCHER, Role.ADMIN, Role.DORM_MANAGER, Role.COUNSELLOR, Role.WORKER)
+READERS = (*SEE_ALL, Role.DORM_MANAGER, Role.COUNSELLOR, Role.WORKER)  # each sees their own places' alarms
 STATES = tuple(s.value for s in AlarmState)
 TOPIC = "notifications"
+ID = r"[A-Za-z0-9_-]{1,40}"
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class AlarmQuery(Paging):
+    """Alarms newest first: the duty desk's in a state (default open), others those of their own places."""
+
+    state: str | None = contract.text("only alarms in this state", choices=STATES, default=None)
+    building_id: str | None = contract.text("one building's alarms", pattern=ID, default=None)
+    check: str | None = contract.text("only those of this check (curfew_roll, silent_reader ...)", pattern=ID,
+                                      default=None)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    note: str = contract.text("what was found and done", max_length=rules.MAX_NOTE)
+
+
+# ``contract.day`` is spelt out: the field named ``day`` would hide the bare name.
+@dataclass(frozen=True)
+class NotificationsQuery(Paging):
+    day: date | None = contract.day("the local day they were sent (default: today)", wire="date", default=None)
 
 
 def mask_phone(phone: str) -> str:
@@ -64,12 +91,6 @@ def message(notification: Notification, to: list[str]) -> tuple[dict[str, Any], 
     if notification.building_id:
         attributes["building_id"] = notification.building_id
     return body, attributes
-
-
-def parse_state(value: str | None) -> str | None:
-    if value is not None and value not in STATES:
-        raise ValidationError(f"state must be one of {', '.join(STATES)}", field="state")
-    return value
 
 
 def _only(page: Page, check: str | None) -> Page:

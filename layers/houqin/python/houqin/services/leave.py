@@ -14,13 +14,14 @@ once one wins and the other gets a 409.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.clock import Clock, at_local, local_day, parse_iso
+from houqin.contract import Paging, text
 from houqin.domain import leave as rules
 from houqin.domain.actors import Role
 from houqin.domain.leave import LeaveRequest, LeaveState
@@ -32,10 +33,7 @@ from houqin.store.dorms import Building, CounsellorScope, Resident
 from houqin.store.leave import LeaveItem
 from houqin.store.paging import Page
 from houqin.system_clock import SystemClock
-from houqin.validation import Body
 
-APPLY_FIELDS = ("resident_id", "start", "end", "reason", "note")
-DECIDE_FIELDS = ("note",)
 ACTIONS = ("approve", "reject", "cancel")
 SEE_ALL = (Role.LEADER, Role.ADMIN)
 ID = r"[A-Za-z0-9_-]{1,40}"
@@ -43,6 +41,39 @@ DATE = r"\d{4}-\d{2}-\d{2}"
 MAX_NOTE = 500
 MAX_DAYS = 366  # a longer absence is not a leave (休学 is another process)
 STATES = tuple(s.value for s in LeaveState)
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class Application:
+    """A student's leave request for themselves (``resident_id`` may be left out), or a dorm manager's
+    registration of an approved leave for a resident of their building (``resident_id`` required, ``note``
+    allowed)."""
+
+    start: str = text("a local date YYYY-MM-DD (its first day) or a date and time with its offset", max_length=40,
+                      example="2026-11-21")
+    end: str = text("a local date YYYY-MM-DD (its last day, included) or a date and time with its offset",
+                    max_length=40, example="2026-11-22")
+    reason: str = text("why", max_length=rules.MAX_REASON)
+    resident_id: str | None = text("whose leave (a dorm manager: required)", pattern=ID, default=None)
+    note: str | None = text("a dorm manager's note (students give the reason)", max_length=MAX_NOTE, default=None)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """approve, reject (a note for the student required) or cancel (why, if you like)."""
+
+    note: str | None = text("to the student; required to reject", max_length=MAX_NOTE, default=None)
+
+
+@dataclass(frozen=True)
+class LeaveQuery(Paging):
+    """Whose leaves: the caller's (a student; a parent of one child), a resident's, a building's (ending from
+    today on), or the pending ones a counsellor decides."""
+
+    state: str | None = text("only leaves in this state", choices=STATES, default=None)
+    resident_id: str | None = text("a resident the caller may see", pattern=ID, default=None)
+    building_id: str | None = text("a building the caller runs or sees", pattern=ID, default=None)
 
 
 class LeaveRepository(Protocol):
@@ -100,27 +131,29 @@ class Leaves:
         return leave_view(self.load(principal, leave_id))
 
     # ---------------------------------------------------------------- apply / register
-    def create(self, principal: Principal, body: Body) -> dict[str, Any]:
+    def create(self, principal: Principal, application: Application) -> dict[str, Any]:
         """A student applies for themselves (pending); a dorm manager registers an approved leave for a
         resident of a building they run."""
         now, tz = self.clock.now(), settings().tz
         if principal.has_role(Role.DORM_MANAGER):
-            resident = self.dorms.resident(principal, body.text("resident_id", pattern=ID))
+            if application.resident_id is None:
+                raise ValidationError("resident_id is required", field="resident_id")
+            resident = self.dorms.resident(principal, application.resident_id)
             if resident.building_id not in self.dorms.managed_buildings(principal):
                 raise Forbidden(f"only the dorm manager of {resident.resident_id}'s building registers their leave")
-            start, end = moments(body)
+            start, end = moments(application)
             leave = rules.register(leave_id=self.leaves.new_leave_id(now), actor=principal.actor(),
-                                   resident_id=resident.resident_id, start=start, end=end, reason=reason(body),
-                                   at=now, tz=tz, note=body.text("note", required=False, max_length=MAX_NOTE))
+                                   resident_id=resident.resident_id, start=start, end=end,
+                                   reason=application.reason, at=now, tz=tz, note=application.note)
         elif principal.has_role(Role.STUDENT):
-            resident_id = body.text("resident_id", required=False, pattern=ID) or principal.person_id
+            resident_id = application.resident_id or principal.person_id
             resident = self.dorms.resident(principal, resident_id)  # another student's id: 404
-            if body.data.get("note") is not None:
+            if application.note is not None:
                 raise ValidationError("note is for a dorm manager's registration; give the reason", field="note")
-            start, end = moments(body)
+            start, end = moments(application)
             leave = rules.apply(leave_id=self.leaves.new_leave_id(now), actor=principal.actor(),
-                                resident_id=resident.resident_id, start=start, end=end, reason=reason(body), at=now,
-                                tz=tz)
+                                resident_id=resident.resident_id, start=start, end=end, reason=application.reason,
+                                at=now, tz=tz)
             if leave.end <= now:
                 raise ValidationError("this leave is over already: a leave is asked for before or while it runs",
                                       field="end")
@@ -134,11 +167,11 @@ class Leaves:
         return leave_view(item)
 
     # ---------------------------------------------------------------- approve / reject / cancel
-    def act(self, principal: Principal, leave_id: str, action: str, body: Body) -> dict[str, Any]:
+    def act(self, principal: Principal, leave_id: str, action: str, decision: Decision) -> dict[str, Any]:
         """approve or reject (a counsellor whose scope covers the resident), cancel (the applicant)."""
         check_action(action)
         item = self.load(principal, leave_id)
-        note = body.text("note", required=False, max_length=MAX_NOTE)
+        note = decision.note
         who, now = principal.actor(), self.clock.now()
         leave = self.leaves.to_domain(item)
         if action == "cancel":
@@ -154,13 +187,11 @@ class Leaves:
         return leave_view(self.leaves.save_change(item, changed))
 
     # ---------------------------------------------------------------- lists
-    def list_leaves(self, principal: Principal, params: Mapping[str, str], limit: int, cursor: str | None) -> Page:
+    def list_leaves(self, principal: Principal, query: LeaveQuery) -> Page:
         """The caller's list (see functions/leave/app.py): by resident, pending in a counsellor's scope, or a
         building's leaves ending from today on."""
-        state = params.get("state")
-        if state is not None and state not in STATES:
-            raise ValidationError(f"state must be one of: {', '.join(STATES)}", field="state")
-        resident_id = params.get("resident_id")
+        state, limit, cursor = query.state, query.limit, query.cursor
+        resident_id = query.resident_id
         if resident_id is None and principal.has_role(Role.STUDENT):
             resident_id = principal.person_id
         if resident_id is None and principal.has_role(Role.PARENT):
@@ -168,18 +199,13 @@ class Leaves:
                 raise ValidationError("say whose leaves: resident_id (one of your children)", field="resident_id")
             resident_id = principal.child_ids[0]
         if resident_id is not None:
-            if not re.fullmatch(ID, resident_id):
-                raise ValidationError("resident_id has the wrong format", field="resident_id")
             self.dorms.resident(principal, resident_id)  # 404 unless the caller may see them
             return self.leaves.by_resident(resident_id, limit=limit, cursor=cursor, state=state)
-        building_id = params.get("building_id")
-        if building_id is not None:
-            if not re.fullmatch(ID, building_id):
-                raise ValidationError("building_id has the wrong format", field="building_id")
-            self.dorms.building(principal, building_id)  # 404 unless the caller runs it or sees all
+        if query.building_id is not None:
+            self.dorms.building(principal, query.building_id)  # 404 unless the caller runs it or sees all
             tz = settings().tz
             today = at_local(local_day(self.clock.now(), tz), time(0, 0), tz)
-            return self.leaves.by_building(building_id, today, limit=limit, cursor=cursor, state=state)
+            return self.leaves.by_building(query.building_id, today, limit=limit, cursor=cursor, state=state)
         if principal.has_role(Role.COUNSELLOR):
             if state not in (None, LeaveState.PENDING.value):
                 raise ValidationError("without resident_id a counsellor lists the pending requests: state=pending",
@@ -200,22 +226,17 @@ def covers(scope: CounsellorScope | None, item: LeaveItem) -> bool:
     return scope is not None and scope.covers(item)
 
 
-def reason(body: Body) -> str:
-    return body.text("reason", max_length=rules.MAX_REASON)
+def moments(application: Application) -> tuple[date | datetime, date | datetime]:
+    return moment(application.start, "start"), moment(application.end, "end")
 
 
-def moments(body: Body) -> tuple[date | datetime, date | datetime]:
-    return moment(body, "start"), moment(body, "end")
-
-
-def moment(body: Body, name: str) -> date | datetime:
+def moment(value: str, name: str) -> date | datetime:
     """A local date ``YYYY-MM-DD`` or an ISO date and time with its offset (the domain turns it to UTC)."""
-    text = body.text(name, max_length=40)
     try:
-        if re.fullmatch(DATE, text):
-            return date.fromisoformat(text)
-        if "T" in text or " " in text:
-            return parse_iso(text)
+        if re.fullmatch(DATE, value):
+            return date.fromisoformat(value)
+        if "T" in value or " " in value:
+            return parse_iso(value)
     except ValueError:
         pass
     raise ValidationError(f"{name} must be a date YYYY-MM-DD or a date and time with its offset "

@@ -9,11 +9,14 @@ every change is stored with its audit line in one transaction conditional on the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
+from houqin import contract
 from houqin.clock import Clock, to_iso
+from houqin.contract import Paging
 from houqin.domain import opinions as rules
 from houqin.domain.actors import Actor
 from houqin.domain.opinions import RateWindow
@@ -22,12 +25,51 @@ from houqin.store import opinions as store
 from houqin.store.opinions import Opinion, OpinionLog, Reply
 from houqin.store.paging import Page
 from houqin.system_clock import SystemClock
-from houqin.validation import Body, query_choice
 
 MAX_ID = 64
-POST_FIELDS = ("type", "text", "contact", "category")
-REPLY_FIELDS = ("text",)
-TRANSITION_FIELDS = ("action", "monitor_id", "department_id", "note")
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+# ``contract.text`` is spelt out: a field named ``text`` would hide the bare name in the rest of its class body.
+@dataclass(frozen=True)
+class Post:
+    """An anonymous opinion; ``contact`` is for staff only and never shown on the public board."""
+
+    type: str = contract.text("enquiry, suggestion, criticism or complaint", choices=rules.TYPES)
+    text: str = contract.text("the opinion", max_length=rules.MAX_TEXT)
+    contact: str | None = contract.text("how staff may reach the poster (never public)",
+                                        max_length=rules.MAX_CONTACT, default=None)
+    category: str | None = contract.text("complaints only: what it is about", choices=rules.CATEGORIES,
+                                         default=None)
+
+
+@dataclass(frozen=True)
+class ReplyInput:
+    """A public reply, signed with the replier's name."""
+
+    text: str = contract.text("the reply", max_length=rules.MAX_REPLY)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A step of the complaint workflow: ``monitor_id`` with assign, ``department_id`` with refer, ``note``
+    required with fix."""
+
+    action: str = contract.text("the step", choices=rules.ACTIONS)
+    monitor_id: str | None = contract.text("assign: the quality monitor (a staff id)", max_length=MAX_ID,
+                                           default=None)
+    department_id: str | None = contract.text("refer: the responsible unit", max_length=MAX_ID, default=None)
+    note: str | None = contract.text("what was done (fix) or why", max_length=rules.MAX_NOTE, default=None)
+
+
+@dataclass(frozen=True)
+class StaffQuery(Paging):
+    """The staff list: every opinion (the desk and leaders) or, with ``assigned=me``, the caller's complaints."""
+
+    assigned: str | None = contract.text("me: only the complaints assigned to the caller",
+                                         choices=(rules.ASSIGNED_TO_ME,), default=None)
+    state: str | None = contract.text("only opinions in this state", choices=rules.STATES, default=None)
+    type: str | None = contract.text("only opinions of this type", choices=rules.TYPES, default=None)
 
 
 class OpinionRepository(Protocol):
@@ -66,19 +108,15 @@ class Opinions:
         self.clock: Clock = clock if clock is not None else SystemClock()
 
     # ------------------------------------------------------------ public: post, board, one opinion
-    def post(self, body: Body, source_ip: str | None) -> dict[str, Any]:
+    def post(self, post: Post, source_ip: str | None) -> dict[str, Any]:
         """An anonymous post; RateLimited (429, with its retry-after) past the client's posts in the window."""
-        opinion_type = body.text("type", choices=rules.TYPES)
-        text = body.text("text", max_length=rules.MAX_TEXT)
-        contact = body.text("contact", required=False, max_length=rules.MAX_CONTACT)
-        category = body.text("category", required=False, choices=rules.CATEGORIES)
-        rules.check_category(opinion_type, category)
+        rules.check_category(post.type, post.category)
         now = self.clock.now()
         # counted after validation: a typo does not use up the client's posts
         self.rates.take_rate_slot(rules.client_key(source_ip), rules.rate_window(now), now)
         at = to_iso(now)
-        opinion = Opinion.make(self.opinions.new_opinion_id(now), at, type=opinion_type, category=category,
-                               text=text, contact=contact, state=rules.initial_state(opinion_type))
+        opinion = Opinion.make(self.opinions.new_opinion_id(now), at, type=post.type, category=post.category,
+                               text=post.text, contact=post.contact, state=rules.initial_state(post.type))
         log = OpinionLog.make(opinion.opinion_id, self.opinions.next_seq(opinion), action="posted",
                               to_state=opinion.state, at=at)
         self.opinions.create(opinion, log)
@@ -91,11 +129,10 @@ class Opinions:
         return public_view(self.load(opinion_id))
 
     # ------------------------------------------------------------ staff: list, one opinion
-    def staff_list(self, caller: Actor, params: Mapping[str, str], limit: int, cursor: str | None) -> dict[str, Any]:
+    def staff_list(self, caller: Actor, query: StaffQuery) -> dict[str, Any]:
         """Every opinion (dispatchers, leaders, admins), by state or type; ``assigned=me``: a monitor's own."""
-        monitor_id = rules.list_scope(caller, params.get("assigned"))
-        state = query_choice(params, "state", rules.STATES)
-        opinion_type = query_choice(params, "type", rules.TYPES)
+        monitor_id = rules.list_scope(caller, query.assigned)
+        state, opinion_type, limit, cursor = query.state, query.type, query.limit, query.cursor
         if monitor_id:
             page = self.opinions.assigned_to(monitor_id, limit=limit, cursor=cursor, state=state,
                                              opinion_type=opinion_type)
@@ -112,9 +149,10 @@ class Opinions:
         return self.staff_view(opinion, history=True, caller=caller)
 
     # ------------------------------------------------------------ changes: reply, workflow step
-    def reply(self, caller: Actor, opinion_id: str, body: Body, expected_version: int | None) -> dict[str, Any]:
+    def reply(self, caller: Actor, opinion_id: str, reply: ReplyInput,
+              expected_version: int | None) -> dict[str, Any]:
         caller.require(*rules.REPLY_ROLES)
-        text = body.text("text", max_length=rules.MAX_REPLY)
+        text = reply.text
         opinion = self.load(opinion_id)
         check_version(opinion, expected_version)
         rules.check_reply(opinion.state, len(opinion.replies))
@@ -129,18 +167,18 @@ class Opinions:
         self.opinions.record(opinion, log, previous)
         return self.staff_view(opinion, history=True, caller=caller)
 
-    def transition(self, caller: Actor, opinion_id: str, body: Body,
+    def transition(self, caller: Actor, opinion_id: str, step: Transition,
                    expected_version: int | None) -> dict[str, Any]:
         """assign (a leader names the quality monitor), refer (to the responsible unit), fix (with a note of what
         was done), archive (a leader): each only from its state, by who may."""
-        action = body.text("action", choices=rules.ACTIONS)
+        action = step.action
         needed = rules.required_field(action)
         for field in ("monitor_id", "department_id"):
-            if field != needed and body.data.get(field) is not None:
+            if field != needed and getattr(step, field) is not None:
                 raise ValidationError(f"{field} is not used by {action}", field=field)
-        monitor_id = body.text("monitor_id", required=needed == "monitor_id", max_length=MAX_ID)
-        department_id = body.text("department_id", required=needed == "department_id", max_length=MAX_ID)
-        note = body.text("note", required=needed == "note", max_length=rules.MAX_NOTE)
+        if needed is not None and getattr(step, needed) is None:
+            raise ValidationError(f"{needed} is required", field=needed)
+        monitor_id, department_id, note = step.monitor_id, step.department_id, step.note
         opinion = self.load(opinion_id)
         rules.require_workflow_actor(action, caller, opinion.monitor_id)
         check_version(opinion, expected_version)

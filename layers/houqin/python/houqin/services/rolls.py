@@ -11,11 +11,13 @@ leaves and its readers' watermarks, and applies houqin.domain.roll; the night ro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.clock import Clock
+from houqin.contract import Paging, day, text
 from houqin.domain import roll as rules
 from houqin.domain.actors import Role
 from houqin.domain.leave import LeaveRequest
@@ -32,6 +34,25 @@ from houqin.store.dorms import Building, Presence
 from houqin.store.paging import Page
 from houqin.store.swipes import ReaderProgressItem
 from houqin.system_clock import SystemClock
+
+READERS = (*SEE_ALL, Role.DORM_MANAGER)  # the duty desk, leaders and admins every building; a manager their own
+MAX_NIGHTS_BACK = 400
+ID = r"[A-Za-z0-9_-]{1,40}"
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+@dataclass(frozen=True)
+class NightOf:
+    """A building's night, named by its evening's date."""
+
+    building_id: str = text("the building", pattern=ID, example="SB01")
+    night: date = day(f"the night's evening, YYYY-MM-DD (within the last {MAX_NIGHTS_BACK} days)")
+
+
+@dataclass(frozen=True)
+class ZeroReportQuery(Paging):
+    building_id: str | None = text("one building's reports (a manager of several buildings must say which)",
+                                   pattern=ID, default=None)
 
 
 class RollRepository(Protocol):
@@ -139,12 +160,8 @@ class Rolls:
         return self.rolls.zero_report(building_id, night_of).view()
 
 
-def night_date(text: str, today: date) -> date:
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError("night must be a date YYYY-MM-DD", field="night") from None
-    if value > today or value < today - timedelta(days=400):
-        raise ValidationError("night must be within the last 400 days", field="night")
-    return value
+def check_night(night: date, today: date) -> None:
+    """A night is asked for up to ``MAX_NIGHTS_BACK`` days back, and not ahead."""
+    if night > today or night < today - timedelta(days=MAX_NIGHTS_BACK):
+        raise ValidationError(f"night must be within the last {MAX_NIGHTS_BACK} days", field="night")
 

@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar, cast
 
+from houqin import contract
 from houqin.auth import Principal
 from houqin.clock import Clock, local_day
+from houqin.contract import Paging
 from houqin.domain.actors import Role
 from houqin.domain.swipes import Message, MessageRejected, ReaderProgress, Rejected, Swipe, parse_message
 from houqin.errors import Forbidden, ValidationError
@@ -154,6 +156,39 @@ DEFAULT_DAYS = 7
 MAX_DAYS = 31
 PARENT_DAYS = 14  # a parent sees recent days only
 GATE_STAFF = (Role.DISPATCHER, Role.LEADER, Role.ADMIN)
+GATE_WATCHERS = (*GATE_STAFF, Role.DORM_MANAGER)  # unknown cards and readers: the staff, managers their buildings
+# A resident's swipes: the student, their parent, their dorm manager or counsellor, leaders (houqin.services.
+# dorm_access decides who sees which resident).
+RESIDENT_READERS = (Role.STUDENT, Role.PARENT, Role.DORM_MANAGER, Role.COUNSELLOR, Role.LEADER, Role.ADMIN)
+QUARANTINE_READERS = (Role.ADMIN, Role.DISPATCHER)
+ID = r"[A-Za-z0-9_-]{1,40}"
+
+
+# ---------------------------------------------------------------- inputs (declared once: parsed and documented)
+# ``contract.day`` is spelt out: the fields named ``day`` would hide the bare name.
+@dataclass(frozen=True)
+class SwipeRange:
+    """Days from ``from`` to ``to``, both included: by default the last 7 days; parents see the last 14."""
+
+    start: date | None = contract.day(f"the first day (default: {DEFAULT_DAYS - 1} days before to)", wire="from",
+                                      default=None)
+    end: date | None = contract.day("the last day (default: today)", wire="to", default=None)
+
+
+@dataclass(frozen=True)
+class UnknownCardsQuery:
+    campus_id: str = contract.text("the campus", pattern=ID, example="SB")
+    day: date | None = contract.day("the day (default: today)", wire="date", default=None)
+
+
+@dataclass(frozen=True)
+class ReadersQuery:
+    building_id: str = contract.text("the building", pattern=ID, example="SB01")
+
+
+@dataclass(frozen=True)
+class QuarantineQuery(Paging):
+    day: date | None = contract.day("the day the messages arrived (default: today)", wire="date", default=None)
 
 
 class Swipes:
@@ -446,7 +481,7 @@ class Swipes:
                 for r in readers]
 
     def quarantined(self, principal: Principal, day: date, limit: int, cursor: str | None) -> Page:
-        principal.require_role(Role.ADMIN, Role.DISPATCHER)
+        principal.require_role(*QUARANTINE_READERS)
         return self.swipes.quarantined(day, limit=limit, cursor=cursor)
 
 
