@@ -31,7 +31,7 @@ READERS = (Role.STUDENT, Role.PARENT, Role.COUNSELLOR, Role.DORM_MANAGER, Role.L
 DECIDERS = (Role.STUDENT, Role.COUNSELLOR, Role.DORM_MANAGER)
 
 
-@app.route("/leave-requests", methods=["POST"], roles=APPLICANTS, body=Application)
+@app.route("/leave-requests", methods=["POST"], roles=APPLICANTS, body=Application, status=201)
 def create_leave(body: Application):
     """A student applies for leave; a dorm manager registers an approved leave for a resident of their building."""
     return json_response(service.create(principal(app), body), 201)

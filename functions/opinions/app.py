@@ -21,7 +21,7 @@ service = Opinions()  # tests swap it (a pinned clock)
 
 
 # ---------------------------------------------------------------- public (no sign-in)
-@app.route("/opinions", methods=["POST"], body=Post)
+@app.route("/opinions", methods=["POST"], body=Post, status=201)
 def post_opinion(body: Post):
     """Post an opinion anonymously (anyone; a few posts per client in ten minutes, then 429 with Retry-After)."""
     try:
@@ -57,7 +57,7 @@ def staff_opinion(opinion_id: str):
     return json_response(service.get(principal(app).actor(), opinion_id))
 
 
-@app.route("/opinions/{opinion_id}/replies", methods=["POST"], roles=REPLY_ROLES, body=ReplyInput)
+@app.route("/opinions/{opinion_id}/replies", methods=["POST"], roles=REPLY_ROLES, body=ReplyInput, status=201)
 def reply(opinion_id: str, body: ReplyInput):
     """A public reply signed with the replier's name (the duty desk, leaders, admins)."""
     caller = principal(app).actor()

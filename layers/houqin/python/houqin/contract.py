@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from houqin.clock import days
 from houqin.errors import ValidationError
 
 UNREADABLE = "\ufffd"  # API Gateway passes a body that is not UTF-8 with each bad byte replaced by it
@@ -308,6 +309,8 @@ def schema(cls: type[Any], components: dict[str, Any]) -> dict[str, Any]:
             properties[field_name] = _describe(kind, limits, components)
             if is_required:
                 required.append(field_name)
+            else:  # JSON null counts as absent (parse): the schema admits it too
+                properties[field_name] = {"anyOf": [properties[field_name], {"type": "null"}]}
         described: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
         if cls.__doc__ and not cls.__doc__.startswith(f"{name}("):
             described["description"] = " ".join(cls.__doc__.split())
@@ -416,3 +419,12 @@ class Period:
 
     start: date = day("the first day", wire="from")
     end: date = day("the last day", wire="to")
+
+
+def date_range(start: date, end: date, max_days: int, *, field: str) -> list[date]:
+    """The days of a requested range; a reversed or too long range is a 400 naming ``field``."""
+    if end < start:
+        raise ValidationError("from must not be after to", field=field)
+    if (end - start).days + 1 > max_days:
+        raise ValidationError(f"the range may cover at most {max_days} days", field=field)
+    return days(start, end)

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from houqin.auth import Principal
 from houqin.clock import at_local, days, parse_iso, to_iso
-from houqin.contract import Period, text
+from houqin.contract import Period, date_range, text
 from houqin.domain import dorm_reports as rules
 from houqin.domain.actors import Role
 from houqin.domain.dorm_reports import Hours, Person, ReportSpec, Row, SwipeRecord
@@ -45,7 +45,6 @@ from houqin.store import dorms as dorms_store
 from houqin.store import swipes as swipe_store
 from houqin.store.dorms import BedEvent, Building, Campus, CounsellorScope, Presence, Reader, Resident
 from houqin.store.swipes import SwipeItem
-from houqin.validation import date_range
 
 MAX_DAYS = 31  # the longest range one request may ask for (a month of gate days per building)
 LOOKBACK_DAYS = 7  # days read before the range to learn where each resident was when it starts

@@ -34,7 +34,7 @@ from typing import Protocol, TypeVar, cast
 from houqin import contract
 from houqin.auth import Principal
 from houqin.clock import Clock, local_day
-from houqin.contract import Paging
+from houqin.contract import Paging, date_range
 from houqin.domain.actors import Role
 from houqin.domain.swipes import Message, MessageRejected, ReaderProgress, Rejected, Swipe, parse_message
 from houqin.errors import Forbidden, ValidationError
@@ -46,7 +46,6 @@ from houqin.store.dorms import BedEvent, Building, Card, Presence, PresenceMove,
 from houqin.store.paging import Page
 from houqin.store.swipes import QuarantineItem, ReaderProgressItem, SwipeItem
 from houqin.system_clock import SystemClock
-from houqin.validation import date_range
 
 log = logging.getLogger(__name__)
 PROGRESS_ATTEMPTS = 5
