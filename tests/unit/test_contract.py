@@ -63,6 +63,8 @@ def test_a_valid_body_becomes_the_declared_values():
     ({"kind": "a", "count": 1, "scores": {"z": 1}}, "scores.z"),
     ({"kind": "a", "count": 1, "urgent": "yes"}, "urgent"),
     ({"kind": "a", "count": 1, "due": "2026-02-30"}, "due"),
+    ({"kind": "a", "count": 1, "due": "0001-01-01"}, "due"),
+    ({"kind": "a", "count": 1, "due": "9999-12-31"}, "due"),
     ({"kind": "a", "count": 1, "note": "ABC"}, "note"),
     ({"kind": "a", "count": 1, "note": "  "}, "note"),
 ])
@@ -118,7 +120,8 @@ def test_the_schema_says_what_parse_accepts():
     assert props["lines"] == {"anyOf": [{"type": "array", "items": {"$ref": "#/components/schemas/Item"},
                                          "maxItems": 2}, null]}
     assert props["scores"]["anyOf"][0]["propertyNames"] == {"enum": ["x", "y"]}
-    assert props["due"] == {"anyOf": [{"type": "string", "format": "date"}, null]}
+    assert props["due"] == {"anyOf": [{"type": "string", "format": "date",
+                                       "description": "(1970-01-01 to 2199-12-31)"}, null]}
     assert props["note"]["anyOf"][0]["pattern"] == "^(?:[a-z]+)$"
     assert components["Item"]["properties"]["name"] == {"type": "string", "maxLength": 5, "minLength": 1,
                                                          "description": "what"}

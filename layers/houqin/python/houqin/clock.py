@@ -13,6 +13,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 CAMPUS_TZ = ZoneInfo("Asia/Shanghai")
+# A month a request may name, ``YYYY-MM``, 1970 to 2199: what a campus has records of, and far from the ends of
+# the calendar, where the month before or after would not exist.
+MONTH = r"(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])"
 
 
 class Clock(Protocol):

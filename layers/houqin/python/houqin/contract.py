@@ -32,6 +32,9 @@ from typing import Any
 from houqin.clock import days
 from houqin.errors import ValidationError
 
+# The days a request may name: what a campus has records of, and far from the ends of the calendar, where a
+# day's local midnight in UTC, or the day after, would not exist (year 1, year 9999).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
 UNREADABLE = "\ufffd"  # API Gateway passes a body that is not UTF-8 with each bad byte replaced by it
 _REQUIRED = dataclasses.MISSING
 
@@ -248,9 +251,13 @@ def _check_range(limits: Limits, value: int | Decimal, name: str) -> None:
 def _read_date(value: Any, name: str) -> date:
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
-            return date.fromisoformat(value)
+            read = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if FIRST_DAY <= read <= LAST_DAY:
+                return read
+            raise ValidationError(f"{name} must be between {FIRST_DAY} and {LAST_DAY}", field=name)
     raise ValidationError(f"{name} must be a date YYYY-MM-DD", field=name)
 
 
@@ -352,6 +359,7 @@ def _describe(kind: Any, limits: Limits, components: dict[str, Any]) -> dict[str
         described = {"oneOf": [number, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}]}
     elif kind is date:
         described = {"type": "string", "format": "date"}
+        limits = dataclasses.replace(limits, doc=" ".join(filter(None, [limits.doc, f"({FIRST_DAY} to {LAST_DAY})"])))
     else:
         described = {"type": "string"}
         if limits.choices is not None:

@@ -58,7 +58,7 @@ from enum import Enum
 from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
-from houqin.clock import Clock, at_local, days, local_day, parse_iso, to_iso
+from houqin.clock import MONTH, Clock, at_local, days, local_day, parse_iso, to_iso
 from houqin.contract import Paging, items, text
 from houqin.contract import day as day_field  # ``day`` names a day throughout this module
 from houqin.domain.actors import Role
@@ -93,7 +93,6 @@ log = logging.getLogger(__name__)
 
 ID = r"[A-Za-z0-9_-]{1,40}"
 DATE = r"\d{4}-\d{2}-\d{2}"
-MONTH = r"\d{4}-(0[1-9]|1[0-2])"
 PUNCH_FIELDS = ("staff_id", "seq", "at")
 MAX_TERMINAL_DEPARTMENTS = 20
 MAX_COMMENT = 500

@@ -21,7 +21,7 @@ from typing import Any, Protocol, cast
 
 from houqin.auth import Principal
 from houqin.aws import S3FileStore
-from houqin.clock import Clock, at_local, to_iso
+from houqin.clock import MONTH, Clock, at_local, to_iso
 from houqin.contract import Paging, flag, items, number, text, whole
 from houqin.domain import tickets as rules
 from houqin.domain.actors import SYSTEM, Actor, Role
@@ -140,7 +140,7 @@ class QueueQuery(Paging):
 
 @dataclass(frozen=True)
 class BoardQuery(Paging):
-    month: str | None = text("YYYY-MM (default: this month)", pattern=r"\d{4}-(0[1-9]|1[0-2])", default=None)
+    month: str | None = text("YYYY-MM (default: this month)", pattern=MONTH, default=None)
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -467,7 +467,7 @@ class Tickets:
     def public_board(self, month: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
         if month is None:
             month = self.clock.now().astimezone(settings().tz).strftime("%Y-%m")
-        elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        elif not re.fullmatch(MONTH, month):
             raise ValidationError("month must be YYYY-MM", field="month")
         page = self.tickets.board(month, limit=limit, cursor=cursor)
         year, number = int(month[:4]), int(month[5:])
