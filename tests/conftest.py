@@ -7,9 +7,7 @@ escape the mock; the store's models read table names at import).
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -26,6 +24,7 @@ for _name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
 import moto  # noqa: E402,F401 - must precede handler imports
 import pytest  # noqa: E402
 
+from localcloud.openapi import load_handler_module  # noqa: E402
 from localcloud.template import Template  # noqa: E402
 
 TEMPLATE = Template.load(ROOT / "template.yaml", endpoint=None)
@@ -51,15 +50,7 @@ def _settings_read_afresh():
 def load_function_module(template: Template, logical_id: str) -> ModuleType:
     """Import a function's handler module from its CodeUri, fresh, under a unique name."""
     function = template.function(logical_id)
-    module_name = function.handler.rpartition(".")[0]
-    path = function.code_uri / f"{module_name.replace('.', '/')}.py"
-    unique = f"fn_{logical_id}_{module_name}"
-    spec = importlib.util.spec_from_file_location(unique, path)
-    assert spec and spec.loader, f"cannot load {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[unique] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_handler_module(function, f"fn_{logical_id}_{function.handler.rpartition('.')[0]}")
 
 
 @pytest.hookimpl(tryfirst=True)  # the marks must be there before pytest-xdist's own hook reads them

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from localcloud.template import Route, Template
+from localcloud.template import Function, Route, Template
 
 API_VERSION = "1.0.0"
 DOCUMENT = Path("functions/health/openapi.json")  # in the HealthFunction's package: it serves this copy
@@ -161,9 +161,8 @@ def declarations(template: Template) -> dict[tuple[str, str], Any]:
             os.environ.update({"AWS_REGION": template.region, "POWERTOOLS_TRACE_DISABLED": "true",
                                **function.environment})
             settings.cache_clear()
-            module_name, _, attribute = function.handler.rpartition(".")
-            app = getattr(_load(function.code_uri / f"{module_name.replace('.', '/')}.py",
-                                f"openapi_{function.logical_id}"), attribute)
+            app = getattr(load_handler_module(function, f"openapi_{function.logical_id}"),
+                          function.handler.rpartition(".")[2])
             for declared in getattr(app, "declared", []):
                 found[(declared.path, declared.method)] = declared
     finally:
@@ -173,9 +172,12 @@ def declarations(template: Template) -> dict[tuple[str, str], Any]:
     return found
 
 
-def _load(path: Path, name: str) -> ModuleType:
+def load_handler_module(function: Function, name: str) -> ModuleType:
+    """A function's handler module imported from its CodeUri, fresh, as ``name`` (each function's is app.py)."""
+    path = function.code_uri / f"{function.handler.rpartition('.')[0].replace('.', '/')}.py"
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader, f"cannot load {path}"
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
