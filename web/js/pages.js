@@ -57,7 +57,8 @@ export const pages = [
     load: () => import("../pages/board.js") },
   { id: "opinions", path: "/opinions", titleKey: "page.opinions", descKey: "page.opinions.desc", public: true,
     load: () => import("../pages/opinions.js") },
-  { id: "api", path: "/api", titleKey: "page.api", descKey: "page.api.desc", public: true,
+  // For programmers (a card system, a parents' app): linked from the README and docs/api.md, not the menu.
+  { id: "api", path: "/api", titleKey: "page.api", descKey: "page.api.desc", public: true, menu: false,
     load: () => import("../pages/api.js") },
 ];
 

@@ -138,7 +138,8 @@ function routeSection({ path, method, op }, doc, t) {
 function typeOf(schema = {}, doc) {
   if (schema.$ref) return schema.$ref.split("/").pop();
   if (schema.enum) return `one of: ${schema.enum.join(", ")}`;
-  if (schema.oneOf) return schema.oneOf.map((s) => typeOf(s, doc)).join(" | ");
+  const either = schema.oneOf || schema.anyOf; // an optional field: its type or null (null = left out)
+  if (either) return either.filter((s) => s.type !== "null").map((s) => typeOf(s, doc)).join(" | ");
   if (schema.type === "array") return `list of ${typeOf(schema.items, doc)}`;
   if (schema.type === "object" && schema.additionalProperties) return `map of ${typeOf(schema.additionalProperties, doc)}`;
   const bounds = [];

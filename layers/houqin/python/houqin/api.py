@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,11 +47,17 @@ class Declared:
 
     @property
     def summary(self) -> str:
-        return (self.view.__doc__ or self.view.__name__.replace("_", " ")).strip().splitlines()[0]
+        """The view's docstring's first paragraph, on one line."""
+        return " ".join(self._paragraphs[0].split()) if self._paragraphs else self.view.__name__.replace("_", " ")
 
     @property
     def description(self) -> str:
-        return "\n".join(line.strip() for line in (self.view.__doc__ or "").strip().splitlines()[1:]).strip()
+        """The rest of the docstring, a paragraph a line."""
+        return "\n\n".join(" ".join(p.split()) for p in self._paragraphs[1:])
+
+    @property
+    def _paragraphs(self) -> list[str]:
+        return [p for p in inspect.cleandoc(self.view.__doc__ or "").split("\n\n") if p.strip()]
 
 
 class HouqinApp(Chalice):
