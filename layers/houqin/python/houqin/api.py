@@ -106,6 +106,7 @@ class HouqinApp(Chalice):
         request = self.current_request
         if declared.roles:
             principal(self).require_role(*declared.roles)
+        sent = contract.read_json(request.raw_body)  # a body that is not UTF-8 JSON is a 400 on any route, first
         inputs: dict[str, Any] = dict(path_values)
         if declared.params is not None:
             inputs = vars(contract.parse(declared.params, path_values, from_text=True))
@@ -115,7 +116,7 @@ class HouqinApp(Chalice):
         elif query:
             raise ValidationError(f"unknown query parameter {sorted(query)[0]!r}: this request takes none",
                                   field=sorted(query)[0])
-        parsed = contract.parse_body(declared.body, request.raw_body)
+        parsed = contract.parse_body(declared.body, sent)
         if declared.body is not None:
             inputs["body"] = parsed
         return inputs

@@ -108,9 +108,8 @@ def entries(doc: str = "", *, max_items: int = 50, choices: typing.Iterable[str]
 
 
 # ---------------------------------------------------------------- reading a request
-def parse_body(cls: type[Any] | None, raw: Any) -> Any:
-    """The request body as ``cls``; a route that takes none refuses one."""
-    data = read_json(raw)
+def parse_body(cls: type[Any] | None, data: Any) -> Any:
+    """A request's JSON body (``read_json``) as ``cls``; a route that takes none refuses one."""
     if cls is None:
         if data not in (None, {}):
             raise ValidationError("this request takes no body", field="body")
