@@ -73,7 +73,8 @@ def caller(operation: dict[str, Any], tokens: dict[str, str]) -> dict[str, str]:
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=not DEEP, database=None,
           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 def test_every_route_keeps_its_contract(case: Any, houqin: RunningHouqin, tokens: dict[str, str]) -> None:
-    case.call_and_validate(base_url=houqin.api, headers=caller(case.operation.definition.raw, tokens), excluded_checks=LEFT_OUT)
+    case.call_and_validate(base_url=houqin.api, headers=caller(case.operation.definition.raw, tokens),
+                           excluded_checks=LEFT_OUT)
 
 
 def test_every_route_answers_a_body_that_is_not_utf8_with_a_400_on_body(houqin: RunningHouqin,
@@ -86,7 +87,7 @@ def test_every_route_answers_a_body_that_is_not_utf8_with_a_400_on_body(houqin: 
         for method, op in methods.items():
             headers = {"Content-Type": "application/json", **caller(op, tokens)}
             url = houqin.api + re.sub(r"\{\w+\}", "x", path)
-            request = urllib.request.Request(url, data=b'{"note": "\xff\xfe"}', headers=headers,
+            request = urllib.request.Request(url, data=b'{"note": "\xff\xfe"}', headers=headers,  # noqa: S310
                                              method=method.upper())
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
