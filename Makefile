@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.roll
 	$(BIN)/python -m bench.payroll
 	$(BIN)/python -m bench.day
+	$(BIN)/python -m bench.coldstart
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .houqin test-artifacts

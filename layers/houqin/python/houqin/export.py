@@ -22,9 +22,6 @@ from typing import Any
 from urllib.parse import quote
 
 from chalice import Response
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from houqin.errors import ValidationError
 
@@ -74,6 +71,12 @@ class Table:
         return (BOM + out.getvalue()).encode("utf-8")
 
     def to_xlsx(self) -> bytes:
+        # openpyxl is imported when a workbook is asked for, not on every cold start of the report functions
+        # (it was a third of their import time; bench/coldstart.py).
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
         book = Workbook()
         sheet = book.active
         sheet.title = sheet_title(self.title)
