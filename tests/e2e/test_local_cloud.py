@@ -234,6 +234,26 @@ def test_async_invoke_retries_then_sends_the_failure_to_its_destination(cloud, a
     assert attempts[0]["hits"]["N"] == "2"
 
 
+def test_a_scheduled_run_that_keeps_failing_lands_in_its_on_failure_destination(cloud, aws):
+    done = subprocess.run([sys.executable, "-m", "localcloud.cli", "fire", "FailingFunction",
+                           "--lambda-url", cloud.urls["lambda"]], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    queue = cloud.template.ref("FailuresQueue")
+
+    def scheduled_failure():
+        for message in aws("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                                 WaitTimeSeconds=1).get("Messages", []):
+            record = json.loads(message["Body"])
+            if record["requestPayload"] == {"n": "scheduled-1"}:
+                return record
+        return None
+
+    record = eventually(scheduled_failure)
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["responsePayload"]["errorMessage"] == "always fails"
+
+
 def test_request_response_invoke_returns_the_payload_or_the_error(cloud):
     client = lambda_client(cloud)
     ok = client.invoke(FunctionName="EchoFunction", Payload=json.dumps({"hello": "world"}))

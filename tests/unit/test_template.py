@@ -141,3 +141,34 @@ def test_a_gate_reader_may_publish_only_on_its_own_topic_and_the_rule_passes_the
     swipes = template.function("SwipesFunction")
     [event] = swipes.events_of("SQS")
     assert "ReportBatchItemFailures" in event.properties["FunctionResponseTypes"]
+
+
+def test_nothing_the_system_does_on_its_own_can_fail_silently(template):
+    """A schedule Scheduler cannot deliver lands in a dead-letter queue; a scheduled run that keeps raising lands in
+    its function's on-failure destination; every queue is encrypted, every consumed one redrives; an alarm watches
+    every queue a failure is kept in, and all alarms tell the operations topic."""
+    scheduled = [f for f in template.functions() if f.events_of("Schedule", "ScheduleV2")]
+    assert len([e for f in scheduled for e in f.events_of("Schedule", "ScheduleV2")]) == 5
+    failure_queues = set()
+    for function in scheduled:
+        for event in function.events_of("Schedule", "ScheduleV2"):
+            assert event.type == "ScheduleV2" and event.properties["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+            failure_queues.add(template.queue_for_arn(template.resolve(event.properties["DeadLetterConfig"]["Arn"])))
+        assert function.on_failure["Type"] == "SQS", function.logical_id
+        failure_queues.add(template.queue_for_arn(template.resolve(function.on_failure["Destination"])))
+    consumed = {template.queue_for_arn(template.resolve(e.properties["Queue"]))
+                for f in template.functions() for e in f.events_of("SQS")}
+    for queue in template.of_type("AWS::SQS::Queue"):
+        props = template.props(queue)
+        assert props["SqsManagedSseEnabled"] is True, queue
+        if queue in consumed:
+            dead_letters = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            failure_queues.add(dead_letters)
+    watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for m in template.props("DeadLettersAlarm")["Metrics"] if "MetricStat" in m}
+    assert watched == failure_queues == {"SwipesDeadLetterQueue", "PayrollFailuresDeadLetterQueue",
+                                         "ScheduleDeadLetterQueue", "ScheduledRunFailuresQueue"}
+    for alarm in template.of_type("AWS::CloudWatch::Alarm"):
+        assert template.props(alarm)["AlarmActions"] == [{"Ref": "OperationsTopic"}], alarm
+    assert {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "ApiServerErrorsAlarm"} <= set(
+        template.of_type("AWS::CloudWatch::Alarm"))
