@@ -1,6 +1,6 @@
 """The deployed sign-in: the pages with a Cognito config.json (as `houqin publish-web` writes it) go to the
-hosted UI with PKCE, trade the code back for tokens and call the API with the ID token; signing out ends
-the hosted UI's session too. The hosted UI is played by Playwright routes on a made-up domain; the ID token
+hosted UI with PKCE, trade the code back for tokens and call the API with the ID token; shortly before the ID
+token ends they trade the refresh token for a new one; signing out ends the hosted UI's session too. The hosted UI is played by Playwright routes on a made-up domain; the ID token
 is a real one the local gateway accepts."""
 
 from __future__ import annotations
@@ -39,9 +39,13 @@ def test_the_hosted_ui_signs_a_dispatcher_in_with_pkce_and_out_again(page, houqi
         route.fulfill(status=302, headers={"Location": back})
 
     def token(route):
-        seen["token"] = one(route.request.post_data or "")
+        asked = one(route.request.post_data or "")
+        seen.setdefault("tokens", []).append(asked)
+        tokens = {"id_token": id_token, "token_type": "Bearer", "expires_in": 3600}
+        if asked["grant_type"] == "authorization_code":
+            tokens["refresh_token"] = "refresh-1"
         route.fulfill(status=200, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
-                      body=json.dumps({"id_token": id_token, "token_type": "Bearer", "expires_in": 3600}))
+                      body=json.dumps(tokens))
 
     def logout(route):
         seen["logout"] = one(urlsplit(route.request.url).query)
@@ -63,13 +67,21 @@ def test_the_hosted_ui_signs_a_dispatcher_in_with_pkce_and_out_again(page, houqi
     expect(page.locator('#page[data-rendered="desk"]')).to_be_attached(timeout=FIRST_LOAD)  # the API took the token
     expect(page.locator("#page .alert-error")).to_have_count(0)
 
-    asked, traded = seen["authorize"], seen["token"]
+    asked, traded = seen["authorize"], seen["tokens"][0]
     assert (asked["response_type"], asked["client_id"], asked["redirect_uri"]) == ("code", "client-1", redirect)
     assert asked["code_challenge_method"] == "S256" and set(asked["scope"].split()) == {"openid", "email", "profile"}
     assert (traded["grant_type"], traded["code"], traded["client_id"], traded["redirect_uri"]) == (
         "authorization_code", "code-1", "client-1", redirect)
     digest = hashlib.sha256(traded["code_verifier"].encode()).digest()
     assert base64.urlsafe_b64encode(digest).decode().rstrip("=") == asked["code_challenge"]  # PKCE holds
+
+    # Four minutes before the ID token ends, the next request first renews it with the refresh token.
+    claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
+    page.clock.fast_forward(int((claims["exp"] - 240) * 1000 - page.evaluate("Date.now()")))
+    page.goto("/#/alarms")
+    expect(page.locator('#page[data-rendered="alarms"]')).to_be_attached(timeout=FIRST_LOAD)
+    expect(page.locator("#page .alert-error")).to_have_count(0)
+    assert seen["tokens"][1] == {"grant_type": "refresh_token", "client_id": "client-1", "refresh_token": "refresh-1"}
 
     page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(HOSTED_UI)}/logout"))

@@ -172,3 +172,29 @@ def test_nothing_the_system_does_on_its_own_can_fail_silently(template):
         assert template.props(alarm)["AlarmActions"] == [{"Ref": "OperationsTopic"}], alarm
     assert {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "ApiServerErrorsAlarm"} <= set(
         template.of_type("AWS::CloudWatch::Alarm"))
+
+
+def test_production_settings(template):
+    """Tables and users outlive the stack and a table cannot be deleted by accident; no app client may write the
+    attributes the API trusts (custom:person_id, custom:child_ids: a user would make themselves someone else);
+    ID tokens live an hour; TOTP is available; logs are kept LogRetentionDays; a firewall guards the API stage."""
+    for table in template.of_type("AWS::DynamoDB::Table"):
+        assert template.props(table)["DeletionProtectionEnabled"] is True, table
+        assert template.resources[table]["DeletionPolicy"] == "Retain", table
+    assert template.resources["UserPool"]["DeletionPolicy"] == "Retain"
+    pool = template.props("UserPool")
+    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    for client in template.of_type("AWS::Cognito::UserPoolClient"):
+        props = template.props(client)
+        assert "WriteAttributes" in props, f"{client}: without WriteAttributes every attribute is writable"
+        assert not [a for a in props["WriteAttributes"] if a.startswith("custom:")], client
+        assert (props["IdTokenValidity"], props["TokenValidityUnits"]["IdToken"]) == (60, "minutes")
+    assert template.doc["Globals"]["Function"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogs"}}
+    for group in template.of_type("AWS::Logs::LogGroup"):
+        assert template.props(group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}, group
+    association = template.props("ApiFirewallAssociation")
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
+    rules = {r["Name"]: r for r in template.props("ApiFirewall")["Rules"]}
+    assert set(rules) == {"aws-common", "anonymous-rate", "ip-rate"}
+    assert (rules["anonymous-rate"]["Statement"]["RateBasedStatement"]["Limit"]
+            < rules["ip-rate"]["Statement"]["RateBasedStatement"]["Limit"])

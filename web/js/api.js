@@ -59,7 +59,7 @@ function describeFieldProblem(detail = "") {
 }
 
 /**
- * An API client. `baseUrl` is config.apiUrl; `getToken()` returns the signed-in token or null;
+ * An API client. `baseUrl` is config.apiUrl; `getToken()` returns (or resolves to) the signed-in token or null;
  * `onUnauthorized(error)` runs when a signed-in request is answered 401 (the token expired).
  */
 export function createApi({ baseUrl, getToken = () => null, onUnauthorized = () => {} }) {
@@ -70,7 +70,7 @@ export function createApi({ baseUrl, getToken = () => null, onUnauthorized = () 
     for (const [name, value] of Object.entries(query || {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
     }
-    const token = getToken();
+    const token = await getToken();
     const init = { method, signal, headers: { Accept: "application/json", ...headers } };
     if (token) init.headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) {

@@ -1,7 +1,7 @@
 // The application shell: header (menu, language, user), the hash router and each page's context.
 import "./strings.js";
 import { ApiError, createApi } from "./api.js";
-import { completeCognitoSignIn, currentUser, forgetSession, signOut } from "./auth.js";
+import { completeCognitoSignIn, currentUser, forgetSession, freshToken, signOut } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { showFormError } from "./forms.js";
 import { fmt, language, onLanguageChange, setLanguage, t, translator } from "./i18n.js";
@@ -175,7 +175,7 @@ async function start() {
   }
   api = createApi({
     baseUrl: config.apiUrl,
-    getToken: () => currentUser()?.token ?? null,
+    getToken: () => freshToken(config),
     onUnauthorized: () => {
       forgetSession(); // the token expired: signed out, but stay on this page
       renderHeader();

@@ -1,28 +1,59 @@
 // Who is signed in. Locally (config.auth "local") the sign-in page picks a demo user and
 // /_local/token mints their token; deployed (config.auth "cognito") the Cognito hosted UI signs
 // in with the authorization-code flow and PKCE. Either way the ID token is kept in
-// sessionStorage (gone when the tab closes) and its claims describe the user.
+// sessionStorage (gone when the tab closes) and its claims describe the user. Deployed, the ID token lives
+// an hour (template.yaml): the pages trade the refresh token for a new one shortly before it ends.
 
 import { nowMs } from "./config.js";
 
 const SESSION_KEY = "houqin.session";
 const PKCE_KEY = "houqin.pkce";
+const REFRESH_BEFORE_MS = 5 * 60 * 1000; // a token ending within 5 minutes is renewed before the next request
 
 /** The signed-in user {personId, name, roles, childIds, expiresAt, token}, or null. */
 export function currentUser() {
-  let session;
-  try {
-    session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-  } catch {
-    session = null;
-  }
+  const session = storedSession();
   if (!session?.token) return null;
   const user = userFromClaims(session.claims, session.token);
-  if (user.expiresAt && user.expiresAt <= nowMs()) { // the service's clock: a local cloud may run at another time
+  // The service's clock: a local cloud may run at another time. An ended token that can be renewed is kept.
+  if (user.expiresAt && user.expiresAt <= nowMs() && !session.refreshToken) {
     forgetSession();
     return null;
   }
   return user;
+}
+
+function storedSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The ID token to send now (or null): deployed, one that ends within 5 minutes is first renewed with the
+ * refresh token at the hosted UI's token endpoint; if that fails, the user is signed out.
+ */
+export async function freshToken(config) {
+  const session = storedSession();
+  if (!session?.token) return null;
+  const endsAt = (session.claims.exp || 0) * 1000;
+  if (!session.refreshToken || endsAt - nowMs() > REFRESH_BEFORE_MS) return currentUser()?.token ?? null;
+  const { domain, clientId } = cognitoSettings(config);
+  try {
+    const response = await fetch(`${domain}/oauth2/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "refresh_token", client_id: clientId, refresh_token: session.refreshToken }),
+    });
+    if (!response.ok) throw new Error(`token endpoint: HTTP ${response.status}`);
+    return keepToken((await response.json()).id_token, session.refreshToken).token;
+  } catch (err) {
+    console.warn("could not renew the sign-in", err);
+    forgetSession();
+    return null;
+  }
 }
 
 export function hasRole(user, roles) {
@@ -49,9 +80,9 @@ export function decodeJwt(token) {
   return JSON.parse(new TextDecoder().decode(bytes));
 }
 
-function keepToken(token) {
+function keepToken(token, refreshToken = null) {
   const claims = decodeJwt(token);
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, claims }));
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, claims, refreshToken }));
   return userFromClaims(claims, token);
 }
 
@@ -126,7 +157,8 @@ export async function completeCognitoSignIn(config) {
     }),
   });
   if (!response.ok) throw new Error(`token endpoint: HTTP ${response.status}`);
-  keepToken((await response.json()).id_token);
+  const tokens = await response.json();
+  keepToken(tokens.id_token, tokens.refresh_token || null);
   return pending.returnTo || "#/home";
 }
 
