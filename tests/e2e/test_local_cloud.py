@@ -170,15 +170,15 @@ def test_a_failing_record_is_retried_then_dead_lettered_while_its_batchmate_is_k
 def test_batches_of_one_queue_run_side_by_side_as_lambda_runs_them(cloud, aws):
     """Lambda polls an SQS mapping with several concurrent batches: a long batch does not hold up the next."""
     sqs, queue = aws("sqs"), cloud.template.ref("ReadingsQueue")
-    # Held 8 s: on two busy cores a second worker's cold start can take seconds, and the first must still run.
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": 40, "hold": 8}))
+    # Held 4.5 s (the function times out at 5): on two busy cores a second worker's cold start takes seconds.
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": 40, "hold": 4.5}))
 
     def in_flight():
         attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
         return attributes["ApproximateNumberOfMessagesNotVisible"] == "1" or None
 
     eventually(in_flight, timeout=10)  # the first batch is under way ...
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": 41, "hold": 8}))  # ... when the second arrives
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"n": 41, "hold": 4.5}))  # ... when the second arrives
     held = eventually(lambda: (lambda found: found if len(found) == 2 else None)(items(aws, cloud, "held")),
                       timeout=40)
     first, second = sorted((float(i["started"]["S"]), float(i["ended"]["S"])) for i in held)
