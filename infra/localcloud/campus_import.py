@@ -276,6 +276,9 @@ def validate(book: Workbook) -> list[Problem]:
                 problem(resident, "room_no", f"no room {place[0]} {place[1]} in sheet 房间")
             elif room["beds"] is not None and not 1 <= place[2] <= room["beds"]:
                 problem(resident, "bed_no", f"room {place[0]} {place[1]} has beds 1 to {room['beds']}")
+            elif buildings.get(place[0]) and resident["campus_id"] \
+                    and buildings[place[0]]["campus_id"] != resident["campus_id"]:
+                problem(resident, "building_id", f"{place[0]} is on campus {buildings[place[0]]['campus_id']}")
             elif room["gender"] and resident["gender"] and room["gender"] != resident["gender"]:
                 problem(resident, "gender", f"room {place[0]} {place[1]} is a {_gender(room['gender'])} room")
             elif place in beds:
@@ -395,7 +398,8 @@ def write(book: Workbook, by: str, now: datetime) -> dict[str, int]:
                                   readers=readers[b["building_id"]]), stored_buildings[b["building_id"]], settings)
         for b in buildings.values()))
     written["rooms"] = save_all(dorms.Room, (
-        dorms.Room.make(r["building_id"], r["room_no"], r["floor"], r["gender"], r["beds"]) for r in book["房间"]))
+        dorms.Room.make(r["building_id"], r["room_no"], r["floor"], r["gender"], r["beds"], r["category"])
+        for r in book["房间"]))
     refs = [(r["building_id"], r["room_no"], n) for r in book["房间"] for n in range(1, r["beds"] + 1)]
     existing_beds = dorms.beds(refs)
     written["new beds"] = save_all(dorms.Bed, (dorms.Bed.make(*ref, None) for ref in refs if ref not in existing_beds))

@@ -83,13 +83,16 @@ def test_a_bad_row_is_listed_by_sheet_row_and_column_and_nothing_is_written(tmp_
         rows["房间"][0][2] = "一楼"  # not a number
         rows["员工"][1][3] = "XX"  # no such department
         rows["学生住宿"][0][16] = 9  # no bed 9 in a 4-bed room
+        rows["学生住宿"][1][4] = "JN"  # no such campus
 
     written, lines = run(workbook(tmp_path, spoil))
     assert written is None
     assert "房间 第3行 楼层: '一楼' is not a whole number" in lines
     assert "员工 第4行 部门编号: no XX in sheet 部门" in lines
     assert "学生住宿 第3行 床号: room SB01 101 has beds 1 to 4" in lines
-    assert lines[-1] == "3 problem(s): nothing written"
+    assert "学生住宿 第4行 校区编号: no JN in sheet 校区" in lines
+    assert "学生住宿 第4行 楼号: SB01 is on campus SB" in lines
+    assert lines[-1] == "5 problem(s): nothing written"
     from houqin.store import dorms
 
     assert dorms.campuses() == [] and dorms.building("SB01") is None
@@ -119,6 +122,7 @@ def test_a_good_file_is_written_through_the_bed_transactions_and_a_rerun_duplica
     assert {c: (cards[c].resident_id, cards[c].building_id) for c in cards} == {
         "C1": ("S1", "SB01"), "C2": ("S2", "SB01"), "C3": ("S3", None)}
     assert dorms.resident("S2").room_no == "601"
+    assert dorms.room("SB01", "101").category == "本科" and dorms.room("SB01", "601").category is None
     assert staff.member("E1").team_id == "SB-WATER" and staff.member("E2").contract == "contract"
     opening = payroll.openings(2026, ["E1", "E2"])
     assert list(opening) == ["E1"] and opening["E1"].tax_withheld_fen == 200_050
