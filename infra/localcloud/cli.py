@@ -6,6 +6,7 @@
   houqin clock [+6h]
   houqin deploy-check [--template template.yaml]
   houqin openapi [--write]                   # the API contract: check it is current, or write it
+  houqin import --template campus.xlsx       # the empty workbook; houqin import campus.xlsx [--stack NAME] loads it
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from localcloud.clock import AT_ENV, CAMPUS_TZ, parse_at
@@ -76,11 +78,23 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("--stack", required=True, help="the CloudFormation stack (sam deploy's stack name)")
     publish.add_argument("--web", type=Path, default=Path("web"), help="the pages to publish")
 
+    load = commands.add_parser("import", help="load a real campus from a workbook: check every row, then write "
+                                              "all of it or nothing (docs/deploy.md)")
+    load.add_argument("file", nargs="?", type=Path, help="the filled workbook (.xlsx)")
+    load.add_argument("--template", dest="workbook_template", type=Path, metavar="FILE.xlsx",
+                      help="write the empty workbook (Chinese headers, a note per sheet) and stop")
+    load.add_argument("--stack", default=None, help="a deployed stack (sam deploy's name); default: the running "
+                                                    "local cloud")
+    load.add_argument("--check", action="store_true", help="check the workbook only (no AWS needed)")
+    load.add_argument("--sam-template", type=Path, default=Path("template.yaml"),
+                      help="the template (which tables the stores use)")
+    load.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                      help="a template parameter the local cloud was started with")
     args = parser.parse_args(argv)
     try:
         return {"run": _run, "token": _token, "fire": _fire, "clock": _clock,
                 "publish-web": _publish_web, "deploy-check": _deploy_check,
-                "openapi": _openapi}[args.command](args)
+                "openapi": _openapi, "import": _import}[args.command](args)
     except (TemplateError, RuntimeError, OSError, ValueError) as exc:
         print(f"houqin {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -240,6 +254,73 @@ def _publish_web(args: argparse.Namespace) -> int:
         raise RuntimeError(str(exc)) from None
     print(f"houqin publish-web: {done['uploaded']} files in {outputs['WebBucketName']} "
           f"({done['deleted']} stale removed); the pages are at {config['redirectUri']}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from localcloud import campus_import
+
+    if args.workbook_template:
+        campus_import.write_template(args.workbook_template)
+        print(f"houqin import: wrote {args.workbook_template} ({len(campus_import.SHEETS)} sheets: "
+              f"{', '.join(s.title for s in campus_import.SHEETS)}); fill it in from row 3")
+        return 0
+    if args.file is None:
+        raise ValueError("name the workbook to load (or --template FILE.xlsx to write an empty one)")
+    if args.check:
+        _, problems = campus_import.check(args.file)
+        for problem in problems:
+            print(problem)
+        print(f"houqin import: {len(problems)} problem(s)" if problems else "houqin import: every row passes")
+        return 1 if problems else 0
+    from datetime import datetime
+
+    from localcloud.template import Template
+
+    template = Template.load(args.sam_template, parameters=dict(p.split("=", 1) for p in args.param))
+    globals_env = ((template.doc.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+    variables = globals_env.get("Variables") or {}
+    pool_id = None
+    if args.stack:
+        import boto3
+
+        from localcloud.publish_web import stack_outputs
+
+        cloudformation = boto3.client("cloudformation")
+        physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in
+                    cloudformation.describe_stack_resources(StackName=args.stack)["StackResources"]}
+        os.environ.update({name: physical[value["Ref"]] for name, value in variables.items()
+                           if isinstance(value, dict) and value.get("Ref") in physical})
+        pool_id = stack_outputs(cloudformation, args.stack).get("UserPoolId")
+        from houqin.system_clock import SystemClock
+
+        now = SystemClock().now()  # nothing sets HOUQIN_CLOCK_OFFSET here: the real time
+    else:
+        from localcloud.cloud import Ports
+
+        running = _cloud_clock(None)  # the running cloud's time (its error says how to start it)
+        os.environ.update({k: str(v) for k, v in template.resolve(variables).items()})
+        os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{Ports().aws}", "AWS_REGION": _region(),
+                           "AWS_DEFAULT_REGION": _region(), "AWS_ACCESS_KEY_ID": "local",
+                           "AWS_SECRET_ACCESS_KEY": "local"})
+        now = datetime.fromisoformat(running["now"])
+    written, problems = campus_import.run(args.file, now, by="import")
+    if written is None:
+        return 1
+    print("houqin import: " + ", ".join(f"{n} {k}" for k, n in written.items()))
+    book, _ = campus_import.check(args.file)
+    users = campus_import.users(book)
+    if pool_id:
+        import boto3
+
+        done = campus_import.create_users(boto3.client("cognito-idp"), pool_id, users)
+        print(f"houqin import: Cognito users in {pool_id}: {done['created']} created, {done['updated']} updated "
+              "(no invitation sent: hand out first passwords with admin-set-user-password)")
+    else:
+        groups = Counter(group for user in users for group in user.groups)
+        print(f"houqin import: the local cloud has no Cognito: {len(users)} users NOT created "
+              f"({', '.join(f'{n} {g}' for g, n in sorted(groups.items()))}); sign in as any of them with "
+              "houqin token --role ROLE --as ID (parents: --child ID)")
     return 0
 
 

@@ -37,6 +37,7 @@ class InMemoryPayroll:
         self.events: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.slips: dict[tuple[str, int, str], dict[str, PayslipItem]] = defaultdict(dict)
         self.locks: dict[tuple[str, str], LockItem] = {}
+        self.opening_items: dict[tuple[int, str], store.OpeningYearToDate] = {}
 
     # ---------------------------------------------------------------- rules, income, bonuses
     def rules_items(self, department_id: str) -> list[RulesItem]:
@@ -158,6 +159,9 @@ class InMemoryPayroll:
         return list(self.payslips(run_id, generation, department_id))
 
     # ---------------------------------------------------------------- locks
+    def openings(self, year: int, staff_ids: Iterable[str]) -> dict[str, store.OpeningYearToDate]:
+        return {s: _copy(self.opening_items[(year, s)]) for s in set(staff_ids) if (year, s) in self.opening_items}
+
     def locks_of_year(self, year: str) -> list[LockItem]:
         return [lock for (month, _), lock in sorted(self.locks.items()) if month[:4] == year]
 

@@ -27,7 +27,7 @@ from houqin.domain.payroll.lines import validate_month
 from houqin.domain.payroll.payslip import NET_BELOW_ZERO, PayslipInput, compute_payslip, mask_account
 from houqin.domain.payroll.rules import PayRules, rules_for, validate_rules
 from houqin.domain.payroll.run_state import RUN_TRANSITIONS, RunState, transition
-from houqin.domain.payroll.tax import MonthTaxInput, TaxResult, TaxYearToDate, withholding_tax
+from houqin.domain.payroll.tax import MonthTaxInput, TaxResult, TaxYearToDate, with_opening, withholding_tax
 from houqin.domain.worklogs import DEFAULT_GRADE_SCORES, monthly_score, needs_talk
 from houqin.errors import Conflict, Forbidden, ValidationError
 
@@ -597,3 +597,21 @@ def test_this_month_and_past_months_are_fine():
 ])
 def test_an_account_shows_only_its_last_four_digits(account, masked):
     assert mask_account(account) == masked
+
+
+def test_a_november_go_live_withholds_on_the_whole_year_with_the_previous_systems_figures():
+    """January to October by the previous system: 100,000.00 income, 10,000.00 insurance, 10 months; taxable
+    40,000.00 at 10% less 2,520.00 = 1,480.00 withheld. Houqin's November: 10,000.00, insurance 1,000.00. The year:
+    110,000.00 - 11 x 5,000.00 - 11,000.00 = 44,000.00 taxable, 1,880.00 tax so far: 400.00 this month (without
+    the opening figures it would be 3% of 4,000.00 = 120.00, as if November were the first month of the year)."""
+    opening = TaxYearToDate(income_fen=10_000_000, insurance_fen=1_000_000, tax_withheld_fen=148_000)
+    ytd, months = with_opening(TaxYearToDate(), 0, opening, 10)
+    assert (ytd, months) == (opening, 10)
+    november = withholding_tax(ytd, MonthTaxInput(months + 1, 1_000_000, insurance_fen=100_000))
+    assert (november.taxable_fen, november.cumulative_tax_fen, november.tax_fen) == (4_400_000, 188_000, 40_000)
+    alone = withholding_tax(TaxYearToDate(), MonthTaxInput(1, 1_000_000, insurance_fen=100_000))
+    assert alone.tax_fen == 12_000
+    # December: November's payslip carries the opening figures on; only the months are added again
+    december = with_opening(november.year_to_date, 1, opening, 10)
+    assert december == (november.year_to_date, 11)
+    assert with_opening(november.year_to_date, 1, None, 0) == (november.year_to_date, 1)

@@ -283,3 +283,31 @@ def test_a_payslip_write_that_fails_fails_the_run_with_its_reason(service, monke
                        "reason": "RuntimeError: ProvisionedThroughputExceededException"}
     run = service.get_run(F1, run_id)
     assert (run["state"], run["progress"]["staff_done"]) == ("failed", 0)
+
+
+def test_a_november_go_live_adds_the_previous_systems_year_to_the_cumulative_withholding(service):
+    """E1's January to October were paid by the previous system (houqin import's 年初至今 sheet): November, Houqin's
+    first month, is the eleventh of the tax year and withholds on the whole year's figures."""
+    from houqin.domain.payroll.tax import MonthTaxInput, TaxYearToDate, withholding_tax
+    from houqin.store.payroll import OpeningYearToDate
+
+    opening = TaxYearToDate(income_fen=10_000_000, insurance_fen=1_000_000, tax_withheld_fen=148_000)
+    service.payroll.opening_items[(2026, "E1")] = OpeningYearToDate.make("E1", 2026, months_paid=10,
+                                                                         **opening.__dict__)
+    service.clock = FixedClock(datetime(2026, 12, 5, 2, 0, tzinfo=UTC))
+    service.new_rules(F1, "HY", body(RULES, RulesInput))
+    service.enter_income(B1, "2026-11", "HY", body({"income_fen": 1_000_000}, IncomeEntry))
+    run_id = service.start_run(F1, body({"month": "2026-11", "departments": ["HY"]}, RunTrigger)).run["run_id"]
+    assert service.handle({"run_id": run_id, "generation": 1})["outcome"] == "draft"
+    slip = service.run_payslip(F1, run_id, "E1")
+    assert slip["months_in_year"] == 11
+    tax = next(line for line in slip["lines"] if line["code"] == "income_tax")["inputs"]
+    assert tax["months_in_year"] == 11 and tax["withheld_before_fen"] == 148_000
+    assert tax["cumulative_income_fen"] > 10_000_000 and tax["basic_deduction_fen"] == 11 * 500_000
+    # the same month's figures withheld as if Houqin had paid the whole year
+    month_income = tax["cumulative_income_fen"] - opening.income_fen
+    month_insurance = tax["cumulative_insurance_fen"] - opening.insurance_fen
+    expected = withholding_tax(opening, MonthTaxInput(11, month_income, month_insurance,
+                                                      tax["cumulative_additional_fen"]))
+    assert slip["tax_fen"] == expected.tax_fen
+    assert slip["year_to_date"]["tax_withheld_fen"] == 148_000 + expected.tax_fen

@@ -106,11 +106,13 @@ class Room(DormsTable):
     floor = NumberAttribute()
     gender = UnicodeAttribute()  # "M" or "F": a room never mixes genders
     capacity = NumberAttribute()
+    category = UnicodeAttribute(null=True)  # whom the room is for (本科, 研究生 ...; houqin import), if said
 
     @classmethod
-    def make(cls, building_id: str, room_no: str, floor: int, gender: str, capacity: int) -> Room:
+    def make(cls, building_id: str, room_no: str, floor: int, gender: str, capacity: int,
+             category: str | None = None) -> Room:
         return cls(pk=key("BLDG", building_id), sk=key("ROOM", room_no), building_id=building_id,
-                   room_no=room_no, floor=floor, gender=gender, capacity=capacity)
+                   room_no=room_no, floor=floor, gender=gender, capacity=capacity, category=category)
 
 
 class Bed(DormsTable):

@@ -27,6 +27,9 @@ Pay (this module):
 - approved (locked) months ............ pk = "LOCK#<yyyy>", sk = "<yyyy-mm>#<department>" (written with the
                                         approval in one transaction, conditional on not existing: a month
                                         of a department is approved once, by one run)
+- opening year to date (go-live) ...... pk = "OPENING#<yyyy>", sk = "<staff>" (income tax figures of the year
+                                        before Houqin paid anyone, from the previous system: ``houqin import``
+                                        writes them; the worker reads a department's staff in one BatchGetItem)
 
 Generations: a run's payslips are written under a new generation each time it is computed; the run's
 ``payslip_version`` names the generation readers use and is switched in the same conditional write that
@@ -500,3 +503,28 @@ def locks_from(month: str, department_id: str, until_year: str) -> list[LockItem
         found += [lock for lock in LockItem.query(lock_key(str(year)), consistent_read=True)
                   if lock.department_id == department_id and lock.month >= month]
     return found
+
+
+# ---------------------------------------------------------------- opening year to date (a go-live mid-year)
+class OpeningYearToDate(PayrollTable):
+    """What the previous system paid and withheld a person this tax year before Houqin took over: the cumulative
+    withholding adds it to Houqin's own payslips (houqin.services.payroll.compute)."""
+
+    staff_id = UnicodeAttribute()
+    year = NumberAttribute()
+    income_fen = NumberAttribute(default=0)
+    insurance_fen = NumberAttribute(default=0)
+    additional_fen = NumberAttribute(default=0)
+    other_fen = NumberAttribute(default=0)
+    tax_withheld_fen = NumberAttribute(default=0)
+    months_paid = NumberAttribute(default=0)
+
+    @classmethod
+    def make(cls, staff_id: str, year: int, **fields: int) -> OpeningYearToDate:
+        return cls(key("OPENING", year), staff_id, staff_id=staff_id, year=year, **fields)
+
+
+def openings(year: int, staff_ids: Iterable[str]) -> dict[str, OpeningYearToDate]:
+    """The opening figures of these people for the year, by staff id (BatchGetItem; none for most)."""
+    keys = [(key("OPENING", year), staff_id) for staff_id in set(staff_ids)]
+    return {item.staff_id: item for item in OpeningYearToDate.batch_get(keys)} if keys else {}

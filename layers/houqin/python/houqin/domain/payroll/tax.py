@@ -5,7 +5,8 @@ and employer: taxable so far = income so far - 5,000 yuan x months paid so far -
 and fund so far (专项扣除) - special additional deductions so far (专项附加扣除) - other deductions so
 far, at least 0; tax so far = taxable x rate - quick deduction from the annual table; this month's
 tax = tax so far - tax already withheld this year, at least 0 (withholding never refunds; the annual
-settlement does). January starts from an empty ``TaxYearToDate``.
+settlement does). January starts from an empty ``TaxYearToDate``; a go-live later in the year starts from the
+previous system's figures (``with_opening``).
 """
 
 from __future__ import annotations
@@ -111,6 +112,18 @@ def withholding_tax(ytd: TaxYearToDate, month: MonthTaxInput) -> TaxResult:
     cumulative_tax = round_fen(taxable * rate) - quick
     return TaxResult(month.months_in_year, income, basic, insurance, additional, other, taxable, rate, quick,
                      cumulative_tax, ytd.tax_withheld_fen, max(0, cumulative_tax - ytd.tax_withheld_fen))
+
+
+def with_opening(houqin: TaxYearToDate, houqin_months: int, opening: TaxYearToDate | None,
+                 opening_months: int) -> tuple[TaxYearToDate, int]:
+    """The tax year so far and the months paid so far when Houqin went live during the year: ``opening`` what the
+    previous system paid and withheld in its ``opening_months``, ``houqin`` the year so far by Houqin's own latest
+    payslip of the year (none: ``houqin_months`` 0). Houqin's first payslip of the year starts from the opening
+    figures and carries them on in its year to date, so they count once: added to the figures only while Houqin
+    has paid no month; the months always (Houqin counts only its own payslips)."""
+    if opening is None:
+        return houqin, houqin_months
+    return (opening if houqin_months == 0 else houqin), houqin_months + opening_months
 
 
 def _bracket(taxable_fen: int) -> tuple[Decimal, int]:

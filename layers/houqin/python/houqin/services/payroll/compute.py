@@ -73,14 +73,14 @@ from houqin.domain.payroll.earnings import Award, BonusSplit, PieceWork, split_b
 from houqin.domain.payroll.payslip import PayslipInput, compute_payslip, mask_account
 from houqin.domain.payroll.rules import PayRules, rules_for
 from houqin.domain.payroll.run_state import RunState, transition
-from houqin.domain.payroll.tax import TaxYearToDate
+from houqin.domain.payroll.tax import TaxYearToDate, with_opening
 from houqin.domain.tickets import State
 from houqin.domain.worklogs import monthly_score
 from houqin.errors import HouqinError, ValidationError
 from houqin.services import attendance
 from houqin.services.payroll.base import PayrollPorts
 from houqin.settings import settings
-from houqin.store.payroll import LockItem, PayslipItem, Refused, RunItem
+from houqin.store.payroll import LockItem, OpeningYearToDate, PayslipItem, Refused, RunItem
 from houqin.store.staff import Department, Post, StaffMember
 
 log = logging.getLogger(__name__)
@@ -307,7 +307,8 @@ def failure_reason(exc: BaseException) -> str:
 # ---------------------------------------------------------------- what is read per person
 @dataclass(frozen=True)
 class History:
-    """A person's approved payslips of the tax year before this month."""
+    """A person's approved payslips of the tax year before this month (with the previous system's opening figures
+    when Houqin went live this year: ``Computation.facts``)."""
 
     ytd: TaxYearToDate = TaxYearToDate()
     months_paid: int = 0
@@ -421,11 +422,12 @@ class Computation:
         month = attendance.DepartmentMonth(self.ports.attendance, department_id, self.month,
                                            grades=any(m.support_staff for m in members))
         histories = self.ports.histories(department_id, members, self.month, locks, approved)
+        openings = self.payroll.openings(int(self.month[:4]), [m.staff_id for m in members])  # a go-live this year
         facts: list[Facts] = []
         for start in range(0, len(members), PROGRESS_EVERY):  # per-person reads too: keep beating
             self.beat()
             facts += _readers.map(lambda m: self.facts(m, posts, shift, rules, histories.get(m.staff_id), approved,
-                                                       until, month),
+                                                       until, month, openings.get(m.staff_id)),
                                   members[start:start + PROGRESS_EVERY])
         paid: list[Facts] = []
         for fact in facts:
@@ -453,7 +455,7 @@ class Computation:
 
     def facts(self, member: StaffMember, posts: Mapping[str, Post], shift: Any, rules: PayRules,
               history: History | None, approved: Mapping[tuple[str, int], str], until: date | None,
-              month: attendance.DepartmentMonth) -> Facts:
+              month: attendance.DepartmentMonth, opening: OpeningYearToDate | None = None) -> Facts:
         """A person's inputs: their month from the department's (``month``: read per person only where another
         department holds part of it), their tickets, and their history (read per person when ``history`` is
         None: they moved department this year)."""
@@ -466,6 +468,11 @@ class Computation:
         work = self.ports.piece_work(member.staff_id, self.month) if rules.piece_rates_fen and member.team_id else ()
         if history is None:
             history = self.ports.history(member.staff_id, self.month, approved)
+        if opening is not None:  # the previous system's figures of the year (houqin import)
+            figures = TaxYearToDate(**{name: int(getattr(opening, name) or 0)
+                                       for name in TaxYearToDate.__dataclass_fields__})
+            ytd, months = with_opening(history.ytd, history.months_paid, figures, int(opening.months_paid or 0))
+            history = dataclasses.replace(history, ytd=ytd, months_paid=months)
         return Facts(member, post, month_summary(records), grades, work, history)
 
     @staticmethod
