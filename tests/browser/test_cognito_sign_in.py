@@ -1,7 +1,7 @@
 """The deployed sign-in: the pages with a Cognito config.json (as `houqin publish-web` writes it) go to the
 hosted UI with PKCE, trade the code back for tokens and call the API with the ID token; shortly before the ID
-token ends they trade the refresh token for a new one; signing out ends the hosted UI's session too. The hosted UI is played by Playwright routes on a made-up domain; the ID token
-is a real one the local gateway accepts."""
+token ends they trade the refresh token for a new one; signing out ends the hosted UI's session too. The hosted
+UI is played by Playwright routes on a made-up domain; the ID token is a real one the local gateway accepts."""
 
 from __future__ import annotations
 
