@@ -57,3 +57,17 @@ def test_a_presence_gone_meanwhile_is_not_made_again(stored):
     Presence(*Presence.keys("SB01", stored[0])).delete()
     assert dorms.move_presence([out_at(stored[0], MORNING), out_at("nobody", MORNING)]) == [False, False]
     assert dorms.presence("SB01", stored[0]) is None and dorms.presence("SB01", "nobody") is None
+
+
+def test_a_residents_bed_events_since_a_day_are_only_their_bed_events(aws):
+    """The resident's partition holds their PROFILE beside the BEDLOG# events; a range from a day on must stop at
+    the events (a resident without a bed would otherwise count their profile as a building lived in)."""
+    import boto3
+
+    from houqin.settings import settings
+
+    boto3.client("dynamodb").put_item(TableName=settings().table("dorms"),
+                                      Item={"pk": {"S": "RES#S01"}, "sk": {"S": "PROFILE"}, "name": {"S": "秦鹏"}})
+    dorms.BedEvent.make("S01", "check_out", "2026-11-20T02:00:00.000Z", "E0723", "SB01", "101", 1).save()
+    events = list(dorms.bed_events_since("S01", "2026-11-19"))
+    assert [(e.action, e.building_id) for e in events] == [("check_out", "SB01")]

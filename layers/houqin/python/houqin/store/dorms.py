@@ -325,7 +325,8 @@ def counsellor_scope(person_id: str) -> CounsellorScope | None:
 
 def bed_events_since(resident_id: str, since: str) -> Iterator[BedEvent]:
     """A resident's check-ins, moves and check-outs at or after ``since`` (an ISO day or time), oldest first."""
-    return BedEvent.query(key("RES", resident_id), BedEvent.sk >= key("BEDLOG", since))
+    # Bounded above: the resident's partition also holds PROFILE ("P" sorts after "BEDLOG#..."), not an event.
+    return BedEvent.query(key("RES", resident_id), BedEvent.sk.between(key("BEDLOG", since), key("BEDLOG", "~")))
 
 
 # ---------------------------------------------------------------- presence
