@@ -53,8 +53,10 @@ def translate(path: Path, region: str = "us-east-1") -> dict[str, Any]:
     from samtranslator.translator.translator import Translator
 
     doc = copy.deepcopy(load_yaml(path))
-    for logical, resource in doc["Resources"].items():
-        props = resource.get("Properties") or {}
+    sections = [(logical, resource.get("Properties") or {}) for logical, resource in doc["Resources"].items()]
+    globals_ = doc.get("Globals") or {}  # a CodeUri in Globals.Function too
+    sections += [(f"Globals{kind}", spec) for kind, spec in globals_.items() if isinstance(spec, dict)]
+    for logical, props in sections:
         for key in ("CodeUri", "ContentUri"):
             if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
                 props[key] = f"{ARTIFACTS}/{logical}.zip"
