@@ -123,3 +123,45 @@ def test_a_functions_policy_is_its_translated_role_resolved_to_local_arns():
     assert decide(policy["statements"], Request("dynamodb:PutItem", template.get_att("DormsTable", "Arn"))) \
         == "ImplicitDeny"
     assert policy["keys"][template.physical_name("DormsTable")][""] == "pk"
+
+
+@pytest.fixture(scope="module")
+def houqin():
+    from localcloud.deploy_check import translate
+
+    template = Template.load(ROOT / "template.yaml")
+    translated = translate(template.path)
+
+    def allowed(function, action, table, pk=None, index=None):
+        arn = template.get_att(table, "Arn") + (f"/index/{index}" if index else "")
+        context = {"dynamodb:leadingkeys": (pk,)} if pk else {}
+        return decide(function_policy(translated, template, function)["statements"],
+                      Request(action, arn, context)) == "Allow"
+    return allowed
+
+
+def test_leave_writes_leave_requests_only_and_reads_the_dorms(houqin):
+    assert houqin("LeaveFunction", "dynamodb:PutItem", "DormsTable", "LEAVE#L1")
+    assert not houqin("LeaveFunction", "dynamodb:PutItem", "DormsTable", "RES#S00001")
+    assert not houqin("LeaveFunction", "dynamodb:DeleteItem", "DormsTable", "LEAVE#L1")
+    assert houqin("LeaveFunction", "dynamodb:Query", "DormsTable", "LEAVES#RES#S1", index="GSI1")
+
+
+def test_attendance_keeps_to_its_own_items_of_the_payroll_table(houqin):
+    assert houqin("AttendanceFunction", "dynamodb:PutItem", "PayrollTable", "PUNCH#FP-WY")
+    assert houqin("AttendanceFunction", "dynamodb:Query", "PayrollTable", "ATT#WY#2026-11", index="GSI1")
+    assert houqin("AttendanceFunction", "dynamodb:Query", "PayrollTable", "RULES#WY")
+    assert not houqin("AttendanceFunction", "dynamodb:PutItem", "PayrollTable", "RULES#WY")
+    assert not houqin("AttendanceFunction", "dynamodb:GetItem", "PayrollTable", "RUN#R1")
+    assert not houqin("AttendanceFunction", "dynamodb:Scan", "PayrollTable")
+
+
+def test_swipes_never_delete_and_move_only_building_partitions(houqin):
+    assert not houqin("SwipesFunction", "dynamodb:DeleteItem", "SwipesTable", "GATE#1")
+    assert houqin("SwipesFunction", "dynamodb:UpdateItem", "DormsTable", "BLDG#SB01")
+    assert not houqin("SwipesFunction", "dynamodb:UpdateItem", "DormsTable", "RES#S00001")
+
+
+def test_scheduled_alarm_checks_do_not_read_staff(houqin):
+    assert not houqin("AlarmsFunction", "dynamodb:GetItem", "StaffTable", "STAFF#E0001")
+    assert houqin("AlarmsApiFunction", "dynamodb:GetItem", "StaffTable", "STAFF#E0001")
