@@ -11,8 +11,9 @@ without an AWS account.
 4. Each BuildMethod layer built for Lambda's platform (the function's architecture and Python) to print
    function + layers unzipped against Lambda's 250 MB, with what never runs there left out as well.
 
-What only AWS can tell: service quotas, names taken in the account (the Cognito domain prefix), IAM policies
-as AWS evaluates them, and whether the deployed stack behaves (run the smoke test in docs/deploy.md).
+What only AWS can tell: service quotas, names taken in the account (the Cognito domain prefix), IAM beyond the
+roles' own policies (the local cloud checks those: localcloud.iam), and whether the deployed stack behaves (run
+the smoke test in docs/deploy.md).
 """
 
 from __future__ import annotations
