@@ -162,6 +162,8 @@ def test_swipes_never_delete_and_move_only_building_partitions(houqin):
     assert not houqin("SwipesFunction", "dynamodb:UpdateItem", "DormsTable", "RES#S00001")
 
 
-def test_scheduled_alarm_checks_do_not_read_staff(houqin):
+def test_scheduled_alarm_checks_read_only_the_repair_teams_of_staff(houqin):
+    assert houqin("AlarmsFunction", "dynamodb:Query", "StaffTable", "TEAM")
+    assert not houqin("AlarmsFunction", "dynamodb:Query", "StaffTable", "STAFF#E0001")
     assert not houqin("AlarmsFunction", "dynamodb:GetItem", "StaffTable", "STAFF#E0001")
     assert houqin("AlarmsApiFunction", "dynamodb:GetItem", "StaffTable", "STAFF#E0001")
