@@ -11,6 +11,7 @@ import errno
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 from contextlib import AbstractContextManager, suppress
@@ -72,6 +73,7 @@ class CloudConfig:
     moto_fixes: bool = True  # answer index lookups from the items concerned (localcloud.motofixes)
     at: datetime | None = None  # start the cloud's clock at this instant (localcloud.clock); None: the real time
     build_dir: Path = build.BUILD_DIR  # layers built for this machine (localcloud.build)
+    iam: bool = True  # every AWS call a function makes is checked against its role (localcloud.iam)
 
 
 class LocalCloud:
@@ -118,12 +120,14 @@ class LocalCloud:
         lambda_server = self._serve("lambda", cfg.ports.lambda_, None)
         self.urls["lambda"] = f"http://{cfg.host}:{self.ports['lambda']}"
         self.functions = {f.logical_id: f for f in template.functions()}
-        self.runtimes = {
-            logical: FunctionRuntime(f, lambda_environment(f, build.python_path(f, cfg.build_dir), region=cfg.region,
-                                                           endpoint=endpoint, lambda_endpoint=self.urls["lambda"]),
-                                     cfg.max_concurrency, self.clock)
-            for logical, f in self.functions.items()
-        }
+        policies = self._policies(template) if cfg.iam else {}
+        self.runtimes = {}
+        for logical, f in self.functions.items():
+            environment = lambda_environment(f, build.python_path(f, cfg.build_dir), region=cfg.region,
+                                             endpoint=endpoint, lambda_endpoint=self.urls["lambda"])
+            if logical in policies:
+                environment["HOUQIN_IAM_POLICY"] = str(policies[logical])
+            self.runtimes[logical] = FunctionRuntime(f, environment, cfg.max_concurrency, self.clock)
         self._stoppers.append(lambda: [r.close() for r in self.runtimes.values()])
         warming = [threading.Thread(target=self._warm, args=(r,), daemon=True) for r in self.runtimes.values()]
         for thread in warming:
@@ -175,6 +179,14 @@ class LocalCloud:
             self._serve_web(cfg)
         for thread in warming:
             thread.join()
+
+    def _policies(self, template: Template) -> dict[str, Path]:
+        """Each function's role as a file its worker checks calls against (localcloud.iam_policy)."""
+        from localcloud.iam_policy import write_policies
+
+        folder = tempfile.TemporaryDirectory(prefix="houqin-iam-")
+        self._stoppers.append(folder.cleanup)
+        return write_policies(template, Path(folder.name))
 
     def _warm(self, runtime: FunctionRuntime) -> None:
         if problem := runtime.warm():  # its handler does not import with its own packages: it would fail in AWS

@@ -11,8 +11,9 @@ without an AWS account.
 4. Each BuildMethod layer built for Lambda's platform (the function's architecture and Python) to print
    function + layers unzipped against Lambda's 250 MB, with what never runs there left out as well.
 
-What only AWS can tell: service quotas, names taken in the account (the Cognito domain prefix), IAM policies
-as AWS evaluates them, and whether the deployed stack behaves (run the smoke test in docs/deploy.md).
+What only AWS can tell: service quotas, names taken in the account (the Cognito domain prefix), IAM beyond the
+roles' own policies (the local cloud checks those: localcloud.iam), and whether the deployed stack behaves (run
+the smoke test in docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def translate(path: Path, region: str = "us-east-1") -> dict[str, Any]:
     from samtranslator.translator.translator import Translator
 
     doc = copy.deepcopy(load_yaml(path))
-    for logical, resource in doc["Resources"].items():
-        props = resource.get("Properties") or {}
+    sections = [(logical, resource.get("Properties") or {}) for logical, resource in doc["Resources"].items()]
+    globals_ = doc.get("Globals") or {}  # a CodeUri in Globals.Function too
+    sections += [(f"Globals{kind}", spec) for kind, spec in globals_.items() if isinstance(spec, dict)]
+    for logical, props in sections:
         for key in ("CodeUri", "ContentUri"):
             if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
                 props[key] = f"{ARTIFACTS}/{logical}.zip"

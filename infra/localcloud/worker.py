@@ -11,6 +11,7 @@ one result per line there, so whatever the function prints (logs) stays on stdou
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -49,7 +50,39 @@ def _error(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:
     }
 
 
+def check_iam(policy_file: str) -> None:
+    """Refuse every AWS call (boto3 and PynamoDB both go through BaseClient._make_api_call) that the function's
+    role does not allow, before it is sent, as AWS would: AccessDeniedException. iam.py is loaded by its path
+    (this process has only Lambda's path, not the localcloud package)."""
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    spec = importlib.util.spec_from_file_location("houqin_local_iam", os.path.join(os.path.dirname(__file__), "iam.py"))
+    iam = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = iam  # type: ignore[union-attr]  # dataclasses look their module up
+    spec.loader.exec_module(iam)  # type: ignore[union-attr]
+    with open(policy_file, encoding="utf-8") as handle:
+        policy = json.load(handle)
+    account = iam.Account(policy["region"], policy["account"], policy["keys"])
+    statements = policy["statements"]
+    original = BaseClient._make_api_call
+
+    def _make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.signing_name
+        for request in iam.requests_for(service, operation, params, account):
+            decision = iam.decide(statements, request)
+            if decision != "Allow":
+                message = iam.denial_message(policy["principal"], request, decision)
+                raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": message},
+                                   "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+
 def main() -> None:
+    if os.environ.get("HOUQIN_IAM_POLICY"):
+        check_iam(os.environ["HOUQIN_IAM_POLICY"])
     module_name, _, attribute = sys.argv[1].rpartition(".")
     results = os.fdopen(int(os.environ["HOUQIN_RESULT_FD"]), "w", buffering=1, encoding="utf-8")
     handler = None

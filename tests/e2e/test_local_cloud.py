@@ -133,6 +133,22 @@ def test_a_function_that_cannot_import_is_a_502_with_the_reason_in_the_invoke_ap
     assert "missing_module" in result.error["errorMessage"]
 
 
+def test_a_call_the_functions_role_does_not_allow_is_refused_as_aws_refuses_it(cloud, aws, caplog):
+    arn = cloud.template.get_att("EventsTable", "Arn")
+    principal = "arn:aws:sts::123456789012:assumed-role/houqin-DeniedFunctionRole/houqin-DeniedFunction"
+    refusal = (f"User: {principal} is not authorized to perform: dynamodb:UpdateItem on resource: {arn} "
+               "because no identity-based policy allows the dynamodb:UpdateItem action")
+    with caplog.at_level("INFO", logger="fn.DeniedFunction"):
+        assert request(cloud, "GET", "/denied").status == 502
+        eventually(lambda: any("AccessDeniedException" in r.getMessage() for r in caplog.records))
+    result = cloud.invoke("DeniedFunction", {})
+    assert not result.ok
+    assert result.error["errorType"] == "ClientError"
+    assert result.error["errorMessage"] == f"An error occurred (AccessDeniedException) when calling the UpdateItem " \
+                                           f"operation: {refusal}"
+    assert not [i for i in items(aws, cloud, "tick") if "Denied" in str(i)]  # nothing was written
+
+
 # ---------------------------------------------------------------- MQTT -> IoT rule -> SQS -> function
 def publish(cloud, topic, payload):
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"reader-{time.monotonic_ns()}")
