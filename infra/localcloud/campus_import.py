@@ -313,19 +313,20 @@ def _gender(code: str) -> str:
 
 
 def _is_month(text: str) -> bool:
-    try:
-        datetime.strptime(text, "%Y-%m")
-    except ValueError:
-        return False
-    return len(text) == 7
+    return _reads_as(text, "%Y-%m", "2026-11")
 
 
 def _is_time(text: str) -> bool:
+    return _reads_as(text, "%H:%M", "23:00")
+
+
+def _reads_as(text: str, form: str, example: str) -> bool:
+    """``text`` in ``form`` and as long as ``example`` (strptime alone would take "2026-1" or "7:5")."""
     try:
-        datetime.strptime(text, "%H:%M")
+        datetime.strptime(text, form)
     except ValueError:
         return False
-    return len(text) == 5
+    return len(text) == len(example)
 
 
 # ---------------------------------------------------------------- against what is stored
