@@ -11,9 +11,8 @@ contract clients read and the checks the functions make cannot drift apart.
 A field without a default is required; ``None`` as the default makes it optional (JSON ``null`` counts as
 absent). Types: ``str``, ``int``, ``bool``, ``Decimal`` (a JSON number or its text: "0.08"), ``date``
 (``YYYY-MM-DD``), ``list[T]``, ``dict[str, T]``, nested dataclasses and ``Any`` (any JSON, read by the
-service). A body refuses fields it does not
-declare, so a student cannot slip ``state`` or ``fee`` into a write; query and path values are text and
-are read into the field's type.
+service). A body refuses fields it does not declare, so a student cannot slip ``state`` or ``fee`` into a
+write; query and path values are text and are read into the field's type.
 """
 
 from __future__ import annotations
@@ -55,6 +54,14 @@ class Limits:
     min_items: int | None = None
     example: Any = None
     wire: str | None = None  # the name in the request when it cannot be Python's (``from``)
+
+    def of_items(self) -> Limits:
+        """What each item of a list accepts: its strings' length and form, never empty."""
+        return Limits(max_length=self.max_length, min_length=1, pattern=self.pattern)
+
+    def of_values(self) -> Limits:
+        """What each value of a ``dict[str, T]`` accepts: its range."""
+        return Limits(minimum=self.minimum, maximum=self.maximum)
 
 
 def _field(default: Any, limits: Limits) -> Any:
@@ -267,7 +274,7 @@ def _read_list(kind: Any, limits: Limits, value: Any, name: str) -> list[Any]:
         raise ValidationError(f"{name} has more than {limits.max_items} items", field=name)
     if len(value) < (limits.min_items or 0):
         raise ValidationError(f"{name} must list at least {limits.min_items}", field=name)
-    each = Limits(max_length=limits.max_length, min_length=1, pattern=limits.pattern)
+    each = limits.of_items()
     return [_read(kind, each, item, f"{name}[{index}]", False) for index, item in enumerate(value)]
 
 
@@ -276,7 +283,7 @@ def _read_dict(kind: Any, limits: Limits, value: Any, name: str) -> dict[str, An
         raise ValidationError(f"{name} must be an object", field=name)
     if limits.max_items is not None and len(value) > limits.max_items:
         raise ValidationError(f"{name} has more than {limits.max_items} entries", field=name)
-    each = Limits(minimum=limits.minimum, maximum=limits.maximum)
+    each = limits.of_values()
     read = {}
     for key, item in value.items():
         if limits.choices is not None and key not in limits.choices:
@@ -331,15 +338,13 @@ def _describe(kind: Any, limits: Limits, components: dict[str, Any]) -> dict[str
     if kind is Any:
         described: dict[str, Any] = {}
     elif origin is list:
-        each = Limits(max_length=limits.max_length, min_length=1, pattern=limits.pattern)
-        described = {"type": "array", "items": _describe(typing.get_args(kind)[0], each, components)}
+        described = {"type": "array", "items": _describe(typing.get_args(kind)[0], limits.of_items(), components)}
         if limits.max_items is not None:
             described["maxItems"] = limits.max_items
         if limits.min_items:
             described["minItems"] = limits.min_items
     elif origin is dict:
-        value = _describe(typing.get_args(kind)[1], Limits(minimum=limits.minimum, maximum=limits.maximum),
-                          components)
+        value = _describe(typing.get_args(kind)[1], limits.of_values(), components)
         described = {"type": "object", "additionalProperties": value}
         if limits.choices:
             described["propertyNames"] = {"enum": list(limits.choices)}
