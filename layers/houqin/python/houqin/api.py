@@ -107,15 +107,14 @@ class HouqinApp(Chalice):
         if declared.roles:
             principal(self).require_role(*declared.roles)
         sent = contract.read_json(request.raw_body)  # a body that is not UTF-8 JSON is a 400 on any route, first
-        inputs: dict[str, Any] = dict(path_values)
-        if declared.params is not None:
-            inputs = vars(contract.parse(declared.params, path_values, from_text=True))
+        inputs: dict[str, Any] = (vars(contract.parse(declared.params, path_values, from_text=True))
+                                  if declared.params is not None else dict(path_values))
         query = dict(request.query_params or {})
         if declared.query is not None:
             inputs["query"] = contract.parse(declared.query, query, from_text=True)
         elif query:
-            raise ValidationError(f"unknown query parameter {sorted(query)[0]!r}: this request takes none",
-                                  field=sorted(query)[0])
+            unknown = min(query)
+            raise ValidationError(f"unknown query parameter {unknown!r}: this request takes none", field=unknown)
         parsed = contract.parse_body(declared.body, sent)
         if declared.body is not None:
             inputs["body"] = parsed
