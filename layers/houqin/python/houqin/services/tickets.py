@@ -22,7 +22,7 @@ from typing import Any, Protocol, cast
 from houqin.auth import Principal
 from houqin.aws import S3FileStore
 from houqin.clock import MONTH, Clock, at_local, to_iso
-from houqin.contract import Paging, flag, items, number, text, whole
+from houqin.contract import Paging, date_range, flag, items, number, text, whole
 from houqin.domain import tickets as rules
 from houqin.domain.actors import SYSTEM, Actor, Role
 from houqin.domain.tickets import QUEUE_STATES, FeeLine, SlaRule, State, Ticket
@@ -465,10 +465,8 @@ class Tickets:
         return self.tickets.open_by_deadline(limit=limit, cursor=cursor)
 
     def public_board(self, month: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
-        if month is None:
+        if month is None:  # a month given was read at the edge (BoardQuery)
             month = self.clock.now().astimezone(settings().tz).strftime("%Y-%m")
-        elif not re.fullmatch(MONTH, month):
-            raise ValidationError("month must be YYYY-MM", field="month")
         page = self.tickets.board(month, limit=limit, cursor=cursor)
         year, number = int(month[:4]), int(month[5:])
         previous = f"{year - (number == 1)}-{12 if number == 1 else number - 1:02d}"
@@ -480,10 +478,7 @@ class Tickets:
             self.check_team_access(principal, owner_id)
         elif not (principal.is_person(owner_id) or principal.has_role(*SEE_ALL)):
             raise Forbidden("you may only see your own KPIs")
-        if end < start:
-            raise ValidationError("to is before from", field="to")
-        if (end - start).days >= MAX_KPI_DAYS:
-            raise ValidationError(f"the range is at most {MAX_KPI_DAYS} days", field="to")
+        date_range(start, end, MAX_KPI_DAYS, field="to")
         tz = settings().tz
         first, after = to_iso(at_local(start, datetime.min.time(), tz)), to_iso(
             at_local(end + timedelta(days=1), datetime.min.time(), tz))
